@@ -1,0 +1,1 @@
+"""The domain: resolution, rendering, PDFs, transports, batches. No UI."""

@@ -1,0 +1,1 @@
+"""Persistence, no domain rules and no UI: the database, records, secrets, files, spool."""

@@ -1,0 +1,193 @@
+"""The data folder: the configuration database, the document database and stored files.
+
+Typed access to records. Each record lives in the TinyDB table named by its
+class, with its key kept in a ``_key`` field beside it so a lookup needs no
+parsing of the other records.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tinydb import Query, TinyDB
+
+from store.db import Database
+from store.errors import NotFoundError, StoreError
+from store.files import FileStore
+from store.records import Document, Record, SystemSettings
+
+R = TypeVar("R", bound=Record)
+
+CONFIG_FILE = "mailroom.json"
+DOCUMENTS_FILE = "documents.json"
+_KEY = "_key"
+
+
+def default_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "admin"
+
+
+def resolve_home(home: str | os.PathLike[str] | None = None) -> Path:
+    """``--home``, else ``MAILROOM_HOME``, else the platform's user data folder."""
+    if home:
+        path = Path(home)
+    elif os.environ.get("MAILROOM_HOME"):
+        path = Path(os.environ["MAILROOM_HOME"])
+    else:
+        from platformdirs import user_data_dir
+
+        path = Path(user_data_dir("mailroom", appauthor=False))
+    return path.expanduser().absolute()
+
+
+def ensure_home(path: Path) -> Path:
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o700)
+    except OSError as exc:
+        raise StoreError(
+            f"The data folder {path} cannot be created or used ({exc.strerror}).",
+            field="home",
+            value=str(path),
+            fix="choose another folder with --home or MAILROOM_HOME, or fix its permissions.",
+        ) from None
+    return path
+
+
+class Tx:
+    """Typed operations on one open TinyDB (a transaction or a read-only view)."""
+
+    def __init__(self, db: TinyDB) -> None:
+        self.db = db
+
+    def all(self, cls: type[R]) -> list[R]:
+        return [cls.model_validate(_strip(d)) for d in self.db.table(cls.table).all()]
+
+    def raw(self, cls: type[Record]) -> list[dict[str, Any]]:
+        return [_strip(d) for d in self.db.table(cls.table).all()]
+
+    def find(self, cls: type[R], key: str) -> R | None:
+        for d in self.db.table(cls.table).all():
+            if d.get(_KEY) == key:
+                return cls.model_validate(_strip(d))
+        return None
+
+    def get(self, cls: type[R], key: str) -> R:
+        found = self.find(cls, key)
+        if found is None:
+            raise NotFoundError(
+                f"No {cls.__name__.lower()} with key {key!r} exists.",
+                field=cls.key_field,
+                value=key,
+                fix=f"check the spelling, or list them with `mailroom config export`.",
+            )
+        return found
+
+    def put(self, record: Record) -> None:
+        doc = record.dump()
+        doc[_KEY] = record.key
+        self.db.table(type(record).table).upsert(doc, Query()[_KEY] == record.key)
+
+    def put_many(self, records: Iterable[Record]) -> int:
+        """Insert or replace many records with one pass over each table."""
+        by_table: dict[str, dict[str, dict[str, Any]]] = {}
+        for rec in records:
+            doc = rec.dump()
+            doc[_KEY] = rec.key
+            by_table.setdefault(type(rec).table, {})[rec.key] = doc
+        n = 0
+        for table_name, docs in by_table.items():
+            table = self.db.table(table_name)
+            existing = {d.get(_KEY): d.doc_id for d in table.all()}
+            stale = [existing[k] for k in docs if k in existing]
+            if stale:
+                table.remove(doc_ids=stale)
+            table.insert_multiple(list(docs.values()))
+            n += len(docs)
+        return n
+
+    def delete(self, cls: type[Record], key: str) -> bool:
+        return bool(self.db.table(cls.table).remove(Query()[_KEY] == key))
+
+    def clear(self, cls: type[Record]) -> None:
+        self.db.drop_table(cls.table)
+
+    def system(self) -> SystemSettings:
+        return self.find(SystemSettings, "system") or SystemSettings()
+
+
+def _strip(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if k != _KEY}
+
+
+class Store:
+    """The data folder of one installation."""
+
+    def __init__(self, home: Path, user: str | None = None) -> None:
+        self.home = ensure_home(home)
+        self.user = user or default_user()
+        self.config_db = Database(self.home / CONFIG_FILE)
+        self.documents_db = Database(self.home / DOCUMENTS_FILE)
+        self.files = FileStore(self.home / "files")
+
+    def _db_for(self, cls: type[Record]) -> Database:
+        return self.documents_db if cls is Document else self.config_db
+
+    # Reads: a consistent snapshot, no lock.
+    @contextlib.contextmanager
+    def view(self, cls: type[Record] | None = None) -> Iterator[Tx]:
+        with self._db_for(cls or SystemSettings).view() as db:
+            yield Tx(db)
+
+    # Writes: one locked read-modify-write; nothing is written if the block raises.
+    @contextlib.contextmanager
+    def transaction(self, cls: type[Record] | None = None) -> Iterator[Tx]:
+        with self._db_for(cls or SystemSettings).transaction() as db:
+            yield Tx(db)
+
+    # Conveniences for a single operation.
+    def all(self, cls: type[R]) -> list[R]:
+        with self.view(cls) as tx:
+            return tx.all(cls)
+
+    def find(self, cls: type[R], key: str) -> R | None:
+        with self.view(cls) as tx:
+            return tx.find(cls, key)
+
+    def get(self, cls: type[R], key: str) -> R:
+        with self.view(cls) as tx:
+            return tx.get(cls, key)
+
+    def put(self, record: Record) -> None:
+        with self.transaction(type(record)) as tx:
+            tx.put(record)
+
+    def put_many(self, records: Iterable[Record]) -> int:
+        records = list(records)
+        docs = [r for r in records if isinstance(r, Document)]
+        config = [r for r in records if not isinstance(r, Document)]
+        n = 0
+        if config:
+            with self.transaction() as tx:
+                n += tx.put_many(config)
+        if docs:
+            with self.transaction(Document) as tx:
+                n += tx.put_many(docs)
+        return n
+
+    def delete(self, cls: type[Record], key: str) -> bool:
+        with self.transaction(cls) as tx:
+            return tx.delete(cls, key)
+
+    def system(self) -> SystemSettings:
+        with self.view() as tx:
+            return tx.system()

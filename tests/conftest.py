@@ -1,0 +1,47 @@
+"""Shared fixtures. Tests never touch the real home folder or the real keyring."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import pytest
+
+from tests.keyring_backend import MemoryKeyring
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("MAILROOM_HOME", str(home))
+    monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("userhome")))
+    keyfile = tmp_path_factory.mktemp("keyring") / "keyring.json"
+    monkeypatch.setenv("MAILROOM_TEST_KEYRING_FILE", str(keyfile))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.keyring_backend.FileKeyring")
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    yield
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def memory_keyring() -> MemoryKeyring:
+    kr = keyring.get_keyring()
+    assert isinstance(kr, MemoryKeyring)
+    return kr
+
+
+def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment for running `python -m tui` in a subprocess."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(extra or {})
+    return env
+
+
+PYTHON = sys.executable

@@ -1,0 +1,1 @@
+"""The application shell: the Textual app and the `mailroom` command line."""

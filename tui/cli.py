@@ -1,0 +1,111 @@
+"""The ``mailroom`` command line.
+
+Every area of the product registers its commands from its own module (listed in
+``COMMAND_MODULES``), each with ``register(subparsers)``; a command's handler is
+``handler(args, ctx) -> int``. Errors meant for the user (``MailroomError``) are
+printed as a message naming the field, the value and the fix, with exit code 2;
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from store.store import Store
+
+COMMAND_MODULES: tuple[str, ...] = (
+    "tui.commands_config",  # config export/import, db, demo, run (the TUI)
+    "tui.commands_profile",  # profile ..., sink
+    "tui.commands_documents",  # documents import/list, preview
+    "tui.commands_resolve",  # resolve
+    "tui.commands_batch",  # batch ..., send
+    "tui.commands_extra",  # backup, restore, report, mail
+)
+
+
+@dataclass
+class Context:
+    """What every command gets: where the data is and who is working."""
+
+    home: Path
+    user: str
+    _store: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            from store.store import Store
+
+            self._store = Store(self.home, self.user)
+        return self._store
+
+
+Handler = Callable[[argparse.Namespace, Context], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mailroom",
+        description="Send business documents by e-mail: set up, preview, approve, send.",
+    )
+    parser.add_argument("--home", help="data folder (default: $MAILROOM_HOME, else the platform's)")
+    parser.add_argument("--user", help="who is working (default: the login name)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue  # that area is not built yet
+            raise
+        module.register(sub)
+    return parser
+
+
+def make_context(args: argparse.Namespace) -> Context:
+    from store.store import default_user, resolve_home
+
+    return Context(home=resolve_home(args.home), user=args.user or default_user())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from store.errors import MailroomError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler | None = getattr(args, "handler", None)
+    try:
+        ctx = make_context(args)
+        if handler is None:
+            # No command: open the TUI.
+            from tui.app import run_app
+
+            return run_app(ctx)
+        return handler(args, ctx)
+    except MailroomError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def print_json(data: Any) -> None:
+    import json
+
+    print(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False, default=str))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
