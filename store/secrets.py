@@ -36,7 +36,7 @@ def _backend():  # type: ignore[no-untyped-def]
     from keyring.backends import chainer, fail
 
     backend = keyring.get_keyring()
-    name = f"{type(backend).__module__}.{type(backend).__qualname__}"
+    name = f"{type(backend).__module__}.{type(backend).__name__}"
     if isinstance(backend, fail.Keyring) or (
         isinstance(backend, chainer.ChainerBackend) and not backend.backends
     ):

@@ -1,0 +1,349 @@
+"""SMTP transport (stdlib smtplib): STARTTLS or implicit TLS, always verified.
+
+- Certificates are checked against the system's trust store, plus the profile's
+  ``ca_file`` when it names one. There is no switch to skip verification.
+- On a ``starttls`` profile, a server that does not offer STARTTLS is an error
+  before anything else is said: no downgrade, no credentials in clear text.
+- Every network step has the profile's timeout.
+- One connection is reused for many messages; a reused connection the server
+  dropped meanwhile is reconnected once, before the message is offered.
+- Refused recipients are reported one by one (smtplib's ``sendmail`` would
+  return them silently when others were accepted).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import smtplib
+import socket
+import ssl
+from collections.abc import Callable
+from pathlib import Path
+
+from mailing.diagnosis import Diagnosis, diagnose
+from mailing.transports import (
+    SendResult,
+    Transport,
+    TransportError,
+    config_error,
+    error_for_reply,
+)
+from store.records import Profile
+
+log = logging.getLogger("mailroom.smtp")
+
+# Logs in on a connected, encrypted (or knowingly plain) SMTP session; raises
+# TransportError. Gets the password or token itself, so it never travels far.
+Login = Callable[[smtplib.SMTP], None]
+
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+def reply_text(resp: bytes | str) -> str:
+    text = resp.decode("utf-8", "replace") if isinstance(resp, bytes) else resp
+    return " ".join(text.split())
+
+
+def tls_context(profile: Profile, home: Path | None = None) -> ssl.SSLContext:
+    """The system trust store, plus the profile's extra CA file."""
+    ctx = ssl.create_default_context()
+    if profile.ca_file:
+        path = Path(profile.ca_file).expanduser()
+        if not path.is_absolute() and home is not None:
+            path = home / path
+        try:
+            ctx.load_verify_locations(cafile=str(path))
+        except (OSError, ssl.SSLError) as exc:
+            raise config_error(
+                profile,
+                f"The CA file {str(path)!r} of the profile cannot be used",
+                f"Reading it failed: {type(exc).__name__}: {exc}.",
+                "Point the profile's ca_file at a PEM file with the CA certificate "
+                "(`mailroom profile set CODE --ca-file PATH`), or clear it.",
+            ) from None
+    return ctx
+
+
+def _tls_error(profile: Profile, title: str, explanation: str, fix: str, key: str) -> TransportError:
+    diag = Diagnosis(title=title, explanation=explanation, fix=fix, raw="", key=key)
+    return TransportError("tls", diag, stage="tls", profile=profile.code)
+
+
+def _failure(
+    profile: Profile, exc: BaseException, stage: str, *, maybe_sent: bool = False
+) -> TransportError:
+    """A TransportError for an exception raised by the network or TLS layer."""
+    if isinstance(exc, TransportError):
+        return exc
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return error_for_reply(
+            exc.smtp_code, reply_text(exc.smtp_error), stage=stage, profile=profile
+        )
+    diag = diagnose(exc, stage=stage, server=profile.server)
+    kind = "tls" if isinstance(exc, ssl.SSLError) else "network"
+    return TransportError(
+        kind,  # type: ignore[arg-type]
+        diag,
+        stage=stage,
+        profile=profile.code,
+        maybe_sent=maybe_sent,
+    )
+
+
+def password_login(profile: Profile) -> Login:
+    """Log in with the profile's user name and the password from the keyring."""
+
+    def login(smtp: smtplib.SMTP) -> None:
+        from store.secrets import get_secret
+
+        password = get_secret(profile.code, "password")
+        if not password:
+            raise config_error(
+                profile,
+                f"No password is stored for profile {profile.code!r}",
+                "The profile logs in with a password, and the keyring holds none for it.",
+                f"store it with `mailroom profile set-password {profile.code}`.",
+            )
+        if not smtp.has_extn("auth"):
+            diag = Diagnosis(
+                title="The server does not offer a login",
+                explanation="The profile logs in with a password, but the server does not "
+                "offer SMTP AUTH on this connection (some servers offer it only after "
+                "STARTTLS, or only on port 587).",
+                fix="Check the profile's server, port and security; if the server needs no "
+                "login, set authentication to 'none'.",
+                key="auth-not-offered",
+            )
+            raise TransportError("auth", diag, stage="auth", profile=profile.code)
+        user = profile.username or profile.sender
+        try:
+            smtp.login(user, password)
+        except smtplib.SMTPResponseException as exc:
+            raise error_for_reply(
+                exc.smtp_code, reply_text(exc.smtp_error), stage="auth", profile=profile
+            ) from None
+        except smtplib.SMTPException as exc:  # no common mechanism
+            diag = Diagnosis(
+                title="No common way of logging in",
+                explanation=f"The server offers AUTH {smtp.esmtp_features.get('auth', '')!s}"
+                ", none of which Mailroom can use with a password.",
+                fix="Ask the provider which login methods the server supports.",
+                raw=str(exc),
+                key="auth-not-possible",
+            )
+            raise TransportError("auth", diag, stage="auth", profile=profile.code) from None
+        finally:
+            # smtplib keeps the password on the object; do not leave it there.
+            smtp.password = ""
+            del password
+
+    return login
+
+
+class SMTPTransport(Transport):
+    """One reusable SMTP connection for one profile."""
+
+    def __init__(self, profile: Profile, login: Login | None, home: Path | None = None) -> None:
+        super().__init__(profile)
+        self.login = login
+        self.home = home
+        self._smtp: smtplib.SMTP | None = None
+
+    # ------------------------------------------------------------ connecting
+
+    def _connect(self) -> smtplib.SMTP:
+        p = self.profile
+        if not p.server:
+            raise config_error(
+                p,
+                f"Profile {p.code!r} has no server",
+                "An SMTP profile needs the name of the mail server.",
+                f"`mailroom profile set {p.code} --server HOST`.",
+            )
+        ctx = tls_context(p, self.home) if p.security != "none" else None
+        local = socket.gethostname() or "localhost"
+        stage = "connect"
+        smtp: smtplib.SMTP
+        if p.security == "tls":
+            smtp = smtplib.SMTP_SSL(local_hostname=local, timeout=p.timeout_seconds, context=ctx)
+        else:
+            smtp = smtplib.SMTP(local_hostname=local, timeout=p.timeout_seconds)
+        try:
+            code, resp = smtp.connect(p.server, p.port)
+            if code != 220:
+                raise error_for_reply(code, reply_text(resp), stage="connect", profile=p)
+            code, resp = smtp.ehlo()
+            if code != 250:
+                code, resp = smtp.helo()
+                if code != 250:
+                    raise error_for_reply(code, reply_text(resp), stage="connect", profile=p)
+            if p.security == "starttls":
+                stage = "tls"
+                if not smtp.has_extn("starttls"):
+                    raise _tls_error(
+                        p,
+                        "The server does not offer STARTTLS",
+                        f"Profile {p.code!r} uses STARTTLS, but {p.server}:{p.port} does not "
+                        "offer it, so the connection would not be encrypted. Nothing was sent "
+                        "and no password was given.",
+                        "Check the port (STARTTLS is usually 587; 465 is 'tls'). If the server "
+                        "really offers no encryption, choose security 'none' explicitly.",
+                        "starttls-not-offered",
+                    )
+                smtp.starttls(context=ctx)
+                code, resp = smtp.ehlo()
+                if code != 250:
+                    raise error_for_reply(code, reply_text(resp), stage="tls", profile=p)
+            if self.login is not None:
+                stage = "auth"
+                self.login(smtp)
+        except BaseException as exc:
+            _quiet_close(smtp)
+            if isinstance(exc, smtplib.SMTPNotSupportedError):
+                raise _tls_error(
+                    p,
+                    "The server does not offer STARTTLS",
+                    "STARTTLS was refused.",
+                    "Check the port and security of the profile.",
+                    "starttls-not-offered",
+                ) from None
+            if isinstance(exc, TransportError | smtplib.SMTPException | OSError | EOFError):
+                raise _failure(p, exc, stage) from None
+            raise
+        log.info("connected to %s:%s for profile %s", p.server, p.port, p.code)
+        return smtp
+
+    def _drop(self) -> None:
+        if self._smtp is not None:
+            _quiet_close(self._smtp)
+        self._smtp = None
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (smtplib.SMTPException, OSError, EOFError):
+                pass
+            finally:
+                _quiet_close(self._smtp)
+                self._smtp = None
+
+    # ------------------------------------------------------------ sending
+
+    def send(self, raw: bytes, mail_from: str, rcpts: list[str]) -> SendResult:
+        p = self.profile
+        if not rcpts:
+            raise config_error(
+                p, "The message has no recipients", "Nothing to send to.", "add a recipient."
+            )
+        utf8 = not all(a.isascii() for a in (mail_from, *rcpts))
+        for attempt in (1, 2):
+            fresh = self._smtp is None
+            smtp = self._smtp or self._connect()
+            self._smtp = smtp
+            if utf8 and not smtp.has_extn("smtputf8"):
+                diag = Diagnosis(
+                    title="The server cannot take this address",
+                    explanation="An address has non-ASCII characters before the @, and the "
+                    "server does not support SMTPUTF8.",
+                    fix="Use an ASCII address for this recipient or sender.",
+                    key="smtputf8-unsupported",
+                )
+                raise TransportError("permanent", diag, stage="mail", profile=p.code)
+            options: list[str] = ["SMTPUTF8"] if utf8 else []
+            if not raw.isascii() and smtp.has_extn("8bitmime"):
+                options.append("BODY=8BITMIME")
+            if smtp.has_extn("size"):
+                options.append(f"SIZE={len(raw)}")
+            try:
+                code, resp = smtp.mail(mail_from, options)
+            except (smtplib.SMTPServerDisconnected, OSError) as exc:
+                self._drop()
+                if attempt == 1 and not fresh:
+                    log.info("connection for profile %s was dropped; reconnecting", p.code)
+                    continue
+                raise _failure(p, exc, "mail") from None
+            if code == 421 and attempt == 1 and not fresh:
+                self._drop()
+                continue
+            break
+        if code != 250:
+            self._reset_or_drop(code)
+            raise error_for_reply(code, reply_text(resp), stage="mail", profile=p)
+
+        accepted: list[str] = []
+        refused: dict[str, tuple[int, str]] = {}
+        try:
+            for rcpt in rcpts:
+                code, resp = smtp.rcpt(rcpt)
+                if code in (250, 251):
+                    accepted.append(rcpt)
+                else:
+                    refused[rcpt] = (code, reply_text(resp))
+                    if code == 421:
+                        break
+        except (smtplib.SMTPException, OSError) as exc:
+            self._drop()
+            raise _failure(p, exc, "rcpt") from None
+        if not accepted:
+            first_code, first_reply = next(iter(refused.values()))
+            self._reset_or_drop(first_code)
+            temporary = all(400 <= c < 500 for c, _ in refused.values())
+            err = error_for_reply(first_code, first_reply, stage="rcpt", profile=p, refused=refused)
+            err.kind = "temporary" if temporary else "permanent"
+            raise err
+
+        # DATA, by hand, so that a drop before and after the final dot differ.
+        try:
+            code, resp = smtp.docmd("DATA")
+        except (smtplib.SMTPException, OSError) as exc:
+            self._drop()
+            raise _failure(p, exc, "data") from None
+        if code != 354:
+            self._reset_or_drop(code)
+            raise error_for_reply(code, reply_text(resp), stage="data", profile=p, refused=refused)
+        body = _LEADING_DOT.sub(b"..", raw)
+        if not body.endswith(b"\r\n"):
+            body += b"\r\n"
+        try:
+            smtp.send(body + b".\r\n")
+        except (smtplib.SMTPException, OSError) as exc:
+            self._drop()
+            raise _failure(p, exc, "data") from None
+        try:
+            code, resp = smtp.getreply()
+        except (smtplib.SMTPException, OSError) as exc:
+            self._drop()
+            raise _failure(p, exc, "data", maybe_sent=True) from None
+        if code != 250:
+            self._reset_or_drop(code)
+            raise error_for_reply(code, reply_text(resp), stage="data", profile=p, refused=refused)
+        reply = f"{code} {reply_text(resp)}"
+        log.info(
+            "profile %s: message accepted for %d of %d recipients (%s)",
+            p.code,
+            len(accepted),
+            len(rcpts),
+            reply,
+        )
+        return SendResult(accepted=accepted, refused=refused, reply=reply)
+
+    def _reset_or_drop(self, code: int) -> None:
+        """After a refusal: RSET so the connection can be reused, or drop it on 421."""
+        if self._smtp is None:
+            return
+        if code == 421:
+            self._drop()
+            return
+        try:
+            self._smtp.rset()
+        except (smtplib.SMTPException, OSError):
+            self._drop()
+
+
+def _quiet_close(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.close()
+    except OSError:
+        pass

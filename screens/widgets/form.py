@@ -1,0 +1,230 @@
+"""A form built from field descriptions, that knows when it holds unsaved changes.
+
+``load(values)`` fills it and remembers what was loaded; ``read()`` gives what is
+typed now; ``dirty`` compares the two. A failed save changes neither, so nothing
+typed is lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets._select import InvalidSelectValueError
+from textual.widgets import Checkbox, Input, Label, Select, SelectionList, Static, TextArea
+
+Kind = Literal[
+    "text", "int", "float", "bool", "choice", "password", "multiline", "html", "multi", "list",
+    "custom",
+]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input of a form. ``choices`` are (label, value) pairs."""
+
+    name: str
+    label: str
+    kind: Kind = "text"
+    choices: Sequence[tuple[str, Any]] = ()
+    placeholder: str = ""
+    allow_blank: bool = True
+    help: str = ""
+    factory: Callable[[], Widget] | None = field(default=None, compare=False)
+
+
+class FieldChanged(Message):
+    """Posted by custom field widgets when their value changes."""
+
+
+def html_editor(text: str = "", *, id: str | None = None) -> TextArea:
+    """A TextArea for HTML source, highlighted when tree-sitter's HTML grammar is present."""
+    try:
+        area = TextArea.code_editor(text, language="html", id=id, soft_wrap=True)
+    except Exception:  # no tree-sitter: plain text is still an editor
+        area = TextArea(text, id=id, soft_wrap=True)
+    area.show_line_numbers = False
+    area.cursor_blink = False
+    return area
+
+
+class RecordForm(VerticalScroll):
+    DEFAULT_CSS = """
+    RecordForm { height: 1fr; padding: 0 1; }
+    RecordForm > Label { margin-top: 0; color: $text-muted; }
+    RecordForm > Input { height: 3; }
+    RecordForm > TextArea { height: 7; }
+    RecordForm > SelectionList { height: auto; max-height: 10; }
+    RecordForm > .form-error { color: $error; height: auto; }
+    RecordForm > .form-help { color: $text-muted; height: auto; }
+    """
+
+    class DirtyChanged(Message):
+        def __init__(self, form: RecordForm, dirty: bool) -> None:
+            super().__init__()
+            self.form = form
+            self.dirty = dirty
+
+        @property
+        def control(self) -> RecordForm:
+            return self.form
+
+    def __init__(self, fields: Sequence[Field], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.fields = list(fields)
+        self._loaded: dict[str, Any] = {}
+        self._was_dirty = False
+        self._loading = False
+
+    # ------------------------------------------------------------ building
+
+    def compose(self) -> ComposeResult:
+        yield Static("", classes="form-error", id="form-error", markup=False)
+        for f in self.fields:
+            wid = f"f-{f.name}"
+            if f.kind == "bool":
+                yield Checkbox(f.label, id=wid)
+            else:
+                yield Label(f.label)
+                yield self._make(f, wid)
+            if f.help:
+                yield Static(f.help, classes="form-help", markup=False)
+
+    def _make(self, f: Field, wid: str) -> Widget:
+        if f.kind in ("text", "list"):
+            return Input(placeholder=f.placeholder, id=wid)
+        if f.kind == "password":
+            return Input(placeholder=f.placeholder, password=True, id=wid)
+        if f.kind == "int":
+            return Input(placeholder=f.placeholder, type="integer", id=wid)
+        if f.kind == "float":
+            return Input(placeholder=f.placeholder, type="number", id=wid)
+        if f.kind == "choice":
+            return Select(list(f.choices), allow_blank=f.allow_blank, id=wid, prompt="(none)")
+        if f.kind == "multiline":
+            area = TextArea(id=wid, soft_wrap=True)
+            area.cursor_blink = False
+            return area
+        if f.kind == "html":
+            return html_editor(id=wid)
+        if f.kind == "multi":
+            return SelectionList[str](*[(label, value) for label, value in f.choices], id=wid)
+        if f.kind == "custom" and f.factory is not None:
+            widget = f.factory()
+            widget.id = wid
+            return widget
+        raise ValueError(f"unknown field kind {f.kind!r}")
+
+    def widget(self, name: str) -> Widget:
+        return self.query_one(f"#f-{name}")
+
+    # ------------------------------------------------------------ values
+
+    def read(self) -> dict[str, Any]:
+        return {f.name: self._get(f) for f in self.fields}
+
+    def _get(self, f: Field) -> Any:
+        w = self.widget(f.name)
+        if isinstance(w, Checkbox):
+            return w.value
+        if isinstance(w, Select):
+            return None if w.value is Select.NULL else w.value
+        if isinstance(w, TextArea):
+            return w.text
+        if isinstance(w, SelectionList):
+            return sorted(w.selected)
+        if isinstance(w, Input):
+            text = w.value
+            if f.kind == "int":
+                try:
+                    return int(text)
+                except ValueError:
+                    return text
+            if f.kind == "float":
+                try:
+                    return float(text)
+                except ValueError:
+                    return text
+            if f.kind == "list":
+                return [p.strip() for p in text.split(",") if p.strip()]
+            return text
+        return getattr(w, "value", None)
+
+    def _set(self, f: Field, value: Any) -> None:
+        w = self.widget(f.name)
+        if isinstance(w, Checkbox):
+            w.value = bool(value)
+        elif isinstance(w, Select):
+            try:
+                w.value = value if value is not None else Select.NULL
+            except InvalidSelectValueError:  # no longer offered, e.g. a deleted profile
+                w.clear()
+        elif isinstance(w, TextArea):
+            w.load_text(value or "")
+        elif isinstance(w, SelectionList):
+            w.deselect_all()
+            for v in value or []:
+                w.select(v)
+        elif isinstance(w, Input):
+            if f.kind == "list":
+                w.value = ", ".join(value or [])
+            else:
+                w.value = "" if value is None else str(value)
+        else:
+            w.value = value  # type: ignore[attr-defined]
+
+    def load(self, values: dict[str, Any]) -> None:
+        """Fill the form and remember it as the saved state."""
+        for f in self.fields:
+            self._set(f, values.get(f.name))
+        self.show_error(None)
+        self._loaded = self.read()
+        self._notify()
+
+    def mark_clean(self) -> None:
+        self._loaded = self.read()
+        self._notify()
+
+    def set_choices(self, name: str, choices: Sequence[tuple[str, Any]]) -> None:
+        w = self.widget(name)
+        if isinstance(w, Select):
+            current = w.value
+            w.set_options(list(choices))
+            if current is not Select.NULL and current in {v for _, v in choices}:
+                w.value = current
+
+    @property
+    def dirty(self) -> bool:
+        return self.read() != self._loaded
+
+    def show_error(self, text: str | None) -> None:
+        box = self.query_one("#form-error", Static)
+        box.update(text or "")
+        box.display = bool(text)
+        if text:
+            self.scroll_home(animate=False)
+
+    # ------------------------------------------------------------ tracking
+
+    @on(Input.Changed)
+    @on(TextArea.Changed)
+    @on(Checkbox.Changed)
+    @on(Select.Changed)
+    @on(SelectionList.SelectedChanged)
+    @on(FieldChanged)
+    def _changed(self) -> None:
+        self._notify()
+
+    def _notify(self) -> None:
+        if not self.is_mounted:
+            return
+        dirty = self.dirty
+        if dirty != self._was_dirty:
+            self._was_dirty = dirty
+            self.post_message(self.DirtyChanged(self, dirty))

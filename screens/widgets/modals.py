@@ -1,0 +1,192 @@
+"""Modal screens shared by every pane: a message, a question, a prompt, a picker.
+
+Each answers through ``dismiss`` so callers use ``push_screen(modal, callback)``
+and never block the event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+MODAL_CSS = """
+.modal-box {
+    width: 70;
+    max-width: 100%;
+    height: auto;
+    max-height: 90%;
+    border: thick $accent;
+    background: $surface;
+    padding: 0 1;
+}
+.modal-box.error { border: thick $error; }
+.modal-title { text-style: bold; width: 100%; }
+.modal-keys { color: $text-muted; width: 100%; }
+.modal-body { height: auto; max-height: 16; }
+"""
+
+
+def error_text(exc: BaseException) -> str:
+    """What a user reads about an error: our own message, or a plain summary."""
+    from store.errors import MailroomError
+
+    if isinstance(exc, MailroomError):
+        return str(exc)
+    return f"Something went wrong: {type(exc).__name__}: {exc}"
+
+
+class MessageModal(ModalScreen[None]):
+    """A message (or an error) the user closes with Enter or Escape."""
+
+    DEFAULT_CSS = MODAL_CSS + "MessageModal { align: center middle; }"
+    BINDINGS = [
+        Binding("escape,enter", "close", "Close", id="modal.close", tooltip="Close this message"),
+    ]
+
+    def __init__(self, title: str, text: str, *, error: bool = False) -> None:
+        super().__init__()
+        self.title_text = title
+        self.text = text
+        self.error = error
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="modal-box error" if self.error else "modal-box"):
+            yield Label(self.title_text, classes="modal-title")
+            with VerticalScroll(classes="modal-body"):
+                yield Static(self.text, id="message-text", markup=False)
+            yield Label("Enter or Esc: close", classes="modal-keys")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmModal(ModalScreen[bool]):
+    """A yes/no question: y or Enter is yes, n or Escape is no."""
+
+    DEFAULT_CSS = MODAL_CSS + "ConfirmModal { align: center middle; }"
+    BINDINGS = [
+        Binding("y,enter", "answer(True)", "Yes", id="modal.yes", tooltip="Answer yes"),
+        Binding("n,escape", "answer(False)", "No", id="modal.no", tooltip="Answer no"),
+    ]
+
+    def __init__(self, question: str, title: str = "Please confirm") -> None:
+        super().__init__()
+        self.question = question
+        self.title_text = title
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="modal-box"):
+            yield Label(self.title_text, classes="modal-title")
+            yield Static(self.question, id="question", markup=False)
+            yield Label("y / Enter: yes    n / Esc: no", classes="modal-keys")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class PromptModal(ModalScreen[str | None]):
+    """Ask for one line of text (a path, an address, a password)."""
+
+    DEFAULT_CSS = MODAL_CSS + "PromptModal { align: center middle; }"
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="modal.cancel", tooltip="Close without an answer"),
+    ]
+
+    def __init__(
+        self, question: str, value: str = "", *, password: bool = False, placeholder: str = ""
+    ) -> None:
+        super().__init__()
+        self.question = question
+        self.value = value
+        self.password = password
+        self.placeholder = placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="modal-box"):
+            yield Static(self.question, classes="modal-title", markup=False)
+            yield Input(
+                self.value, password=self.password, placeholder=self.placeholder, id="answer"
+            )
+            yield Label("Enter: OK    Esc: cancel", classes="modal-keys")
+
+    @on(Input.Submitted, "#answer")
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class PickerModal(ModalScreen[str | None]):
+    """Pick one of a list; typing filters it. Answers the chosen value."""
+
+    DEFAULT_CSS = (
+        MODAL_CSS
+        + """
+    PickerModal { align: center middle; }
+    PickerModal OptionList { height: auto; max-height: 14; }
+    """
+    )
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="modal.cancel", tooltip="Close without choosing"),
+        Binding("down", "to_list", show=False),
+    ]
+
+    def __init__(self, title: str, items: Sequence[tuple[str, str]]) -> None:
+        """``items``: (value, label) pairs."""
+        super().__init__()
+        self.title_text = title
+        self.items = list(items)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="modal-box"):
+            yield Label(self.title_text, classes="modal-title")
+            yield Input(placeholder="type to filter", id="filter")
+            yield OptionList(*self._options(""), id="choices")
+            yield Label("Enter: choose    Esc: cancel", classes="modal-keys")
+
+    def _options(self, text: str) -> list[Option]:
+        needle = text.lower()
+        return [
+            Option(label, id=value)
+            for value, label in self.items
+            if not needle or needle in label.lower() or needle in value.lower()
+        ]
+
+    @on(Input.Changed, "#filter")
+    def _filter(self, event: Input.Changed) -> None:
+        options = self.query_one("#choices", OptionList)
+        options.clear_options()
+        options.add_options(self._options(event.value))
+        if options.option_count:
+            options.highlighted = 0
+
+    @on(Input.Submitted, "#filter")
+    def _take_first(self) -> None:
+        options = self.query_one("#choices", OptionList)
+        if options.option_count:
+            index = options.highlighted or 0
+            self.dismiss(options.get_option_at_index(index).id)
+
+    @on(OptionList.OptionSelected, "#choices")
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_to_list(self) -> None:
+        options = self.query_one("#choices", OptionList)
+        if self.focused is not options:
+            options.focus()
+            if options.option_count and options.highlighted is None:
+                options.highlighted = 0
+        else:
+            options.action_cursor_down()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,270 @@
+"""The base of every pane, and of the panes that are a record list beside a form.
+
+A pane is kept alive while the app runs, so switching panes loses nothing; what
+can lose work (opening another record, quitting) asks first when there are
+unsaved changes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, Horizontal, Vertical
+from textual.widgets import Label
+
+from screens.widgets.form import RecordForm
+from screens.widgets.modals import ConfirmModal, MessageModal, error_text
+from screens.widgets.record_list import Page, RecordList
+
+if TYPE_CHECKING:
+    from store.records import Record
+    from store.store import Store
+
+
+class Pane(Container):
+    """One pane of the app (Profiles, Templates, ...)."""
+
+    DEFAULT_CSS = """
+    Pane { height: 1fr; }
+    Pane .pane-title { text-style: bold; background: $boost; width: 100%; padding: 0 1; }
+    Pane .pane-title.dirty { background: $warning-darken-2; }
+    """
+    title: ClassVar[str] = ""
+
+    @property
+    def store(self) -> Store:
+        return self.app.store  # type: ignore[attr-defined, no-any-return]
+
+    @property
+    def user(self) -> str:
+        return self.app.user  # type: ignore[attr-defined, no-any-return]
+
+    @property
+    def dirty(self) -> bool:
+        return False
+
+    def refresh_data(self) -> None:
+        """Called each time the pane is shown: re-read what others may have changed."""
+
+    def focus_first(self) -> None:
+        """Put the focus where work in this pane starts."""
+
+    def show_error(self, exc: BaseException, title: str = "That did not work") -> None:
+        self.app.push_screen(MessageModal(title, error_text(exc), error=True))
+
+    def show_message(self, title: str, text: str) -> None:
+        self.app.push_screen(MessageModal(title, text))
+
+
+class RecordPane(Pane):
+    """A searchable list of records on the left, the selected one's form on the right."""
+
+    DEFAULT_CSS = """
+    RecordPane > Horizontal { height: 1fr; }
+    RecordPane .editor { width: 1fr; height: 1fr; }
+    """
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="record.save", tooltip="Save the record", priority=True),
+        Binding("ctrl+n", "new", "New", id="record.new", tooltip="Start a new record"),
+        Binding(
+            "ctrl+r",
+            "delete",
+            "Delete",
+            id="record.delete",
+            tooltip="Delete the record (asks first)",
+        ),
+        Binding(
+            "ctrl+l",
+            "focus_list",
+            "List",
+            id="record.list",
+            tooltip="Go to the search box of the list",
+        ),
+    ]
+    record_name: ClassVar[str] = "record"
+    search_placeholder: ClassVar[str] = "search"
+    page_size: ClassVar[int] = 200
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.current_key: str | None = None  # None: a new record
+
+    # ------------------------------------------------------------ to fill in per pane
+
+    def fetch(self, query: str, offset: int, limit: int) -> Page:
+        raise NotImplementedError
+
+    def make_form(self) -> RecordForm:
+        raise NotImplementedError
+
+    def blank_values(self) -> dict[str, Any]:
+        return {}
+
+    def values_of(self, key: str) -> dict[str, Any]:
+        """Form values of the stored record ``key``."""
+        raise NotImplementedError
+
+    def save_values(self, values: dict[str, Any]) -> str:
+        """Validate and store; return the key. Raise MailroomError to refuse."""
+        raise NotImplementedError
+
+    def delete_key(self, key: str) -> None:
+        raise NotImplementedError
+
+    def compose_side(self) -> ComposeResult:
+        """Extra widgets right of (or below) the form."""
+        yield from ()
+
+    # ------------------------------------------------------------ shell
+
+    def compose(self) -> ComposeResult:
+        yield Label(self.title, classes="pane-title", id="pane-title")
+        with Horizontal():
+            yield RecordList(
+                self.fetch,
+                page_size=self.page_size,
+                placeholder=self.search_placeholder,
+                id="record-list",
+            )
+            with Vertical(classes="editor"):
+                yield self.make_form()
+            yield from self.compose_side()
+
+    @property
+    def form(self) -> RecordForm:
+        return self.query_one(RecordForm)
+
+    @property
+    def record_list(self) -> RecordList:
+        return self.query_one(RecordList)
+
+    @property
+    def dirty(self) -> bool:
+        return self.is_mounted and self.form.dirty
+
+    def on_mount(self) -> None:
+        self.new_record()
+
+    def refresh_data(self) -> None:
+        if self.is_mounted:
+            self.record_list.reload(keep_offset=True, select=self.current_key)
+
+    def focus_first(self) -> None:
+        self.record_list.focus_rows()
+
+    def _update_title(self) -> None:
+        what = self.current_key or f"new {self.record_name}"
+        mark = "  * unsaved changes" if self.dirty else ""
+        label = self.query_one("#pane-title", Label)
+        label.update(f"{self.title}: {what}{mark}")
+        label.set_class(self.dirty, "dirty")
+
+    @on(RecordForm.DirtyChanged)
+    def _dirty_changed(self) -> None:
+        self._update_title()
+
+    # ------------------------------------------------------------ opening
+
+    def new_record(self) -> None:
+        self.current_key = None
+        self.form.load(self.blank_values())
+        self.after_load()
+        self._update_title()
+
+    def open_record(self, key: str) -> None:
+        try:
+            values = self.values_of(key)
+        except Exception as exc:
+            self.show_error(exc, "Cannot open")
+            return
+        self.current_key = key
+        self.form.load(values)
+        self.after_load()
+        self._update_title()
+
+    def after_load(self) -> None:
+        """Hook: refresh side panels after a record was opened."""
+
+    def when_clean(self, then: Any, what: str = "continue") -> None:
+        """Run ``then()`` now, or after the user agreed to drop unsaved changes."""
+        if not self.dirty:
+            then()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                then()
+
+        who = self.current_key or f"the new {self.record_name}"
+        self.app.push_screen(
+            ConfirmModal(f"{who} has unsaved changes. Drop them and {what}?"), answered
+        )
+
+    @on(RecordList.Selected)
+    def _selected(self, event: RecordList.Selected) -> None:
+        key = event.key
+
+        def go() -> None:
+            self.open_record(key)
+            self._focus_form()
+
+        self.when_clean(go, f"open {key}")
+
+    def _focus_form(self) -> None:
+        for widget in self.form.query("Input, Select, TextArea, Checkbox, SelectionList"):
+            if widget.focusable and widget.display:
+                widget.focus()
+                return
+
+    # ------------------------------------------------------------ actions
+
+    def action_new(self) -> None:
+        def go() -> None:
+            self.new_record()
+            self._focus_form()
+
+        self.when_clean(go, f"start a new {self.record_name}")
+
+    def action_focus_list(self) -> None:
+        self.record_list.focus_search()
+
+    def action_save(self) -> None:
+        values = self.form.read()
+        try:
+            key = self.save_values(values)
+        except Exception as exc:
+            # What was typed stays in the form; the message says what to fix.
+            self.form.show_error(error_text(exc))
+            self.show_error(exc, "Not saved")
+            return
+        self.current_key = key
+        self.form.show_error(None)
+        self.open_record(key)
+        self.record_list.reload(keep_offset=True, select=key)
+        self.app.notify(f"Saved {self.record_name} {key}.", timeout=3)
+
+    def action_delete(self) -> None:
+        key = self.current_key
+        if key is None:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                self.delete_key(key)
+            except Exception as exc:
+                self.show_error(exc, "Not deleted")
+                return
+            self.new_record()
+            self.record_list.reload()
+            self.app.notify(f"Deleted {self.record_name} {key}.", timeout=3)
+
+        self.app.push_screen(ConfirmModal(f"Delete {self.record_name} {key}?"), answered)
+
+
+def record_values(record: Record) -> dict[str, Any]:
+    return record.model_dump(mode="python")

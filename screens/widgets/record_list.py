@@ -1,0 +1,165 @@
+"""A searchable, paged list of records.
+
+Never loads every row into one widget: a page (``page_size`` rows) is shown at a
+time and the owner's ``fetch(query, offset, limit)`` is asked for it, so 10,000
+relations cost what 200 do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import Input, Label, OptionList
+from textual.widgets.option_list import Option
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[tuple[str, str]]  # (key, label)
+    total: int
+
+
+Fetch = Callable[[str, int, int], Page]
+
+
+class RecordList(Vertical):
+    """Search box, one page of rows, and where you are (``41-80 of 10,000``)."""
+
+    DEFAULT_CSS = """
+    RecordList { width: 26; height: 1fr; border-right: solid $panel-lighten-2; }
+    RecordList > Input { height: 3; }
+    RecordList > OptionList { height: 1fr; border: none; }
+    RecordList > .list-status { color: $text-muted; height: 1; }
+    """
+    BINDINGS = [
+        Binding(
+            "ctrl+f",
+            "next_page",
+            "Next page",
+            id="list.next-page",
+            tooltip="Show the next page of the list",
+            show=False,
+        ),
+        Binding(
+            "ctrl+b",
+            "previous_page",
+            "Prev page",
+            id="list.previous-page",
+            tooltip="Show the previous page of the list",
+            show=False,
+        ),
+    ]
+
+    class Selected(Message):
+        """The user chose a row (Enter)."""
+
+        def __init__(self, record_list: RecordList, key: str) -> None:
+            super().__init__()
+            self.record_list = record_list
+            self.key = key
+
+        @property
+        def control(self) -> RecordList:
+            return self.record_list
+
+    def __init__(
+        self,
+        fetch: Fetch,
+        *,
+        page_size: int = 200,
+        placeholder: str = "search",
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.fetch = fetch
+        self.page_size = page_size
+        self.placeholder = placeholder
+        self.offset = 0
+        self.total = 0
+        self._timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder=self.placeholder, id="search")
+        yield OptionList(id="rows")
+        yield Label("", classes="list-status", id="list-status")
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    @property
+    def query_text(self) -> str:
+        return self.query_one("#search", Input).value.strip()
+
+    def reload(self, *, keep_offset: bool = False, select: str | None = None) -> None:
+        if not keep_offset:
+            self.offset = 0
+        page = self.fetch(self.query_text, self.offset, self.page_size)
+        self.total = page.total
+        rows = self.query_one("#rows", OptionList)
+        rows.clear_options()
+        rows.add_options([Option(label, id=key) for key, label in page.rows])
+        if page.rows:
+            index = 0
+            if select is not None:
+                keys = [k for k, _ in page.rows]
+                if select in keys:
+                    index = keys.index(select)
+            rows.highlighted = index
+        if page.total:
+            last = self.offset + len(page.rows)
+            status = f"{self.offset + 1}-{last} of {page.total:,}"
+        else:
+            status = "nothing found" if self.query_text else "none yet"
+        self.query_one("#list-status", Label).update(status)
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self) -> None:
+        # A short pause first, so typing a name does not search per key.
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(0.15, self.reload)
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self.reload()
+        self.query_one("#rows", OptionList).focus()
+
+    @on(OptionList.OptionSelected, "#rows")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id is not None:
+            self.post_message(self.Selected(self, event.option.id))
+
+    def action_next_page(self) -> None:
+        if self.offset + self.page_size < self.total:
+            self.offset += self.page_size
+            self.reload(keep_offset=True)
+
+    def action_previous_page(self) -> None:
+        if self.offset > 0:
+            self.offset = max(0, self.offset - self.page_size)
+            self.reload(keep_offset=True)
+
+    def focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def focus_rows(self) -> None:
+        self.query_one("#rows", OptionList).focus()
+
+
+def page_of(rows: list[tuple[str, str]], query: str, offset: int, limit: int) -> Page:
+    """Filter (key, label) rows by ``query`` in key or label, and cut one page."""
+    needle = query.lower()
+    if needle:
+        rows = [r for r in rows if needle in r[0].lower() or needle in r[1].lower()]
+    return Page(rows[offset : offset + limit], len(rows))

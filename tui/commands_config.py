@@ -1,0 +1,123 @@
+"""Commands: config export/import, db check/restore-copy, demo, and `run` (the TUI)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from store.errors import MailroomError
+
+from tui.cli import Context
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    config = sub.add_parser("config", help="export or import the whole configuration (no secrets)")
+    csub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    exp = csub.add_parser("export", help="print the configuration as JSON, or write it to FILE")
+    exp.add_argument("file", nargs="?", help="file to write (default: standard output)")
+    exp.set_defaults(handler=config_export)
+    imp = csub.add_parser(
+        "import", help="replace the configuration with FILE; all or nothing"
+    )
+    imp.add_argument("file", help="a file made by `mailroom config export` ('-' for stdin)")
+    imp.set_defaults(handler=config_import)
+
+    db = sub.add_parser("db", help="check the database files, or restore a good copy")
+    dsub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    chk = dsub.add_parser("check", help="open every database file and report")
+    chk.set_defaults(handler=db_check)
+    rc = dsub.add_parser("restore-copy", help="replace a damaged database with its last good copy")
+    rc.add_argument("--documents", action="store_true", help="the documents database")
+    rc.set_defaults(handler=db_restore_copy)
+
+    demo = sub.add_parser("demo", help="load the demo installation, then open the TUI")
+    demo.add_argument("--no-tui", action="store_true", help="only load the demo data")
+    demo.set_defaults(handler=demo_cmd)
+
+    run = sub.add_parser("run", help="open the TUI (the same as no command)")
+    run.set_defaults(handler=run_cmd)
+
+
+def config_export(args: argparse.Namespace, ctx: Context) -> int:
+    from store.exchange import export_json
+
+    text = export_json(ctx.store)
+    if args.file:
+        from store.db import atomic_write_bytes
+
+        atomic_write_bytes(Path(args.file), text.encode())
+        print(f"configuration written to {args.file}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def config_import(args: argparse.Namespace, ctx: Context) -> int:
+    from store.exchange import import_config
+
+    source = "standard input" if args.file == "-" else args.file
+    try:
+        raw = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MailroomError(
+            f"The file {source} cannot be read ({exc}).",
+            field="file",
+            value=source,
+            fix="check the path; it should be a file made by `mailroom config export`.",
+        ) from None
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise MailroomError(
+            f"{source} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
+            field="file",
+            value=source,
+            fix="use a file made by `mailroom config export`.",
+        ) from None
+    n = import_config(ctx.store, data, source)
+    print(f"imported {n} configuration records from {source}")
+    return 0
+
+
+def db_check(args: argparse.Namespace, ctx: Context) -> int:
+    store = ctx.store
+    for db in (store.config_db, store.documents_db):
+        data = db.load(fresh=True)
+        counts = ", ".join(f"{t}: {len(v)}" for t, v in sorted(data.items())) or "empty"
+        print(f"{db.path}: ok ({counts}); good copies: {len(db.good_copies())}")
+    return 0
+
+
+def db_restore_copy(args: argparse.Namespace, ctx: Context) -> int:
+    from store.db import Database
+    from store.store import CONFIG_FILE, DOCUMENTS_FILE, ensure_home
+
+    home = ensure_home(ctx.home)
+    db = Database(home / (DOCUMENTS_FILE if args.documents else CONFIG_FILE))
+    chosen = db.restore_copy()
+    print(f"{db.path} restored from {chosen}; the damaged file was kept as {db.path.name}.damaged")
+    return 0
+
+
+def demo_cmd(args: argparse.Namespace, ctx: Context) -> int:
+    from mailing.demo import DEMO_USER, load_demo
+
+    n_config, n_docs = load_demo(ctx.store)
+    print(
+        f"demo loaded into {ctx.home}: {n_config} configuration records, {n_docs} documents; "
+        f"outbox profiles deliver into {ctx.home / 'outbox'}"
+    )
+    print(f"tip: `mailroom --home {ctx.home} --user {DEMO_USER}` works as the demo user")
+    if args.no_tui:
+        return 0
+    from tui.app import run_app
+
+    return run_app(ctx)
+
+
+def run_cmd(args: argparse.Namespace, ctx: Context) -> int:
+    from tui.app import run_app
+
+    return run_app(ctx)
