@@ -37,7 +37,6 @@ from store.records import (
     Relation,
     StoredFileRef,
     SystemSettings,
-    Template,
     User,
 )
 from store.store import Store
@@ -91,7 +90,7 @@ def _profiles() -> list[Profile]:
             auth="none",
             security="none",
             outbox_dir="outbox",
-            **kw,  # type: ignore[arg-type]
+            **kw,
         )
 
     return [
@@ -110,7 +109,9 @@ def _profiles() -> list[Profile]:
             "debiteuren@holtkamp.example",
             "Holtkamp Debiteurenbeheer",
         ),
-        outbox("PERSONAL-DEMO", "Personal profile of user demo", "demo@office.example", "Dana Demo"),
+        outbox(
+            "PERSONAL-DEMO", "Personal profile of user demo", "demo@office.example", "Dana Demo"
+        ),
     ]
 
 
@@ -177,7 +178,7 @@ def _relations(admin: str, lang_codes: set[str]) -> list[Relation]:
                 language=lang if lang in lang_codes else "NL",
                 address=[f"{name.split()[0]}straat {len(rels) + 1}", f"1234 AB {city}"],
                 country=country,
-                **kw,  # type: ignore[arg-type]
+                **kw,
             )
         )
 
@@ -200,7 +201,9 @@ def _relations(admin: str, lang_codes: set[str]) -> list[Relation]:
         "Müller Haustechnik GmbH",
         "DE",
         email_addresses={"sales_invoice": AddressSet(to=[f"rechnungen@mueller-{p}.example"])},
-        contacts=[Contact(name="Klaus Müller", email=f"k.mueller@mueller-{p}.example", roles=["main"])],
+        contacts=[
+            Contact(name="Klaus Müller", email=f"k.mueller@mueller-{p}.example", roles=["main"])
+        ],
     )
     cust(
         "D1003",
@@ -218,28 +221,68 @@ def _relations(admin: str, lang_codes: set[str]) -> list[Relation]:
         "D1004",
         "Hoofdkantoor Vermeulen Groep",
         contacts=[
-            Contact(name="Ingrid de Wit", email=f"crediteuren@vermeulen-{p}.example", roles=["invoice"]),
+            Contact(
+                name="Ingrid de Wit", email=f"crediteuren@vermeulen-{p}.example", roles=["invoice"]
+            ),
             Contact(name="Piet Vermeulen", email=f"piet@vermeulen-{p}.example", roles=["main"]),
         ],
     )
-    cust("D1005", "Vermeulen Filiaal Zwolle", invoice_debtor="D1004",
-         business_email=f"zwolle@vermeulen-{p}.example")
-    cust("D1006", "Vermeulen Filiaal Deventer", invoice_debtor="D1004",
-         contacts=[Contact(name="Ans Bos", email=f"ans@vermeulen-{p}.example", roles=["administration"])])
+    cust(
+        "D1005",
+        "Vermeulen Filiaal Zwolle",
+        invoice_debtor="D1004",
+        business_email=f"zwolle@vermeulen-{p}.example",
+    )
+    cust(
+        "D1006",
+        "Vermeulen Filiaal Deventer",
+        invoice_debtor="D1004",
+        contacts=[
+            Contact(name="Ans Bos", email=f"ans@vermeulen-{p}.example", roles=["administration"])
+        ],
+    )
     # rule: administration_contact
-    cust("D1007", "Installatiebedrijf De Vries",
-         contacts=[Contact(name="Marja de Vries", email=f"administratie@devries-{p}.example",
-                           roles=["administration"]),
-                   Contact(name="Henk de Vries", email=f"henk@devries-{p}.example", roles=["main"])],
-         business_email=f"info@devries-{p}.example")
-    cust("D1008", "Schneider & Söhne KG", "DE",
-         contacts=[Contact(name="Eva Schneider", email=f"buchhaltung@schneider-{p}.example",
-                           roles=["administration"])])
+    cust(
+        "D1007",
+        "Installatiebedrijf De Vries",
+        contacts=[
+            Contact(
+                name="Marja de Vries",
+                email=f"administratie@devries-{p}.example",
+                roles=["administration"],
+            ),
+            Contact(name="Henk de Vries", email=f"henk@devries-{p}.example", roles=["main"]),
+        ],
+        business_email=f"info@devries-{p}.example",
+    )
+    cust(
+        "D1008",
+        "Schneider & Söhne KG",
+        "DE",
+        contacts=[
+            Contact(
+                name="Eva Schneider",
+                email=f"buchhaltung@schneider-{p}.example",
+                roles=["administration"],
+            )
+        ],
+    )
     # rule: main_contact
-    cust("D1009", "Café Het Hoekje",
-         contacts=[Contact(name="Fatima el Amrani", email=f"fatima@hethoekje-{p}.example", roles=["main"])])
-    cust("D1010", "Greenway Logistics Ltd", "EN",
-         contacts=[Contact(name="Oliver Hughes", email=f"oliver@greenway-{p}.example", roles=["main"])])
+    cust(
+        "D1009",
+        "Café Het Hoekje",
+        contacts=[
+            Contact(name="Fatima el Amrani", email=f"fatima@hethoekje-{p}.example", roles=["main"])
+        ],
+    )
+    cust(
+        "D1010",
+        "Greenway Logistics Ltd",
+        "EN",
+        contacts=[
+            Contact(name="Oliver Hughes", email=f"oliver@greenway-{p}.example", roles=["main"])
+        ],
+    )
     # rule: business_email
     cust("D1011", "Kapsalon Knip & Go", business_email=f"info@knipengo-{p}.example")
     cust("D1012", "Autobedrijf Smit", business_email=f"info@autosmit-{p}.example")
@@ -247,25 +290,51 @@ def _relations(admin: str, lang_codes: set[str]) -> list[Relation]:
     cust("D1014", "Sportschool FitFabriek", business_email=f"administratie@fitfabriek-{p}.example")
     # print: not_opted_in — addresses known, but the relation wants paper.
     cust("D1015", "Notariskantoor Van Dam", opt_in=[], business_email=f"info@vandam-{p}.example")
-    cust("D1016", "Stichting Dorpshuis", opt_in=["order_confirmation"],
-         business_email=f"secretaris@dorpshuis-{p}.example")
+    cust(
+        "D1016",
+        "Stichting Dorpshuis",
+        opt_in=["order_confirmation"],
+        business_email=f"secretaris@dorpshuis-{p}.example",
+    )
     # print: no_address — opted in, nothing to send to.
     cust("D1017", "Timmerbedrijf Kok")
     # an invalid address: warned about, named by its field; the valid one is used.
-    cust("D1018", "Drukkerij Peters",
-         email_addresses={"sales_invoice": AddressSet(to=["facturen@@peters.example"],
-                                                      cc=[f"boekhouding@peters-{p}.example"])},
-         business_email=f"info@peters-{p}.example")
+    cust(
+        "D1018",
+        "Drukkerij Peters",
+        email_addresses={
+            "sales_invoice": AddressSet(
+                to=["facturen@@peters.example"], cc=[f"boekhouding@peters-{p}.example"]
+            )
+        },
+        business_email=f"info@peters-{p}.example",
+    )
     # suppliers: purchase orders
-    rels.append(Relation(administration=admin, code="C2001", kind="supplier",
-                         name="Technische Groothandel Rexel", language="NL",
-                         address=["Groothandelsweg 1", "3800 AA Amersfoort"],
-                         opt_in=["purchase_order"],
-                         email_addresses={"purchase_order": AddressSet(to=[f"orders@rexel-{p}.example"])}))
-    rels.append(Relation(administration=admin, code="C2002", kind="supplier",
-                         name="Großhandel Weber GmbH", language="DE" if "DE" in lang_codes else "NL",
-                         address=["Lagerstraße 9", "47533 Kleve"], country="DE",
-                         opt_in=["purchase_order"], business_email=f"bestellung@weber-{p}.example"))
+    rels.append(
+        Relation(
+            administration=admin,
+            code="C2001",
+            kind="supplier",
+            name="Technische Groothandel Rexel",
+            language="NL",
+            address=["Groothandelsweg 1", "3800 AA Amersfoort"],
+            opt_in=["purchase_order"],
+            email_addresses={"purchase_order": AddressSet(to=[f"orders@rexel-{p}.example"])},
+        )
+    )
+    rels.append(
+        Relation(
+            administration=admin,
+            code="C2002",
+            kind="supplier",
+            name="Großhandel Weber GmbH",
+            language="DE" if "DE" in lang_codes else "NL",
+            address=["Lagerstraße 9", "47533 Kleve"],
+            country="DE",
+            opt_in=["purchase_order"],
+            business_email=f"bestellung@weber-{p}.example",
+        )
+    )
     return rels
 
 
@@ -347,13 +416,15 @@ def _documents(admin: Administration, rels: list[Relation], rng: random.Random) 
             docs.append(
                 Document(
                     administration=admin.code,
-                    type=doctype,  # type: ignore[arg-type]
+                    type=doctype,
                     number=f"{prefix}{year}{i + 1:04d}",
                     relation=rel.code,
                     date=date,
                     due_date=date + dt.timedelta(days=admin.payment_days),
                     reference=f"PO-{rng.randrange(1000, 9999)}",
-                    description="Werkzaamheden november" if rel.language == "NL" else "November work",
+                    description="Werkzaamheden november"
+                    if rel.language == "NL"
+                    else "November work",
                     lines=lines,
                     open_items=open_items,
                     order_override=override,
@@ -439,7 +510,7 @@ def demo_records(store: Store) -> tuple[list[Record], list[Document]]:
                     code=lang,
                     description=desc,
                     locale=locale,
-                    templates=mapping,  # type: ignore[arg-type]
+                    templates=mapping,
                     first_background=first,
                     second_background=second,
                 )

@@ -21,7 +21,9 @@ class FileStore:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def add_bytes(self, name: str, payload: bytes, content_type: str | None = None) -> StoredFileRef:
+    def add_bytes(
+        self, name: str, payload: bytes, content_type: str | None = None
+    ) -> StoredFileRef:
         if len(payload) > MAX_FILE_BYTES:
             raise StoreError(
                 f"The file {name!r} is {len(payload) / 1e6:.1f} MB; at most "

@@ -183,7 +183,6 @@ class Profile(Record):
     oauth_client_id: str = ""  # Office 365: application (client) id
     oauth_authority: str = ""  # override of https://login.microsoftonline.com (tests)
 
-
     @field_validator(
         "sender", "sender_name", "reply_to", "bcc", "username", "server", "description"
     )
@@ -213,7 +212,6 @@ class Template(Record):
     images: list[StoredFileRef] = Field(default_factory=list)  # embedded by Content-ID
 
 
-
 # ---------------------------------------------------------------- language codes
 
 
@@ -230,7 +228,6 @@ class LanguageCode(Record):
     templates: dict[DocType, str] = Field(default_factory=dict)
     first_background: StoredFileRef | None = None
     second_background: StoredFileRef | None = None
-
 
     @property
     def id(self) -> str:
@@ -258,7 +255,6 @@ class Administration(Record):
     bic: str = ""
     payment_days: int = Field(default=30, ge=0, le=365)
     default_language: str = "NL"
-
 
 
 # ---------------------------------------------------------------- relations
@@ -301,7 +297,6 @@ class Relation(Record):
     contacts: list[Contact] = Field(default_factory=list)
     invoice_debtor: str | None = None  # code of the relation billed, when it differs
 
-
     @property
     def id(self) -> str:
         return f"{self.administration}/{self.code}"
@@ -326,7 +321,6 @@ class User(Record):
     full_name: str = ""
     profile: str | None = None
     signature: str = ""
-
 
 
 class SystemSettings(Record):
@@ -389,7 +383,6 @@ class Document(Record):
     order_override: AddressSet | None = None  # SPEC §6.2, order documents only
     attachments: list[StoredFileRef] = Field(default_factory=list)  # SPEC §7
     ubl: StoredFileRef | None = None  # the UBL XML this document was imported from
-
 
     @field_validator("currency")
     @classmethod

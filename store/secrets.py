@@ -8,8 +8,12 @@ says what to install or configure; a plain-text backend is never chosen silently
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from store.errors import MailroomError
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 SERVICE = "mailroom"
 KINDS = ("password", "oauth-cache")
@@ -31,7 +35,7 @@ class SecretStoreError(MailroomError):
     """The keyring cannot be used."""
 
 
-def _backend():  # type: ignore[no-untyped-def]
+def _backend() -> KeyringBackend:
     import keyring
     from keyring.backends import chainer, fail
 
@@ -79,7 +83,7 @@ def set_secret(profile: str, kind: str, value: str) -> None:
 
 def get_secret(profile: str, kind: str) -> str | None:
     try:
-        return _backend().get_password(SERVICE, _user(profile, kind))  # type: ignore[no-any-return]
+        return _backend().get_password(SERVICE, _user(profile, kind))
     except SecretStoreError:
         raise
     except Exception as exc:

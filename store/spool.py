@@ -240,7 +240,8 @@ class Batch:
                     n = sum(
                         1
                         for e in it
-                        if e.name[0] != "." and os.path.splitext(e.name)[1] in (".eml", ".pdf", ".err")
+                        if e.name[0] != "."
+                        and os.path.splitext(e.name)[1] in (".eml", ".pdf", ".err")
                     )
             except FileNotFoundError:
                 n = 0
@@ -386,7 +387,9 @@ class Batch:
         for name in names:
             ref = self.locate(name)
             if ref.kind != "email" or ref.state not in ("draft", "held"):
-                skipped.append((name, f"is {ref.state}" if ref.kind == "email" else f"is {ref.kind}"))
+                skipped.append(
+                    (name, f"is {ref.state}" if ref.kind == "email" else f"is {ref.kind}")
+                )
                 continue
             hashes[name] = sha256_bytes(self.read(name, "email", ref.state))
         # Record the approval first: a crash after it leaves drafts with a recorded

@@ -88,7 +88,7 @@ class Tx:
                 f"No {cls.__name__.lower()} with key {key!r} exists.",
                 field=cls.key_field,
                 value=key,
-                fix=f"check the spelling, or list them with `mailroom config export`.",
+                fix="check the spelling, or list them with `mailroom config export`.",
             )
         return found
 

@@ -33,6 +33,11 @@ PROFILES = {
 }
 
 
+def template_for(doctype: str, sales_invoice_code: str = "T_INV") -> str:
+    """The template the helper's language code NL assigns to ``doctype``."""
+    return sales_invoice_code if doctype == "sales_invoice" else f"T_{doctype.upper()}"
+
+
 def make_cfg(
     *,
     system: str | None = "SYS",
@@ -51,11 +56,12 @@ def make_cfg(
     lc_templates: dict[str, str] = {}
     if template_code is not None:
         for doctype in ("sales_invoice", "order_confirmation", "reminder", "purchase_order"):
-            lc_templates[doctype] = template_code
-        if template_exists:
-            templates[template_code] = Template(
-                code=template_code, object="sales_invoice", profile=template_profile
-            )
+            code = template_for(doctype, template_code)
+            lc_templates[doctype] = code
+            if template_exists:
+                templates[code] = Template.parse(
+                    {"code": code, "object": doctype, "profile": template_profile}
+                )
     rels = relations if relations is not None else [{"code": "C1"}]
     relation_records = {}
     for r in rels:

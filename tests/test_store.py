@@ -129,7 +129,10 @@ def test_cli_reports_corrupt_database_without_traceback(tmp_path: Path) -> None:
     assert "is damaged" in run.stderr and "mailroom db restore-copy" in run.stderr
     fixed = subprocess.run(
         [sys.executable, "-m", "tui", "--home", str(home), "db", "restore-copy"],
-        capture_output=True, text=True, env=cli_env(), cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        cwd=ROOT,
     )
     assert fixed.returncode == 0, fixed.stderr
     assert Store(home).get(Administration, "A").name == "x"
@@ -226,8 +229,9 @@ def test_domain_and_store_never_import_the_ui() -> None:
         "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')]\n"
         "assert not bad, bad\n"
     )
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                         env=cli_env())
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=cli_env()
+    )
     assert run.returncode == 0, run.stderr
 
 
@@ -244,9 +248,17 @@ def test_home_from_environment_and_option(tmp_path: Path) -> None:
 def test_put_many_replaces_and_inserts(tmp_path: Path) -> None:
     store = Store(tmp_path / "h")
     store.put_many([Relation(administration="A", code=f"C{i}", name=f"old {i}") for i in range(4)])
-    store.put_many([Relation(administration="A", code=f"C{i}", name=f"new {i}") for i in range(2, 6)])
+    store.put_many(
+        [Relation(administration="A", code=f"C{i}", name=f"new {i}") for i in range(2, 6)]
+    )
     names = {r.code: r.name for r in store.all(Relation)}
-    assert names == {"C0": "old 0", "C1": "old 1", "C2": "new 2", "C3": "new 3",
-                     "C4": "new 4", "C5": "new 5"}
+    assert names == {
+        "C0": "old 0",
+        "C1": "old 1",
+        "C2": "new 2",
+        "C3": "new 3",
+        "C4": "new 4",
+        "C5": "new 5",
+    }
     raw = json.loads((tmp_path / "h" / "mailroom.json").read_text())
     assert len(raw["relations"]) == 6

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from store.errors import MailroomError
-
 from tui.cli import Context
 
 
@@ -18,9 +17,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     exp = csub.add_parser("export", help="print the configuration as JSON, or write it to FILE")
     exp.add_argument("file", nargs="?", help="file to write (default: standard output)")
     exp.set_defaults(handler=config_export)
-    imp = csub.add_parser(
-        "import", help="replace the configuration with FILE; all or nothing"
-    )
+    imp = csub.add_parser("import", help="replace the configuration with FILE; all or nothing")
     imp.add_argument("file", help="a file made by `mailroom config export` ('-' for stdin)")
     imp.set_defaults(handler=config_import)
 

@@ -1,0 +1,449 @@
+"""The send engine: approved messages out of the spool, each exactly once.
+
+The rules (DESIGN.md, "Sending"):
+
+- One sender per data folder (:meth:`store.spool.Spool.sender_lock`); a second
+  one is told who is sending.
+- At start, every message left in ``sending/`` goes to ``unknown/`` and waits
+  for an admin (``batch resend`` or ``batch mark-sent``).
+- A message is sent only if its bytes still hash to what was approved, and its
+  template and letterhead are those it was built with.
+- Per profile: one reused connection, a rate limit, temporary errors (4xx,
+  network) retried with bounded back-off, permanent ones (5xx) failed at once,
+  per recipient; an authentication (or TLS, or configuration) failure pauses
+  that profile's remaining messages after the first.
+- The claim (approved -> sending) is made durable before the message goes out;
+  a message is moved to ``sent/`` only after the server accepted it. A drop after
+  the message data and before the reply puts it in ``unknown/``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mailing.config import ConfigSnapshot
+from mailing.fingerprint import changed_since_build
+from store.errors import MailroomError
+from store.records import Profile
+from store.spool import Batch, Spool, sha256_bytes
+
+if TYPE_CHECKING:
+    from mailing.transports import Transport
+    from store.store import Store
+
+# Seconds to wait before each retry of a temporary failure; the number of
+# retries is the length. MAILROOM_SEND_BACKOFF="0.01,0.02" overrides it (tests).
+DEFAULT_BACKOFF: tuple[float, ...] = (5.0, 30.0, 120.0)
+# After this many messages of one profile in a row were deferred (temporary
+# failures that outlasted the back-off), the profile is paused for this run.
+MAX_DEFERRED_IN_A_ROW = 3
+
+TransportFactory = Callable[[Profile, Path], "Transport"]
+
+
+class SendingPausedError(MailroomError):
+    """Sending is paused for the whole installation."""
+
+
+def backoff_from_env() -> tuple[float, ...]:
+    raw = os.environ.get("MAILROOM_SEND_BACKOFF", "")
+    if not raw:
+        return DEFAULT_BACKOFF
+    try:
+        return tuple(float(x) for x in raw.split(",") if x.strip())
+    except ValueError:
+        raise MailroomError(
+            f"MAILROOM_SEND_BACKOFF={raw!r} is not a list of seconds.",
+            field="MAILROOM_SEND_BACKOFF",
+            value=raw,
+            fix="use comma-separated numbers such as 5,30,120, or unset it.",
+        ) from None
+
+
+@dataclass
+class Progress:
+    batch: str
+    done: int
+    total: int
+    sent: int
+    failed: int
+    deferred: int
+
+
+@dataclass
+class SendOptions:
+    backoff: tuple[float, ...] = field(default_factory=backoff_from_env)
+    dry_run: bool = False
+    transport_factory: TransportFactory | None = None
+    progress: Callable[[Progress], None] | None = None
+    sleep: Callable[[float], None] = time.sleep
+    archive: bool = True
+
+
+@dataclass
+class ItemOutcome:
+    batch: str
+    item: str
+    outcome: str  # sent | failed | deferred | unknown | refused | paused | would-send
+    detail: str = ""
+
+
+@dataclass
+class SendReport:
+    found_unknown: list[tuple[str, str]] = field(default_factory=list)
+    outcomes: list[ItemOutcome] = field(default_factory=list)
+    paused_profiles: dict[str, str] = field(default_factory=dict)
+    retries: int = 0
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for o in self.outcomes if o.outcome == outcome)
+
+    def summary(self) -> dict[str, Any]:
+        kinds = ("sent", "failed", "deferred", "unknown", "refused", "paused", "would-send")
+        return {
+            **{k: self.count(k) for k in kinds},
+            "retries": self.retries,
+            "found_unknown": [f"{b}/{i}" for b, i in self.found_unknown],
+            "paused_profiles": self.paused_profiles,
+        }
+
+
+class _ProfileState:
+    """One profile's connection, rate limit and pause during a run."""
+
+    def __init__(self, profile: Profile, factory: TransportFactory, home: Path) -> None:
+        self.profile = profile
+        self._factory = factory
+        self._home = home
+        self.transport: Transport | None = None
+        self.interval = 60.0 / profile.rate_per_minute if profile.rate_per_minute else 0.0
+        self.next_at = 0.0
+        self.paused: str | None = None
+        self.deferred_in_a_row = 0
+
+    def get(self) -> Transport:
+        if self.transport is None:
+            self.transport = self._factory(self.profile, self._home)
+        return self.transport
+
+    def wait_turn(self, sleep: Callable[[float], None]) -> None:
+        if self.interval:
+            now = time.monotonic()
+            if now < self.next_at:
+                sleep(self.next_at - now)
+            self.next_at = max(now, self.next_at) + self.interval
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+            self.transport = None
+
+
+def _default_factory(profile: Profile, home: Path) -> Transport:
+    from mailing.transports import open_transport
+
+    return open_transport(profile, home)
+
+
+def check_not_paused(cfg: ConfigSnapshot) -> None:
+    if cfg.system.sending_paused:
+        reason = f" ({cfg.system.paused_reason})" if cfg.system.paused_reason else ""
+        raise SendingPausedError(
+            f"Sending is paused for this installation{reason}.",
+            field="sending_paused",
+            value=True,
+            fix="resume it with `mailroom sending resume` when it is safe to send.",
+        )
+
+
+def send(
+    store: Store, user: str, batch_id: str | None = None, options: SendOptions | None = None
+) -> SendReport:
+    """Send the approved messages of one batch (or of every batch)."""
+    opts = options or SendOptions()
+    cfg = ConfigSnapshot.load(store)
+    spool = Spool(store.home)
+    batches = [spool.batch(batch_id)] if batch_id else [b for b in spool.batches() if b.complete]
+    if batch_id:
+        batches[0].info()  # refuses a batch that was not finished building
+    report = SendReport()
+    if opts.dry_run:
+        for batch in batches:
+            _dry_run(batch, cfg, report)
+        return report
+    check_not_paused(cfg)
+    states: dict[str, _ProfileState] = {}
+    with spool.sender_lock(user):
+        # Anything in flight when an earlier sender died is now unknown: every batch,
+        # not only this one, since no other sender can be running.
+        for batch in spool.batches():
+            for item in batch.recover():
+                report.found_unknown.append((batch.id, item))
+            batch.close()
+        try:
+            for batch in batches:
+                try:
+                    _send_batch(batch, cfg, store, user, opts, states, report)
+                finally:
+                    batch.close()
+        finally:
+            for st in states.values():
+                st.close()
+    return report
+
+
+def _dry_run(batch: Batch, cfg: ConfigSnapshot, report: SendReport) -> None:
+    hashes = batch.approved_hashes()
+    for ref in batch.items("approved"):
+        meta = batch.meta(ref.item)
+        why = _refusal(batch, ref.item, meta, hashes, cfg)
+        if why:
+            report.outcomes.append(ItemOutcome(batch.id, ref.item, "refused", why))
+        else:
+            detail = f"profile {meta.get('profile')} to {', '.join(meta['envelope']['rcpts'])}"
+            report.outcomes.append(ItemOutcome(batch.id, ref.item, "would-send", detail))
+
+
+def _refusal(
+    batch: Batch,
+    item: str,
+    meta: dict[str, Any],
+    hashes: dict[str, dict[str, str]],
+    cfg: ConfigSnapshot,
+    raw: bytes | None = None,
+) -> str | None:
+    approved = hashes.get(item)
+    if approved is None:
+        return "no approval is recorded for this message"
+    if raw is None:
+        raw = batch.read(item, "email", "approved")
+    if sha256_bytes(raw) != approved["sha256"]:
+        return (
+            "the message file changed after it was approved "
+            f"(approved SHA-256 {approved['sha256'][:12]}…, now {sha256_bytes(raw)[:12]}…)"
+        )
+    if meta.get("profile") not in cfg.profiles:
+        return f"profile {meta.get('profile')!r} no longer exists"
+    return changed_since_build(meta.get("fingerprints", {}), cfg.templates, cfg.language_codes)
+
+
+def _send_batch(
+    batch: Batch,
+    cfg: ConfigSnapshot,
+    store: Store,
+    user: str,
+    opts: SendOptions,
+    states: dict[str, _ProfileState],
+    report: SendReport,
+) -> None:
+    refs = batch.items("approved")
+    if not refs:
+        if opts.archive:
+            _archive_pending(store, batch)
+        return
+    hashes = batch.approved_hashes()
+    total = len(refs)
+    counts = {"sent": 0, "failed": 0, "deferred": 0}
+    done = 0
+    factory = opts.transport_factory or _default_factory
+
+    def outcome(item: str, what: str, detail: str = "") -> None:
+        report.outcomes.append(ItemOutcome(batch.id, item, what, detail))
+        if what in counts:
+            counts[what] += 1
+
+    for ref in refs:
+        item = ref.item
+        done += 1
+        if opts.progress is not None:
+            opts.progress(Progress(batch.id, done - 1, total, **counts))
+        meta = batch.meta(item)
+        code = str(meta.get("profile"))
+        st = states.get(code)
+        if st is None and code in cfg.profiles:
+            st = states[code] = _ProfileState(cfg.profiles[code], factory, store.home)
+        if st is not None and st.paused:
+            outcome(item, "paused", st.paused)
+            continue
+        try:
+            raw = batch.read(item, "email", "approved")
+        except FileNotFoundError:
+            continue  # moved meanwhile (held or cancelled by an admin)
+        why = _refusal(batch, item, meta, hashes, cfg, raw)
+        if why is not None or st is None:
+            why = why or f"profile {code!r} no longer exists"
+            if batch.move(item, "email", "approved", "failed"):
+                batch.log({"item": item, "event": "refused", "state": "failed", "error": why})
+                outcome(item, "refused", why)
+            continue
+        # The claim: durable before a byte goes out, so a crash leaves it in sending/.
+        if not batch.move(item, "email", "approved", "sending", durable=True):
+            continue
+        _send_one(batch, item, meta, raw, st, opts, report, outcome)
+    if opts.progress is not None:
+        opts.progress(Progress(batch.id, total, total, **counts))
+    batch.sync()
+    if opts.archive:
+        _archive_pending(store, batch)
+
+
+def _send_one(
+    batch: Batch,
+    item: str,
+    meta: dict[str, Any],
+    raw: bytes,
+    st: _ProfileState,
+    opts: SendOptions,
+    report: SendReport,
+    outcome: Callable[[str, str, str], None],
+) -> None:
+    from mailing.transports import TransportError
+
+    env = meta["envelope"]
+    mail_from, rcpts = env["mail_from"], list(env["rcpts"])
+    attempt = 0
+    while True:
+        attempt += 1
+        st.wait_turn(opts.sleep)
+        try:
+            result = st.get().send(raw, mail_from, rcpts)
+        except TransportError as exc:
+            ev: dict[str, Any] = {
+                "item": item,
+                "event": "attempt-failed",
+                "attempt": attempt,
+                "profile": st.profile.code,
+                "kind": exc.kind,
+                "code": exc.code,
+                "reply": exc.reply,
+                "stage": exc.stage,
+                "error": exc.diagnosis.title,
+            }
+            if exc.refused:
+                ev["refused"] = {r: list(v) for r, v in exc.refused.items()}
+            if exc.kind in ("temporary", "network"):
+                if exc.maybe_sent:
+                    batch.move(item, "email", "sending", "unknown")
+                    batch.log({**ev, "state": "unknown"}, sync=True)
+                    outcome(item, "unknown", "the connection dropped after the message data; "
+                            "it may have been delivered")
+                    return
+                if attempt <= len(opts.backoff):
+                    batch.log({**ev, "state": "sending", "retry_in": opts.backoff[attempt - 1]})
+                    report.retries += 1
+                    opts.sleep(opts.backoff[attempt - 1])
+                    continue
+                # Outlasted the back-off: back to approved, for a later run.
+                batch.move(item, "email", "sending", "approved")
+                batch.log({**ev, "state": "approved", "deferred": True}, sync=True)
+                outcome(item, "deferred", str(exc))
+                st.deferred_in_a_row += 1
+                if st.deferred_in_a_row >= MAX_DEFERRED_IN_A_ROW:
+                    st.paused = (
+                        f"{MAX_DEFERRED_IN_A_ROW} messages in a row failed temporarily: {exc}"
+                    )
+                    report.paused_profiles[st.profile.code] = st.paused
+                return
+            if exc.kind == "permanent":
+                batch.move(item, "email", "sending", "failed")
+                batch.log({**ev, "state": "failed"}, sync=True)
+                outcome(item, "failed", str(exc))
+                st.deferred_in_a_row = 0
+                return
+            # auth, tls, config: nothing was sent, and every message of this
+            # profile would fail alike: pause the profile after this first one.
+            batch.move(item, "email", "sending", "approved")
+            batch.log({**ev, "state": "approved", "paused_profile": True}, sync=True)
+            st.paused = str(exc)
+            st.close()
+            report.paused_profiles[st.profile.code] = st.paused
+            outcome(item, "paused", st.paused)
+            return
+        st.deferred_in_a_row = 0
+        if result.accepted:
+            # Only now: the server has taken it.
+            batch.move(item, "email", "sending", "sent")
+            batch.log(
+                {
+                    "item": item,
+                    "event": "sent",
+                    "state": "sent",
+                    "attempt": attempt,
+                    "profile": st.profile.code,
+                    "reply": result.reply,
+                    "accepted": result.accepted,
+                    "refused": {r: list(v) for r, v in result.refused.items()},
+                }
+            )
+            detail = ""
+            if result.refused:
+                detail = "refused by the server for: " + ", ".join(
+                    f"{r} ({c} {m})" for r, (c, m) in result.refused.items()
+                )
+            outcome(item, "sent", detail)
+        else:
+            batch.move(item, "email", "sending", "failed")
+            batch.log(
+                {
+                    "item": item,
+                    "event": "attempt-failed",
+                    "state": "failed",
+                    "reply": result.reply,
+                    "refused": {r: list(v) for r, v in result.refused.items()},
+                },
+                sync=True,
+            )
+            outcome(item, "failed", "every recipient was refused")
+        return
+
+
+def _archive_pending(store: Store, batch: Batch) -> None:
+    from mailing.archive import archive_batch
+
+    archive_batch(store, batch)
+
+
+# ---------------------------------------------------------------- admin actions
+
+
+def resend(store: Store, user: str, batch_id: str, item: str) -> str:
+    """Put an unknown or failed message back to approved, same bytes, same Message-ID."""
+    batch = Spool(store.home).batch(batch_id)
+    name = batch.find_item(item)
+    ref = batch.locate(name)
+    if ref.kind != "email" or ref.state not in ("unknown", "failed"):
+        raise MailroomError(
+            f"Item {name} of batch {batch_id} is {ref.state}; only unknown or failed "
+            "messages can be sent again.",
+            field="item",
+            value=name,
+            fix="see its state with `mailroom batch show`.",
+        )
+    batch.move(name, "email", ref.state, "approved", durable=True)
+    batch.log({"item": name, "event": "resend", "state": "approved", "by": user}, sync=True)
+    batch.close()
+    return name
+
+
+def mark_sent(store: Store, user: str, batch_id: str, item: str) -> str:
+    """An admin confirms that an unknown message did arrive."""
+    batch = Spool(store.home).batch(batch_id)
+    name = batch.find_item(item)
+    ref = batch.locate(name)
+    if ref.kind != "email" or ref.state != "unknown":
+        raise MailroomError(
+            f"Item {name} of batch {batch_id} is {ref.state}; only unknown messages "
+            "can be marked sent.",
+            field="item",
+            value=name,
+            fix="see its state with `mailroom batch show`.",
+        )
+    batch.move(name, "email", "unknown", "sent", durable=True)
+    batch.log({"item": name, "event": "marked-sent", "state": "sent", "by": user}, sync=True)
+    batch.close()
+    return name

@@ -1,0 +1,633 @@
+"""Document layouts: one per document type, sharing one drawing style.
+
+Drawn directly on a reportlab canvas (no platypus: a batch of 10,000 invoices
+must stay near reportlab's floor). Every layout has the same parts:
+
+* the address in the window of a Dutch window envelope (*venstercouvert*, NEN 1026:
+  window 20 mm from the left, 45 mm from the top, 90 × 45 mm), with a small return
+  address above it;
+* the document data (number, date, due date, reference, customer number);
+* the line table, paginated, with its header row repeated on every page;
+* totals and the VAT summary per rate, then the payment terms;
+* "page 1 of 2" on every page.
+
+Texts are in the relation's language (NL, EN or DE; other codes get English).
+The letterhead, when given, is drawn under each page first (see letterhead.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from mailing.errors import DocumentError
+from store.records import DOC_TYPES, Administration, Document, Relation
+
+if TYPE_CHECKING:
+    from reportlab.pdfgen.canvas import Canvas
+
+    from mailing.pdf.letterhead import Letterhead
+
+MM = 72 / 25.4
+PAGE_W = 210 * MM
+PAGE_H = 297 * MM
+
+# The address window of a Dutch window envelope (NEN 1026), measured from the top left.
+WINDOW_LEFT = 20 * MM
+WINDOW_TOP = 45 * MM
+WINDOW_WIDTH = 90 * MM
+WINDOW_HEIGHT = 45 * MM
+
+LEFT = 20 * MM
+RIGHT = PAGE_W - 20 * MM
+DATA_LEFT = 118 * MM  # the document data block, right of the window
+FIRST_TABLE_TOP = PAGE_H - 108 * MM  # the line table on the first page
+NEXT_TABLE_TOP = PAGE_H - 45 * MM  # on follow-on pages (below a letterhead's logo)
+TABLE_BOTTOM = 32 * MM  # keep clear of a letterhead's footer
+FOOTER_Y = 22 * MM  # page numbers
+ROW_H = 4.6 * MM
+FONT = "Helvetica"
+FONT_BOLD = "Helvetica-Bold"
+SIZE = 9.0
+
+# SPEC §3: the document types of which a copy document is kept, all with background.
+COPY_DOCUMENT_TYPES: frozenset[str] = frozenset(
+    {"reminder", "sales_invoice", "packing_slip", "purchase_order", "counter_invoice"}
+)
+_COPY_WITH_BACKGROUND: frozenset[str] = COPY_DOCUMENT_TYPES
+PAYMENT_TERM_TYPES: frozenset[str] = frozenset(
+    {"sales_invoice", "subscription_invoice", "counter_invoice", "down_payment", "reminder"}
+)
+
+
+def copy_with_background(doc_type: str) -> bool:
+    """Whether the copy document of ``doc_type`` carries the letterhead (SPEC §3)."""
+    return doc_type in _COPY_WITH_BACKGROUND
+
+
+# ---------------------------------------------------------------- texts per language
+
+_TITLES: dict[str, dict[str, str]] = {
+    "NL": {
+        "reminder": "Betalingsherinnering",
+        "sales_invoice": "Factuur",
+        "order_confirmation": "Orderbevestiging",
+        "down_payment": "Aanbetalingsverzoek",
+        "packing_slip": "Pakbon",
+        "subscription_invoice": "Abonnementsfactuur",
+        "purchase_order": "Bestelbon",
+        "counter_invoice": "Baliefactuur",
+    },
+    "EN": {
+        "reminder": "Payment reminder",
+        "sales_invoice": "Invoice",
+        "order_confirmation": "Order confirmation",
+        "down_payment": "Down-payment request",
+        "packing_slip": "Packing slip",
+        "subscription_invoice": "Subscription invoice",
+        "purchase_order": "Purchase order",
+        "counter_invoice": "Counter sale invoice",
+    },
+    "DE": {
+        "reminder": "Zahlungserinnerung",
+        "sales_invoice": "Rechnung",
+        "order_confirmation": "Auftragsbestätigung",
+        "down_payment": "Anzahlungsrechnung",
+        "packing_slip": "Lieferschein",
+        "subscription_invoice": "Abonnementrechnung",
+        "purchase_order": "Bestellung",
+        "counter_invoice": "Barverkaufsrechnung",
+    },
+}
+
+_LABELS: dict[str, dict[str, str]] = {
+    "NL": {
+        "number": "Nummer",
+        "date": "Datum",
+        "due_date": "Vervaldatum",
+        "reference": "Uw referentie",
+        "customer": "Klantnummer",
+        "supplier": "Leveranciersnummer",
+        "article": "Artikel",
+        "description": "Omschrijving",
+        "quantity": "Aantal",
+        "unit_price": "Prijs",
+        "vat": "Btw %",
+        "amount": "Bedrag",
+        "invoice": "Factuur",
+        "invoice_date": "Factuurdatum",
+        "days": "Dagen over",
+        "open": "Openstaand",
+        "subtotal": "Subtotaal",
+        "vat_over": "Btw {rate}% over {base}",
+        "total": "Totaal",
+        "total_open": "Totaal openstaand",
+        "page": "Pagina {n} van {total}",
+        "pay": (
+            "Wij verzoeken u het bedrag van {amount} vóór {due} over te maken op "
+            "IBAN {iban}{bic} t.n.v. {name}, onder vermelding van {number}."
+        ),
+        "pay_reminder": (
+            "Volgens onze administratie staan de volgende posten nog open. Wij verzoeken u "
+            "het totaal van {amount} vóór {due} over te maken op IBAN {iban}{bic} t.n.v. "
+            "{name}. Heeft u inmiddels betaald, dan kunt u deze herinnering als niet "
+            "verzonden beschouwen."
+        ),
+        "order": "Wij danken u voor uw opdracht.",
+        "purchase": "Wij verzoeken u deze bestelling te leveren onder vermelding van {number}.",
+        "packing": "Aantal regels: {lines}",
+        "vat_no": "Btw-nummer",
+        "coc": "KvK",
+    },
+    "EN": {
+        "number": "Number",
+        "date": "Date",
+        "due_date": "Due date",
+        "reference": "Your reference",
+        "customer": "Customer no.",
+        "supplier": "Supplier no.",
+        "article": "Article",
+        "description": "Description",
+        "quantity": "Qty",
+        "unit_price": "Price",
+        "vat": "VAT %",
+        "amount": "Amount",
+        "invoice": "Invoice",
+        "invoice_date": "Invoice date",
+        "days": "Days overdue",
+        "open": "Open",
+        "subtotal": "Subtotal",
+        "vat_over": "VAT {rate}% on {base}",
+        "total": "Total",
+        "total_open": "Total open",
+        "page": "Page {n} of {total}",
+        "pay": (
+            "Please pay {amount} before {due} to IBAN {iban}{bic} in the name of {name}, "
+            "quoting {number}."
+        ),
+        "pay_reminder": (
+            "According to our records the following items are still open. Please pay the "
+            "total of {amount} before {due} to IBAN {iban}{bic} in the name of {name}. If you "
+            "have paid in the meantime, please disregard this reminder."
+        ),
+        "order": "Thank you for your order.",
+        "purchase": "Please deliver this order quoting {number}.",
+        "packing": "Number of lines: {lines}",
+        "vat_no": "VAT no.",
+        "coc": "CoC",
+    },
+    "DE": {
+        "number": "Nummer",
+        "date": "Datum",
+        "due_date": "Fällig am",
+        "reference": "Ihre Referenz",
+        "customer": "Kundennummer",
+        "supplier": "Lieferantennummer",
+        "article": "Artikel",
+        "description": "Beschreibung",
+        "quantity": "Menge",
+        "unit_price": "Preis",
+        "vat": "MwSt. %",
+        "amount": "Betrag",
+        "invoice": "Rechnung",
+        "invoice_date": "Rechnungsdatum",
+        "days": "Tage überfällig",
+        "open": "Offen",
+        "subtotal": "Zwischensumme",
+        "vat_over": "MwSt. {rate}% auf {base}",
+        "total": "Gesamtbetrag",
+        "total_open": "Offener Betrag",
+        "page": "Seite {n} von {total}",
+        "pay": (
+            "Bitte überweisen Sie {amount} bis zum {due} auf IBAN {iban}{bic}, "
+            "Empfänger {name}, unter Angabe von {number}."
+        ),
+        "pay_reminder": (
+            "Laut unserer Buchhaltung sind die folgenden Posten noch offen. Bitte überweisen "
+            "Sie den Gesamtbetrag von {amount} bis zum {due} auf IBAN {iban}{bic}, Empfänger "
+            "{name}. Sollten Sie bereits bezahlt haben, betrachten Sie dieses Schreiben bitte "
+            "als gegenstandslos."
+        ),
+        "order": "Vielen Dank für Ihren Auftrag.",
+        "purchase": "Bitte liefern Sie diese Bestellung unter Angabe von {number}.",
+        "packing": "Anzahl Positionen: {lines}",
+        "vat_no": "USt-IdNr.",
+        "coc": "HRB",
+    },
+}
+
+_COUNTRIES = {
+    "BE": ("BELGIË", "BELGIUM", "BELGIEN"),
+    "DE": ("DUITSLAND", "GERMANY", "DEUTSCHLAND"),
+    "FR": ("FRANKRIJK", "FRANCE", "FRANKREICH"),
+    "GB": ("VERENIGD KONINKRIJK", "UNITED KINGDOM", "VEREINIGTES KÖNIGREICH"),
+    "LU": ("LUXEMBURG", "LUXEMBOURG", "LUXEMBURG"),
+    "NL": ("NEDERLAND", "NETHERLANDS", "NIEDERLANDE"),
+    "AT": ("OOSTENRIJK", "AUSTRIA", "ÖSTERREICH"),
+}
+_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def layout_language(language: str) -> str:
+    """NL, EN or DE for a relation's language code (others get English)."""
+    code = (language or "").upper()[:2]
+    return code if code in _LABELS else "EN"
+
+
+@dataclass(frozen=True)
+class Formats:
+    lang: str
+
+    def money(self, value: Decimal) -> str:
+        text = f"{value:,.2f}"
+        if self.lang in ("NL", "DE"):
+            text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+        return text
+
+    def number(self, value: Decimal) -> str:
+        if value == value.to_integral_value():
+            text = f"{value.to_integral_value():,}"
+        else:
+            text = f"{value.normalize():,f}"
+        if self.lang in ("NL", "DE"):
+            text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+        return text
+
+    def date(self, value: dt.date | None) -> str:
+        if value is None:
+            return ""
+        if self.lang == "NL":
+            return f"{value.day:02d}-{value.month:02d}-{value.year}"
+        if self.lang == "DE":
+            return f"{value.day:02d}.{value.month:02d}.{value.year}"
+        return f"{value.day} {_EN_MONTHS[value.month - 1]} {value.year}"
+
+
+# ---------------------------------------------------------------- table model
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # label key
+    x: float  # left edge (left-aligned) or right edge (right-aligned)
+    width: float
+    right: bool = False
+
+
+@dataclass
+class Row:
+    cells: list[list[str]]  # per column, its wrapped lines
+    height: float
+
+
+@dataclass
+class Page:
+    rows: list[Row] = field(default_factory=list)
+    totals: bool = False
+
+
+def _columns(doc_type: str) -> list[Column]:
+    if doc_type == "packing_slip":
+        return [
+            Column("article", LEFT, 30 * MM),
+            Column("description", LEFT + 32 * MM, 115 * MM),
+            Column("quantity", RIGHT, 20 * MM, right=True),
+        ]
+    if doc_type == "reminder":
+        return [
+            Column("invoice", LEFT, 34 * MM),
+            Column("invoice_date", LEFT + 34 * MM, 28 * MM),
+            Column("due_date", LEFT + 62 * MM, 28 * MM),
+            Column("days", LEFT + 115 * MM, 24 * MM, right=True),
+            Column("amount", LEFT + 142 * MM, 26 * MM, right=True),
+            Column("open", RIGHT, 26 * MM, right=True),
+        ]
+    return [
+        Column("article", LEFT, 21 * MM),
+        Column("description", LEFT + 22 * MM, 73 * MM),
+        Column("quantity", LEFT + 113 * MM, 16 * MM, right=True),
+        Column("unit_price", LEFT + 137 * MM, 22 * MM, right=True),
+        Column("vat", LEFT + 150 * MM, 12 * MM, right=True),
+        Column("amount", RIGHT, 22 * MM, right=True),
+    ]
+
+
+def _fit(text: str, width: float, font: str = FONT, size: float = SIZE) -> list[str]:
+    from reportlab.lib.utils import simpleSplit
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    if not text:
+        return [""]
+    if stringWidth(text, font, size) <= width:
+        return [text]
+    lines = simpleSplit(text, font, size, width)
+    out: list[str] = []
+    for line in lines or [text]:
+        # a single word wider than the column: cut it
+        while stringWidth(line, font, size) > width and len(line) > 1:
+            cut = max(1, int(len(line) * width / stringWidth(line, font, size)) - 1)
+            out.append(line[:cut])
+            line = line[cut:]
+        out.append(line)
+    return out
+
+
+def _rows(doc: Document, f: Formats, columns: list[Column]) -> list[Row]:
+    rows: list[Row] = []
+    if doc.type == "reminder":
+        for item in doc.open_items:
+            days = (doc.date - item.due_date).days
+            values = [
+                item.number,
+                f.date(item.date),
+                f.date(item.due_date),
+                str(max(days, 0)),
+                f.money(item.amount),
+                f.money(item.open_amount),
+            ]
+            rows.append(Row([[v] for v in values], ROW_H))
+        return rows
+    for ln in doc.lines:
+        if doc.type == "packing_slip":
+            values = [ln.article, ln.description, f.number(ln.quantity)]
+        else:
+            values = [
+                ln.article,
+                ln.description,
+                f.number(ln.quantity),
+                f.money(ln.unit_price),
+                f.number(ln.vat_rate),
+                f.money(ln.amount),
+            ]
+        cells = [_fit(v, c.width) for v, c in zip(values, columns, strict=True)]
+        height = max(len(c) for c in cells) * (SIZE + 1.5) + (ROW_H - SIZE - 1.5)
+        rows.append(Row(cells, height))
+    return rows
+
+
+# ---------------------------------------------------------------- the renderer
+
+
+class _Renderer:
+    def __init__(
+        self,
+        doc: Document,
+        relation: Relation,
+        administration: Administration,
+        language: str,
+        letterhead: Letterhead | None,
+    ) -> None:
+        if doc.type not in DOC_TYPES:
+            raise DocumentError(
+                f"Unknown document type {doc.type!r}.", field="type", value=doc.type
+            )
+        self.doc = doc
+        self.rel = relation
+        self.adm = administration
+        self.lang = layout_language(language)
+        self.t = _LABELS[self.lang]
+        self.f = Formats(self.lang)
+        self.letterhead = letterhead
+        self.columns = _columns(doc.type)
+
+    # -- measuring
+
+    def _closing_lines(self) -> list[tuple[str, str, bool]]:
+        """(label, value, bold) rows of the totals block."""
+        doc, f, t = self.doc, self.f, self.t
+        cur = doc.currency
+        if doc.type == "packing_slip":
+            return []
+        if doc.type == "reminder":
+            return [(t["total_open"], f"{cur} {f.money(doc.total_incl)}", True)]
+        out = [(t["subtotal"], f"{cur} {f.money(doc.total_excl)}", False)]
+        for rate, (base, vat) in sorted(doc.vat_summary().items(), reverse=True):
+            label = t["vat_over"].format(rate=f.number(rate), base=f.money(base))
+            out.append((label, f"{cur} {f.money(vat)}", False))
+        out.append((t["total"], f"{cur} {f.money(doc.total_incl)}", True))
+        return out
+
+    def _terms_text(self) -> str:
+        doc, t, adm, f = self.doc, self.t, self.adm, self.f
+        due = doc.due_date or doc.date + dt.timedelta(days=adm.payment_days)
+        amount = f"{doc.currency} {f.money(doc.total_incl)}"
+        bic = f" (BIC {adm.bic})" if adm.bic else ""
+        if doc.type == "packing_slip":
+            return t["packing"].format(lines=len(doc.lines))
+        if doc.type == "purchase_order":
+            return t["purchase"].format(number=doc.number)
+        if doc.type == "order_confirmation":
+            return t["order"]
+        key = "pay_reminder" if doc.type == "reminder" else "pay"
+        return t[key].format(
+            amount=amount, due=f.date(due), iban=adm.iban or "-", bic=bic, name=adm.name,
+            number=f"{_TITLES[self.lang][doc.type].lower()} {doc.number}",
+        )
+
+    def _terms_lines(self) -> list[str]:
+        lines = _fit(self._terms_text(), RIGHT - LEFT)
+        ids = []
+        if self.adm.vat_number:
+            ids.append(f"{self.t['vat_no']} {self.adm.vat_number}")
+        if self.adm.coc_number:
+            ids.append(f"{self.t['coc']} {self.adm.coc_number}")
+        if ids and self.doc.type in PAYMENT_TERM_TYPES:
+            lines.append("  ·  ".join(ids))
+        return lines
+
+    def paginate(self, rows: list[Row]) -> list[Page]:
+        closing = self._closing_lines()
+        terms = self._terms_lines()
+        closing_h = (len(closing) * ROW_H + 4 * MM if closing else 0) + (
+            len(terms) * (SIZE + 2) + 6 * MM
+        )
+        pages = [Page()]
+        y = FIRST_TABLE_TOP - ROW_H * 1.4  # below the header row
+        for row in rows:
+            if y - row.height < TABLE_BOTTOM and pages[-1].rows:
+                pages.append(Page())
+                y = NEXT_TABLE_TOP - ROW_H * 1.4
+            pages[-1].rows.append(row)
+            y -= row.height
+        if y - closing_h < TABLE_BOTTOM:
+            pages.append(Page())
+        pages[-1].totals = True
+        return pages
+
+    # -- drawing
+
+    def render(self) -> bytes:
+        from reportlab.pdfgen.canvas import Canvas
+
+        buf = io.BytesIO()
+        c = Canvas(buf, pagesize=(PAGE_W, PAGE_H), invariant=1, pageCompression=1)
+        title = f"{_TITLES[self.lang][self.doc.type]} {self.doc.number}"
+        c.setTitle(title)
+        c.setAuthor(self.adm.name)
+        c.setCreator("Mailroom")
+        applier = self.letterhead.applier(c) if self.letterhead is not None else None
+        pages = self.paginate(_rows(self.doc, self.f, self.columns))
+        total = len(pages)
+        for n, page in enumerate(pages):
+            if applier is not None:
+                applier.draw(n)
+            if n == 0:
+                if self.letterhead is None:
+                    self._sender_header(c)
+                self._address(c)
+                self._data_block(c)
+                c.setFont(FONT_BOLD, 14)
+                c.drawString(LEFT, PAGE_H - 98 * MM, title)
+                if self.doc.description:
+                    c.setFont(FONT, SIZE)
+                    c.drawString(LEFT, PAGE_H - 103 * MM, _fit(self.doc.description, RIGHT - LEFT)[0])
+                y = FIRST_TABLE_TOP
+            else:
+                c.setFont(FONT, SIZE)
+                c.drawString(LEFT, NEXT_TABLE_TOP + 8 * MM, title)
+                y = NEXT_TABLE_TOP
+            y = self._table(c, page.rows, y, header=bool(page.rows) or not page.totals)
+            if page.totals:
+                self._closing(c, y)
+            c.setFont(FONT, 8)
+            c.drawRightString(RIGHT, FOOTER_Y, self.t["page"].format(n=n + 1, total=total))
+            c.showPage()
+        # A first background longer than the document: all its pages are used (SPEC §3).
+        if self.letterhead is not None and applier is not None:
+            for n in range(total, self.letterhead.first_page_count):
+                applier.draw(n)
+                c.showPage()
+        c.save()
+        return buf.getvalue()
+
+    def _sender_header(self, c: Canvas) -> None:
+        """Without letterhead: the sender's name and address at the top right."""
+        c.setFont(FONT_BOLD, 12)
+        c.drawRightString(RIGHT, PAGE_H - 20 * MM, self.adm.name)
+        c.setFont(FONT, 8)
+        y = PAGE_H - 25 * MM
+        for line in [*self.adm.address, self.adm.phone, self.adm.email, self.adm.website]:
+            if line:
+                c.drawRightString(RIGHT, y, line)
+                y -= 3.6 * MM
+
+    def _address(self, c: Canvas) -> None:
+        top = PAGE_H - WINDOW_TOP
+        x = WINDOW_LEFT + 3 * MM
+        sender = ", ".join([self.adm.name, *self.adm.address[:2]])
+        c.setFont(FONT, 6.5)
+        c.drawString(x, top - 5 * MM, _fit(sender, WINDOW_WIDTH - 6 * MM, FONT, 6.5)[0])
+        lines = [self.rel.name, *self.rel.address]
+        if self.rel.country and self.rel.country.upper() != "NL":
+            names = _COUNTRIES.get(self.rel.country.upper())
+            idx = {"NL": 0, "EN": 1, "DE": 2}[self.lang]
+            lines.append(names[idx] if names else self.rel.country.upper())
+        c.setFont(FONT, 10)
+        y = top - 12 * MM
+        for line in lines[:7]:
+            c.drawString(x, y, _fit(line, WINDOW_WIDTH - 6 * MM, FONT, 10)[0])
+            y -= 4.4 * MM
+
+    def _data_block(self, c: Canvas) -> None:
+        doc, t, f = self.doc, self.t, self.f
+        rows = [(t["number"], doc.number), (t["date"], f.date(doc.date))]
+        if doc.due_date is not None and doc.type != "packing_slip":
+            rows.append((t["due_date"], f.date(doc.due_date)))
+        if doc.reference:
+            rows.append((t["reference"], doc.reference))
+        who = t["supplier"] if doc.type == "purchase_order" else t["customer"]
+        rows.append((who, self.rel.code))
+        y = PAGE_H - 50 * MM
+        for label, value in rows:
+            c.setFont(FONT, SIZE)
+            c.drawString(DATA_LEFT, y, label)
+            c.setFont(FONT_BOLD, SIZE)
+            c.drawString(DATA_LEFT + 30 * MM, y, _fit(value, RIGHT - DATA_LEFT - 30 * MM)[0])
+            y -= 4.8 * MM
+
+    def _table(self, c: Canvas, rows: list[Row], y: float, header: bool) -> float:
+        if not header:
+            return y
+        t = self.t
+        c.setFont(FONT_BOLD, SIZE)
+        for col in self.columns:
+            draw = c.drawRightString if col.right else c.drawString
+            draw(col.x, y, t[col.key])
+        c.setLineWidth(0.5)
+        c.line(LEFT, y - 1.6 * MM, RIGHT, y - 1.6 * MM)
+        y -= ROW_H * 1.4
+        c.setFont(FONT, SIZE)
+        for row in rows:
+            for col, lines in zip(self.columns, row.cells, strict=True):
+                ly = y
+                draw = c.drawRightString if col.right else c.drawString
+                for text in lines:
+                    draw(col.x, ly, text)
+                    ly -= SIZE + 1.5
+            y -= row.height
+        return y
+
+    def _closing(self, c: Canvas, y: float) -> None:
+        closing = self._closing_lines()
+        if closing:
+            c.setLineWidth(0.5)
+            c.line(LEFT + 100 * MM, y + ROW_H - 2.4 * MM, RIGHT, y + ROW_H - 2.4 * MM)
+            y -= 1.5 * MM
+            for label, value, bold in closing:
+                c.setFont(FONT_BOLD if bold else FONT, SIZE)
+                c.drawString(LEFT + 100 * MM, y, label)
+                c.drawRightString(RIGHT, y, value)
+                y -= ROW_H
+            y -= 4 * MM
+        c.setFont(FONT, SIZE)
+        y -= 2 * MM
+        for line in self._terms_lines():
+            c.drawString(LEFT, y, line)
+            y -= SIZE + 2
+
+
+def render_document_pdf(
+    doc: Document,
+    relation: Relation,
+    administration: Administration,
+    *,
+    language: str = "NL",
+    letterhead: Letterhead | None = None,
+) -> bytes:
+    """The document as an A4 PDF, on ``letterhead`` when given."""
+    return _Renderer(doc, relation, administration, language, letterhead).render()
+
+
+def copy_document_pdf(
+    doc: Document,
+    relation: Relation,
+    administration: Administration,
+    *,
+    language: str = "NL",
+    letterhead: Letterhead | None = None,
+    sent_pdf: bytes | None = None,
+) -> bytes | None:
+    """The copy document (*kopiedocument*) to archive after a send, or None (SPEC §3).
+
+    When the copy carries the background and the sent PDF is given, the copy is that
+    very PDF, byte for byte; otherwise it is drawn (without background when the table
+    says so).
+    """
+    if doc.type not in COPY_DOCUMENT_TYPES:
+        return None
+    if copy_with_background(doc.type):
+        if sent_pdf is not None:
+            return sent_pdf
+        return render_document_pdf(
+            doc, relation, administration, language=language, letterhead=letterhead
+        )
+    return render_document_pdf(doc, relation, administration, language=language)
+
+
+# Used by the CLI and the TUI to list what a type's layout is called.
+def document_title(doc_type: str, language: str = "EN") -> str:
+    return _TITLES[layout_language(language)].get(doc_type, doc_type)
+

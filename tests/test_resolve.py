@@ -1,0 +1,583 @@
+"""Every branch of SPEC §5 (who sends) and §6 (who receives), one small configuration each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from mailing.errors import ConfigError
+from mailing.resolve import (
+    Resolution,
+    resolve_all,
+    resolve_document,
+    resolve_sender_for_object,
+)
+from tests.resolve_helpers import make_cfg, make_doc, template_for
+
+ALL_IN = ["sales_invoice", "order_confirmation", "reminder", "purchase_order", "packing_slip"]
+
+
+@dataclass
+class Case:
+    cfg: dict[str, Any]
+    doc: dict[str, Any]
+    level: str
+    profile: str
+    rule: str
+    action: str = "email"
+    reason: str | None = None
+    to: list[str] = field(default_factory=list)
+    cc: list[str] = field(default_factory=list)
+    bcc: list[str] = field(default_factory=list)
+    reply_to: list[str] = field(default_factory=list)
+    template: str | None = "auto"  # the helper's template for the type
+    warnings: list[str] = field(default_factory=list)  # substrings, each in some warning
+
+
+def rel(**kw: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {"code": "C1", "opt_in": ALL_IN, "business_email": "info@c1.example"}
+    base.update(kw)
+    return base
+
+
+BIZ = ["info@c1.example"]
+
+CASES: dict[str, Case] = {
+    # ---- SPEC §5: the sender hierarchy, most specific first
+    "5.1 template profile wins over all": Case(
+        cfg={"template_profile": "TPL", "admin_profile": "ADM", "user_profile": "PERS"},
+        doc={},
+        level="template",
+        profile="TPL",
+        rule="business_email",
+        to=BIZ,
+    ),
+    "5.2 template without profile: administration": Case(
+        cfg={"admin_profile": "ADM", "user_profile": "PERS"},
+        doc={},
+        level="administration",
+        profile="ADM",
+        rule="business_email",
+        to=BIZ,
+    ),
+    "5.3 no template or administration profile: personal": Case(
+        cfg={"user_profile": "PERS"},
+        doc={},
+        level="personal",
+        profile="PERS",
+        rule="business_email",
+        to=BIZ,
+    ),
+    "5.4 nothing else: system": Case(
+        cfg={},
+        doc={},
+        level="system",
+        profile="SYS",
+        rule="business_email",
+        to=BIZ,
+    ),
+    "5.4 user without personal settings: system": Case(
+        cfg={"user_exists": False},
+        doc={},
+        level="system",
+        profile="SYS",
+        rule="business_email",
+        to=BIZ,
+    ),
+    "5 template profile does not exist: warned, administration": Case(
+        cfg={"template_profile": "GONE", "admin_profile": "ADM"},
+        doc={},
+        level="administration",
+        profile="ADM",
+        rule="business_email",
+        to=BIZ,
+        warnings=["'GONE' of template T_INV does not exist"],
+    ),
+    "5 administration profile does not exist: warned, personal": Case(
+        cfg={"admin_profile": "GONE", "user_profile": "PERS"},
+        doc={},
+        level="personal",
+        profile="PERS",
+        rule="business_email",
+        to=BIZ,
+        warnings=["'GONE' of administration A1 does not exist"],
+    ),
+    "5 personal profile of another system: warned, system": Case(
+        cfg={"user_profile": "OUT"},
+        doc={},
+        level="system",
+        profile="SYS",
+        rule="business_email",
+        to=BIZ,
+        warnings=["must be of the same system"],
+    ),
+    "5 no template assigned to the type: warned, no template": Case(
+        cfg={"template_code": None, "admin_profile": "ADM"},
+        doc={},
+        level="administration",
+        profile="ADM",
+        rule="business_email",
+        to=BIZ,
+        template=None,
+        warnings=["assigns no template to sales_invoice"],
+    ),
+    "5 assigned template does not exist: warned, no template": Case(
+        cfg={"template_exists": False, "template_profile": "TPL"},
+        doc={},
+        level="system",
+        profile="SYS",
+        rule="business_email",
+        to=BIZ,
+        template=None,
+        warnings=["assigns template 'T_INV' to sales_invoice, which does not exist"],
+    ),
+    "5 template for another object: warned, still used": Case(
+        cfg={"template_code": "T_REMINDER", "template_profile": "TPL"},
+        doc={},
+        level="template",
+        profile="TPL",
+        rule="business_email",
+        to=BIZ,
+        template="T_REMINDER",
+        warnings=["Template T_REMINDER is for reminder"],
+    ),
+    "5 relation's language code does not exist: warned, no template": Case(
+        cfg={"language": "DE", "template_profile": "TPL"},
+        doc={},
+        level="system",
+        profile="SYS",
+        rule="business_email",
+        to=BIZ,
+        template=None,
+        warnings=["language code 'DE', which does not exist"],
+    ),
+    # ---- SPEC §6.1: opt-in
+    "6.1 not opted in: print": Case(
+        cfg={"relations": [rel(opt_in=["reminder"])]},
+        doc={},
+        level="system",
+        profile="SYS",
+        rule="none",
+        action="print",
+        reason="not_opted_in",
+        warnings=["has not opted in to receive sales_invoice"],
+    ),
+    # ---- SPEC §6.2: order override replaces everything
+    "6.2 order override replaces per-type addresses": Case(
+        cfg={
+            "relations": [
+                rel(email_addresses={"order_confirmation": {"to": ["orders@c1.example"]}})
+            ]
+        },
+        doc={
+            "doctype": "order_confirmation",
+            "order_override": {"to": ["buyer@c1.example"], "cc": ["boss@c1.example"]},
+        },
+        level="system",
+        profile="SYS",
+        rule="order_override",
+        to=["buyer@c1.example"],
+        cc=["boss@c1.example"],
+    ),
+    "6.2 purchase order override": Case(
+        cfg={"relations": [rel(kind="supplier")]},
+        doc={"doctype": "purchase_order", "order_override": {"to": ["sales@sup.example"]}},
+        level="system",
+        profile="SYS",
+        rule="order_override",
+        to=["sales@sup.example"],
+    ),
+    "6.2 order override with only invalid addresses: print, not a fall-back": Case(
+        cfg={},
+        doc={"doctype": "order_confirmation", "order_override": {"to": ["not an address"]}},
+        level="system",
+        profile="SYS",
+        rule="order_override",
+        action="print",
+        reason="no_address",
+        warnings=["order override of order_confirmation F1 To 'not an address'"],
+    ),
+    "6.2 empty order override: per-type": Case(
+        cfg={
+            "relations": [
+                rel(email_addresses={"order_confirmation": {"to": ["orders@c1.example"]}})
+            ]
+        },
+        doc={"doctype": "order_confirmation", "order_override": {}},
+        level="system",
+        profile="SYS",
+        rule="per_type",
+        to=["orders@c1.example"],
+    ),
+    # ---- SPEC §6.3: per document type
+    "6.3 per-type To, Cc and Bcc": Case(
+        cfg={
+            "relations": [
+                rel(
+                    email_addresses={
+                        "sales_invoice": {
+                            "to": ["ap@c1.example"],
+                            "cc": ["cfo@c1.example"],
+                            "bcc": ["audit@c1.example"],
+                        },
+                        "reminder": {"to": ["wrong-type@c1.example"]},
+                    },
+                    contacts=[{"name": "Piet", "email": "piet@c1.example", "roles": ["main"]}],
+                )
+            ]
+        },
+        doc={},
+        level="system",
+        profile="SYS",
+        rule="per_type",
+        to=["ap@c1.example"],
+        cc=["cfo@c1.example"],
+        bcc=["audit@c1.example"],
+    ),
+    "6.3 per-type To invalid: print with the field named": Case(
+        cfg={"relations": [rel(email_addresses={"sales_invoice": {"to": ["ap@@c1"]}})]},
+        doc={},
+        level="system",
+        profile="SYS",
+        rule="per_type",
+        action="print",
+        reason="no_address",
+        warnings=["relation C1 per-type To for sales_invoice 'ap@@c1'", "no valid To"],
+    ),
+    "6.3 per-type with a valid and an invalid To: the valid one": Case(
+        cfg={
+            "relations": [
+                rel(email_addresses={"sales_invoice": {"to": ["x y@c1", "ap@c1.example"]}})
+            ]
+        },
+        doc={},
+        level="system",
+        profile="SYS",
+        rule="per_type",
+        to=["ap@c1.example"],
+        warnings=["per-type To for sales_invoice 'x y@c1'"],
+    ),
+    # ---- SPEC §6.4: fall-backs
+    "6.4.1 sales invoice: contact of the document's invoice debtor": Case(
+        cfg={
+            "relations": [
+                rel(
+                    invoice_debtor="C2",
+                    contacts=[{"name": "Adm", "email": "adm@c1.example", "roles": ["administration"]}],
+                ),
+                {
+                    "code": "C2",
+                    "contacts": [{"name": "Els", "email": "els@c2.example", "roles": ["invoice"]}],
+                },
+                {
+                    "code": "C3",
+                    "contacts": [{"name": "Kim", "email": "kim@c3.example", "roles": ["invoice"]}],
+                },
+            ]
+        },
+        doc={"invoice_debtor": "C3"},
+        level="system",
+        profile="SYS",
+        rule="invoice_debtor_contact",
+        to=["kim@c3.example"],
+    ),
+    "6.4.1 sales invoice: contact of the relation's invoice debtor": Case(
+        cfg={
+            "relations": [
+                rel(invoice_debtor="C2"),
+                {
+                    "code": "C2",
+                    "contacts": [{"name": "Els", "email": "els@c2.example", "roles": ["invoice"]}],
+                },
+            ]
+        },
+        doc={},
+        level="system",
+        profile="SYS",
+        rule="invoice_debtor_contact",
+        to=["els@c2.example"],
+    ),
+    "6.4.1 sales invoice: the relation's own invoice contact": Case(
+        cfg={
+            "relations": [
+                rel(contacts=[{"name": "Els", "email": "els@c1.example", "roles": ["invoice"]}])
+            ]
+        },
+        doc={},
+        level="system",
+        profile="SYS",
+        rule="invoice_debtor_contact",
+        to=["els@c1.example"],
+    ),
+    "6.4.1 invoice debtor does not exist: warned, next fall-back": Case(
+        cfg={"relations": [rel(invoice_debtor="NOPE")]},
+        doc={},
+        level="system",
+        profile="SYS",
+        rule="business_email",
+        to=BIZ,
+        warnings=["invoice debtor NOPE"],
+    ),
+    "6.4.2 not an invoice: invoice contact ignored, administration contact": Case(
+        cfg={
+            "relations": [
+                rel(
+                    contacts=[
+                        {"name": "Els", "email": "els@c1.example", "roles": ["invoice"]},
+                        {"name": "Adm", "email": "adm@c1.example", "roles": ["administration"]},
+                        {"name": "Main", "email": "main@c1.example", "roles": ["main"]},
+                    ]
+                )
+            ]
+        },
+        doc={"doctype": "reminder"},
+        level="system",
+        profile="SYS",
+        rule="administration_contact",
+        to=["adm@c1.example"],
+    ),
+    "6.4.2 administration contact invalid: warned, main contact": Case(
+        cfg={
+            "relations": [
+                rel(
+                    contacts=[
+                        {"name": "Jan", "email": "jan at c1", "roles": ["administration"]},
+                        {"name": "Main", "email": "main@c1.example", "roles": ["main"]},
+                    ]
+                )
+            ]
+        },
+        doc={"doctype": "reminder"},
+        level="system",
+        profile="SYS",
+        rule="main_contact",
+        to=["main@c1.example"],
+        warnings=["contact 'Jan' (administration contact) of relation C1 'jan at c1'"],
+    ),
+    "6.4.3 main contact": Case(
+        cfg={
+            "relations": [
+                rel(
+                    contacts=[
+                        {"name": "NoMail", "email": "", "roles": ["administration"]},
+                        {"name": "Main", "email": "main@c1.example", "roles": ["main"]},
+                    ]
+                )
+            ]
+        },
+        doc={},
+        level="system",
+        profile="SYS",
+        rule="main_contact",
+        to=["main@c1.example"],
+    ),
+    "6.4.4 business e-mail": Case(
+        cfg={"relations": [rel(email_addresses={"sales_invoice": {}})]},
+        doc={},
+        level="system",
+        profile="SYS",
+        rule="business_email",
+        to=BIZ,
+    ),
+    # ---- SPEC §6.5: nothing found
+    "6.5 no address anywhere: print": Case(
+        cfg={"relations": [rel(business_email="")]},
+        doc={},
+        level="system",
+        profile="SYS",
+        rule="none",
+        action="print",
+        reason="no_address",
+        warnings=["No usable e-mail address"],
+    ),
+    "6.5 relation does not exist: print": Case(
+        cfg={"template_profile": "TPL"},
+        doc={"relation": "GHOST"},
+        level="system",
+        profile="SYS",
+        rule="none",
+        action="print",
+        reason="no_address",
+        template=None,
+        warnings=["Relation GHOST of sales_invoice F1 does not exist"],
+    ),
+    # ---- profile Bcc and Reply-To, and duplicates
+    "6 profile Bcc and Reply-To added, duplicates removed case-insensitively": Case(
+        cfg={
+            "template_profile": "COPY",
+            "relations": [
+                rel(
+                    email_addresses={
+                        "sales_invoice": {
+                            "to": ["AP@c1.example", "ap@c1.example"],
+                            "cc": ["ap@C1.example", "cfo@c1.example"],
+                            "bcc": ["CFO@c1.example", "Archive@acme.example"],
+                        }
+                    }
+                )
+            ],
+        },
+        doc={},
+        level="template",
+        profile="COPY",
+        rule="per_type",
+        to=["AP@c1.example"],
+        cc=["cfo@c1.example"],
+        bcc=["Archive@acme.example"],
+        reply_to=["reply@acme.example"],
+    ),
+}
+
+
+def _run(case: Case) -> Resolution:
+    cfg_kw = dict(case.cfg)
+    cfg_kw.setdefault("relations", [rel()])
+    cfg = make_cfg(**cfg_kw)
+    return resolve_document(cfg, make_doc(**case.doc), "jan")
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_every_branch(name: str) -> None:
+    case = CASES[name]
+    r = _run(case)
+    assert (r.sender.level, r.sender.profile) == (case.level, case.profile)
+    assert r.recipients.rule == case.rule
+    assert (r.action, r.reason) == (case.action, case.reason)
+    assert r.recipients.to == case.to
+    assert r.recipients.cc == case.cc
+    assert r.recipients.bcc == case.bcc
+    assert r.recipients.reply_to == case.reply_to
+    expected_template = case.template
+    if expected_template == "auto":
+        expected_template = template_for(case.doc.get("doctype", "sales_invoice"))
+    assert r.template == expected_template
+    for expected in case.warnings:
+        assert any(expected in w for w in r.warnings), (expected, r.warnings)
+    if not case.warnings:
+        assert r.warnings == []
+    # The trace names the deciding sender level and, for e-mail, the deciding rule.
+    decided = [s.rule for s in r.trace if s.decided]
+    assert f"sender.{case.level}" in decided
+    if r.action == "email":
+        assert f"recipients.{case.rule}" in decided
+    else:
+        # Print is never silent: a warning and a deciding step say why.
+        assert r.warnings
+        assert decided[-1].startswith("recipients.")
+
+
+def test_every_level_and_rule_is_covered_by_the_table() -> None:
+    from mailing.resolve import LEVELS, RULES
+
+    assert {c.level for c in CASES.values()} == set(LEVELS)
+    assert {c.rule for c in CASES.values()} == set(RULES)
+
+
+def test_missing_system_profile_is_a_config_error() -> None:
+    with pytest.raises(ConfigError) as exc:
+        resolve_document(make_cfg(system=None, admin_profile="ADM"), make_doc(), "jan")
+    assert exc.value.field == "system profile"
+    assert "must always exist" in str(exc.value)
+    with pytest.raises(ConfigError) as exc:
+        resolve_all(make_cfg(system="GONE"), [make_doc()], "jan")
+    assert exc.value.value == "GONE"
+
+
+def test_invalid_sender_address_of_the_chosen_profile_is_a_config_error() -> None:
+    from store.records import Profile
+
+    from tests.resolve_helpers import PROFILES
+
+    profiles = {**PROFILES, "ADM": Profile(code="ADM", sender="acme at example")}
+    with pytest.raises(ConfigError) as exc:
+        resolve_document(make_cfg(admin_profile="ADM", profiles=profiles), make_doc(), "jan")
+    assert exc.value.field == "sender (From) of profile ADM"
+    assert exc.value.value == "acme at example"
+
+
+def test_invalid_profile_bcc_is_warned_and_skipped() -> None:
+    from store.records import Profile
+
+    from tests.resolve_helpers import PROFILES
+
+    profiles = {**PROFILES, "SYS": Profile(code="SYS", sender="s@office.example", bcc="copy@")}
+    r = resolve_document(make_cfg(profiles=profiles, relations=[rel()]), make_doc(), "jan")
+    assert r.action == "email" and r.recipients.bcc == []
+    assert any("Bcc of profile SYS 'copy@'" in w for w in r.warnings)
+
+
+@pytest.mark.parametrize(
+    ("obj", "cfg", "level", "profile"),
+    [
+        ("report", {"admin_profile": "ADM", "user_profile": "PERS"}, "personal", "PERS"),
+        ("manual", {"admin_profile": "ADM", "user_profile": None}, "administration", "ADM"),
+        ("backup", {"admin_profile": "ADM", "user_profile": "OUT"}, "administration", "ADM"),
+        ("manual", {"template_profile": "TPL"}, "system", "SYS"),
+    ],
+)
+def test_reports_and_handwritten_mail_start_with_personal(
+    obj: str, cfg: dict[str, Any], level: str, profile: str
+) -> None:
+    choice, trace = resolve_sender_for_object(make_cfg(**cfg), obj, "jan", "A1")
+    assert (choice.level, choice.profile) == (level, profile)
+    levels = [s.rule for s in trace if s.rule.startswith("sender.") and s.rule != "sender.template"]
+    order = ["sender.personal", "sender.administration", "sender.system"]
+    assert levels == order[: order.index(f"sender.{level}") + 1]
+    assert [s.rule for s in trace if s.decided] == [f"sender.{level}"]
+    if cfg.get("user_profile") == "OUT":
+        assert any(s.rule == "warning" and "same system" in s.found for s in trace)
+
+
+def test_object_sender_without_administration_skips_that_level() -> None:
+    choice, trace = resolve_sender_for_object(make_cfg(admin_profile="ADM"), "report", "jan", None)
+    assert choice.level == "system"
+    assert any(s.found == "no administration given" for s in trace)
+
+
+def test_json_round_trip_keeps_everything() -> None:
+    case = CASES["6 profile Bcc and Reply-To added, duplicates removed case-insensitively"]
+    r = _run(case)
+    data = r.to_json()
+    assert set(data) == {
+        "document",
+        "action",
+        "reason",
+        "sender",
+        "recipients",
+        "template",
+        "warnings",
+        "trace",
+    }
+    assert data["document"] == {
+        "type": "sales_invoice",
+        "number": "F1",
+        "administration": "A1",
+        "relation": "C1",
+    }
+    assert set(data["sender"]) == {"profile", "address", "name", "level"}
+    assert set(data["recipients"]) == {"to", "cc", "bcc", "reply_to", "rule"}
+    assert set(data["trace"][0]) == {"rule", "looked_at", "found", "decided"}
+    assert Resolution.from_json(data) == r
+    import json
+
+    assert Resolution.from_json(json.loads(json.dumps(data))).to_json() == data
+
+
+def test_resolve_all_matches_resolve_document_one_by_one() -> None:
+    relations = [
+        rel(),
+        rel(code="C2", opt_in=[]),
+        rel(code="C3", contacts=[{"name": "A", "email": "a@c3.example", "roles": ["main"]}],
+            business_email=""),
+    ]
+    cfg = make_cfg(relations=relations, template_profile="COPY")
+    docs = [make_doc(number=f"F{i}", relation=f"C{1 + i % 3}") for i in range(9)]
+    batch = resolve_all(cfg, docs, "jan")
+    assert [r.to_json() for r in batch] == [
+        resolve_document(cfg, d, "jan").to_json() for d in docs
+    ]
+    # Caching must not leak one document's warnings or steps into another's.
+    assert batch[0].warnings == [] and batch[1].reason == "not_opted_in"
+    assert len(batch[0].trace) == len(batch[3].trace)

@@ -1,0 +1,282 @@
+"""The Mailroom terminal app: a pane switcher, the panes, a footer with the keys.
+
+Panes are listed once in ``PANES``; adding one is one line there. A pane's module
+is imported the first time it is shown, so start-up only pays for the first.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.widgets import ContentSwitcher, Footer, Static
+
+if TYPE_CHECKING:
+    from screens.widgets.pane import Pane
+    from store.store import Store
+    from tui.cli import Context
+
+
+@dataclass(frozen=True)
+class PaneSpec:
+    id: str
+    title: str
+    key: str
+    module: str
+    cls: str
+
+
+PANES: tuple[PaneSpec, ...] = (
+    PaneSpec("profiles", "Profiles", "f2", "screens.profiles", "ProfilesPane"),
+    PaneSpec("templates", "Templates", "f3", "screens.templates", "TemplatesPane"),
+    PaneSpec("language_codes", "Languages", "f4", "screens.language_codes", "LanguageCodesPane"),
+    PaneSpec("relations", "Relations", "f5", "screens.relations", "RelationsPane"),
+    PaneSpec("settings", "Settings", "f6", "screens.settings", "SettingsPane"),
+    # Issue 9 adds its panes here, e.g.:
+    # PaneSpec("documents", "Documents", "f7", "screens.documents", "DocumentsPane"),
+    # PaneSpec("queue", "Queue", "f8", "screens.queue", "QueuePane"),
+    # PaneSpec("archive", "Archive", "f9", "screens.archive", "ArchivePane"),
+)
+
+
+def available_panes() -> tuple[PaneSpec, ...]:
+    """The panes whose module exists (panes of later issues may not be built yet)."""
+    import importlib.util
+
+    return tuple(p for p in PANES if importlib.util.find_spec(p.module) is not None)
+
+
+class PaneBar(Horizontal):
+    """The pane switcher: every pane with its key, the current one highlighted."""
+
+    DEFAULT_CSS = """
+    PaneBar { height: 1; background: $panel; }
+    PaneBar > Static { width: auto; padding: 0 1; color: $text-muted; }
+    PaneBar > Static.current { background: $accent; color: $text; text-style: bold; }
+    """
+
+    def __init__(self, panes: tuple[PaneSpec, ...], keys: dict[str, str]) -> None:
+        super().__init__(id="pane-bar")
+        self.panes = panes
+        self.keys = keys
+
+    def compose(self) -> ComposeResult:
+        for p in self.panes:
+            key = self.keys.get(f"pane.{p.id}", p.key).split(",")[0].upper()
+            yield Static(f"{key} {p.title}", id=f"tab-{p.id}", markup=False)
+
+    def show_current(self, pane_id: str) -> None:
+        for p in self.panes:
+            self.query_one(f"#tab-{p.id}", Static).set_class(p.id == pane_id, "current")
+
+
+def _pane_bindings(panes: tuple[PaneSpec, ...]) -> list[BindingType]:
+    return [
+        Binding(
+            p.key,
+            f"show_pane('{p.id}')",
+            p.title,
+            id=f"pane.{p.id}",
+            tooltip=f"Show the {p.title} pane",
+            show=False,
+            priority=True,
+        )
+        for p in panes
+    ]
+
+
+class MailroomApp(App[int]):
+    TITLE = "Mailroom"
+    CSS = """
+    Screen { layout: vertical; }
+    #panes { height: 1fr; }
+    """
+    ENABLE_COMMAND_PALETTE = True
+    COMMAND_PALETTE_BINDING = "ctrl+p"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "f1",
+            "help",
+            "Help",
+            id="app.help",
+            tooltip="List every key of this pane and the app",
+            priority=True,
+        ),
+        Binding(
+            "ctrl+q",
+            "quit",
+            "Quit",
+            id="app.quit",
+            tooltip="Leave Mailroom (asks when something is unsaved)",
+            priority=True,
+        ),
+        *_pane_bindings(PANES),
+    ]
+
+    def __init__(
+        self,
+        store: Store,
+        user: str,
+        *,
+        keymap: dict[str, str] | None = None,
+        first_pane: str = "profiles",
+    ) -> None:
+        super().__init__()
+        from tui.commands import MailroomCommands
+
+        self.COMMANDS = self.COMMANDS | {MailroomCommands}
+        self.store = store
+        self.user = user
+        self.panes = available_panes()
+        self.keymap = dict(keymap or {})
+        self.first_pane = first_pane
+        self.current_pane: str | None = None
+        self.started = time.perf_counter()
+        self.animation_level = "none"
+
+    # ------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield PaneBar(self.panes, self.keymap)
+        yield ContentSwitcher(id="panes")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.keymap:
+            self.set_keymap(self.keymap)
+        self.theme = "textual-dark"
+        self.show_pane(self.first_pane)
+
+    # ------------------------------------------------------------ panes
+
+    def pane(self, pane_id: str) -> Pane:
+        """The pane widget, created (and its module imported) the first time."""
+        switcher = self.query_one("#panes", ContentSwitcher)
+        found = switcher.query(f"#pane-{pane_id}")
+        if found:
+            return found.first()  # type: ignore[return-value]
+        spec = next((p for p in self.panes if p.id == pane_id), None)
+        if spec is None:
+            raise KeyError(pane_id)
+        module = importlib.import_module(spec.module)
+        widget: Pane = getattr(module, spec.cls)()
+        widget.id = f"pane-{pane_id}"
+        switcher.mount(widget)
+        return widget
+
+    def show_pane(self, pane_id: str) -> Pane | None:
+        if not any(p.id == pane_id for p in self.panes):
+            self.notify(f"The {pane_id} pane is not available yet.", severity="warning")
+            return None
+        widget = self.pane(pane_id)
+        switcher = self.query_one("#panes", ContentSwitcher)
+        first_time = self.current_pane is None or not widget.is_mounted
+        switcher.current = widget.id
+        self.current_pane = pane_id
+        self.query_one(PaneBar).show_current(pane_id)
+        if not first_time:
+            widget.refresh_data()
+        self.call_after_refresh(widget.focus_first)
+        return widget
+
+    def action_show_pane(self, pane_id: str) -> None:
+        self.show_pane(pane_id)
+
+    def mounted_panes(self) -> list[Pane]:
+        from screens.widgets.pane import Pane
+
+        return list(self.query_one("#panes", ContentSwitcher).query_children(Pane))
+
+    # ------------------------------------------------------------ app actions
+
+    def action_help(self) -> None:
+        from screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.pop_screen()
+            return
+        self.push_screen(HelpScreen())
+
+    async def action_quit(self) -> None:
+        unsaved = [p.title for p in self.mounted_panes() if p.dirty]
+        if not unsaved:
+            self.exit(0)
+            return
+        from screens.widgets.modals import ConfirmModal
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit(0)
+
+        self.push_screen(
+            ConfirmModal(f"Unsaved changes in {', '.join(unsaved)}. Quit and drop them?"),
+            answered,
+        )
+
+    def show_error(self, exc: BaseException, title: str = "That did not work") -> None:
+        from screens.widgets.modals import MessageModal, error_text
+
+        self.push_screen(MessageModal(title, error_text(exc), error=True))
+
+    def _handle_exception(self, error: Exception) -> None:
+        # A user error that escaped a handler is shown as its message, not a traceback.
+        from store.errors import MailroomError
+
+        if isinstance(error, MailroomError):
+            self.show_error(error)
+            return
+        super()._handle_exception(error)
+
+    @on(ContentSwitcher.Changed)
+    def _noop(self) -> None:  # pragma: no cover - placeholder for future pane hooks
+        pass
+
+
+def all_binding_ids() -> set[str]:
+    """Every binding id a key map may name (imports every pane module)."""
+    from textual.binding import Binding as B
+
+    from screens.widgets import form, modals, pane, record_list
+
+    classes: list[Any] = [
+        MailroomApp,
+        pane.RecordPane,
+        record_list.RecordList,
+        modals.MessageModal,
+        modals.ConfirmModal,
+        modals.PromptModal,
+        modals.PickerModal,
+        form.RecordForm,
+    ]
+    for spec in available_panes():
+        module = importlib.import_module(spec.module)
+        classes.append(getattr(module, spec.cls))
+        classes.extend(getattr(module, "EXTRA_BINDING_CLASSES", ()))
+    ids: set[str] = set()
+    for cls in classes:
+        for b in getattr(cls, "BINDINGS", []):
+            if isinstance(b, B) and b.id:
+                ids.add(b.id)
+    return ids
+
+
+def build_app(ctx: Context, first_pane: str = "profiles") -> MailroomApp:
+    from tui.keymap import find_keymap, load_keymap
+
+    keymap: dict[str, str] = {}
+    if find_keymap(ctx.home) is not None:
+        keymap, _ = load_keymap(ctx.home, all_binding_ids())
+    return MailroomApp(ctx.store, ctx.user, keymap=keymap, first_pane=first_pane)
+
+
+def run_app(ctx: Context) -> int:
+    """What `mailroom` with no command runs."""
+    app = build_app(ctx)
+    result = app.run()
+    return result if isinstance(result, int) else (app.return_code or 0)
