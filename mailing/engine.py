@@ -330,8 +330,11 @@ def _send_one(
                 if exc.maybe_sent:
                     batch.move(item, "email", "sending", "unknown")
                     batch.log({**ev, "state": "unknown"}, sync=True)
-                    outcome(item, "unknown", "the connection dropped after the message data; "
-                            "it may have been delivered")
+                    outcome(
+                        item,
+                        "unknown",
+                        "the connection dropped after the message data; it may have been delivered",
+                    )
                     return
                 if attempt <= len(opts.backoff):
                     batch.log({**ev, "state": "sending", "retry_in": opts.backoff[attempt - 1]})

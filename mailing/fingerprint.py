@@ -46,9 +46,7 @@ def changed_since_build(
         if current is None:
             return f"template {tpl['code']!r} was deleted after the message was built"
         if template_fingerprint(current) != tpl.get("sha256"):
-            return (
-                f"template {tpl['code']!r} was changed after the message was built and approved"
-            )
+            return f"template {tpl['code']!r} was changed after the message was built and approved"
     lh = recorded.get("letterhead")
     if isinstance(lh, dict) and lh.get("language"):
         admin, _, code = str(lh["language"]).partition("/")

@@ -184,7 +184,7 @@ class DocumentRef:
 
 @dataclass
 class Resolution:
-    """Sender, recipients, template and action of one document, with the trace that explains them."""
+    """Sender, recipients, template and action of one document, and the trace explaining them."""
 
     document: DocumentRef
     action: Action
@@ -368,7 +368,10 @@ class Resolver:
             steps.append(TraceStep(rule, looked, "no relation, so no language code"))
         else:
             lc = self.cfg.language_codes.get((admin, relation.language))
-            looked = f"template for {doctype} in language code {relation.language} of administration {admin}"
+            looked = (
+                f"template for {doctype} in language code {relation.language} "
+                f"of administration {admin}"
+            )
             if lc is None:
                 msg = (
                     f"Relation {relation.code} has language code {relation.language!r}, which "
@@ -605,14 +608,26 @@ class Resolver:
             return to_print("no_address")
         rule, to, cc, bcc = found
         if not to:
+            source = "order override" if rule == "order_override" else "per-type"
+            if not cc:
+                warnings.append(
+                    f"The {source} addresses of {doc.type} {doc.number} hold no valid To or "
+                    "Cc address (a Bcc is never used alone): the document goes to print."
+                )
+                steps.append(
+                    TraceStep("recipients.none", f"To of rule {rule}", "no valid To: print", True)
+                )
+                return to_print("no_address", rule)
+            # The admin meant these people to receive it: rather than print, the Cc
+            # becomes the To, and the warning says so.
             warnings.append(
-                f"The {rule.replace('_', '-')} addresses of {doc.type} {doc.number} hold no "
-                "valid To address (Cc and Bcc are not used alone): the document goes to print."
+                f"The {source} addresses of {doc.type} {doc.number} hold no valid To "
+                f"address; the Cc ({', '.join(cc)}) is used as To."
             )
             steps.append(
-                TraceStep("recipients.none", f"To of rule {rule}", "no valid To: print", True)
+                TraceStep(f"recipients.{rule}", "no valid To", f"Cc used as To: {', '.join(cc)}")
             )
-            return to_print("no_address", rule)
+            to, cc = cc, []
 
         extra_bcc, reply_to, extra_warnings = self._profile_additions(sender.profile)
         warnings.extend(extra_warnings)
@@ -716,7 +731,10 @@ class Resolver:
                     TraceStep("recipients.invoice_debtor_contact", looked, "debtor does not exist")
                 )
             else:
-                candidates.append(self._contact(debtor, "invoice", "invoice_debtor_contact"))
+                itself = " (the relation itself)" if debtor is relation else ""
+                candidates.append(
+                    self._contact(debtor, "invoice", "invoice_debtor_contact", looked + itself)
+                )
         candidates.append(self._contact(relation, "administration", "administration_contact"))
         candidates.append(self._contact(relation, "main", "main_contact"))
         candidates.append(
@@ -747,9 +765,11 @@ class Resolver:
         return None
 
     @staticmethod
-    def _contact(relation: Relation, role: str, rule: Rule) -> tuple[Rule, str, str, str]:
+    def _contact(
+        relation: Relation, role: str, rule: Rule, looked: str = ""
+    ) -> tuple[Rule, str, str, str]:
         """The first contact with ``role`` that has an e-mail address."""
-        looked = f"{role} contact of relation {relation.code}"
+        looked = looked or f"{role} contact of relation {relation.code}"
         with_role = [c for c in relation.contacts if role in c.roles]
         for c in with_role:
             if c.email.strip():
@@ -816,7 +836,7 @@ def _system_profile(cfg: ConfigSnapshot) -> Profile:
 
 
 def resolve_document(cfg: ConfigSnapshot, doc: Document, user: str) -> Resolution:
-    """Sender, recipients and action of one document. Raises ConfigError without a system profile."""
+    """Sender, recipients and action of one document; ConfigError without a system profile."""
     return Resolver(cfg).resolve(doc, user)
 
 

@@ -14,7 +14,7 @@ from textual.widgets import Label, Static
 from textual.worker import Worker, WorkerState
 
 from screens.widgets.form import Field, RecordForm
-from screens.widgets.modals import MODAL_CSS, MessageModal, PromptModal, error_text
+from screens.widgets.modals import MODAL_CSS, MessageModal, PromptModal
 from screens.widgets.pane import RecordPane
 from screens.widgets.record_list import Page, page_of
 
@@ -201,7 +201,7 @@ class ProfilesPane(RecordPane):
         def answered(to: str | None) -> None:
             if to:
                 self.app.notify(f"Sending a test mail with {code} to {to}...", timeout=3)
-                self.run_test(code, to.strip())
+                self.send_test(code, to.strip())
 
         self.app.push_screen(
             PromptModal(
@@ -213,17 +213,22 @@ class ProfilesPane(RecordPane):
         )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="profile-test")
-    def run_test(self, code: str, to: str) -> str:
+    def send_test(self, code: str, to: str) -> Any:
         from mailing.profiles import test_profile
 
-        result = test_profile(self.store, code, to)
-        return describe_test_result(result)
+        return test_profile(self.store, code, to)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
         if worker.group == "profile-test":
             if event.state == WorkerState.SUCCESS:
-                self.show_message("Test mail sent", str(worker.result))
+                ok, text = describe_test_result(worker.result)
+                if ok:
+                    self.show_message("Test mail sent", text)
+                else:
+                    self.app.push_screen(
+                        MessageModal("The test mail was not sent", text, error=True)
+                    )
             elif event.state == WorkerState.ERROR and worker.error is not None:
                 self.show_error(worker.error, "The test mail was not sent")
         elif worker.group == "profile-sign-in" and worker.state == WorkerState.ERROR:
@@ -269,17 +274,13 @@ class ProfilesPane(RecordPane):
         return user
 
 
-def describe_test_result(result: Any) -> str:
-    """Whatever test_profile returns, as a sentence."""
-    if result is None:
-        return "The server accepted the test mail."
-    for attr in ("summary", "message", "explain"):
-        value = getattr(result, attr, None)
-        if callable(value):
-            value = value()
-        if isinstance(value, str) and value:
-            return value
-    return str(result)
+def describe_test_result(result: Any) -> tuple[bool, str]:
+    """(sent?, what to tell the user) of a ``mailing.profiles.TestResult``."""
+    ok = bool(getattr(result, "ok", True))
+    diagnosis = getattr(result, "diagnosis", None)
+    if not ok and diagnosis is not None:
+        return False, str(diagnosis.text())
+    return ok, str(getattr(result, "message", result))
 
 
 class SignInModal(ModalScreen[None]):
@@ -328,4 +329,3 @@ class SignInModal(ModalScreen[None]):
 
 
 EXTRA_BINDING_CLASSES = (SignInModal,)
-_ = (MessageModal, error_text)

@@ -82,7 +82,7 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _write_new(path: Path, payload: bytes, *, sync: bool = True) -> None:
+def write_new_file(path: Path, payload: bytes, *, sync: bool = True) -> None:
     """Write a new file by temporary name + rename, so a reader never sees half of it."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(3)}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -145,7 +145,7 @@ class Batch:
         return self._info
 
     def write_info(self, info: dict[str, Any]) -> None:
-        _write_new(self.path / BATCH_FILE, _json_bytes(info))
+        write_new_file(self.path / BATCH_FILE, _json_bytes(info))
         fsync_dir(self.path)
         self._info = info
 
@@ -168,8 +168,8 @@ class Batch:
         sync: bool = True,
     ) -> None:
         """Write an item's side-car and its file (build time only)."""
-        _write_new(self.path / META_DIR / f"{item}.json", _json_bytes(meta), sync=sync)
-        _write_new(self.file_of(item, kind, state), payload, sync=sync)
+        write_new_file(self.path / META_DIR / f"{item}.json", _json_bytes(meta), sync=sync)
+        write_new_file(self.file_of(item, kind, state), payload, sync=sync)
 
     def meta(self, item: str) -> dict[str, Any]:
         try:
@@ -220,7 +220,7 @@ class Batch:
         folder = self.path / state
         try:
             with os.scandir(folder) as it:
-                names = sorted(e.name for e in it if e.name[0] != ".")
+                names = sorted(e.name for e in it if e.name[0] != "." and e.name != PRINT_PDF)
         except FileNotFoundError:
             return []
         end = None if limit is None else offset + limit
@@ -512,7 +512,7 @@ class Spool:
                 "only one process sends at a time so that nothing is sent twice.",
             ) from None
         try:
-            _write_new(
+            write_new_file(
                 self.root / SENDER_FILE,
                 _json_bytes(
                     {

@@ -84,7 +84,9 @@ def make_cfg(
     )
 
 
-def make_doc(doctype: str = "sales_invoice", number: str = "F1", relation: str = "C1", **kw: Any) -> Document:
+def make_doc(
+    doctype: str = "sales_invoice", number: str = "F1", relation: str = "C1", **kw: Any
+) -> Document:
     return Document.parse(
         {
             "administration": "A1",

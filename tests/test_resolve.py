@@ -14,7 +14,8 @@ from mailing.resolve import (
     resolve_document,
     resolve_sender_for_object,
 )
-from tests.resolve_helpers import make_cfg, make_doc, template_for
+from store.records import Profile
+from tests.resolve_helpers import PROFILES, make_cfg, make_doc, template_for
 
 ALL_IN = ["sales_invoice", "order_confirmation", "reminder", "purchase_order", "packing_slip"]
 
@@ -244,7 +245,33 @@ CASES: dict[str, Case] = {
         rule="per_type",
         action="print",
         reason="no_address",
-        warnings=["relation C1 per-type To for sales_invoice 'ap@@c1'", "no valid To"],
+        warnings=["relation C1 per-type To for sales_invoice 'ap@@c1'", "no valid To or Cc"],
+    ),
+    "6.3 per-type To invalid, Cc valid: the Cc becomes the To": Case(
+        cfg={
+            "relations": [
+                rel(email_addresses={"sales_invoice": {"to": ["ap@@c1"], "cc": ["cfo@c1.example"]}})
+            ]
+        },
+        doc={},
+        level="system",
+        profile="SYS",
+        rule="per_type",
+        to=["cfo@c1.example"],
+        warnings=[
+            "per-type To for sales_invoice 'ap@@c1'",
+            "the Cc (cfo@c1.example) is used as To",
+        ],
+    ),
+    "6.2 order override with only a Bcc: print": Case(
+        cfg={},
+        doc={"doctype": "order_confirmation", "order_override": {"bcc": ["boss@c1.example"]}},
+        level="system",
+        profile="SYS",
+        rule="order_override",
+        action="print",
+        reason="no_address",
+        warnings=["a Bcc is never used alone"],
     ),
     "6.3 per-type with a valid and an invalid To: the valid one": Case(
         cfg={
@@ -265,7 +292,9 @@ CASES: dict[str, Case] = {
             "relations": [
                 rel(
                     invoice_debtor="C2",
-                    contacts=[{"name": "Adm", "email": "adm@c1.example", "roles": ["administration"]}],
+                    contacts=[
+                        {"name": "Adm", "email": "adm@c1.example", "roles": ["administration"]}
+                    ],
                 ),
                 {
                     "code": "C2",
@@ -486,10 +515,6 @@ def test_missing_system_profile_is_a_config_error() -> None:
 
 
 def test_invalid_sender_address_of_the_chosen_profile_is_a_config_error() -> None:
-    from store.records import Profile
-
-    from tests.resolve_helpers import PROFILES
-
     profiles = {**PROFILES, "ADM": Profile(code="ADM", sender="acme at example")}
     with pytest.raises(ConfigError) as exc:
         resolve_document(make_cfg(admin_profile="ADM", profiles=profiles), make_doc(), "jan")
@@ -498,10 +523,6 @@ def test_invalid_sender_address_of_the_chosen_profile_is_a_config_error() -> Non
 
 
 def test_invalid_profile_bcc_is_warned_and_skipped() -> None:
-    from store.records import Profile
-
-    from tests.resolve_helpers import PROFILES
-
     profiles = {**PROFILES, "SYS": Profile(code="SYS", sender="s@office.example", bcc="copy@")}
     r = resolve_document(make_cfg(profiles=profiles, relations=[rel()]), make_doc(), "jan")
     assert r.action == "email" and r.recipients.bcc == []
@@ -569,15 +590,16 @@ def test_resolve_all_matches_resolve_document_one_by_one() -> None:
     relations = [
         rel(),
         rel(code="C2", opt_in=[]),
-        rel(code="C3", contacts=[{"name": "A", "email": "a@c3.example", "roles": ["main"]}],
-            business_email=""),
+        rel(
+            code="C3",
+            contacts=[{"name": "A", "email": "a@c3.example", "roles": ["main"]}],
+            business_email="",
+        ),
     ]
     cfg = make_cfg(relations=relations, template_profile="COPY")
     docs = [make_doc(number=f"F{i}", relation=f"C{1 + i % 3}") for i in range(9)]
     batch = resolve_all(cfg, docs, "jan")
-    assert [r.to_json() for r in batch] == [
-        resolve_document(cfg, d, "jan").to_json() for d in docs
-    ]
+    assert [r.to_json() for r in batch] == [resolve_document(cfg, d, "jan").to_json() for d in docs]
     # Caching must not leak one document's warnings or steps into another's.
     assert batch[0].warnings == [] and batch[1].reason == "not_opted_in"
     assert len(batch[0].trace) == len(batch[3].trace)

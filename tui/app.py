@@ -11,7 +11,6 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -232,10 +231,6 @@ class MailroomApp(App[int]):
             self.show_error(error)
             return
         super()._handle_exception(error)
-
-    @on(ContentSwitcher.Changed)
-    def _noop(self) -> None:  # pragma: no cover - placeholder for future pane hooks
-        pass
 
 
 def all_binding_ids() -> set[str]:

@@ -379,6 +379,7 @@ class _Renderer:
         administration: Administration,
         language: str,
         letterhead: Letterhead | None,
+        sender_header: bool = True,
     ) -> None:
         if doc.type not in DOC_TYPES:
             raise DocumentError(
@@ -391,6 +392,7 @@ class _Renderer:
         self.t = _LABELS[self.lang]
         self.f = Formats(self.lang)
         self.letterhead = letterhead
+        self.sender_header = sender_header
         self.columns = _columns(doc.type)
 
     # -- measuring
@@ -423,7 +425,11 @@ class _Renderer:
             return t["order"]
         key = "pay_reminder" if doc.type == "reminder" else "pay"
         return t[key].format(
-            amount=amount, due=f.date(due), iban=adm.iban or "-", bic=bic, name=adm.name,
+            amount=amount,
+            due=f.date(due),
+            iban=adm.iban or "-",
+            bic=bic,
+            name=adm.name,
             number=f"{_TITLES[self.lang][doc.type].lower()} {doc.number}",
         )
 
@@ -475,7 +481,7 @@ class _Renderer:
             if applier is not None:
                 applier.draw(n)
             if n == 0:
-                if self.letterhead is None:
+                if self.letterhead is None and self.sender_header:
                     self._sender_header(c)
                 self._address(c)
                 self._data_block(c)
@@ -483,7 +489,9 @@ class _Renderer:
                 c.drawString(LEFT, PAGE_H - 98 * MM, title)
                 if self.doc.description:
                     c.setFont(FONT, SIZE)
-                    c.drawString(LEFT, PAGE_H - 103 * MM, _fit(self.doc.description, RIGHT - LEFT)[0])
+                    c.drawString(
+                        LEFT, PAGE_H - 103 * MM, _fit(self.doc.description, RIGHT - LEFT)[0]
+                    )
                 y = FIRST_TABLE_TOP
             else:
                 c.setFont(FONT, SIZE)
@@ -596,9 +604,14 @@ def render_document_pdf(
     *,
     language: str = "NL",
     letterhead: Letterhead | None = None,
+    sender_header: bool = True,
 ) -> bytes:
-    """The document as an A4 PDF, on ``letterhead`` when given."""
-    return _Renderer(doc, relation, administration, language, letterhead).render()
+    """The document as an A4 PDF, on ``letterhead`` when given.
+
+    Without a letterhead the sender's name and address are drawn at the top, unless
+    ``sender_header`` is False (pre-printed stationery, or the benchmark's baseline).
+    """
+    return _Renderer(doc, relation, administration, language, letterhead, sender_header).render()
 
 
 def copy_document_pdf(
@@ -630,4 +643,3 @@ def copy_document_pdf(
 # Used by the CLI and the TUI to list what a type's layout is called.
 def document_title(doc_type: str, language: str = "EN") -> str:
     return _TITLES[layout_language(language)].get(doc_type, doc_type)
-

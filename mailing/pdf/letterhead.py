@@ -23,6 +23,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import zlib
@@ -51,6 +52,8 @@ MAX_DECODED_STREAM_BYTES = 50 * 1024 * 1024
 # Dictionary keys never followed when copying a background page's objects: they
 # point back into the letterhead's page tree or structure, not to what is drawn.
 _SKIP_KEYS = frozenset({"/Parent", "/P", "/StructParent", "/StructParents", "/PieceInfo"})
+
+_DO_RE = re.compile(rb"/([^\s/\[\]()<>{}%]+)\s+Do\b")
 
 _KNOWN_SIZES = {
     "US Letter": (612.0, 792.0),
@@ -198,15 +201,15 @@ class _Serializer:
             obj.write_to_stream(buf)
             out.append(buf.getvalue())
 
-    def _write_dict(self, obj: Any, out: list[bytes | int], owner: int, skip_length: bool = False) -> None:
+    def _write_dict(
+        self, obj: Any, out: list[bytes | int], owner: int, skip_length: bool = False
+    ) -> None:
         out.append(b"<<")
         for key, value in obj.items():
             if key in _SKIP_KEYS or (skip_length and key == "/Length"):
                 continue
             buf = io.BytesIO()
-            key.write_to_stream(buf) if hasattr(key, "write_to_stream") else buf.write(
-                str(key).encode("latin-1")
-            )
+            key.write_to_stream(buf)
             out.append(buf.getvalue() + b" ")
             self._write(value, out, owner)
             out.append(b"\n")
@@ -280,11 +283,19 @@ def _open_reader(data: bytes, what: str) -> Any:
                 field=what,
                 fix="save it again without a password or restrictions.",
             )
-        reader.pages[0]  # noqa: B018 - forces the page tree to be read
+        reader.pages[0]
     except DocumentError:
         raise
-    except (PyPdfError, ValueError, KeyError, TypeError, IndexError, AttributeError,
-            RecursionError, zlib.error) as exc:
+    except (
+        PyPdfError,
+        ValueError,
+        KeyError,
+        TypeError,
+        IndexError,
+        AttributeError,
+        RecursionError,
+        zlib.error,
+    ) as exc:
         raise DocumentError(
             f"The {what} cannot be opened as a PDF ({type(exc).__name__}: {_short(exc)}).",
             field=what,
@@ -325,8 +336,15 @@ def _prepare(data: bytes, prefix: str, what: str) -> _Background:
             forms.append(f"{prefix}p{n}")
     except DocumentError:
         raise
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError,
-            zlib.error) as exc:
+    except (
+        PyPdfError,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        RecursionError,
+        zlib.error,
+    ) as exc:
         raise DocumentError(
             f"The {what} cannot be read ({type(exc).__name__}: {_short(exc)}).",
             field=what,
@@ -485,53 +503,71 @@ def _inspect(data: bytes) -> tuple[list[str], list[str]]:
     if errors:
         return errors, warnings
     # Decode every stream reachable from the pages, with a limit: refuses "zip bombs"
-    # and proves the content can be read. Also finds forms that draw themselves.
+    # and proves the content can be read.
     seen: set[tuple[int, int]] = set()
 
-    def visit(obj: Any, path: tuple[tuple[int, int], ...], depth: int) -> None:
+    def visit(obj: Any, depth: int) -> None:
         if depth > 200:
             raise DocumentError("The letterhead's objects are nested too deeply.")
         if isinstance(obj, IndirectObject):
             key = (obj.idnum, obj.generation)
-            target = obj.get_object()
-            if key in path and isinstance(target, StreamObject):
-                raise DocumentError(
-                    f"The letterhead has a circular reference: object {key[0]} draws itself."
-                )
             if key in seen:
-                return
+                return  # shared, or a circular reference: each object is read once
             seen.add(key)
-            visit(target, (*path, key), depth + 1)
+            visit(obj.get_object(), depth + 1)
             return
         if isinstance(obj, StreamObject):
-            try:
-                decoded = obj.get_data()
-            except LimitReachedError:
-                raise DocumentError(
-                    "The letterhead holds a compressed stream that inflates to more than "
-                    f"{MAX_DECODED_STREAM_BYTES // 1_000_000} MB (a 'zip bomb')."
-                ) from None
-            if len(decoded) > MAX_DECODED_STREAM_BYTES:
-                raise DocumentError(
-                    "The letterhead holds a stream that inflates to more than "
-                    f"{MAX_DECODED_STREAM_BYTES // 1_000_000} MB (a 'zip bomb')."
-                )
+            if len(obj.get_data()) > MAX_DECODED_STREAM_BYTES:
+                raise LimitReachedError("stream too large")
         if hasattr(obj, "items"):
             for key, value in obj.items():
                 if key not in _SKIP_KEYS:
-                    visit(value, path, depth + 1)
+                    visit(value, depth + 1)
         elif isinstance(obj, list):
             for value in obj:
-                visit(value, path, depth + 1)
+                visit(value, depth + 1)
+
+    # Forms that draw themselves (directly or through others) would make every
+    # viewer recurse without end: follow the `Do` operators as a viewer would.
+    done: set[tuple[int, int]] = set()
+
+    def draws(data: bytes, resources: Any, stack: tuple[tuple[int, int], ...]) -> None:
+        if len(stack) > 50:
+            raise DocumentError("The letterhead's forms are nested too deeply.")
+        xobjects = resources.get("/XObject") if hasattr(resources, "get") else None
+        if xobjects is not None and hasattr(xobjects, "get_object"):
+            xobjects = xobjects.get_object()
+        if not hasattr(xobjects, "raw_get"):
+            return
+        for name in set(_DO_RE.findall(data)):
+            try:
+                ref = xobjects.raw_get("/" + name.decode("latin-1"))
+            except KeyError:
+                continue
+            if not isinstance(ref, IndirectObject):
+                continue
+            key = (ref.idnum, ref.generation)
+            target = ref.get_object()
+            if not isinstance(target, StreamObject) or target.get("/Subtype") != "/Form":
+                continue
+            if key in stack:
+                raise DocumentError(
+                    f"The letterhead has a circular reference: form object {key[0]} draws "
+                    "itself, which would make every PDF viewer loop."
+                )
+            if key in done:
+                continue
+            draws(target.get_data(), target.get("/Resources") or resources, (*stack, key))
+            done.add(key)
 
     try:
         for page in pages:
-            visit(page.get("/Resources"), (), 0)
-            contents = page.get("/Contents")
-            visit(contents, (), 0)
+            resources = page.get("/Resources")
+            visit(resources, 0)
+            visit(page.get("/Contents"), 0)
             content = page.get_contents()
             if content is not None:
-                content.get_data()
+                draws(content.get_data(), resources.get_object() if resources else {}, ())
         _prepare(data, "LH1", "letterhead")
     except DocumentError as exc:
         errors.append(exc.message)
@@ -540,10 +576,36 @@ def _inspect(data: bytes) -> tuple[list[str], list[str]]:
             "The letterhead holds a compressed stream that inflates to more than "
             f"{MAX_DECODED_STREAM_BYTES // 1_000_000} MB (a 'zip bomb')."
         )
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError,
-            zlib.error) as exc:
-        errors.append(f"The letterhead's content cannot be read ({type(exc).__name__}: {_short(exc)}).")
+    except (
+        PyPdfError,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        RecursionError,
+        zlib.error,
+    ) as exc:
+        errors.append(
+            f"The letterhead's content cannot be read ({type(exc).__name__}: {_short(exc)})."
+        )
     return errors, warnings
+
+
+def _limit_pypdf() -> None:
+    """Lower pypdf's decompression limits to what a letterhead may need."""
+    try:
+        from pypdf import overwrite_configuration  # pypdf >= 7
+    except ImportError:  # pypdf 6: module-level limits
+        from pypdf import filters
+
+        filters.ZLIB_MAX_OUTPUT_LENGTH = MAX_DECODED_STREAM_BYTES
+        return
+    overwrite_configuration(
+        zlib_maximum_output_length=MAX_DECODED_STREAM_BYTES,
+        lzw_maximum_output_length=MAX_DECODED_STREAM_BYTES,
+        run_length_maximum_output_length=MAX_DECODED_STREAM_BYTES,
+        array_based_stream_maximum_output_length=MAX_DECODED_STREAM_BYTES,
+    )
 
 
 def _child_main() -> int:
@@ -561,12 +623,13 @@ def _child_main() -> int:
     logging.disable(logging.CRITICAL)  # pypdf's warnings would go to stderr
     data = sys.stdin.buffer.read()
     try:
-        from pypdf import filters
-
-        filters.ZLIB_MAX_OUTPUT_LENGTH = MAX_DECODED_STREAM_BYTES
+        _limit_pypdf()
         errors, warnings = _inspect(data)
     except MemoryError:
-        errors, warnings = ["Reading the letterhead needs more memory than allowed (a 'zip bomb'?)."], []
+        errors, warnings = (
+            ["Reading the letterhead needs more memory than allowed (a 'zip bomb'?)."],
+            [],
+        )
     sys.stdout.write(json.dumps({"errors": errors, "warnings": warnings}))
     return 0
 
@@ -580,9 +643,7 @@ def validate_letterhead(data: bytes, what: str = "letterhead") -> list[str]:
     """
     fix = "choose an unencrypted, undamaged one-page PDF of A4 size (210 × 297 mm)."
     if not data.startswith(b"%PDF") and b"%PDF" not in data[:1024]:
-        raise DocumentError(
-            f"The {what} is not a PDF file.", field=what, fix=fix
-        )
+        raise DocumentError(f"The {what} is not a PDF file.", field=what, fix=fix)
     if len(data) > MAX_LETTERHEAD_BYTES:
         raise DocumentError(
             f"The {what} is {len(data) / 1e6:.1f} MB; at most "
@@ -595,7 +656,11 @@ def validate_letterhead(data: bytes, what: str = "letterhead") -> list[str]:
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     try:
         proc = subprocess.run(
-            [sys.executable, "-c", "from mailing.pdf.letterhead import _child_main as m; raise SystemExit(m())"],
+            [
+                sys.executable,
+                "-c",
+                "from mailing.pdf.letterhead import _child_main as m; raise SystemExit(m())",
+            ],
             input=data,
             capture_output=True,
             timeout=VALIDATE_TIMEOUT_SECONDS,

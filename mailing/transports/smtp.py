@@ -169,6 +169,9 @@ class SMTPTransport(Transport):
             smtp = smtplib.SMTP_SSL(local_hostname=local, timeout=p.timeout_seconds, context=ctx)
         else:
             smtp = smtplib.SMTP(local_hostname=local, timeout=p.timeout_seconds)
+        # smtplib takes the name to verify the certificate against from _host,
+        # which only its constructor sets; we construct without connecting.
+        smtp._host = p.server
         try:
             code, resp = smtp.connect(p.server, p.port)
             if code != 220:

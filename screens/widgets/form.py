@@ -13,14 +13,23 @@ from typing import Any, Literal
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets._select import InvalidSelectValueError
 from textual.widgets import Checkbox, Input, Label, Select, SelectionList, Static, TextArea
+from textual.widgets._select import InvalidSelectValueError
 
 Kind = Literal[
-    "text", "int", "float", "bool", "choice", "password", "multiline", "html", "multi", "list",
+    "text",
+    "int",
+    "float",
+    "bool",
+    "choice",
+    "password",
+    "multiline",
+    "html",
+    "multi",
+    "list",
     "custom",
 ]
 
@@ -56,13 +65,17 @@ def html_editor(text: str = "", *, id: str | None = None) -> TextArea:
 
 class RecordForm(VerticalScroll):
     DEFAULT_CSS = """
-    RecordForm { height: 1fr; padding: 0 1; }
-    RecordForm > Label { margin-top: 0; color: $text-muted; }
-    RecordForm > Input { height: 3; }
-    RecordForm > TextArea { height: 7; }
-    RecordForm > SelectionList { height: auto; max-height: 10; }
-    RecordForm > .form-error { color: $error; height: auto; }
-    RecordForm > .form-help { color: $text-muted; height: auto; }
+    RecordForm { height: 1fr; padding: 0 1 0 0; }
+    RecordForm .form-row { height: auto; }
+    RecordForm .form-label { width: 18; color: $text-muted; padding-right: 1; }
+    RecordForm .form-row > Input, RecordForm .form-row > Select { width: 1fr; }
+    RecordForm .form-block-label { color: $text-muted; width: 100%; }
+    RecordForm TextArea { height: 7; margin-bottom: 1; }
+    RecordForm SelectionList { height: auto; max-height: 10; margin-bottom: 1; }
+    RecordForm Checkbox { border: none; height: 1; padding: 0; background: transparent; }
+    RecordForm Checkbox:focus { background: $boost; }
+    RecordForm .form-error { color: $error; height: auto; margin-bottom: 1; }
+    RecordForm .form-help { color: $text-muted; height: auto; margin-bottom: 1; padding-left: 18; }
     """
 
     class DirtyChanged(Message):
@@ -90,23 +103,29 @@ class RecordForm(VerticalScroll):
             wid = f"f-{f.name}"
             if f.kind == "bool":
                 yield Checkbox(f.label, id=wid)
-            else:
-                yield Label(f.label)
+            elif f.kind in ("multiline", "html", "multi", "custom"):
+                yield Label(f.label, classes="form-block-label")
                 yield self._make(f, wid)
+            else:
+                with Horizontal(classes="form-row"):
+                    yield Label(f.label, classes="form-label")
+                    yield self._make(f, wid)
             if f.help:
                 yield Static(f.help, classes="form-help", markup=False)
 
     def _make(self, f: Field, wid: str) -> Widget:
         if f.kind in ("text", "list"):
-            return Input(placeholder=f.placeholder, id=wid)
+            return Input(placeholder=f.placeholder, id=wid, compact=True)
         if f.kind == "password":
-            return Input(placeholder=f.placeholder, password=True, id=wid)
+            return Input(placeholder=f.placeholder, password=True, id=wid, compact=True)
         if f.kind == "int":
-            return Input(placeholder=f.placeholder, type="integer", id=wid)
+            return Input(placeholder=f.placeholder, type="integer", id=wid, compact=True)
         if f.kind == "float":
-            return Input(placeholder=f.placeholder, type="number", id=wid)
+            return Input(placeholder=f.placeholder, type="number", id=wid, compact=True)
         if f.kind == "choice":
-            return Select(list(f.choices), allow_blank=f.allow_blank, id=wid, prompt="(none)")
+            return Select(
+                list(f.choices), allow_blank=f.allow_blank, id=wid, prompt="(none)", compact=True
+            )
         if f.kind == "multiline":
             area = TextArea(id=wid, soft_wrap=True)
             area.cursor_blink = False

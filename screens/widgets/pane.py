@@ -67,7 +67,9 @@ class RecordPane(Pane):
     RecordPane .editor { width: 1fr; height: 1fr; }
     """
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save", id="record.save", tooltip="Save the record", priority=True),
+        Binding(
+            "ctrl+s", "save", "Save", id="record.save", tooltip="Save the record", priority=True
+        ),
         Binding("ctrl+n", "new", "New", id="record.new", tooltip="Start a new record"),
         Binding(
             "ctrl+r",

@@ -34,7 +34,7 @@ class RecordList(Vertical):
 
     DEFAULT_CSS = """
     RecordList { width: 26; height: 1fr; border-right: solid $panel-lighten-2; }
-    RecordList > Input { height: 3; }
+    RecordList > Input { margin-bottom: 1; }
     RecordList > OptionList { height: 1fr; border: none; }
     RecordList > .list-status { color: $text-muted; height: 1; }
     """
@@ -81,12 +81,12 @@ class RecordList(Vertical):
         self.fetch = fetch
         self.page_size = page_size
         self.placeholder = placeholder
-        self.offset = 0
+        self.page_start = 0
         self.total = 0
         self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder=self.placeholder, id="search")
+        yield Input(placeholder=self.placeholder, id="search", compact=True)
         yield OptionList(id="rows")
         yield Label("", classes="list-status", id="list-status")
 
@@ -99,8 +99,8 @@ class RecordList(Vertical):
 
     def reload(self, *, keep_offset: bool = False, select: str | None = None) -> None:
         if not keep_offset:
-            self.offset = 0
-        page = self.fetch(self.query_text, self.offset, self.page_size)
+            self.page_start = 0
+        page = self.fetch(self.query_text, self.page_start, self.page_size)
         self.total = page.total
         rows = self.query_one("#rows", OptionList)
         rows.clear_options()
@@ -113,8 +113,8 @@ class RecordList(Vertical):
                     index = keys.index(select)
             rows.highlighted = index
         if page.total:
-            last = self.offset + len(page.rows)
-            status = f"{self.offset + 1}-{last} of {page.total:,}"
+            last = self.page_start + len(page.rows)
+            status = f"{self.page_start + 1}-{last} of {page.total:,}"
         else:
             status = "nothing found" if self.query_text else "none yet"
         self.query_one("#list-status", Label).update(status)
@@ -141,13 +141,13 @@ class RecordList(Vertical):
             self.post_message(self.Selected(self, event.option.id))
 
     def action_next_page(self) -> None:
-        if self.offset + self.page_size < self.total:
-            self.offset += self.page_size
+        if self.page_start + self.page_size < self.total:
+            self.page_start += self.page_size
             self.reload(keep_offset=True)
 
     def action_previous_page(self) -> None:
-        if self.offset > 0:
-            self.offset = max(0, self.offset - self.page_size)
+        if self.page_start > 0:
+            self.page_start = max(0, self.page_start - self.page_size)
             self.reload(keep_offset=True)
 
     def focus_search(self) -> None:

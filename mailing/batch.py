@@ -1,0 +1,414 @@
+"""Building a batch: every document resolved and rendered into a real message in the spool.
+
+``build_batch`` selects the documents, then renders them with both cores: a
+``ProcessPoolExecutor`` whose initializer loads the configuration snapshot once
+per worker (letterheads are parsed once per worker too, cached by
+``Letterhead.from_refs``); documents go to the workers in chunks and each worker
+writes its items straight into the spool, returning only a short summary.
+
+Per document the result is one of:
+
+- ``email``: ``draft/<item>.eml`` — the exact bytes that will be sent, with a
+  fixed Message-ID — and ``meta/<item>.json`` (the side-car: document, resolution
+  trace, profile, envelope with the Bcc recipients, size, warnings and the
+  fingerprints of the template and letterhead used);
+- ``print``: the document cannot be mailed (SPEC §6.5): ``print/<item>.pdf`` with
+  the reason; all of them are also combined into ``print/print.pdf``;
+- ``error``: the document could not be built (a template error, a message over
+  the profile's size limit, ...): ``failed/`` with the reason. A message over the
+  limit keeps its ``.eml`` there, for inspection: it is never silently changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mailing.config import ConfigSnapshot
+from mailing.fingerprint import letterhead_fingerprint, template_fingerprint
+from store.errors import MailroomError
+from store.records import DOC_TYPES, Document
+from store.spool import PRINT_PDF, Batch, Spool, now_iso, write_new_file
+
+if TYPE_CHECKING:
+    from store.store import Store
+
+CHUNK = 64  # documents per task sent to a worker
+MIN_PARALLEL = 24  # below this many documents, build in this process
+
+
+class BatchError(MailroomError):
+    """A batch cannot be built as asked."""
+
+
+@dataclass
+class BuildProgress:
+    done: int
+    total: int
+
+
+# ---------------------------------------------------------------- selection
+
+
+def select_documents(
+    store: Store,
+    doc_type: str,
+    *,
+    administration: str | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    numbers: Iterable[str] | None = None,
+) -> list[Document]:
+    if doc_type not in DOC_TYPES:
+        raise BatchError(
+            f"{doc_type!r} is not a document type.",
+            field="type",
+            value=doc_type,
+            fix=f"use one of {', '.join(DOC_TYPES)}.",
+        )
+    wanted = set(numbers) if numbers is not None else None
+    with store.view(Document) as tx:
+        docs = tx.all(Document)
+    out = [
+        d
+        for d in docs
+        if d.type == doc_type
+        and (administration is None or d.administration == administration)
+        and (date_from is None or d.date >= date_from)
+        and (date_to is None or d.date <= date_to)
+        and (wanted is None or d.number in wanted)
+    ]
+    if wanted is not None:
+        missing = wanted - {d.number for d in out}
+        if missing:
+            raise BatchError(
+                f"No {doc_type} with number {', '.join(sorted(missing))} was found"
+                + (f" in administration {administration}" if administration else "")
+                + ".",
+                field="numbers",
+                value=",".join(sorted(missing)),
+                fix="check the numbers with `mailroom documents list`.",
+            )
+    out.sort(key=lambda d: (d.administration, d.date, d.number))
+    return out
+
+
+# ---------------------------------------------------------------- one document
+
+
+class _Builder:
+    """Everything a process needs to build items: loaded once per process."""
+
+    def __init__(self, home: str, user: str, batch_id: str) -> None:
+        from store.store import Store
+
+        self.store = Store(Path(home), user)
+        self.user = user
+        self.cfg = ConfigSnapshot.load(self.store)
+        self.batch = Spool(Path(home)).batch(batch_id)
+        self._attachments: dict[str, bytes] = {}
+
+    def _file(self, ref: Any) -> bytes:
+        data = self._attachments.get(ref.sha256)
+        if data is None:
+            data = self.store.files.read(ref)
+            if len(self._attachments) < 64:
+                self._attachments[ref.sha256] = data
+        return data
+
+    def build(self, seq: int, doc: Document) -> dict[str, Any]:
+        item = f"{seq:05d}-{doc.number}"
+        document = {
+            "type": doc.type,
+            "number": doc.number,
+            "administration": doc.administration,
+            "relation": doc.relation,
+            "date": doc.date.isoformat(),
+        }
+        try:
+            return self._build(item, doc, document)
+        except MailroomError as exc:
+            reason = str(exc)
+            meta = {"item": item, "kind": "error", "document": document, "error": reason}
+            self.batch.add_item(item, "error", "failed", reason.encode("utf-8"), meta)
+            return {
+                "item": item,
+                "number": doc.number,
+                "kind": "error",
+                "state": "failed",
+                "reason": reason,
+            }
+
+    def _build(self, item: str, doc: Document, document: dict[str, Any]) -> dict[str, Any]:
+        from mailing.pdf.layout import render_document_pdf
+        from mailing.pdf.letterhead import Letterhead
+        from mailing.resolve import resolve_document
+
+        cfg = self.cfg
+        res = resolve_document(cfg, doc, self.user)
+        relation = cfg.relation_of(doc)
+        admin = cfg.administrations.get(doc.administration)
+        if relation is None or admin is None:
+            raise BatchError(
+                f"{doc.type} {doc.number} names relation {doc.relation!r} of administration "
+                f"{doc.administration!r}, which does not exist.",
+                field="relation",
+                value=doc.relation,
+                fix="import the relation, or correct the document.",
+            )
+        language = cfg.language_of(relation)
+        letterhead = Letterhead.from_refs(self.store, language)
+        lang_code = language.code if language is not None else relation.language
+        pdf = render_document_pdf(doc, relation, admin, language=lang_code, letterhead=letterhead)
+        pdf_name = f"{doc.type}-{doc.number}.pdf"
+        base_meta: dict[str, Any] = {
+            "item": item,
+            "document": document,
+            "resolution": res.to_json(),
+            "warnings": list(res.warnings),
+            "document_pdf": pdf_name,
+        }
+        if res.action == "print":
+            meta = {**base_meta, "kind": "print", "reason": res.reason}
+            self.batch.add_item(item, "print", "print", pdf, meta)
+            return {
+                "item": item,
+                "number": doc.number,
+                "kind": "print",
+                "state": "print",
+                "reason": res.reason,
+            }
+
+        raw, message_id, subject = self._message(
+            doc, relation, admin, res, pdf, pdf_name, lang_code
+        )
+        profile = cfg.profiles[res.sender.profile]
+        rcpts: list[str] = []
+        for addr in (*res.recipients.to, *res.recipients.cc, *res.recipients.bcc):
+            if addr not in rcpts:
+                rcpts.append(addr)
+        template = cfg.templates.get(res.template) if res.template else None
+        meta = {
+            **base_meta,
+            "kind": "email",
+            "profile": profile.code,
+            "sender": res.sender.to_json(),
+            "recipients": res.recipients.to_json(),
+            "envelope": {"mail_from": res.sender.address, "rcpts": rcpts},
+            "message_id": message_id,
+            "subject": subject,
+            "size": len(raw),
+            "fingerprints": {
+                "template": (
+                    {"code": template.code, "sha256": template_fingerprint(template)}
+                    if template is not None
+                    else None
+                ),
+                "letterhead": letterhead_fingerprint(language),
+            },
+        }
+        summary = {
+            "item": item,
+            "number": doc.number,
+            "kind": "email",
+            "size": len(raw),
+            "to": list(res.recipients.to),
+            "profile": profile.code,
+        }
+        if profile.max_message_bytes and len(raw) > profile.max_message_bytes:
+            reason = (
+                f"The message is {len(raw):,} bytes; profile {profile.code} allows at most "
+                f"{profile.max_message_bytes:,} bytes (max_message_bytes). It was not sent "
+                "and not changed."
+            )
+            meta["error"] = reason
+            self.batch.add_item(item, "email", "failed", raw, meta)
+            return {**summary, "state": "failed", "reason": reason}
+        self.batch.add_item(item, "email", "draft", raw, meta)
+        return {**summary, "state": "draft"}
+
+    def _message(
+        self,
+        doc: Document,
+        relation: Any,
+        admin: Any,
+        res: Any,
+        pdf: bytes,
+        pdf_name: str,
+        lang_code: str,
+    ) -> tuple[bytes, str, str]:
+        from mailing.catalogue import document_context
+        from mailing.message import Attachment, build_message, make_message_id, message_to_bytes
+        from mailing.render import render_template
+
+        cfg = self.cfg
+        profile = cfg.profiles[res.sender.profile]
+        template = cfg.templates.get(res.template) if res.template else None
+        if template is None:
+            raise BatchError(
+                f"No template goes with {doc.type} for language {lang_code} of "
+                f"administration {doc.administration}.",
+                field="templates",
+                value=f"{doc.administration}/{lang_code}",
+                fix=f"assign a {doc.type} template to language code {lang_code} "
+                "(`mailroom config`).",
+            )
+        user = cfg.users.get(self.user)
+        context = document_context(doc, relation, admin, user)
+        language = cfg.language_of(relation)
+        locale = language.locale if language is not None else "nl_NL"
+        rendered = render_template(template, context, locale)
+        attachments = [Attachment(pdf_name, pdf, "application/pdf")]
+        for ref in (*template.attachments, *doc.attachments):
+            attachments.append(Attachment(ref.name, self._file(ref), ref.content_type))
+        images = [
+            Attachment(ref.name, self._file(ref), ref.content_type) for ref in template.images
+        ]
+        domain = res.sender.address.rpartition("@")[2] or "mailroom.invalid"
+        message_id = make_message_id(domain)
+        msg = build_message(
+            sender=res.sender.address,
+            sender_name=res.sender.name,
+            to=list(res.recipients.to),
+            cc=list(res.recipients.cc),
+            bcc=list(res.recipients.bcc),
+            reply_to=list(res.recipients.reply_to),
+            subject=rendered.subject,
+            html=rendered.html if profile.html else None,
+            text=rendered.text,
+            attachments=attachments,
+            images=images,
+            message_id=message_id,
+            date=dt.datetime.now(dt.UTC),
+            domain=domain,
+        )
+        return message_to_bytes(msg), message_id, rendered.subject
+
+
+# One per worker process, made by the pool's initializer.
+_WORKER: _Builder | None = None
+
+
+def _init_worker(home: str, user: str, batch_id: str) -> None:
+    global _WORKER
+    _WORKER = _Builder(home, user, batch_id)
+
+
+def _build_chunk(chunk: list[tuple[int, Document]]) -> list[dict[str, Any]]:
+    assert _WORKER is not None
+    out = [_WORKER.build(seq, doc) for seq, doc in chunk]
+    return out
+
+
+# ---------------------------------------------------------------- the batch
+
+
+def build_batch(
+    store: Store,
+    user: str,
+    doc_type: str,
+    *,
+    administration: str | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    numbers: Iterable[str] | None = None,
+    documents: list[Document] | None = None,
+    workers: int | None = None,
+    progress: Callable[[BuildProgress], None] | None = None,
+) -> Batch:
+    """Build a batch; return it. ``documents`` skips the selection (benchmarks)."""
+    docs = documents
+    if docs is None:
+        docs = select_documents(
+            store,
+            doc_type,
+            administration=administration,
+            date_from=date_from,
+            date_to=date_to,
+            numbers=numbers,
+        )
+    if not docs:
+        raise BatchError(
+            f"No {doc_type} documents match"
+            + (f" in administration {administration}" if administration else "")
+            + (f" from {date_from}" if date_from else "")
+            + (f" to {date_to}" if date_to else "")
+            + ".",
+            field="type",
+            value=doc_type,
+            fix="check the selection, or import documents with `mailroom documents import`.",
+        )
+    started = time.perf_counter()
+    spool = Spool(store.home)
+    batch = spool.new_batch()
+    numbered = list(enumerate(docs, 1))
+    summaries: list[dict[str, Any]] = []
+    n_workers = workers if workers is not None else min(os.cpu_count() or 1, 2)
+    if n_workers <= 1 or len(docs) < MIN_PARALLEL:
+        builder = _Builder(str(store.home), user, batch.id)
+        for seq, doc in numbered:
+            summaries.append(builder.build(seq, doc))
+            if progress is not None:
+                progress(BuildProgress(len(summaries), len(docs)))
+    else:
+        chunks = [numbered[i : i + CHUNK] for i in range(0, len(numbered), CHUNK)]
+        import multiprocessing
+
+        mp = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+        with ProcessPoolExecutor(
+            max_workers=n_workers,
+            mp_context=mp,
+            initializer=_init_worker,
+            initargs=(str(store.home), user, batch.id),
+        ) as pool:
+            futures = [pool.submit(_build_chunk, c) for c in chunks]
+            for fut in as_completed(futures):
+                summaries.extend(fut.result())
+                if progress is not None:
+                    progress(BuildProgress(len(summaries), len(docs)))
+    summaries.sort(key=lambda s: str(s["item"]))
+    print_items = [s["item"] for s in summaries if s["kind"] == "print"]
+    if print_items:
+        _combine_print(batch, print_items)
+    counts: dict[str, int] = {}
+    for s in summaries:
+        counts[s["state"]] = counts.get(s["state"], 0) + 1
+    batch.write_info(
+        {
+            "id": batch.id,
+            "type": doc_type,
+            "administration": administration,
+            "from": date_from.isoformat() if date_from else None,
+            "to": date_to.isoformat() if date_to else None,
+            "numbers": sorted(numbers) if numbers is not None else None,
+            "created_by": user,
+            "created_at": now_iso(),
+            "build_seconds": round(time.perf_counter() - started, 3),
+            "counts_at_build": counts,
+            "items": summaries,
+            "approvals": [],
+        }
+    )
+    batch.log({"event": "built", "by": user, "counts": counts}, sync=True)
+    batch.close()
+    return batch
+
+
+def _combine_print(batch: Batch, items: list[str]) -> None:
+    """One PDF of every document to print, in item order, for the printer."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for item in items:
+        writer.append(str(batch.file_of(item, "print", "print")))
+    import io
+
+    buf = io.BytesIO()
+    writer.write(buf)
+    write_new_file(batch.path / "print" / PRINT_PDF, buf.getvalue())

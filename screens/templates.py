@@ -1,0 +1,313 @@
+"""Templates: subject, body and disclaimer with expressions, attachments, a live preview."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.events import DescendantFocus
+from textual.timer import Timer
+from textual.widgets import Input, Label, Static, TextArea
+
+from screens.widgets.form import Field, FieldChanged, RecordForm
+from screens.widgets.modals import PickerModal, PromptModal, error_text
+from screens.widgets.pane import RecordPane
+from screens.widgets.record_list import Page, page_of
+
+EXPRESSION_TARGETS = ("subject", "body", "disclaimer")
+PREVIEW_MODES = ("off", "text", "html")
+
+
+class AttachmentList(Static):
+    """The template's attachments (stored files); its value is a list of file refs."""
+
+    DEFAULT_CSS = "AttachmentList { height: auto; margin-bottom: 1; color: $text; }"
+
+    def __init__(self) -> None:
+        super().__init__("", markup=False)
+        self._files: list[dict[str, Any]] = []
+
+    @property
+    def value(self) -> list[dict[str, Any]]:
+        return [dict(f) for f in self._files]
+
+    @value.setter
+    def value(self, files: list[dict[str, Any]] | None) -> None:
+        self._files = [dict(f) for f in files or []]
+        names = [f"{f['name']} ({int(f.get('size', 0)) // 1024 + 1} kB)" for f in self._files]
+        self.update(", ".join(names) if names else "(none; ctrl+o adds one)")
+        self.post_message(FieldChanged())
+
+
+def object_choices() -> list[tuple[str, str]]:
+    from store.records import OBJECTS
+
+    try:
+        from mailing.catalogue import OBJECT_LABELS
+    except ImportError:
+        OBJECT_LABELS = {}
+    return [(OBJECT_LABELS.get(o, o), o) for o in OBJECTS]
+
+
+def expression_items(obj: str) -> list[tuple[str, str]]:
+    """(name, label) of each field a template of ``obj`` may use."""
+    from mailing.catalogue import OBJECT_FIELDS
+
+    items = []
+    for f in OBJECT_FIELDS.get(obj, []):
+        name = getattr(f, "name", str(f))
+        description = getattr(f, "description", "")
+        items.append((name, f"{name:<22} {description}"))
+    return items
+
+
+class TemplatesPane(RecordPane):
+    title: ClassVar[str] = "Templates"
+    record_name: ClassVar[str] = "template"
+    search_placeholder: ClassVar[str] = "search templates"
+    DEFAULT_CSS = """
+    TemplatesPane #preview { width: 1fr; height: 1fr; display: none; border-left: solid $accent; }
+    TemplatesPane #preview.shown { display: block; }
+    TemplatesPane #preview-text { width: 100%; }
+    TemplatesPane #preview-title { background: $boost; width: 100%; }
+    """
+    BINDINGS = [
+        Binding(
+            "ctrl+g",
+            "pick_expression",
+            "Expression",
+            id="template.expression",
+            tooltip="Insert a field of the object at the cursor ({{ name }})",
+            priority=True,
+        ),
+        Binding(
+            "ctrl+t",
+            "toggle_preview",
+            "Preview",
+            id="template.preview",
+            tooltip="Preview off / as text / as HTML source, against a sample document",
+            priority=True,
+        ),
+        Binding(
+            "ctrl+o",
+            "attachments",
+            "Attach",
+            id="template.attachments",
+            tooltip="Add an attachment by path, or remove one",
+            priority=True,
+        ),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.preview_mode = "off"
+        self.expression_target = "body"
+        self._preview_timer: Timer | None = None
+
+    # ------------------------------------------------------------ data
+
+    def fetch(self, query: str, offset: int, limit: int) -> Page:
+        from store.records import Template
+
+        rows = [(t.code, f"{t.code}  {t.name}") for t in self.store.all(Template)]
+        return page_of(sorted(rows), query, offset, limit)
+
+    def profile_choices(self) -> list[tuple[str, str]]:
+        from store.records import Profile
+
+        return [(f"{p.code}  {p.sender}", p.code) for p in self.store.all(Profile)]
+
+    def make_form(self) -> RecordForm:
+        return RecordForm(
+            [
+                Field("code", "Code (unique)", placeholder="e.g. INV-NL"),
+                Field("name", "Name"),
+                Field("object", "Object", "choice", choices=object_choices(), allow_blank=False),
+                Field("profile", "Profile (sender)", "choice", choices=self.profile_choices()),
+                Field(
+                    "format",
+                    "Format",
+                    "choice",
+                    choices=[("HTML (with text part)", "html"), ("Plain text", "text")],
+                    allow_blank=False,
+                ),
+                Field("subject", "Subject"),
+                Field("body", "Body (ctrl+g: insert a field)", "html"),
+                Field("disclaimer", "Disclaimer", "html"),
+                Field("attachments", "Attachments (ctrl+o)", "custom", factory=AttachmentList),
+            ],
+            id="template-form",
+        )
+
+    def compose_side(self) -> ComposeResult:
+        with VerticalScroll(id="preview"):
+            yield Label("Preview", id="preview-title")
+            yield Static("", id="preview-text", markup=False)
+
+    def refresh_data(self) -> None:
+        super().refresh_data()
+        if self.is_mounted:
+            self.form.set_choices("profile", self.profile_choices())
+
+    def blank_values(self) -> dict[str, Any]:
+        from store.records import Template
+
+        values = Template(code="NEW").dump()
+        values["code"] = ""
+        return values
+
+    def values_of(self, key: str) -> dict[str, Any]:
+        from store.records import Template
+
+        return self.store.get(Template, key).dump()
+
+    def build(self, values: dict[str, Any]) -> Any:
+        from store.records import Template
+
+        return Template.parse(values)
+
+    def save_values(self, values: dict[str, Any]) -> str:
+        from store.errors import StoreError
+        from store.records import Template
+
+        template = self.build(values)
+        try:
+            from mailing.render import validate_template
+        except ImportError:
+            validate_template = None
+        if validate_template is not None:
+            validate_template(template)  # TemplateError says where: line and column
+        old = self.current_key
+        with self.store.transaction() as tx:
+            if template.code != old and tx.find(Template, template.code) is not None:
+                raise StoreError(
+                    f"A template with code {template.code!r} already exists.",
+                    field="code",
+                    value=template.code,
+                    fix="choose another code, or open that template from the list.",
+                )
+            tx.put(template)
+            if old and old != template.code:
+                tx.delete(Template, old)
+        return template.code
+
+    def delete_key(self, key: str) -> None:
+        from store.records import Template
+
+        self.store.delete(Template, key)
+
+    def after_load(self) -> None:
+        self.update_preview()
+
+    # ------------------------------------------------------------ expressions
+
+    @on(DescendantFocus)
+    def _remember_target(self, event: DescendantFocus) -> None:
+        wid = event.widget.id or ""
+        name = wid.removeprefix("f-")
+        if name in EXPRESSION_TARGETS:
+            self.expression_target = name
+
+    def action_pick_expression(self) -> None:
+        obj = self.form.read().get("object") or "sales_invoice"
+        try:
+            items = expression_items(obj)
+        except Exception as exc:
+            self.show_error(exc, "No field list")
+            return
+        target = self.expression_target
+
+        def chosen(name: str | None) -> None:
+            if name:
+                self.insert_expression(target, name)
+
+        self.app.push_screen(PickerModal(f"Insert a field of {obj} into {target}", items), chosen)
+
+    def insert_expression(self, target: str, name: str) -> None:
+        widget = self.form.widget(target)
+        text = "{{ " + name + " }}"
+        if isinstance(widget, TextArea):
+            widget.insert(text)
+        elif isinstance(widget, Input):
+            widget.insert_text_at_cursor(text)
+        widget.focus()
+
+    # ------------------------------------------------------------ attachments
+
+    def action_attachments(self) -> None:
+        widget = self.form.widget("attachments")
+        assert isinstance(widget, AttachmentList)
+        current = widget.value
+        items = [("+", "Add a file by path...")]
+        items += [(f"-{i}", f"Remove {f['name']}") for i, f in enumerate(current)]
+
+        def chosen(choice: str | None) -> None:
+            if choice == "+":
+                self.app.push_screen(
+                    PromptModal("Attach which file? (path)", placeholder="/path/to/terms.pdf"),
+                    self._add_attachment,
+                )
+            elif choice and choice.startswith("-"):
+                index = int(choice[1:])
+                widget.value = [f for i, f in enumerate(current) if i != index]
+
+        self.app.push_screen(PickerModal("Attachments", items), chosen)
+
+    def _add_attachment(self, path: str | None) -> None:
+        if not path:
+            return
+        widget = self.form.widget("attachments")
+        assert isinstance(widget, AttachmentList)
+        try:
+            ref = self.store.files.add_file(path.strip())
+        except Exception as exc:
+            self.show_error(exc, "Not attached")
+            return
+        widget.value = [*widget.value, ref.model_dump(mode="json")]
+
+    # ------------------------------------------------------------ preview
+
+    def action_toggle_preview(self) -> None:
+        index = PREVIEW_MODES.index(self.preview_mode)
+        self.preview_mode = PREVIEW_MODES[(index + 1) % len(PREVIEW_MODES)]
+        shown = self.preview_mode != "off"
+        self.query_one("#preview").set_class(shown, "shown")
+        # At 80 columns there is room for the form and one more column: the preview
+        # takes the list's place while it is shown.
+        self.record_list.display = not shown
+        self.update_preview()
+
+    @on(RecordForm.DirtyChanged)
+    @on(Input.Changed)
+    @on(TextArea.Changed)
+    @on(FieldChanged)
+    def _schedule_preview(self) -> None:
+        if self.preview_mode == "off":
+            return
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        self._preview_timer = self.set_timer(0.3, self.update_preview)
+
+    def update_preview(self) -> None:
+        if self.preview_mode == "off" or not self.is_mounted:
+            return
+        title = "Preview (text)" if self.preview_mode == "text" else "Preview (HTML source)"
+        self.query_one("#preview-title", Label).update(f"{title}  ctrl+t: next")
+        self.query_one("#preview-text", Static).update(self.render_preview())
+
+    def render_preview(self) -> str:
+        values = self.form.read()
+        try:
+            from mailing.catalogue import sample_context
+            from mailing.render import render_template
+
+            template = self.build(values)
+            locale = "nl_NL"
+            message = render_template(template, sample_context(template.object), locale)
+        except Exception as exc:
+            return "Cannot render this template yet:\n\n" + error_text(exc)
+        body = message.text if self.preview_mode == "text" else message.html
+        return f"Subject: {message.subject}\n\n{body}"

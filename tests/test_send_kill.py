@@ -1,0 +1,91 @@
+"""Kill test: `mailroom send` killed with SIGKILL at 30 random moments, resumed each time.
+
+At the end every message was received, none more than twice, and every message
+received twice is one the admin had been shown as `unknown` (and chose to re-send).
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import random
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from mailing.engine import resend
+from store.spool import Spool
+from tests.conftest import PYTHON, cli_env
+from tests.send_support import make_store, message_ids, spool_batch
+from tests.smtp_server import SMTPTestServer
+
+N_MESSAGES = 1000
+N_KILLS = 30
+
+
+def _admin_resolves_unknowns(home: Path, store: object, shown: set[str]) -> None:
+    """What an admin does after a crash: look (which moves leftovers to unknown), re-send."""
+    spool = Spool(home)
+    with spool.sender_lock("admin"):
+        for batch in spool.batches():
+            batch.recover()
+            batch.close()
+    for batch in spool.batches():
+        for ref in batch.items("unknown"):
+            shown.add(ref.item)
+            resend(store, "admin", batch.id, ref.item)  # type: ignore[arg-type]
+
+
+def test_send_killed_30_times_loses_nothing_and_duplicates_only_unknowns(tmp_path: Path) -> None:
+    seed = int(os.environ.get("KILL_TEST_SEED", str(random.randrange(1 << 30))))
+    rng = random.Random(seed)
+    home = tmp_path / "home"
+    with SMTPTestServer(security="none") as server:
+        store = make_store(home, server.profile_fields(tmp_path))
+        batch = spool_batch(store, N_MESSAGES)
+        cmd = [PYTHON, "-m", "tui", "--home", str(home), "--user", "sender", "send", batch.id]
+        env = cli_env({"MAILROOM_SEND_BACKOFF": "0.05,0.1"})
+        shown_unknown: set[str] = set()
+        kills = 0
+        for _ in range(N_KILLS):
+            before = len(server.messages)
+            proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            if rng.random() < 0.2:
+                # any moment, start-up and recovery included
+                time.sleep(rng.uniform(0.0, 0.8))
+            else:
+                # a moment while messages are flowing: after 1-40 more were received
+                # (spreads 30 kills over the 1,000), plus a random fraction of a message
+                target = before + rng.randint(1, 40)
+                deadline = time.monotonic() + 20
+                while len(server.messages) < target and proc.poll() is None:
+                    assert time.monotonic() < deadline, "the sender stopped sending"
+                    time.sleep(0.0005)
+                time.sleep(rng.uniform(0.0, 0.004))
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                kills += 1
+            proc.wait()
+            assert proc.stderr is not None
+            err = proc.stderr.read().decode()
+            proc.stderr.close()
+            assert "Traceback" not in err, err
+            if os.environ.get("KILL_TEST_DEBUG"):
+                print("round", proc.returncode, len(server.messages) - before, err[:300])
+            _admin_resolves_unknowns(home, store, shown_unknown)
+        # the last run, not killed, finishes the batch
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+        received = collections.Counter(message_ids(m.data) for m in server.messages)
+        expected = {f"<batchtest.{i}@sender.example>" for i in range(1, N_MESSAGES + 1)}
+        context = f"(seed {seed}, {kills} kills, {len(shown_unknown)} shown unknown)"
+        assert set(received) == expected, context
+        assert max(received.values()) <= 2, context
+        twice = {mid for mid, n in received.items() if n == 2}
+        twice_items = {f"{int(mid.split('.')[1].split('@')[0]):05d}-F" + mid.split(".")[1].split("@")[0]
+                       for mid in twice}
+        assert twice_items <= shown_unknown, context
+        assert kills >= N_KILLS - 3, context  # nearly every run was really killed mid-way
+        assert batch.counts()["sent"] == N_MESSAGES

@@ -1,0 +1,111 @@
+"""Helpers for Pilot tests: the text on screen, typing, waiting for workers."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from textual.app import App
+from textual.pilot import Pilot
+
+from store.store import Store
+
+
+def screen_text(app: App[Any]) -> str:
+    """What a user sees now, as plain text (all screens, modals on top)."""
+    width, height = app.size
+    console = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system="truecolor",
+        record=True,
+        legacy_windows=False,
+        safe_box=False,
+    )
+    console.print(
+        app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    )
+    return console.export_text()
+
+
+async def type_text(pilot: Pilot[Any], text: str) -> None:
+    keys = []
+    for ch in text:
+        keys.append({" ": "space", "@": "at", ".": "full_stop"}.get(ch, ch))
+    await pilot.press(*[_key(ch) for ch in text])
+
+
+def _key(ch: str) -> str:
+    # Pilot.press takes key names; printable characters are sent as themselves.
+    return ch if len(ch) == 1 else ch
+
+
+async def press(pilot: Pilot[Any], *keys: str, times: int = 1) -> None:
+    for _ in range(times):
+        await pilot.press(*keys)
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Let workers finish and the screen catch up."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+def make_app(home: Path, user: str = "tester", **kw: Any) -> Any:
+    from tui.app import MailroomApp
+
+    return MailroomApp(Store(home, user), user, **kw)
+
+
+def focused_id(app: App[Any]) -> str | None:
+    return app.focused.id if app.focused is not None else None
+
+
+def lines_with(text: str, needles: Iterable[str]) -> list[str]:
+    return [line for line in text.splitlines() if any(n in line for n in needles)]
+
+
+def seed(store: Store, relations: int = 3) -> None:
+    """A small installation: one administration, an outbox system profile, two
+    language codes, a template and ``relations`` customers."""
+    from store.records import (
+        Administration,
+        LanguageCode,
+        Profile,
+        Relation,
+        SystemSettings,
+        Template,
+    )
+
+    records: list[Any] = [
+        Administration(code="HOLT", name="Holtkamp B.V.", email="info@holtkamp.example"),
+        Profile(
+            code="OUTBOX",
+            description="Try-out folder",
+            system="outbox",
+            sender="info@holtkamp.example",
+            auth="none",
+            outbox_dir="outbox",
+        ),
+        SystemSettings(profile="OUTBOX"),
+        Template(code="INV-NL", name="Factuur", subject="Factuur {{ number }}", body="<p>Hi</p>"),
+        LanguageCode(administration="HOLT", code="NL", description="Nederlands"),
+        LanguageCode(administration="HOLT", code="EN", description="English", locale="en_GB"),
+    ]
+    for i in range(relations):
+        records.append(
+            Relation(
+                administration="HOLT",
+                code=f"C{i:05d}",
+                name=f"Customer {i:05d} B.V.",
+                business_email=f"info{i}@customer.example",
+                opt_in=["sales_invoice", "reminder"],
+            )
+        )
+    store.put_many(records)

@@ -1,0 +1,437 @@
+"""`mailroom batch ...`, `mailroom send` and `mailroom sending pause|resume`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from typing import Any
+
+from store.errors import MailroomError
+from tui.cli import Context, print_json
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-11-30") from None
+
+
+def _items(values: list[str] | None) -> list[str] | None:
+    if values is None:
+        return None
+    return [v for value in values for v in value.split(",") if v.strip()]
+
+
+def register(sub: Any) -> None:
+    batch = sub.add_parser("batch", help="build, look at, approve, hold and cancel batches")
+    bsub = batch.add_subparsers(dest="batch_command", metavar="ACTION", required=True)
+
+    p = bsub.add_parser("create", help="resolve and render documents into a new batch")
+    p.add_argument(
+        "--type", required=True, dest="doc_type", help="document type, e.g. sales_invoice"
+    )
+    p.add_argument("--admin", help="administration code")
+    p.add_argument("--from", dest="date_from", type=_date, help="first document date")
+    p.add_argument("--to", dest="date_to", type=_date, help="last document date")
+    p.add_argument("--numbers", help="only these document numbers, comma-separated")
+    p.add_argument("--workers", type=int, help="processes to render with (default: 2)")
+    p.set_defaults(handler=cmd_create)
+
+    p = bsub.add_parser("list", help="the batches and their counts per state")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_list)
+
+    p = bsub.add_parser("show", help="a batch: counts per state and its items")
+    p.add_argument("batch_id", metavar="ID")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--state", help="only items in this state")
+    p.add_argument("--offset", type=int, default=0)
+    p.add_argument("--limit", type=int, default=None, help="at most this many items")
+    p.set_defaults(handler=cmd_show)
+
+    p = bsub.add_parser("approve", help="approve draft (or held) messages for sending")
+    p.add_argument("batch_id", metavar="ID")
+    p.add_argument("--items", nargs="+", help="only these items (default: every draft)")
+    p.set_defaults(handler=cmd_approve)
+
+    p = bsub.add_parser("hold", help="keep messages back from sending")
+    p.add_argument("batch_id", metavar="ID")
+    p.add_argument("--items", nargs="+", required=True)
+    p.set_defaults(handler=cmd_hold)
+
+    p = bsub.add_parser("cancel", help="cancel every message not sent yet (or some)")
+    p.add_argument("batch_id", metavar="ID")
+    p.add_argument("--items", nargs="+")
+    p.set_defaults(handler=cmd_cancel)
+
+    p = bsub.add_parser("resend", help="send an unknown or failed message again (same Message-ID)")
+    p.add_argument("batch_id", metavar="ID")
+    p.add_argument("item", metavar="ITEM")
+    p.set_defaults(handler=cmd_resend)
+
+    p = bsub.add_parser("mark-sent", help="confirm that an unknown message did arrive")
+    p.add_argument("batch_id", metavar="ID")
+    p.add_argument("item", metavar="ITEM")
+    p.set_defaults(handler=cmd_mark_sent)
+
+    p = sub.add_parser("send", help="send the approved messages (of one batch, or of all)")
+    p.add_argument("batch_id", nargs="?", metavar="ID")
+    p.add_argument("--dry-run", action="store_true", help="say what would be sent; send nothing")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_send)
+
+    p = sub.add_parser("sending", help="pause or resume all sending")
+    ssub = p.add_subparsers(dest="sending_command", metavar="ACTION", required=True)
+    q = ssub.add_parser("pause", help="stop every send until resumed")
+    q.add_argument("--reason", default="")
+    q.set_defaults(handler=cmd_pause)
+    q = ssub.add_parser("resume", help="allow sending again")
+    q.set_defaults(handler=cmd_resume)
+    q = ssub.add_parser("status", help="paused or not, and who is sending now")
+    q.set_defaults(handler=cmd_sending_status)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+class _Bar:
+    """A one-line progress display on stderr, only on a terminal."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.on = sys.stderr.isatty()
+        self._last = -1.0
+
+    def __call__(self, done: int, total: int, extra: str = "") -> None:
+        if not self.on:
+            return
+        import time
+
+        now = time.monotonic()
+        if done < total and now - self._last < 0.1:
+            return
+        self._last = now
+        width = 30
+        filled = int(width * done / total) if total else width
+        sys.stderr.write(
+            f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {extra}\x1b[K"
+        )
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def recover_if_idle(ctx: Context) -> list[tuple[str, str]]:
+    """When nobody is sending, move leftovers of a crashed send to unknown (and say so)."""
+    from store.spool import SenderBusyError, Spool
+
+    spool = Spool(ctx.home)
+    found: list[tuple[str, str]] = []
+    try:
+        with spool.sender_lock(ctx.user):
+            for batch in spool.batches():
+                found.extend((batch.id, i) for i in batch.recover())
+                batch.close()
+    except SenderBusyError:
+        pass
+    return found
+
+
+def _warn_unknown(found: list[tuple[str, str]]) -> None:
+    for batch_id, item in found:
+        print(
+            f"warning: {batch_id} {item} was being sent when a sender stopped; it is now "
+            f"'unknown'. Check with the recipient, then `mailroom batch resend {batch_id} {item}` "
+            f"or `mailroom batch mark-sent {batch_id} {item}`.",
+            file=sys.stderr,
+        )
+
+
+def batch_overview(batch: Any) -> dict[str, Any]:
+    info: dict[str, Any] = batch.info() if batch.complete else {}
+    return {
+        "id": batch.id,
+        "type": info.get("type"),
+        "administration": info.get("administration"),
+        "created_by": info.get("created_by"),
+        "created_at": info.get("created_at"),
+        "complete": batch.complete,
+        "approved_by": [a.get("by") for a in info.get("approvals", [])],
+        "counts": {k: v for k, v in batch.counts().items() if v},
+    }
+
+
+def item_rows(
+    batch: Any, state: str | None, offset: int, limit: int | None
+) -> list[dict[str, Any]]:
+    """Per item: document, recipients, sender, size, state, last error; paged."""
+    from store.spool import STATES
+
+    info = batch.info()
+    summaries = {s["item"]: s for s in info.get("items", [])}
+    refs = []
+    for st in [state] if state else STATES:
+        refs.extend(batch.items(st))
+    refs.sort(key=lambda r: r.item)
+    end = None if limit is None else offset + limit
+    page = refs[offset:end]
+    last = batch.last_events() if page else {}
+    rows = []
+    for ref in page:
+        s = summaries.get(ref.item, {})
+        ev = last.get(ref.item, {})
+        error = ev.get("error") if ev.get("state") == ref.state else None
+        if ref.state in ("failed", "print") and not error:
+            error = s.get("reason")
+        if ev.get("refused") and ref.state == "sent":
+            error = "refused for " + ", ".join(ev["refused"])
+        rows.append(
+            {
+                "item": ref.item,
+                "number": s.get("number"),
+                "state": ref.state,
+                "kind": ref.kind,
+                "to": s.get("to", []),
+                "profile": s.get("profile"),
+                "size": s.get("size"),
+                "error": error,
+                "reply": ev.get("reply") or None,
+            }
+        )
+    return rows
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_create(args: argparse.Namespace, ctx: Context) -> int:
+    from mailing.batch import BuildProgress, build_batch
+
+    bar = _Bar("building")
+
+    def progress(p: BuildProgress) -> None:
+        bar(p.done, p.total)
+
+    numbers = [n.strip() for n in args.numbers.split(",") if n.strip()] if args.numbers else None
+    batch = build_batch(
+        ctx.store,
+        ctx.user,
+        args.doc_type,
+        administration=args.admin,
+        date_from=args.date_from,
+        date_to=args.date_to,
+        numbers=numbers,
+        workers=args.workers,
+        progress=progress,
+    )
+    info = batch.info()
+    counts = info["counts_at_build"]
+    print(
+        f"built {len(info['items'])} documents in {info['build_seconds']} s: "
+        + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+    )
+    if counts.get("print"):
+        print(f"to print: {batch.path / 'print' / 'print.pdf'}")
+    print(batch.id)
+    return 0
+
+
+def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
+    from store.spool import Spool
+
+    _warn_unknown(recover_if_idle(ctx))
+    rows = [batch_overview(b) for b in Spool(ctx.home).batches()]
+    if args.json:
+        print_json(rows)
+        return 0
+    if not rows:
+        print("no batches")
+        return 0
+    for r in rows:
+        counts = ", ".join(f"{n} {k}" for k, n in r["counts"].items()) or "empty"
+        flag = "" if r["complete"] else "  (not finished building)"
+        print(f"{r['id']}  {r['type'] or '?':<20} {r['created_by'] or '?':<10} {counts}{flag}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
+    from store.spool import STATES, Spool
+
+    _warn_unknown(recover_if_idle(ctx))
+    batch = Spool(ctx.home).batch(args.batch_id)
+    if args.state and args.state not in STATES:
+        raise MailroomError(
+            f"{args.state!r} is not a state.",
+            field="state",
+            value=args.state,
+            fix=f"use one of {', '.join(STATES)}.",
+        )
+    overview = batch_overview(batch)
+    rows = item_rows(batch, args.state, args.offset, args.limit)
+    info = batch.info()
+    if args.json:
+        print_json(
+            {
+                **overview,
+                "approvals": [
+                    {"by": a.get("by"), "at": a.get("at"), "items": len(a.get("items", {}))}
+                    for a in info.get("approvals", [])
+                ],
+                "items": rows,
+            }
+        )
+        return 0
+    print(
+        f"batch {batch.id}: {overview['type']}, built by {overview['created_by']} "
+        f"at {overview['created_at']}"
+    )
+    for a in info.get("approvals", []):
+        print(f"  approved by {a.get('by')} at {a.get('at')}: {len(a.get('items', {}))} messages")
+    print("  " + ", ".join(f"{n} {k}" for k, n in overview["counts"].items()))
+    for r in rows:
+        to = ", ".join(r["to"]) if r["to"] else "-"
+        size = f"{r['size']:>8}" if r["size"] else " " * 8
+        line = f"  {r['item']:<28} {r['state']:<9} {size} {r['profile'] or '-':<12} {to}"
+        if r["error"]:
+            line += f"\n      {r['error']}"
+        print(line)
+    return 0
+
+
+def _report_moves(verb: str, moved: list[str], skipped: list[tuple[str, str]]) -> int:
+    print(f"{verb} {len(moved)} message(s)")
+    for item, why in skipped:
+        print(f"  not {verb}: {item} {why}", file=sys.stderr)
+    return 0 if moved or not skipped else 1
+
+
+def cmd_approve(args: argparse.Namespace, ctx: Context) -> int:
+    from store.spool import Spool
+
+    batch = Spool(ctx.home).batch(args.batch_id)
+    moved, skipped = batch.approve(_items(args.items), ctx.user)
+    batch.close()
+    return _report_moves("approved", moved, skipped)
+
+
+def cmd_hold(args: argparse.Namespace, ctx: Context) -> int:
+    from store.spool import Spool
+
+    batch = Spool(ctx.home).batch(args.batch_id)
+    batch.info()
+    moved, skipped = batch.transition(
+        _items(args.items), ("draft", "approved"), "held", "held", ctx.user
+    )
+    batch.close()
+    return _report_moves("held", moved, skipped)
+
+
+def cmd_cancel(args: argparse.Namespace, ctx: Context) -> int:
+    from store.spool import Spool
+
+    batch = Spool(ctx.home).batch(args.batch_id)
+    moved, skipped = batch.transition(
+        _items(args.items),
+        ("draft", "approved", "held", "unknown", "failed"),
+        "cancelled",
+        "cancelled",
+        ctx.user,
+    )
+    batch.close()
+    return _report_moves("cancelled", moved, skipped)
+
+
+def cmd_resend(args: argparse.Namespace, ctx: Context) -> int:
+    from mailing.engine import resend
+
+    name = resend(ctx.store, ctx.user, args.batch_id, args.item)
+    print(f"{name} is approved again; it goes out with the next `mailroom send`")
+    return 0
+
+
+def cmd_mark_sent(args: argparse.Namespace, ctx: Context) -> int:
+    from mailing.engine import mark_sent
+
+    name = mark_sent(ctx.store, ctx.user, args.batch_id, args.item)
+    print(f"{name} is marked sent by {ctx.user}")
+    return 0
+
+
+def cmd_send(args: argparse.Namespace, ctx: Context) -> int:
+    from mailing.engine import Progress, SendOptions, send
+
+    bar = _Bar("sending")
+
+    def progress(p: Progress) -> None:
+        bar(p.done, p.total, f"{p.sent} sent, {p.failed} failed")
+
+    report = send(
+        ctx.store,
+        ctx.user,
+        args.batch_id,
+        SendOptions(dry_run=args.dry_run, progress=progress),
+    )
+    if args.json:
+        print_json(
+            {
+                **report.summary(),
+                "items": [o.__dict__ for o in report.outcomes],
+            }
+        )
+    else:
+        _warn_unknown(report.found_unknown)
+        for o in report.outcomes:
+            if o.outcome != "sent" or o.detail:
+                print(f"{o.batch} {o.item}: {o.outcome}" + (f" - {o.detail}" if o.detail else ""))
+        s = report.summary()
+        if args.dry_run:
+            print(f"dry run: {s['would-send']} would be sent, {s['refused']} refused")
+        else:
+            print(
+                f"{s['sent']} sent, {s['failed']} failed, {s['refused']} refused, "
+                f"{s['deferred']} deferred, {s['unknown']} unknown, {s['paused']} paused"
+            )
+        for code, why in report.paused_profiles.items():
+            print(f"profile {code} paused: {why}", file=sys.stderr)
+    bad = report.count("failed") + report.count("refused") + report.count("unknown")
+    return 1 if bad or report.paused_profiles or report.count("deferred") else 0
+
+
+def _set_paused(ctx: Context, paused: bool, reason: str) -> None:
+    with ctx.store.transaction() as tx:
+        system = tx.system()
+        system.sending_paused = paused
+        system.paused_reason = reason if paused else ""
+        tx.put(system)
+
+
+def cmd_pause(args: argparse.Namespace, ctx: Context) -> int:
+    _set_paused(ctx, True, args.reason or f"paused by {ctx.user}")
+    print("sending is paused; `mailroom sending resume` allows it again")
+    return 0
+
+
+def cmd_resume(args: argparse.Namespace, ctx: Context) -> int:
+    _set_paused(ctx, False, "")
+    print("sending is allowed again")
+    return 0
+
+
+def cmd_sending_status(args: argparse.Namespace, ctx: Context) -> int:
+    from store.spool import Spool
+
+    system = ctx.store.system()
+    print(
+        f"sending: {'PAUSED (' + system.paused_reason + ')' if system.sending_paused else 'allowed'}"
+    )
+    who = Spool(ctx.home).sender()
+    if who:
+        print(
+            f"sending now: {who.get('user')} (process {who.get('pid')} on {who.get('host')}, "
+            f"since {who.get('since')})"
+        )
+    else:
+        print("nobody is sending now")
+    return 0

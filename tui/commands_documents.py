@@ -1,0 +1,215 @@
+"""``mailroom documents``: import, list, show, and draw documents as PDF.
+
+    mailroom documents import FILE [--admin CODE] [--replace]
+    mailroom documents list [--type DOCTYPE] [--admin CODE] [--json]
+    mailroom documents show DOCTYPE NUMBER [--admin CODE] [--json]
+    mailroom documents pdf DOCTYPE NUMBER --out FILE [--admin CODE] [--no-background]
+
+The import formats (JSON, CSV, UBL 2.1) are described in docs/import-formats.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from store.records import DOC_TYPES
+
+if TYPE_CHECKING:
+    from tui.cli import Context
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("documents", help="import, list, show and draw documents")
+    dsub = p.add_subparsers(dest="documents_command", metavar="ACTION", required=True)
+
+    imp = dsub.add_parser(
+        "import",
+        help="import documents from JSON, CSV or UBL 2.1 XML; all or nothing",
+        description=(
+            "Import documents. The format follows the file's extension (.json, .csv, .xml). "
+            "Everything is checked first; when anything is wrong nothing is imported and "
+            "every problem is listed. See docs/import-formats.md."
+        ),
+    )
+    imp.add_argument("file", metavar="FILE")
+    imp.add_argument("--admin", metavar="CODE", help="the administration the documents belong to")
+    imp.add_argument(
+        "--replace", action="store_true", help="replace documents whose number already exists"
+    )
+    imp.set_defaults(handler=documents_import)
+
+    ls = dsub.add_parser("list", help="list the documents")
+    ls.add_argument("--type", dest="type_filter", metavar="DOCTYPE", help="only this type")
+    ls.add_argument("--admin", metavar="CODE", help="only this administration")
+    ls.add_argument("--json", action="store_true", help="print JSON")
+    ls.set_defaults(handler=documents_list)
+
+    show = dsub.add_parser("show", help="show one document with its lines and totals")
+    show.add_argument("doctype", metavar="DOCTYPE", help=f"one of {', '.join(DOC_TYPES)}")
+    show.add_argument("number", metavar="NUMBER")
+    show.add_argument("--admin", metavar="CODE", help="the administration (when ambiguous)")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(handler=documents_show)
+
+    pdf = dsub.add_parser("pdf", help="draw a document as PDF on its letterhead")
+    pdf.add_argument("doctype", metavar="DOCTYPE", help=f"one of {', '.join(DOC_TYPES)}")
+    pdf.add_argument("number", metavar="NUMBER")
+    pdf.add_argument("--out", required=True, metavar="FILE", help="the PDF file to write")
+    pdf.add_argument("--admin", metavar="CODE", help="the administration (when ambiguous)")
+    pdf.add_argument(
+        "--no-background", action="store_true", help="without the letterhead background"
+    )
+    pdf.set_defaults(handler=documents_pdf)
+
+
+def _check_type(value: str, what: str) -> str:
+    from mailing.errors import DocumentError
+
+    if value not in DOC_TYPES:
+        raise DocumentError(
+            f"{value!r} is not a document type.",
+            field=what,
+            value=value,
+            fix=f"use one of {', '.join(DOC_TYPES)}.",
+        )
+    return value
+
+
+def documents_import(args: argparse.Namespace, ctx: Context) -> int:
+    from mailing.importer import import_documents
+
+    result = import_documents(ctx.store, args.file, administration=args.admin, replace=args.replace)
+    by_type: dict[str, int] = {}
+    for d in result.documents:
+        by_type[d.type] = by_type.get(d.type, 0) + 1
+    detail = ", ".join(f"{n} {t}" for t, n in sorted(by_type.items()))
+    print(f"Imported {result.count} document(s) from {args.file}: {detail}.")
+    return 0
+
+
+def documents_list(args: argparse.Namespace, ctx: Context) -> int:
+    from store.records import Document
+    from tui.cli import print_json
+
+    if args.type_filter:
+        _check_type(args.type_filter, "--type")
+    with ctx.store.view(Document) as tx:
+        docs = [
+            d
+            for d in tx.all(Document)
+            if (args.type_filter is None or d.type == args.type_filter)
+            and (args.admin is None or d.administration == args.admin)
+        ]
+    docs.sort(key=lambda d: (d.administration, d.type, d.number))
+    if args.json:
+        print_json([_summary(d) for d in docs])
+        return 0
+    if not docs:
+        print("No documents.")
+        return 0
+    print(f"{'ADMIN':<8} {'TYPE':<20} {'NUMBER':<14} {'RELATION':<10} {'DATE':<10} {'TOTAL':>14}")
+    for d in docs:
+        total = f"{d.currency} {d.total_incl:,.2f}"
+        extra = " +UBL" if d.ubl else ""
+        extra += f" +{len(d.attachments)} att." if d.attachments else ""
+        print(
+            f"{d.administration:<8} {d.type:<20} {d.number:<14} {d.relation:<10} "
+            f"{d.date.isoformat():<10} {total:>14}{extra}"
+        )
+    print(f"\n{len(docs)} document(s)")
+    return 0
+
+
+def _summary(d: Any) -> dict[str, Any]:
+    return {
+        "administration": d.administration,
+        "type": d.type,
+        "number": d.number,
+        "relation": d.relation,
+        "date": d.date.isoformat(),
+        "due_date": d.due_date.isoformat() if d.due_date else None,
+        "currency": d.currency,
+        "total_excl": str(d.total_excl),
+        "total_vat": str(d.total_vat),
+        "total_incl": str(d.total_incl),
+        "attachments": [a.name for a in d.attachments],
+        "ubl": d.ubl.name if d.ubl else None,
+    }
+
+
+def documents_show(args: argparse.Namespace, ctx: Context) -> int:
+    from mailing.pdf.render import find_document
+    from tui.cli import print_json
+
+    doc = find_document(ctx.store, _check_type(args.doctype, "DOCTYPE"), args.number, args.admin)
+    if args.json:
+        data = doc.dump()
+        data.update(_summary(doc))
+        print_json(data)
+        return 0
+    print(f"{doc.type} {doc.number}  (administration {doc.administration})")
+    print(
+        f"  relation     {doc.relation}"
+        + (f"  billed to {doc.invoice_debtor}" if doc.invoice_debtor else "")
+    )
+    print(f"  date         {doc.date.isoformat()}")
+    if doc.due_date:
+        print(f"  due date     {doc.due_date.isoformat()}")
+    if doc.reference:
+        print(f"  reference    {doc.reference}")
+    if doc.description:
+        print(f"  description  {doc.description}")
+    if doc.order_override is not None:
+        o = doc.order_override
+        print(f"  order override  to={o.to} cc={o.cc} bcc={o.bcc}")
+    if doc.type == "reminder":
+        print("  open items:")
+        for item in doc.open_items:
+            age = (doc.date - item.due_date).days
+            print(
+                f"    {item.number:<14} {item.date.isoformat()} due {item.due_date.isoformat()} "
+                f"{max(age, 0):>4} days  {item.amount:>12,.2f} open {item.open_amount:>12,.2f}"
+            )
+    else:
+        print("  lines:")
+        for ln in doc.lines:
+            print(
+                f"    {ln.article:<10} {ln.description[:40]:<40} {ln.quantity:>8} x "
+                f"{ln.unit_price:>10,.2f}  {ln.vat_rate:>5}%  {ln.amount:>12,.2f}"
+            )
+        print(f"  total excl.  {doc.currency} {doc.total_excl:,.2f}")
+        for rate, (base, vat) in sorted(doc.vat_summary().items(), reverse=True):
+            print(f"  VAT {rate}% over {base:,.2f}: {vat:,.2f}")
+    print(f"  total        {doc.currency} {doc.total_incl:,.2f}")
+    for a in doc.attachments:
+        print(f"  attachment   {a.name} ({a.size} bytes)")
+    if doc.ubl:
+        print(f"  UBL          {doc.ubl.name} ({doc.ubl.size} bytes, sent as second attachment)")
+    return 0
+
+
+def documents_pdf(args: argparse.Namespace, ctx: Context) -> int:
+    from mailing.config import ConfigSnapshot
+    from mailing.pdf.render import find_document, render_stored_document
+    from store.db import atomic_write_bytes
+
+    doc = find_document(ctx.store, _check_type(args.doctype, "DOCTYPE"), args.number, args.admin)
+    config = ConfigSnapshot.load(ctx.store)
+    pdf = render_stored_document(ctx.store, config, doc, background=not args.no_background)
+    out = Path(args.out)
+    try:
+        atomic_write_bytes(out, pdf)
+    except OSError as exc:
+        from mailing.errors import DocumentError
+
+        raise DocumentError(
+            f"The PDF cannot be written to {out} ({exc.strerror}).",
+            field="--out",
+            value=str(out),
+            fix="choose a folder you can write to.",
+        ) from None
+    print(f"{doc.type} {doc.number}: {len(pdf)} bytes written to {out}", file=sys.stderr)
+    return 0
