@@ -116,7 +116,9 @@ def main() -> int:
             sizes[name] = fn()
             best[name] = min(best[name], time.perf_counter() - start)
     n = len(docs)
-    print(f"{n} invoices, best of {args.repeat} rounds; letterhead parsed once in {parse_ms:.1f} ms")
+    print(
+        f"{n} invoices, best of {args.repeat} rounds; letterhead parsed once in {parse_ms:.1f} ms"
+    )
     for name in ("reportlab", "letterhead"):
         print(
             f"  {name:<11} {n / best[name]:8.1f} documents/s  "

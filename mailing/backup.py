@@ -319,7 +319,10 @@ def check_mail_size(size: int, limit: int, what: str = "The backup") -> None:
 class _Counting(io.RawIOBase):
     """Decompresses a gzip stream, counting the bytes that really come out."""
 
-    def __init__(self, fh: IO[bytes], compressed_size: int, limits: RestoreLimits) -> None:
+    def __init__(
+        self, source: str, fh: IO[bytes], compressed_size: int, limits: RestoreLimits
+    ) -> None:
+        self.source = source
         self._gz = gzip.GzipFile(fileobj=fh, mode="rb")
         self.total = 0
         self.limit = min(
@@ -336,21 +339,17 @@ class _Counting(io.RawIOBase):
         try:
             data = self._gz.read(len(buffer))
         except (OSError, EOFError, zlib.error) as exc:
-            raise RestoreError(
-                f"The archive is damaged: it does not decompress ({exc}).",
-                field="file",
-                value="",
-                fix="use another copy of the backup.",
+            raise _refuse(
+                self.source, f"the archive is damaged: it does not decompress ({exc})."
             ) from None
         n = len(data)
         self.total += n
         if self.total > self.limit:
-            raise RestoreError(
-                f"The archive decompresses to more than {human_size(self.limit)} "
+            raise _refuse(
+                self.source,
+                f"it decompresses to more than {human_size(self.limit)} "
                 f"(from {human_size(self.compressed_size)} compressed): this looks like a "
                 "decompression bomb, and it was not unpacked.",
-                field="file",
-                value="",
                 fix="use a backup made by `mailroom backup create`; for a genuinely "
                 "large backup, raise the limit with --max-size MB.",
             )
@@ -411,7 +410,7 @@ class _Unpacked:
 
 def _unpack(source: str, fh: IO[bytes], size: int, into: Path, limits: RestoreLimits) -> _Unpacked:
     """Stream the archive into ``into`` and verify everything; raise RestoreError."""
-    counting = _Counting(fh, size, limits)
+    counting = _Counting(source, fh, size, limits)
     seen: dict[str, dict[str, Any]] = {}
     manifest_raw: bytes | None = None
     try:
@@ -572,7 +571,8 @@ def _archive_from_eml(source: str, raw: bytes) -> bytes:
             found.append(payload)
     if not found:
         raise RestoreError(
-            f"{source}: the e-mail carries no backup archive ({SUFFIX} attachment).",
+            f"{source}: the e-mail carries no backup archive ({SUFFIX} attachment). "
+            "Nothing was restored.",
             field="file",
             value=source,
             fix="give the .eml of a message sent by `mailroom backup send`, or the archive itself.",
@@ -580,7 +580,7 @@ def _archive_from_eml(source: str, raw: bytes) -> bytes:
     if len(found) > 1:
         raise RestoreError(
             f"{source}: the e-mail carries {len(found)} backup archives; it is not clear which "
-            "to restore.",
+            "to restore. Nothing was restored.",
             field="file",
             value=source,
             fix="save the attachment you mean and restore that file.",

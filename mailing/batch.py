@@ -136,7 +136,7 @@ class _Builder:
         except MailroomError as exc:
             reason = str(exc)
             meta = {"item": item, "kind": "error", "document": document, "error": reason}
-            self.batch.add_item(item, "error", "failed", reason.encode("utf-8"), meta)
+            self.batch.add_item(item, "error", "failed", reason.encode("utf-8"), meta, sync=False)
             return {
                 "item": item,
                 "number": doc.number,
@@ -176,7 +176,7 @@ class _Builder:
         }
         if res.action == "print":
             meta = {**base_meta, "kind": "print", "reason": res.reason}
-            self.batch.add_item(item, "print", "print", pdf, meta)
+            self.batch.add_item(item, "print", "print", pdf, meta, sync=False)
             return {
                 "item": item,
                 "number": doc.number,
@@ -228,9 +228,9 @@ class _Builder:
                 "and not changed."
             )
             meta["error"] = reason
-            self.batch.add_item(item, "email", "failed", raw, meta)
+            self.batch.add_item(item, "email", "failed", raw, meta, sync=False)
             return {**summary, "state": "failed", "reason": reason}
-        self.batch.add_item(item, "email", "draft", raw, meta)
+        self.batch.add_item(item, "email", "draft", raw, meta, sync=False)
         return {**summary, "state": "draft"}
 
     def _message(
@@ -244,7 +244,13 @@ class _Builder:
         lang_code: str,
     ) -> tuple[bytes, str, str]:
         from mailing.catalogue import document_context
-        from mailing.message import Attachment, build_message, make_message_id, message_to_bytes
+        from mailing.message import (
+            Attachment,
+            InlineImage,
+            build_message,
+            make_message_id,
+            message_to_bytes,
+        )
         from mailing.render import render_template
 
         cfg = self.cfg
@@ -263,12 +269,13 @@ class _Builder:
         context = document_context(doc, relation, admin, user)
         language = cfg.language_of(relation)
         locale = language.locale if language is not None else "nl_NL"
-        rendered = render_template(template, context, locale)
+        signature = user.signature if user is not None and res.sender.level == "personal" else ""
+        rendered = render_template(template, context, locale, signature=signature)
         attachments = [Attachment(pdf_name, pdf, "application/pdf")]
         for ref in (*template.attachments, *doc.attachments):
             attachments.append(Attachment(ref.name, self._file(ref), ref.content_type))
         images = [
-            Attachment(ref.name, self._file(ref), ref.content_type) for ref in template.images
+            InlineImage(ref.name, self._file(ref), ref.content_type) for ref in template.images
         ]
         domain = res.sender.address.rpartition("@")[2] or "mailroom.invalid"
         message_id = make_message_id(domain)
@@ -376,6 +383,9 @@ def build_batch(
     print_items = [s["item"] for s in summaries if s["kind"] == "print"]
     if print_items:
         _combine_print(batch, print_items)
+    # Items were written without an fsync each; one flush of the file system makes
+    # them all durable before batch.json says the batch is complete.
+    _sync_filesystem(batch.path)
     counts: dict[str, int] = {}
     for s in summaries:
         counts[s["state"]] = counts.get(s["state"], 0) + 1
@@ -398,6 +408,30 @@ def build_batch(
     batch.log({"event": "built", "by": user, "counts": counts}, sync=True)
     batch.close()
     return batch
+
+
+def _sync_filesystem(path: Path) -> None:
+    """syncfs(2) of the file system holding ``path`` (Linux), else sync(2); then its folders."""
+    import ctypes
+    import ctypes.util
+
+    from store.db import fsync_dir
+
+    done = False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            done = libc.syncfs(fd) == 0
+        finally:
+            os.close(fd)
+    except (OSError, AttributeError):
+        done = False
+    if not done:
+        os.sync()
+    for sub in os.scandir(path):
+        if sub.is_dir():
+            fsync_dir(Path(sub.path))
 
 
 def _combine_print(batch: Batch, items: list[str]) -> None:

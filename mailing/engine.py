@@ -12,9 +12,13 @@ The rules (DESIGN.md, "Sending"):
   network) retried with bounded back-off, permanent ones (5xx) failed at once,
   per recipient; an authentication (or TLS, or configuration) failure pauses
   that profile's remaining messages after the first.
-- The claim (approved -> sending) is made durable before the message goes out;
-  a message is moved to ``sent/`` only after the server accepted it. A drop after
-  the message data and before the reply puts it in ``unknown/``.
+- The claim (approved -> sending) is made durable before the message goes out
+  (one fsync per chunk of claims); an ``attempt`` event is written just before a
+  message is offered, so the next start can tell the one message that was in
+  flight (-> ``unknown``) from those only claimed (-> back to ``approved``), see
+  :meth:`store.spool.Batch.recover`. A message is moved to ``sent/`` only after
+  the server accepted it. A drop after the message data and before the reply
+  puts it in ``unknown/``.
 """
 
 from __future__ import annotations
@@ -28,9 +32,10 @@ from typing import TYPE_CHECKING, Any
 
 from mailing.config import ConfigSnapshot
 from mailing.fingerprint import changed_since_build
+from store.db import fsync_dir
 from store.errors import MailroomError
 from store.records import Profile
-from store.spool import Batch, Spool, sha256_bytes
+from store.spool import Batch, Spool, boot_id, sha256_bytes
 
 if TYPE_CHECKING:
     from mailing.transports import Transport
@@ -42,6 +47,8 @@ DEFAULT_BACKOFF: tuple[float, ...] = (5.0, 30.0, 120.0)
 # After this many messages of one profile in a row were deferred (temporary
 # failures that outlasted the back-off), the profile is paused for this run.
 MAX_DEFERRED_IN_A_ROW = 3
+# Messages claimed (approved -> sending) together, with one fsync for all.
+CLAIM_CHUNK = 32
 
 TransportFactory = Callable[[Profile, Path], "Transport"]
 
@@ -257,11 +264,40 @@ def _send_batch(
         if what in counts:
             counts[what] += 1
 
+    boot = boot_id()
+    claimed: list[tuple[str, dict[str, Any], bytes, _ProfileState]] = []
+
+    def flush() -> None:
+        """Send the claimed messages, in order."""
+        if not claimed:
+            return
+        # One fsync makes the whole chunk's claims durable before a byte goes out:
+        # after a power loss these are in sending/, so unknown, never re-sent unasked.
+        fsync_dir(batch.path / "sending")
+        for item, meta, raw, st in claimed:
+            if st.paused:
+                batch.move(item, "email", "sending", "approved")
+                batch.log(
+                    {
+                        "item": item,
+                        "event": "requeued",
+                        "state": "approved",
+                        "detail": f"profile {st.profile.code} paused",
+                    }
+                )
+                outcome(item, "paused", st.paused)
+                continue
+            # Written (not yet fsynced) before the message is offered: a killed
+            # sender's next start tells "offered" from "only claimed" by it.
+            batch.log({"item": item, "event": "attempt", "state": "sending"})
+            _send_one(batch, item, meta, raw, st, opts, report, outcome)
+            if opts.progress is not None:
+                opts.progress(Progress(batch.id, done, total, **counts))
+        claimed.clear()
+
     for ref in refs:
         item = ref.item
         done += 1
-        if opts.progress is not None:
-            opts.progress(Progress(batch.id, done - 1, total, **counts))
         meta = batch.meta(item)
         code = str(meta.get("profile"))
         st = states.get(code)
@@ -281,10 +317,14 @@ def _send_batch(
                 batch.log({"item": item, "event": "refused", "state": "failed", "error": why})
                 outcome(item, "refused", why)
             continue
-        # The claim: durable before a byte goes out, so a crash leaves it in sending/.
-        if not batch.move(item, "email", "approved", "sending", durable=True):
+        # The claim: of two processes renaming the same file, one wins.
+        if not batch.move(item, "email", "approved", "sending"):
             continue
-        _send_one(batch, item, meta, raw, st, opts, report, outcome)
+        batch.log({"item": item, "event": "claimed", "state": "sending", "boot_id": boot})
+        claimed.append((item, meta, raw, st))
+        if len(claimed) >= CLAIM_CHUNK or st.interval:
+            flush()
+    flush()
     if opts.progress is not None:
         opts.progress(Progress(batch.id, total, total, **counts))
     batch.sync()

@@ -50,7 +50,7 @@ class RecipientLine:
     """Who would receive one document type of a relation, or why it would be printed."""
 
     doc_type: str
-    action: str  # "email" or "print"
+    action: str  # "email", "print", or "error" (the sender cannot be chosen)
     to: list[str] = field(default_factory=list)
     cc: list[str] = field(default_factory=list)
     bcc: list[str] = field(default_factory=list)
@@ -60,6 +60,8 @@ class RecipientLine:
     reason: str | None = None
 
     def describe(self) -> str:
+        if self.action == "error":
+            return f"{self.doc_type}: ERROR ({self.reason})"
         if self.action != "email":
             return f"{self.doc_type}: PRINT ({PRINT_REASONS.get(self.reason or '', self.reason)})"
         parts = [f"To {', '.join(self.to)}"]
@@ -124,7 +126,7 @@ def _resolver_config(cfg: ConfigSnapshot, problems: list[str]) -> ConfigSnapshot
         return cfg
     except ConfigError as exc:
         problems.append(exc.message + " Nothing can be sent until it is set.")
-    stand_in = Profile(code=_PLACEHOLDER, system="outbox", sender="nobody@placeholder.invalid")
+    stand_in = Profile(code=_PLACEHOLDER, system="outbox", sender="nobody@example.com")
     return dataclasses.replace(
         cfg,
         system=SystemSettings(profile=_PLACEHOLDER),
@@ -196,7 +198,12 @@ def relations_report(
                 relation=code,
                 date=today,
             )
-            res = resolver.resolve(doc, user)
+            try:
+                res = resolver.resolve(doc, user)
+            except ConfigError as exc:  # e.g. a profile on the way has an invalid sender
+                entry.lines.append(RecipientLine(doc_type, "error", reason=exc.message))
+                own.append(f"{doc_type} cannot be mailed: {exc.message}")
+                continue
             line = RecipientLine(
                 doc_type=doc_type,
                 action=res.action,

@@ -116,6 +116,8 @@ class AddressEditor(Vertical):
             self._show(self._type)
 
     def on_mount(self) -> None:
+        for w in self.query(Input):
+            w.cursor_blink = False
         self._show(self._type)
 
     def _show(self, doc_type: str) -> None:

@@ -74,6 +74,15 @@ class SenderBusyError(SpoolError):
     """Another process is sending from this data folder."""
 
 
+def boot_id() -> str:
+    """This boot of the machine (Linux); '' where unknown, which makes recovery strict."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as fh:
+            return fh.read().strip()
+    except OSError:
+        return ""
+
+
 def now_iso() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
@@ -241,6 +250,7 @@ class Batch:
                         1
                         for e in it
                         if e.name[0] != "."
+                        and e.name != PRINT_PDF
                         and os.path.splitext(e.name)[1] in (".eml", ".pdf", ".err")
                     )
             except FileNotFoundError:
@@ -316,12 +326,34 @@ class Batch:
     # ------------------------------------------------------------ transitions
 
     def recover(self) -> list[str]:
-        """Move every item left in ``sending/`` to ``unknown/``; return their names.
+        """Deal with every item left in ``sending/``; return those now ``unknown``.
 
-        Call only while holding the sender lock: then nobody is sending.
+        Call only while holding the sender lock: then nobody is sending. An item
+        whose last event is its claim, made since this machine last booted, was never
+        offered to a server (the ``attempt`` event is written before a single byte
+        goes out, and a killed process loses no written data while the kernel runs):
+        it goes back to ``approved``. Every other one — offered, or claimed before a
+        reboot or power loss, when unsynced writes may be lost — goes to ``unknown``.
         """
+        left = self.items("sending")
+        if not left:
+            return []
+        last = self.last_events()
+        boot = boot_id()
         moved: list[str] = []
-        for ref in self.items("sending"):
+        for ref in left:
+            ev = last.get(ref.item, {})
+            if ev.get("event") == "claimed" and boot and ev.get("boot_id") == boot:
+                if self.move(ref.item, ref.kind, "sending", "approved"):
+                    self.log(
+                        {
+                            "item": ref.item,
+                            "event": "requeued",
+                            "state": "approved",
+                            "detail": "claimed by a sender that stopped before offering it",
+                        }
+                    )
+                continue
             if self.move(ref.item, ref.kind, "sending", "unknown"):
                 self.log(
                     {
@@ -333,9 +365,9 @@ class Batch:
                     }
                 )
                 moved.append(ref.item)
-        if moved:
-            fsync_dir(self.path / "unknown")
-            self.sync()
+        fsync_dir(self.path / "unknown")
+        fsync_dir(self.path / "approved")
+        self.sync()
         return moved
 
     def transition(

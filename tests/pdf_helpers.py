@@ -164,7 +164,9 @@ def relation(language: str = "NL", code: str = "C100", kind: str = "customer") -
     )
 
 
-def invoice(n_lines: int = 3, number: str = "2025-001", doc_type: str = "sales_invoice") -> Document:
+def invoice(
+    n_lines: int = 3, number: str = "2025-001", doc_type: str = "sales_invoice"
+) -> Document:
     lines = [
         DocumentLine(
             article=f"ART{i:03d}",

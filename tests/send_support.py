@@ -92,8 +92,17 @@ def spool_batch(
             },
         }
         batch.add_item(item, "email", "draft", raw, meta, sync=False)
-        items.append({"item": item, "number": f"F{i}", "kind": "email", "state": "draft",
-                      "to": rcpts, "profile": profile, "size": len(raw)})
+        items.append(
+            {
+                "item": item,
+                "number": f"F{i}",
+                "kind": "email",
+                "state": "draft",
+                "to": rcpts,
+                "profile": profile,
+                "size": len(raw),
+            }
+        )
     batch.write_info(
         {
             "id": batch.id,

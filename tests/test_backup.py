@@ -101,7 +101,9 @@ def test_backup_holds_data_and_manifest_but_never_secrets(tmp_path: Path) -> Non
     assert "spool/" + next(iter(Spool(home).batches())).id + "/sent/00001-F1.eml" in names
     assert "archive/A/record.json" in names
     # Not in it: trial outbox, database copies, locks and temporaries.
-    assert not any(n.startswith(("outbox/", "backups/")) or "/." in n or n.startswith(".") for n in names)
+    assert not any(
+        n.startswith(("outbox/", "backups/")) or "/." in n or n.startswith(".") for n in names
+    )
     manifest = json.loads(members[MANIFEST])
     assert set(manifest["members"]) == names - {MANIFEST}
     for name, entry in manifest["members"].items():
@@ -278,15 +280,30 @@ def test_wrong_checksum_unlisted_and_missing_members_are_refused(tmp_path: Path)
     tampered = dict(listed)
     tampered["mailroom.json"] = {"sha256": "ab" * 32, "size": len(db)}
     cases = [
-        ({"format": "mailroom-backup", "version": 1, "members": tampered}, [("mailroom.json", db)],
-         "does not match its checksum"),
-        ({"format": "mailroom-backup", "version": 1, "members": listed},
-         [("mailroom.json", db), ("archive/extra.txt", b"x")], "not listed in the manifest"),
-        ({"format": "mailroom-backup", "version": 1,
-          "members": {**listed, "documents.json": {"sha256": "0" * 64, "size": 2}}},
-         [("mailroom.json", db)], "is missing"),
-        ({"format": "something-else", "members": listed}, [("mailroom.json", db)],
-         "not that of a Mailroom backup"),
+        (
+            {"format": "mailroom-backup", "version": 1, "members": tampered},
+            [("mailroom.json", db)],
+            "does not match its checksum",
+        ),
+        (
+            {"format": "mailroom-backup", "version": 1, "members": listed},
+            [("mailroom.json", db), ("archive/extra.txt", b"x")],
+            "not listed in the manifest",
+        ),
+        (
+            {
+                "format": "mailroom-backup",
+                "version": 1,
+                "members": {**listed, "documents.json": {"sha256": "0" * 64, "size": 2}},
+            },
+            [("mailroom.json", db)],
+            "is missing",
+        ),
+        (
+            {"format": "something-else", "members": listed},
+            [("mailroom.json", db)],
+            "not that of a Mailroom backup",
+        ),
     ]
     for i, (manifest, members, expected) in enumerate(cases):
         archive = evil_archive(tmp_path / f"m{i}.tar.gz", members, manifest=manifest)
@@ -338,3 +355,25 @@ def test_backup_is_refused_while_a_sender_runs(tmp_path: Path) -> None:
     with Spool(store.home).sender_lock("carol"), pytest.raises(SenderBusyError, match="carol"):
         write_backup(store, tmp_path / "b.tar.gz")
     assert not (tmp_path / "b.tar.gz").exists()
+
+
+def test_restore_is_refused_while_a_sender_runs(tmp_path: Path) -> None:
+    from store.spool import SenderBusyError
+
+    archive = write_backup(small_store(tmp_path / "src"), tmp_path / "b.tar.gz").path
+    store = small_store(tmp_path / "home")
+    before = snapshot(store.home)
+    with Spool(store.home).sender_lock("carol"), pytest.raises(SenderBusyError, match="carol"):
+        restore_backup(store, archive)
+    assert snapshot(store.home) == before
+
+
+def test_links_in_the_data_folder_are_not_followed_into_a_backup(tmp_path: Path) -> None:
+    outside = tmp_path / "outside-secret.txt"
+    outside.write_text("not mailroom data")
+    store = small_store(tmp_path / "home")
+    (store.home / "files" / "sneaky").symlink_to(outside)
+    (store.home / "archive" / "linked-dir").symlink_to(tmp_path, target_is_directory=True)
+    members = members_of(write_backup(store, tmp_path / "b.tar.gz").path)
+    assert not any("sneaky" in n or "linked-dir" in n for n in members)
+    assert b"not mailroom data" not in b"".join(members.values())

@@ -179,7 +179,9 @@ def test_changed_bytes_after_approval_are_refused(tmp_path: Path) -> None:
         report = send(store, "carol", batch.id, opts())
         assert report.count("sent") == 2
         refused = [o for o in report.outcomes if o.outcome == "refused"]
-        assert refused[0].item == "00002-F2" and "changed after it was approved" in refused[0].detail
+        assert (
+            refused[0].item == "00002-F2" and "changed after it was approved" in refused[0].detail
+        )
         assert len(server.messages) == 2
 
 
@@ -275,3 +277,23 @@ def test_sending_leftover_goes_to_unknown_at_start(tmp_path: Path) -> None:
         assert report.count("sent") == 2
         assert batch.counts()["unknown"] == 1
         assert "<batchtest.2@sender.example>" not in [message_ids(m.data) for m in server.messages]
+
+
+def test_claimed_but_never_offered_goes_back_to_approved_offered_goes_to_unknown(
+    tmp_path: Path,
+) -> None:
+    from store.spool import boot_id
+
+    with SMTPTestServer(security="none") as server:
+        store = make_store(tmp_path / "home", server.profile_fields(tmp_path))
+        batch = spool_batch(store, 3)
+        # as a killed sender leaves it: 1 offered, 2 only claimed, 3 claimed before a reboot
+        for item in ("00001-F1", "00002-F2", "00003-F3"):
+            batch.move(item, "email", "approved", "sending")
+            batch.log({"item": item, "event": "claimed", "state": "sending", "boot_id": boot_id()})
+        batch.log({"item": "00001-F1", "event": "attempt", "state": "sending"})
+        batch.log({"item": "00003-F3", "event": "claimed", "state": "sending", "boot_id": "old"})
+        batch.close()
+        report = send(store, "carol", batch.id, opts())
+        assert sorted(report.found_unknown) == [(batch.id, "00001-F1"), (batch.id, "00003-F3")]
+        assert [message_ids(m.data) for m in server.messages] == ["<batchtest.2@sender.example>"]

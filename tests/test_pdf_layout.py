@@ -125,7 +125,9 @@ def test_address_sits_in_the_window_of_a_dutch_window_envelope() -> None:
         ("DE", "Rechnung 2025-001", "Seite 1 von 1", "Fällig am"),
     ],
 )
-def test_texts_follow_the_relations_language(language: str, title: str, page: str, due: str) -> None:
+def test_texts_follow_the_relations_language(
+    language: str, title: str, page: str, due: str
+) -> None:
     pdf = render_document_pdf(invoice(), relation(language), administration(), language=language)
     (text,) = page_texts(pdf)
     assert title in text and page in text and due in text
@@ -162,15 +164,17 @@ def test_every_document_type_has_a_layout(doc_type: str) -> None:
 def test_long_first_background_is_used_whole_and_first_repeats_without_second() -> None:
     two_page = background_pdf("COVER SHEET", "TERMS SHEET")
     texts = page_texts(
-        render_document_pdf(invoice(2), relation(), administration(),
-                            letterhead=Letterhead.from_bytes(two_page))
+        render_document_pdf(
+            invoice(2), relation(), administration(), letterhead=Letterhead.from_bytes(two_page)
+        )
     )
     assert len(texts) == 2
     assert "COVER SHEET" in texts[0] and "Factuur 2025-001" in texts[0]
     assert "TERMS SHEET" in texts[1]
     texts = page_texts(
-        render_document_pdf(invoice(90), relation(), administration(),
-                            letterhead=Letterhead.from_bytes(FIRST))
+        render_document_pdf(
+            invoice(90), relation(), administration(), letterhead=Letterhead.from_bytes(FIRST)
+        )
     )
     assert len(texts) >= 3
     assert all("FIRST BACKGROUND" in t for t in texts)
@@ -198,7 +202,9 @@ def test_copy_documents_follow_the_spec_table() -> None:
     assert copy_document_pdf(oc, relation(), administration(), letterhead=lh) is None
     doc = invoice(2)
     sent = render_document_pdf(doc, relation(), administration(), letterhead=lh)
-    assert copy_document_pdf(doc, relation(), administration(), letterhead=lh, sent_pdf=sent) == sent
+    assert (
+        copy_document_pdf(doc, relation(), administration(), letterhead=lh, sent_pdf=sent) == sent
+    )
     drawn = copy_document_pdf(doc, relation(), administration(), letterhead=lh)
     assert drawn is not None and "FIRST BACKGROUND" in page_texts(drawn)[0]
 
@@ -242,12 +248,27 @@ def test_documents_pdf_command_writes_the_pdf(tmp_path: Path) -> None:
     store = setup_store(home, FIRST, SECOND)
     store.put_many([invoice(60)])
     out = tmp_path / "out.pdf"
-    assert main(["--home", str(home), "documents", "pdf", "sales_invoice", "2025-001",
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "--home",
+                str(home),
+                "documents",
+                "pdf",
+                "sales_invoice",
+                "2025-001",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     texts = page_texts(out.read_bytes())
     assert "FIRST BACKGROUND" in texts[0] and "SECOND BACKGROUND" in texts[1]
-    assert main(["--home", str(home), "documents", "pdf", "sales_invoice", "nope",
-                 "--out", str(out)]) == 2
+    assert (
+        main(["--home", str(home), "documents", "pdf", "sales_invoice", "nope", "--out", str(out)])
+        == 2
+    )
 
 
 def test_document_type_must_match_a_layout() -> None:

@@ -37,10 +37,10 @@ PANES: tuple[PaneSpec, ...] = (
     PaneSpec("language_codes", "Languages", "f4", "screens.language_codes", "LanguageCodesPane"),
     PaneSpec("relations", "Relations", "f5", "screens.relations", "RelationsPane"),
     PaneSpec("settings", "Settings", "f6", "screens.settings", "SettingsPane"),
-    # Issue 9 adds its panes here, e.g.:
-    # PaneSpec("documents", "Documents", "f7", "screens.documents", "DocumentsPane"),
-    # PaneSpec("queue", "Queue", "f8", "screens.queue", "QueuePane"),
-    # PaneSpec("archive", "Archive", "f9", "screens.archive", "ArchivePane"),
+    PaneSpec("documents", "Documents", "f7", "screens.documents", "DocumentsPane"),
+    PaneSpec("queue", "Queue", "f8", "screens.queue", "QueuePane"),
+    PaneSpec("archive", "Archive", "f9", "screens.archive", "ArchivePane"),
+    PaneSpec("tools", "Tools", "f10", "screens.tools", "ToolsPane"),
 )
 
 

@@ -249,7 +249,7 @@ class Formats:
 
     def number(self, value: Decimal) -> str:
         if value == value.to_integral_value():
-            text = f"{value.to_integral_value():,}"
+            text = f"{value:,.0f}"
         else:
             text = f"{value.normalize():,f}"
         if self.lang in ("NL", "DE"):

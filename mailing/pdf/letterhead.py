@@ -534,7 +534,7 @@ def _inspect(data: bytes) -> tuple[list[str], list[str]]:
     def draws(data: bytes, resources: Any, stack: tuple[tuple[int, int], ...]) -> None:
         if len(stack) > 50:
             raise DocumentError("The letterhead's forms are nested too deeply.")
-        xobjects = resources.get("/XObject") if hasattr(resources, "get") else None
+        xobjects: Any = resources.get("/XObject") if hasattr(resources, "get") else None
         if xobjects is not None and hasattr(xobjects, "get_object"):
             xobjects = xobjects.get_object()
         if not hasattr(xobjects, "raw_get"):

@@ -140,6 +140,11 @@ class RecordForm(VerticalScroll):
             return widget
         raise ValueError(f"unknown field kind {f.kind!r}")
 
+    def on_mount(self) -> None:
+        # Nothing blinks: calmer over slow SSH links, and stable in snapshot tests.
+        for w in self.query("Input, TextArea"):
+            w.cursor_blink = False  # type: ignore[attr-defined]
+
     def widget(self, name: str) -> Widget:
         return self.query_one(f"#f-{name}")
 

@@ -116,6 +116,9 @@ class PromptModal(ModalScreen[str | None]):
             )
             yield Label("Enter: OK    Esc: cancel", classes="modal-keys")
 
+    def on_mount(self) -> None:
+        self.query_one(Input).cursor_blink = False
+
     @on(Input.Submitted, "#answer")
     def _submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)
@@ -136,7 +139,14 @@ class PickerModal(ModalScreen[str | None]):
     )
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="modal.cancel", tooltip="Close without choosing"),
-        Binding("down", "to_list", show=False),
+        Binding(
+            "down",
+            "to_list",
+            "Choices",
+            id="picker.to-list",
+            tooltip="From the filter box down into the list",
+            show=False,
+        ),
     ]
 
     def __init__(self, title: str, items: Sequence[tuple[str, str]]) -> None:
@@ -151,6 +161,9 @@ class PickerModal(ModalScreen[str | None]):
             yield Input(placeholder="type to filter", id="filter")
             yield OptionList(*self._options(""), id="choices")
             yield Label("Enter: choose    Esc: cancel", classes="modal-keys")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).cursor_blink = False
 
     def _options(self, text: str) -> list[Option]:
         needle = text.lower()

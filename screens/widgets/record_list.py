@@ -91,6 +91,7 @@ class RecordList(Vertical):
         yield Label("", classes="list-status", id="list-status")
 
     def on_mount(self) -> None:
+        self.query_one("#search", Input).cursor_blink = False
         self.reload()
 
     @property

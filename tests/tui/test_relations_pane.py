@@ -1,0 +1,82 @@
+"""The set-up panes, driven with the keyboard only at 80x24, then checked in the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mailing.config import ConfigSnapshot
+from mailing.resolve import resolve_document
+from store.records import Document, Relation
+from store.store import Store
+from tests.tui.helpers import make_app, screen_text, seed
+
+SIZE = (80, 24)
+
+
+async def type_text(pilot: Any, text: str) -> None:
+    await pilot.press(*[{" ": "space"}.get(ch, ch) for ch in text])
+
+
+async def clear_and_type(pilot: Any, text: str) -> None:
+    await pilot.press("home", "ctrl+k")
+    await type_text(pilot, text)
+
+
+def focused(app: Any) -> str:
+    return app.focused.id if app.focused is not None else ""
+
+
+async def test_relation_cc_for_invoices_changes_the_resolution(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    seed(Store(home), relations=500)
+    app = make_app(home)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f5")
+        await pilot.pause()
+        assert "1-100 of 500" in screen_text(app)
+        await pilot.press("ctrl+l")
+        await type_text(pilot, "C00421")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "1-1 of 1" in screen_text(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "Relations: HOLT/C00421" in screen_text(app)
+        await pilot.press("tab", "tab", "tab", "tab", "tab", "tab", "tab", "tab")
+        assert focused(app) == "address-type"  # sales invoice is shown first
+        await pilot.press("tab")
+        assert focused(app) == "address-to"
+        await type_text(pilot, "invoices@customer.example")
+        await pilot.press("tab")
+        assert focused(app) == "address-cc"
+        await type_text(pilot, "boss@customer.example")
+        await pilot.press("ctrl+t")  # who would receive what, live, before saving
+        await pilot.pause(0.5)
+        await pilot.pause()
+        text = screen_text(app)
+        assert "to  invoices@customer.example" in text, text
+        assert "cc  boss@customer.example" in text, text
+        assert "order_confirmation: PRINT (not opted" in text
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+
+    store = Store(home)
+    relation = store.get(Relation, "HOLT/C00421")
+    assert relation.email_addresses["sales_invoice"].cc == ["boss@customer.example"]
+    cfg = ConfigSnapshot.load(store)
+    doc = Document.parse(
+        {
+            "administration": "HOLT",
+            "type": "sales_invoice",
+            "number": "F1",
+            "relation": "C00421",
+            "date": "2026-11-02",
+        }
+    )
+    result = resolve_document(cfg, doc, "tester")
+    assert result.action == "email"
+    assert result.recipients.cc == ["boss@customer.example"]
+    assert result.recipients.to == ["invoices@customer.example"]
+    reminder = resolve_document(cfg, doc.model_copy(update={"type": "reminder"}), "tester")
+    assert reminder.recipients.cc == []

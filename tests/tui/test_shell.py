@@ -1,0 +1,91 @@
+"""The shell: pane switcher, key map from a file, help, command palette, safe quitting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from store.records import Profile, Relation
+from store.store import Store
+from tests.tui.helpers import screen_text, seed
+from tui.cli import Context
+from tui.keymap import KeymapError, parse_keymap
+
+SIZE = (80, 24)
+
+
+async def type_text(pilot: Any, text: str) -> None:
+    await pilot.press(*[{" ": "space"}.get(ch, ch) for ch in text])
+
+
+def test_keymap_refuses_unknown_ids_and_bad_values() -> None:
+    known = {"record.save", "pane.profiles"}
+    assert parse_keymap('"record.save" = "f10, ctrl+s"', known) == {"record.save": "f10,ctrl+s"}
+    assert parse_keymap('[keys]\n"pane.profiles" = "f12"', known) == {"pane.profiles": "f12"}
+    with pytest.raises(KeymapError, match="unknown binding 'record.sav'"):
+        parse_keymap('"record.sav" = "f10"', known)
+    with pytest.raises(KeymapError, match="not keys"):
+        parse_keymap('"record.save" = 10', known)
+    with pytest.raises(KeymapError, match="not valid TOML"):
+        parse_keymap("record.save = ", known)
+
+
+async def test_keymap_file_remaps_save_and_the_pane_bar_shows_it(tmp_path: Path) -> None:
+    from tui.app import build_app
+
+    home = tmp_path / "home"
+    seed(Store(home))
+    (home / "keymap.toml").write_text('"record.save" = "f10"\n"pane.relations" = "f9"\n')
+    app = build_app(Context(home=home, user="tester"))
+    async with app.run_test(size=SIZE) as pilot:
+        assert "F9 Relations" in screen_text(app)
+        await pilot.press("ctrl+n")
+        await type_text(pilot, "NEWONE")
+        await pilot.press("ctrl+s")  # no longer bound
+        await pilot.pause()
+        assert Store(home).find(Profile, "NEWONE") is None
+        await pilot.press("f10")
+        await pilot.pause()
+        assert Store(home).find(Profile, "NEWONE") is not None
+        await pilot.press("f9")
+        await pilot.pause()
+        assert "Relations:" in screen_text(app)
+        await pilot.press("f1")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "f9" in text and "pane.relations" in text
+
+
+async def test_quit_asks_when_unsaved_and_palette_goes_to_a_relation(tmp_path: Path) -> None:
+    from tui.app import MailroomApp
+
+    home = tmp_path / "home"
+    seed(Store(home), relations=300)
+    app = MailroomApp(Store(home), "tester")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await type_text(pilot, "C00271")
+        await pilot.pause(0.5)
+        assert "Go to relation C00271" in screen_text(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "Relations: HOLT/C00271" in screen_text(app)
+        await pilot.press("tab", "tab", "tab")
+        await type_text(pilot, " changed")
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert "Unsaved changes in Relations" in screen_text(app)
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.is_running
+        # A record that fails validation is refused with a readable message.
+        await pilot.press("shift+tab")
+        await pilot.press("home", "ctrl+k")
+        await type_text(pilot, "bad code!")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Not saved" in text and "code" in text and "Traceback" not in text
+    assert Store(home).get(Relation, "HOLT/C00271").name == "Customer 00271 B.V."

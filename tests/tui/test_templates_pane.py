@@ -1,0 +1,100 @@
+"""The set-up panes, driven with the keyboard only at 80x24, then checked in the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from store.records import LanguageCode, Template
+from store.store import Store
+from tests.tui.helpers import make_app, screen_text, seed
+
+SIZE = (80, 24)
+
+
+async def type_text(pilot: Any, text: str) -> None:
+    await pilot.press(*[{" ": "space"}.get(ch, ch) for ch in text])
+
+
+async def clear_and_type(pilot: Any, text: str) -> None:
+    await pilot.press("home", "ctrl+k")
+    await type_text(pilot, text)
+
+
+def focused(app: Any) -> str:
+    return app.focused.id if app.focused is not None else ""
+
+
+async def test_template_with_picked_expression_linked_to_language_code(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    seed(Store(home))
+    app = make_app(home)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        await pilot.pause()
+        await pilot.press("ctrl+n")
+        assert focused(app) == "f-code"
+        await type_text(pilot, "INV-EN")
+        await pilot.press("tab")
+        await type_text(pilot, "Invoice mail")
+        await pilot.press("tab", "tab", "tab", "tab")  # object, profile, format
+        assert focused(app) == "f-subject"
+        await type_text(pilot, "Invoice ")
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        assert "Insert a field of sales_invoice into subject" in screen_text(app)
+        await type_text(pilot, "relation_name")
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("tab")
+        assert focused(app) == "f-body"
+        await type_text(pilot, "Dear customer")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+
+        # A template that does not render is refused, and what was typed stays.
+        await pilot.press("ctrl+n", "tab", "tab", "tab", "tab", "tab")
+        await pilot.press("shift+tab", "shift+tab", "shift+tab", "shift+tab", "shift+tab")
+        await type_text(pilot, "BROKEN")
+        await pilot.press("tab", "tab", "tab", "tab", "tab")
+        await type_text(pilot, "Hi {{ no_such_field }}")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Not saved" in text
+        assert "no_such_field" in text
+        await pilot.press("enter")
+        assert app.query_one("#f-subject").value == "Hi {{ no_such_field }}"
+        # Leaving asks first.
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert "unsaved changes" in screen_text(app)
+        await pilot.press("y")
+
+        # Link it to HOLT/EN for sales invoices.
+        await pilot.press("f4")
+        await pilot.pause()
+        await pilot.press("ctrl+l")
+        await type_text(pilot, "EN")
+        await pilot.press("enter")  # search, then the rows have the focus
+        await pilot.pause()
+        await pilot.press("enter")  # open HOLT/EN
+        await pilot.pause()
+        assert "Language codes: HOLT/EN" in screen_text(app)
+        assert focused(app) == "f-administration"
+        await pilot.press("tab", "tab", "tab", "tab", "tab")
+        assert focused(app) == "f-tpl_sales_invoice"
+        await pilot.press("enter")
+        await pilot.pause()
+        await type_text(pilot, "INV-EN")
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+
+    store = Store(home)
+    template = store.get(Template, "INV-EN")
+    assert template.subject == "Invoice {{ relation_name }}"
+    assert "Dear customer" in template.body
+    assert store.find(Template, "BROKEN") is None
+    assert store.get(LanguageCode, "HOLT/EN").templates == {"sales_invoice": "INV-EN"}
