@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mailing.config import ConfigSnapshot
 from mailing.fingerprint import letterhead_fingerprint, template_fingerprint
 from store.errors import MailroomError
 from store.records import DOC_TYPES, Document
@@ -106,21 +105,14 @@ class _Builder:
     """Everything a process needs to build items: loaded once per process."""
 
     def __init__(self, home: str, user: str, batch_id: str) -> None:
+        from mailing.compose import Composer
         from store.store import Store
 
         self.store = Store(Path(home), user)
         self.user = user
-        self.cfg = ConfigSnapshot.load(self.store)
+        self.composer = Composer(self.store, user)
+        self.cfg = self.composer.cfg
         self.batch = Spool(Path(home)).batch(batch_id)
-        self._attachments: dict[str, bytes] = {}
-
-    def _file(self, ref: Any) -> bytes:
-        data = self._attachments.get(ref.sha256)
-        if data is None:
-            data = self.store.files.read(ref)
-            if len(self._attachments) < 64:
-                self._attachments[ref.sha256] = data
-        return data
 
     def build(self, seq: int, doc: Document) -> dict[str, Any]:
         item = f"{seq:05d}-{doc.number}"
@@ -146,37 +138,18 @@ class _Builder:
             }
 
     def _build(self, item: str, doc: Document, document: dict[str, Any]) -> dict[str, Any]:
-        from mailing.pdf.layout import render_document_pdf
-        from mailing.pdf.letterhead import Letterhead
-        from mailing.resolve import resolve_document
-
-        cfg = self.cfg
-        res = resolve_document(cfg, doc, self.user)
-        relation = cfg.relation_of(doc)
-        admin = cfg.administrations.get(doc.administration)
-        if relation is None or admin is None:
-            raise BatchError(
-                f"{doc.type} {doc.number} names relation {doc.relation!r} of administration "
-                f"{doc.administration!r}, which does not exist.",
-                field="relation",
-                value=doc.relation,
-                fix="import the relation, or correct the document.",
-            )
-        language = cfg.language_of(relation)
-        letterhead = Letterhead.from_refs(self.store, language)
-        lang_code = language.code if language is not None else relation.language
-        pdf = render_document_pdf(doc, relation, admin, language=lang_code, letterhead=letterhead)
-        pdf_name = f"{doc.type}-{doc.number}.pdf"
+        c = self.composer.compose(doc)
+        res = c.resolution
         base_meta: dict[str, Any] = {
             "item": item,
             "document": document,
             "resolution": res.to_json(),
             "warnings": list(res.warnings),
-            "document_pdf": pdf_name,
+            "document_pdf": c.pdf_name,
         }
-        if res.action == "print":
+        if c.raw is None:
             meta = {**base_meta, "kind": "print", "reason": res.reason}
-            self.batch.add_item(item, "print", "print", pdf, meta, sync=False)
+            self.batch.add_item(item, "print", "print", c.pdf, meta, sync=False)
             return {
                 "item": item,
                 "number": doc.number,
@@ -184,16 +157,13 @@ class _Builder:
                 "state": "print",
                 "reason": res.reason,
             }
-
-        raw, message_id, subject = self._message(
-            doc, relation, admin, res, pdf, pdf_name, lang_code
-        )
-        profile = cfg.profiles[res.sender.profile]
+        raw = c.raw
+        profile = self.cfg.profiles[res.sender.profile]
         rcpts: list[str] = []
         for addr in (*res.recipients.to, *res.recipients.cc, *res.recipients.bcc):
             if addr not in rcpts:
                 rcpts.append(addr)
-        template = cfg.templates.get(res.template) if res.template else None
+        template = self.cfg.templates.get(res.template) if res.template else None
         meta = {
             **base_meta,
             "kind": "email",
@@ -201,16 +171,17 @@ class _Builder:
             "sender": res.sender.to_json(),
             "recipients": res.recipients.to_json(),
             "envelope": {"mail_from": res.sender.address, "rcpts": rcpts},
-            "message_id": message_id,
-            "subject": subject,
+            "message_id": c.message_id,
+            "subject": c.subject,
             "size": len(raw),
+            "attachments": [{"name": n, "size": z} for n, z in c.attachments],
             "fingerprints": {
                 "template": (
                     {"code": template.code, "sha256": template_fingerprint(template)}
                     if template is not None
                     else None
                 ),
-                "letterhead": letterhead_fingerprint(language),
+                "letterhead": letterhead_fingerprint(c.language),
             },
         }
         summary = {
@@ -232,70 +203,6 @@ class _Builder:
             return {**summary, "state": "failed", "reason": reason}
         self.batch.add_item(item, "email", "draft", raw, meta, sync=False)
         return {**summary, "state": "draft"}
-
-    def _message(
-        self,
-        doc: Document,
-        relation: Any,
-        admin: Any,
-        res: Any,
-        pdf: bytes,
-        pdf_name: str,
-        lang_code: str,
-    ) -> tuple[bytes, str, str]:
-        from mailing.catalogue import document_context
-        from mailing.message import (
-            Attachment,
-            InlineImage,
-            build_message,
-            make_message_id,
-            message_to_bytes,
-        )
-        from mailing.render import render_template
-
-        cfg = self.cfg
-        profile = cfg.profiles[res.sender.profile]
-        template = cfg.templates.get(res.template) if res.template else None
-        if template is None:
-            raise BatchError(
-                f"No template goes with {doc.type} for language {lang_code} of "
-                f"administration {doc.administration}.",
-                field="templates",
-                value=f"{doc.administration}/{lang_code}",
-                fix=f"assign a {doc.type} template to language code {lang_code} "
-                "(`mailroom config`).",
-            )
-        user = cfg.users.get(self.user)
-        context = document_context(doc, relation, admin, user)
-        language = cfg.language_of(relation)
-        locale = language.locale if language is not None else "nl_NL"
-        signature = user.signature if user is not None and res.sender.level == "personal" else ""
-        rendered = render_template(template, context, locale, signature=signature)
-        attachments = [Attachment(pdf_name, pdf, "application/pdf")]
-        for ref in (*template.attachments, *doc.attachments):
-            attachments.append(Attachment(ref.name, self._file(ref), ref.content_type))
-        images = [
-            InlineImage(ref.name, self._file(ref), ref.content_type) for ref in template.images
-        ]
-        domain = res.sender.address.rpartition("@")[2] or "mailroom.invalid"
-        message_id = make_message_id(domain)
-        msg = build_message(
-            sender=res.sender.address,
-            sender_name=res.sender.name,
-            to=list(res.recipients.to),
-            cc=list(res.recipients.cc),
-            bcc=list(res.recipients.bcc),
-            reply_to=list(res.recipients.reply_to),
-            subject=rendered.subject,
-            html=rendered.html if profile.html else None,
-            text=rendered.text,
-            attachments=attachments,
-            images=images,
-            message_id=message_id,
-            date=dt.datetime.now(dt.UTC),
-            domain=domain,
-        )
-        return message_to_bytes(msg), message_id, rendered.subject
 
 
 # One per worker process, made by the pool's initializer.

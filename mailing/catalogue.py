@@ -252,7 +252,9 @@ def document_context(
         ]
         ctx["open_items"] = items
         ctx["open_total"] = doc.total_incl
-        ctx["oldest_days"] = max((i["days_overdue"] for i in items), default=0)
+        ctx["oldest_days"] = max(
+            (max((today - it.due_date).days, 0) for it in doc.open_items), default=0
+        )
         ctx["payment_days"] = (due - doc.date).days if due else 14
     ctx.update(common_context(administration, user))
     names = set(field_names(doc.type))

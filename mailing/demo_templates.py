@@ -229,7 +229,7 @@ def _summary_table(lang: str, doc_type: str) -> str:
             f"<td {_CELL}>{{{{ item.due_date|date }}}}</td>"
             f"<td {_NUM}>{{{{ item.open_amount|money }}}}</td></tr>\n"
             "{% endfor %}"
-            f"<tr><th {_CELL} colspan=\"3\">{w['total']}</th>"
+            f'<tr><th {_CELL} colspan="3">{w["total"]}</th>'
             f"<th {_NUM}>{{{{ open_total|money }}}}</th></tr>\n</table>"
         )
     if doc_type == "packing_slip":
@@ -254,7 +254,9 @@ def _summary_table(lang: str, doc_type: str) -> str:
     out.append("{% endif %}")
     out.append(f"<tr><th {_CELL}>{w['excl']}</th><td {_NUM}>{{{{ total_excl|money }}}}</td></tr>")
     out.append(f"<tr><th {_CELL}>{w['vat']}</th><td {_NUM}>{{{{ total_vat|money }}}}</td></tr>")
-    out.append(f"<tr><th {_CELL}>{w['total']}</th><td {_NUM}><strong>{{{{ total|money }}}}</strong></td></tr>")
+    out.append(
+        f"<tr><th {_CELL}>{w['total']}</th><td {_NUM}><strong>{{{{ total|money }}}}</strong></td></tr>"
+    )
     out.append("</table>")
     return "\n".join(out)
 
@@ -272,7 +274,7 @@ def _document_template(admin: str, lang: str, doc_type: str) -> Template:
     return Template(
         code=f"{admin}-{lang}-{doc_type}",
         name=f"{doc_type.replace('_', ' ').capitalize()} ({lang})",
-        object=doc_type,  # type: ignore[arg-type]
+        object=doc_type,
         format="html",
         subject=subject,
         body=body,

@@ -231,9 +231,8 @@ def _diagnose_reply(code: int, reply: str, stage: str, server: str) -> Diagnosis
             "what the provider allows.",
             raw,
         )
-    if 400 <= code < 500 and (
-        "rate" in low or "too many" in low or "exceeded" in low or "4.7.0" in reply
-        or "throttl" in low or "4.3.2" in reply
+    if 400 <= code < 500 and any(
+        word in low for word in ("rate", "too many", "exceeded", "throttl", "limit")
     ):
         return _d(
             "rate-limited",
@@ -250,8 +249,7 @@ def _diagnose_reply(code: int, reply: str, stage: str, server: str) -> Diagnosis
             return _d(
                 "recipient-refused",
                 "The server refused a recipient address",
-                "The address does not exist, is misspelt, or the server will not deliver "
-                "there.",
+                "The address does not exist, is misspelt, or the server will not deliver there.",
                 "Check the recipient's address in the relation or document; correct the "
                 "field named in the message.",
                 raw,
@@ -287,8 +285,7 @@ def _diagnose_reply(code: int, reply: str, stage: str, server: str) -> Diagnosis
             "The server rejected the message",
             f"The server refused the message itself ({code}), for example as spam or for "
             "its content.",
-            "Read the server reply; check attachments and content, or ask the mail "
-            "provider.",
+            "Read the server reply; check attachments and content, or ask the mail provider.",
             raw,
         )
     return _d(
@@ -360,7 +357,13 @@ def _diagnose_exception(exc: BaseException, reply: str, stage: str, server: str)
             "the firewall allows outgoing mail.",
             raw,
         )
-    if isinstance(exc, TimeoutError | socket.timeout):
+    import smtplib
+
+    # smtplib turns a read timeout into SMTPServerDisconnected("... timed out").
+    timed_out = isinstance(exc, smtplib.SMTPServerDisconnected) and (
+        isinstance(exc.__context__, TimeoutError) or "timed out" in str(exc)
+    )
+    if isinstance(exc, TimeoutError | socket.timeout) or timed_out:
         return _d(
             "timeout",
             "The server did not answer in time",
@@ -378,8 +381,6 @@ def _diagnose_exception(exc: BaseException, reply: str, stage: str, server: str)
             "Check this computer's network connection.",
             raw,
         )
-    import smtplib
-
     if isinstance(exc, smtplib.SMTPServerDisconnected | ConnectionError | EOFError):
         return _d(
             "disconnected",

@@ -102,7 +102,9 @@ def _checked(value: str, field: str, allow_smtputf8: bool) -> tuple[str, bool]:
     try:
         info = validate_email(norm, check_deliverability=False, allow_smtputf8=True)
     except EmailNotValidError as exc:  # pragma: no cover - check_address passed it
-        raise AddressError(f"The {field} {norm!r} is not valid: {exc}", field=field, value=norm) from None
+        raise AddressError(
+            f"The {field} {norm!r} is not valid: {exc}", field=field, value=norm
+        ) from None
     if info.ascii_email:
         return info.ascii_email, False
     if not allow_smtputf8:
@@ -147,7 +149,9 @@ def _content_id(image: InlineImage, domain: str) -> str:
     return f"{safe}.{digest}@{domain}"
 
 
-def _embed_images(html: str, images: Sequence[InlineImage], domain: str) -> tuple[str, list[tuple[InlineImage, str]]]:
+def _embed_images(
+    html: str, images: Sequence[InlineImage], domain: str
+) -> tuple[str, list[tuple[InlineImage, str]]]:
     """Rewrite ``cid:``/``file:`` references to Content-IDs; return the images used."""
     by_name: dict[str, InlineImage] = {}
     for img in images:
@@ -240,7 +244,8 @@ def build_message(
         else:
             text = compose_text(text, "", signature)
 
-    policy = email.policy.SMTPUTF8 if utf8 else email.policy.SMTP
+    # 7-bit transfer encodings unless SMTPUTF8 is needed anyway: no reliance on 8BITMIME.
+    policy = email.policy.SMTPUTF8 if utf8 else email.policy.SMTP.clone(cte_type="7bit")
     msg = EmailMessage(policy=policy)
     msg["From"] = _addr(from_addr, sender_name.strip())
     if to_list:
@@ -281,7 +286,11 @@ def build_message(
                 check_header_value(img.filename, "image file name")
                 main, sub = _split_type(img.content_type, "image/png")
                 html_part.add_related(
-                    img.content, maintype=main, subtype=sub, cid=f"<{cid}>", filename=img.filename,
+                    img.content,
+                    maintype=main,
+                    subtype=sub,
+                    cid=f"<{cid}>",
+                    filename=img.filename,
                     disposition="inline",
                 )
     for att in attachments:
@@ -298,12 +307,12 @@ def _append_signature_html(html: str, signature: str) -> str:
 
     sig = escape(signature.strip("\n")).replace("\n", "<br>\n")
     block = f'\n<p class="signature">{sig}</p>\n'
-    m = None
-    for m in re.finditer(r"</body\s*>", html, re.IGNORECASE):
-        pass
-    if m is None:
+    from mailing.render import last_body_close
+
+    end = last_body_close(html)
+    if end is None:
         return html + block
-    return html[: m.start()] + block + html[m.start() :]
+    return html[:end] + block + html[end:]
 
 
 def message_to_bytes(msg: EmailMessage) -> bytes:

@@ -47,8 +47,11 @@ def check_profile(profile: Profile) -> None:
         )
 
     if not profile.sender:
-        need("sender", "the sender (From address) is empty.", f"`mailroom profile set {code} "
-             "--sender ADDRESS`.")
+        need(
+            "sender",
+            "the sender (From address) is empty.",
+            f"`mailroom profile set {code} --sender ADDRESS`.",
+        )
     check_address(profile.sender, f"sender of profile {code}")
     check_header_value(profile.sender_name, f"sender name of profile {code}")
     if profile.reply_to:
@@ -60,8 +63,11 @@ def check_profile(profile: Profile) -> None:
     if profile.system == "outbox":
         return
     if not profile.server:
-        need("server", "an SMTP profile needs a server.", f"`mailroom profile set {code} "
-             "--server HOST`.")
+        need(
+            "server",
+            "an SMTP profile needs a server.",
+            f"`mailroom profile set {code} --server HOST`.",
+        )
     if any(c.isspace() for c in profile.server) or "/" in profile.server or ":" in profile.server:
         raise ConfigError(
             f"Profile {code!r}: the server {profile.server!r} is not a host name "
@@ -72,8 +78,11 @@ def check_profile(profile: Profile) -> None:
         )
     if profile.auth == "oauth2-office365":
         if not profile.oauth_client_id:
-            need("oauth_client_id", "Office 365 sign-in needs an application (client) id.",
-                 f"`mailroom profile set {code} --oauth-client-id ID --oauth-tenant TENANT`.")
+            need(
+                "oauth_client_id",
+                "Office 365 sign-in needs an application (client) id.",
+                f"`mailroom profile set {code} --oauth-client-id ID --oauth-tenant TENANT`.",
+            )
         if profile.security == "none":
             raise ConfigError(
                 f"Profile {code!r}: Office 365 sign-in needs an encrypted connection.",
@@ -87,9 +96,7 @@ def profile_warnings(profile: Profile) -> list[str]:
     """What is allowed but risky or surprising, in plain words."""
     out: list[str] = []
     if profile.system == "outbox":
-        out.append(
-            "System 'outbox': messages are written as .eml files into a folder, not sent."
-        )
+        out.append("System 'outbox': messages are written as .eml files into a folder, not sent.")
         return out
     if profile.security == "none":
         text = "Security is 'none': the connection is not encrypted, so messages"
@@ -190,8 +197,10 @@ def test_profile(
         )
     try:
         check_profile(profile)
-        rcpt = check_address(to, "test address") if to else check_address(
-            profile.sender, f"sender of profile {code}"
+        rcpt = (
+            check_address(to, "test address")
+            if to
+            else check_address(profile.sender, f"sender of profile {code}")
         )
         raw = build_test_message(profile, rcpt).as_bytes()
         with open_transport(profile, store.home, http_client=http_client) as transport:
@@ -221,3 +230,6 @@ def test_profile(
             f"{profile.server}:{profile.port} (server: {result.reply})."
         )
     return TestResult(True, message, None, result.reply)
+
+
+test_profile.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

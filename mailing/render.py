@@ -41,12 +41,11 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 from jinja2 import StrictUndefined, nodes
-from jinja2.visitor import NodeTransformer
 from jinja2.exceptions import SecurityError, TemplateSyntaxError, UndefinedError
 from jinja2.meta import find_undeclared_variables
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import _PassArg
-from markupsafe import Markup
+from jinja2.visitor import NodeTransformer
 
 from mailing.catalogue import OBJECT_FIELDS, field_names, sample_context
 from mailing.errors import ConfigError, TemplateError
@@ -156,6 +155,19 @@ def _weight(obj: Any, limit: int = MAX_PART_CHARS) -> int:
     return total
 
 
+def _fail_on_undefined(obj: Any) -> None:
+    """A list shown in the output must not hide an undefined value (StrictUndefined)."""
+    stack = [obj]
+    while stack:
+        o = stack.pop()
+        if isinstance(o, jinja2.Undefined):
+            o._fail_with_undefined_error()
+        elif isinstance(o, dict):
+            stack.extend(o.values())
+        elif isinstance(o, list | tuple | set | frozenset):
+            stack.extend(o)
+
+
 def _refuse_big(what: str, size: int, limit: int = MAX_PART_CHARS) -> None:
     if size > limit:
         raise _Limit(f"{what} would be about {size:,} characters; at most {limit:,} are allowed")
@@ -194,7 +206,13 @@ def _check_str_method(owner: str, name: str, args: tuple[Any, ...], kwargs: dict
             n = min(n, count)
         _refuse_big("str.replace()", len(owner) + n * max(len(new) - len(old), 0))
     elif name in ("format", "format_map"):
-        values = args if name == "format" else tuple(args[0].values()) if args and isinstance(args[0], dict) else args
+        values = (
+            args
+            if name == "format"
+            else tuple(args[0].values())
+            if args and isinstance(args[0], dict)
+            else args
+        )
         _refuse_big(f"str.{name}()", _format_spec_size(owner, tuple(values), kwargs))
 
 
@@ -332,28 +350,41 @@ def date_filter(value: Any, format: str = "short") -> str:
 # ---------------------------------------------------------------- guarded filters
 
 
-def _bind(f: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+_PASSED_NAMES = frozenset({"context", "eval_ctx", "environment", "env", "ctx"})
+
+
+def _bind(
+    f: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[Any, dict[str, Any]]:
+    """(the filtered value, all arguments by name) of a filter call.
+
+    Filters made with Jinja's ``async_variant`` take the passed context but show the
+    signature of the plain function without it; both shapes are handled.
+    """
+    sig = inspect.signature(f)
+    names = list(sig.parameters)
+    skip = 1 if _PassArg.from_obj(f) is not None else 0
+    if skip and names and names[0] in _PASSED_NAMES:
+        to_bind = args
+    else:
+        to_bind, skip = args[skip:], 0
     try:
-        bound = inspect.signature(f).bind(*args, **kwargs)
+        bound = sig.bind(*to_bind, **kwargs)
     except TypeError:
-        return {}
+        return None, {}
     bound.apply_defaults()
-    return dict(bound.arguments)
+    values = list(bound.arguments.values())
+    return (values[skip] if len(values) > skip else None), dict(bound.arguments)
 
 
-def _first_value(a: dict[str, Any]) -> Any:
-    return next(iter(a.values()), None)
-
-
-def _check_filter_args(name: str, f: Callable[..., Any], args: tuple[Any, ...], kw: dict[str, Any]) -> tuple[Any, ...]:
+def _check_filter_args(
+    name: str, f: Callable[..., Any], args: tuple[Any, ...], kw: dict[str, Any]
+) -> tuple[Any, ...]:
     """Specific checks for the filters that can multiply size; may return new args."""
     if name not in _SPECIAL_FILTERS:
         return args
-    a = _bind(f, args, kw)
-    params = list(a.items())
-    # the value is the first parameter that is not the passed context/environment
+    value, a = _bind(f, args, kw)
     skip = 1 if _PassArg.from_obj(f) is not None else 0
-    value = params[skip][1] if len(params) > skip else None
     if name == "center":
         width = a.get("width", 80)
         if isinstance(width, int):
@@ -364,7 +395,9 @@ def _check_filter_args(name: str, f: Callable[..., Any], args: tuple[Any, ...], 
         _refuse_big("indent", _weight(value) + (str(value).count("\n") + 1) * max(pad, 0))
     elif name == "format":
         fmt = str(value)
-        _refuse_big("format", _format_spec_size(fmt, tuple(a.get("args", ())), dict(a.get("kwargs", {}))))
+        _refuse_big(
+            "format", _format_spec_size(fmt, tuple(a.get("args", ())), dict(a.get("kwargs", {})))
+        )
     elif name == "replace":
         s, old, new = str(value), str(a.get("old", "")), str(a.get("new", ""))
         n = s.count(old) if old else len(s) + 1
@@ -408,8 +441,20 @@ def _check_filter_args(name: str, f: Callable[..., Any], args: tuple[Any, ...], 
 
 
 _SPECIAL_FILTERS = frozenset(
-    {"center", "indent", "format", "replace", "join", "batch", "slice", "sum", "tojson",
-     "wordwrap", "round", "truncate"}
+    {
+        "center",
+        "indent",
+        "format",
+        "replace",
+        "join",
+        "batch",
+        "slice",
+        "sum",
+        "tojson",
+        "wordwrap",
+        "round",
+        "truncate",
+    }
 )
 
 
@@ -495,16 +540,27 @@ def _check_safety(tree: nodes.Template) -> None:
                 word,
             )
         if isinstance(node, nodes.For) and node.recursive:
-            raise _Forbidden("recursive loops cannot be used in a mail template", node.lineno, "recursive")
+            raise _Forbidden(
+                "recursive loops cannot be used in a mail template", node.lineno, "recursive"
+            )
         if isinstance(node, nodes.Getattr) and node.attr.startswith("_"):
             raise _Forbidden(f"the attribute {node.attr!r} is not allowed", node.lineno, node.attr)
         if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
             if isinstance(node.arg.value, str) and node.arg.value.startswith("_"):
-                raise _Forbidden(f"the item {node.arg.value!r} is not allowed", node.lineno, node.arg.value)
-        if isinstance(node, nodes.Filter) and node.name == "attr":
-            for arg in node.args:
+                raise _Forbidden(
+                    f"the item {node.arg.value!r} is not allowed", node.lineno, node.arg.value
+                )
+        if isinstance(node, nodes.Filter | nodes.Test | nodes.Call):
+            # |attr('_x'), |map('attr', '_x'), |map(attribute='_x'), |sort(attribute=...)
+            args = [*node.args, *(kw.value for kw in node.kwargs)]
+            for arg in args:
                 if isinstance(arg, nodes.Const) and str(arg.value).startswith("_"):
-                    raise _Forbidden(f"the attribute {arg.value!r} is not allowed", node.lineno, "attr")
+                    word = node.name if isinstance(node, nodes.Filter | nodes.Test) else ""
+                    raise _Forbidden(
+                        f"the attribute {arg.value!r} is not allowed",
+                        node.lineno,
+                        word or str(arg.value),
+                    )
         if isinstance(node, nodes.Filter | nodes.Test) and node.name.startswith("mailroom_"):
             raise _Forbidden(f"the filter {node.name!r} is internal", node.lineno, node.name)
         if isinstance(node, nodes.Const) and isinstance(node.value, str):
@@ -529,7 +585,8 @@ class _Guard(NodeTransformer):
     def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
         self.generic_visit(node)
         node.nodes = [
-            nodes.Filter(n, _PIECE_FILTER, [], [], None, None, lineno=node.lineno) for n in node.nodes
+            nodes.Filter(n, _PIECE_FILTER, [], [], None, None, lineno=node.lineno)
+            for n in node.nodes
         ]
         return nodes.Filter(node, _PIECE_FILTER, [], [], None, None, lineno=node.lineno)
 
@@ -559,6 +616,8 @@ class MailEnvironment(ImmutableSandboxedEnvironment):
     @staticmethod
     def _finalize(value: Any) -> Any:
         _check_value(value, "an expression's value")
+        if isinstance(value, list | tuple | set | frozenset | dict):
+            _fail_on_undefined(value)
         return value
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
@@ -568,7 +627,9 @@ class MailEnvironment(ImmutableSandboxedEnvironment):
         assert isinstance(result, nodes.Template)
         return result
 
-    def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
+    def call_binop(
+        self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any
+    ) -> Any:
         _tick()
         if operator == "*":
             _refuse_big("a multiplication", _mul_size(left, right))
@@ -581,13 +642,18 @@ class MailEnvironment(ImmutableSandboxedEnvironment):
                 _refuse_big("an addition", _weight(left) + _weight(right))
         elif operator == "%" and isinstance(left, str):
             values = right if isinstance(right, tuple) else (right,)
-            _refuse_big("a % format", _format_spec_size(left, values, right if isinstance(right, dict) else {}))
+            _refuse_big(
+                "a % format",
+                _format_spec_size(left, values, right if isinstance(right, dict) else {}),
+            )
         result = super().call_binop(context, operator, left, right)
         if isinstance(result, int) and result.bit_length() > MAX_INT_BITS:
             raise _Limit("a number grew too large")
         return result
 
-    def call(__self, __context: jinja2.runtime.Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+    def call(
+        __self, __context: jinja2.runtime.Context, __obj: Any, *args: Any, **kwargs: Any
+    ) -> Any:
         _tick()
         for v in itertools.chain(args, kwargs.values()):
             _check_value(v, "an argument")
@@ -634,13 +700,20 @@ def _normalise(source: str) -> str:
 
 def _column(source: str, line: int | None, word: str) -> int | None:
     """Column (1-based) of ``word`` on ``line``, preferring places inside {{ }} / {% %}."""
-    if not line or not word:
+    if not line:
         return None
     lines = source.split("\n")
     if line > len(lines):
         return None
     text = lines[line - 1]
-    pattern = re.compile(r"(?<![\w])" + re.escape(word) + r"(?![\w])") if word.isidentifier() else re.compile(re.escape(word))
+    if not word:
+        opener = re.search(r"\{\{|\{%", text)
+        return (opener.start() + 1) if opener else 1
+    pattern = (
+        re.compile(r"(?<![\w])" + re.escape(word) + r"(?![\w])")
+        if word.isidentifier()
+        else re.compile(re.escape(word))
+    )
     spans = [m.span() for m in re.finditer(r"\{\{.*?(\}\}|$)|\{%.*?(%\}|$)", text)]
     first = None
     for m in pattern.finditer(text):
@@ -677,7 +750,11 @@ def _where(template: str, part: str, line: int | None, column: int | None) -> st
 
 def _template_parts(t: Template) -> list[tuple[str, str, bool]]:
     html = t.format == "html"
-    return [("subject", t.subject, False), ("body", t.body, html), ("disclaimer", t.disclaimer, html)]
+    return [
+        ("subject", t.subject, False),
+        ("body", t.body, html),
+        ("disclaimer", t.disclaimer, html),
+    ]
 
 
 def validate_template(t: Template) -> None:
@@ -807,13 +884,19 @@ def _render_part(
         col = _column(src, exc.lineno, exc.word)
         raise TemplateProblem(
             f"In {_where(code, part, exc.lineno, col)}: {exc.message}.",
-            template=code, part=part, line=exc.lineno, column=col, name=exc.word,
+            template=code,
+            part=part,
+            line=exc.lineno,
+            column=col,
+            name=exc.word,
             fix="remove it from the template.",
         ) from None
     except TemplateSyntaxError as exc:
         raise TemplateProblem(
             f"In {_where(code, part, exc.lineno, None)}: {exc.message}.",
-            template=code, part=part, line=exc.lineno,
+            template=code,
+            part=part,
+            line=exc.lineno,
             fix="correct the template (it is checked when it is saved).",
         ) from None
     out: list[str] = []
@@ -834,16 +917,26 @@ def _render_part(
         elif isinstance(exc, _BadValue):
             msg, fix = str(exc), "correct the expression or the filter's arguments."
         elif isinstance(exc, SecurityError):
-            msg, fix = f"not allowed: {exc}", "remove it; templates can only read the listed fields."
+            msg, fix = (
+                f"not allowed: {exc}",
+                "remove it; templates can only read the listed fields.",
+            )
         elif isinstance(exc, UndefinedError):
             msg, fix = f"{exc.message}", "use only the fields of the template's object."
+        elif isinstance(exc, ZeroDivisionError):
+            msg, fix = "division by zero", "check the divisor, e.g. with {% if x %}."
+        elif isinstance(exc, InvalidOperation):
+            msg, fix = "a calculation with an invalid number", "correct the expression."
         elif isinstance(exc, RecursionError | MemoryError):
             msg, fix = "it needs too much memory or nesting", "simplify the template."
         else:
             msg, fix = f"{type(exc).__name__}: {exc}", "correct the expression."
         raise TemplateProblem(
             f"Cannot render {_where(code, part, line, None)}: {msg.rstrip('.')}.",
-            template=code, part=part, line=line, fix=fix,
+            template=code,
+            part=part,
+            line=line,
+            fix=fix,
         ) from None
     return "".join(out)
 
@@ -908,6 +1001,12 @@ def compose_text(body: str, disclaimer: str = "", signature: str = "") -> str:
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
+def last_body_close(html: str) -> int | None:
+    """Where the last ``</body>`` starts, if any."""
+    ends = [m.start() for m in re.finditer(r"</body\s*>", html, re.IGNORECASE)]
+    return ends[-1] if ends else None
+
+
 def compose_html(body: str, disclaimer: str = "", signature: str = "") -> str:
     """Body, signature (escaped text) and disclaimer as one HTML document."""
     extra = ""
@@ -920,11 +1019,9 @@ def compose_html(body: str, disclaimer: str = "", signature: str = "") -> str:
             f"{disclaimer}</div>"
         )
     if re.search(r"<html[\s>]", body, re.I):
-        m = None
-        for m in re.finditer(r"</body\s*>", body, re.I):
-            pass
-        if m is not None:
-            return body[: m.start()] + extra + "\n" + body[m.start() :]
+        end = last_body_close(body)
+        if end is not None:
+            return body[:end] + extra + "\n" + body[end:]
         return body + extra
     return (
         '<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n</head>\n<body>\n'
@@ -937,8 +1034,29 @@ def compose_html(body: str, disclaimer: str = "", signature: str = "") -> str:
 
 class _TextMaker(HTMLParser):
     _BLOCK = frozenset(
-        {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "blockquote",
-         "section", "article", "header", "footer", "address", "pre", "hr", "dl", "form"}
+        {
+            "p",
+            "div",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "table",
+            "ul",
+            "ol",
+            "blockquote",
+            "section",
+            "article",
+            "header",
+            "footer",
+            "address",
+            "pre",
+            "hr",
+            "dl",
+            "form",
+        }
     )
     _SKIP = frozenset({"script", "style", "head", "title", "template"})
 
@@ -951,10 +1069,21 @@ class _TextMaker(HTMLParser):
         self.links: list[tuple[str, int]] = []  # (href, position in out)
         self.cells = 0
 
+    def _trailing_newlines(self) -> int | None:
+        """Newlines at the end of the output so far; None when nothing was written yet."""
+        count = 0
+        for piece in reversed(self.out):
+            stripped = piece.rstrip("\n")
+            count += len(piece) - len(stripped)
+            if stripped.strip():
+                return count
+            if stripped:  # only spaces: keep looking, they are trimmed per line later
+                continue
+        return None
+
     def _newlines(self, n: int) -> None:
-        text = "".join(self.out)
-        have = len(text) - len(text.rstrip("\n")) if text.strip() else n
-        if have < n:
+        have = self._trailing_newlines()
+        if have is not None and have < n:
             self.out.append("\n" * (n - have))
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:

@@ -141,8 +141,9 @@ class ArchivePane(Pane):
 
     def compose(self) -> ComposeResult:
         yield Label("Archive: what was sent, by relation and document", classes="pane-title")
-        yield Input(placeholder="search: relation, document number, type", id="archive-search",
-                    compact=True)
+        yield Input(
+            placeholder="search: relation, document number, type", id="archive-search", compact=True
+        )
         yield PagedList(self._fetch, page_size=200, id="archive-list")
 
     def on_mount(self) -> None:

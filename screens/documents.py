@@ -121,12 +121,23 @@ class DocumentsPane(Pane):
         admins = [(a.code, a.code) for a in self.store.all(Administration)]
         yield Label("Documents", classes="pane-title", id="pane-title")
         with Horizontal(classes="filters"):
-            yield Select(admins, id="f-admin", allow_blank=not admins, compact=True,
-                         prompt="(admin)")
-            yield Select([(t, t) for t in DOC_TYPES], id="f-type", allow_blank=False,
-                         value="sales_invoice", compact=True)
-            yield Select([("any state", "any"), *[(s, s) for s in DOC_STATES]], id="f-state",
-                         allow_blank=False, value="any", compact=True)
+            yield Select(
+                admins, id="f-admin", allow_blank=not admins, compact=True, prompt="(admin)"
+            )
+            yield Select(
+                [(t, t) for t in DOC_TYPES],
+                id="f-type",
+                allow_blank=False,
+                value="sales_invoice",
+                compact=True,
+            )
+            yield Select(
+                [("any state", "any"), *[(s, s) for s in DOC_STATES]],
+                id="f-state",
+                allow_blank=False,
+                value="any",
+                compact=True,
+            )
         with Horizontal(classes="filters"):
             yield Input(placeholder="from date", id="f-from", compact=True)
             yield Input(placeholder="to date", id="f-to", compact=True)
@@ -352,7 +363,11 @@ class DocumentsPane(Pane):
             state.done, state.total = p.done, p.total
 
         return build_batch(
-            self.store, self.user, doc_type, administration=admin, numbers=numbers,
+            self.store,
+            self.user,
+            doc_type,
+            administration=admin,
+            numbers=numbers,
             progress=progress,
         )
 

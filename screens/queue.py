@@ -229,7 +229,6 @@ class QueuePane(Pane):
         self.items.marked.clear()
         self.items.load(0)
         self._show_info()
-        self.reload_batches()
         self.items.focus_rows()
 
     def _fetch_items(self, offset: int, limit: int) -> tuple[list[tuple[str, str]], int]:
@@ -312,7 +311,9 @@ class QueuePane(Pane):
         self._dry_run(marked, approve=True)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="queue-dry-run")
-    def _dry_run(self, items: list[str] | None, approve: bool) -> tuple[DryRun, list[str] | None, bool]:
+    def _dry_run(
+        self, items: list[str] | None, approve: bool
+    ) -> tuple[DryRun, list[str] | None, bool]:
         assert self.view is not None
         return dry_run(self.view, items), items, approve
 
@@ -589,24 +590,42 @@ class QueuePane(Pane):
     # ------------------------------------------------------------ the terminal closing
 
     def _install_sighup(self) -> None:
+        """While sending, a hang-up must not kill the process between claim and reply."""
         if threading.current_thread() is not threading.main_thread():
             return
-        with contextlib.suppress(ValueError, OSError):
-            self._old_sighup = signal.signal(signal.SIGHUP, self._on_sighup)
+        import asyncio
+
+        try:
+            # Through the event loop: it wakes at once, before the terminal's
+            # reader or writer threads trip over the hung-up terminal.
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._on_sighup)
+            self._old_sighup = "loop"
+        except (RuntimeError, NotImplementedError, ValueError):
+            with contextlib.suppress(ValueError, OSError):
+                self._old_sighup = signal.signal(
+                    signal.SIGHUP, lambda signum, frame: self._on_sighup()
+                )
 
     def _restore_sighup(self) -> None:
         if self._old_sighup is None or self.hung_up:
             return
-        with contextlib.suppress(ValueError, OSError):
-            signal.signal(signal.SIGHUP, self._old_sighup)
+        with contextlib.suppress(ValueError, OSError, RuntimeError):
+            if self._old_sighup == "loop":
+                import asyncio
+
+                asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+            else:
+                signal.signal(signal.SIGHUP, self._old_sighup)
         self._old_sighup = None
 
-    def _on_sighup(self, signum: int, frame: Any) -> None:
+    def _on_sighup(self) -> None:
         """The terminal is gone: let the send finish, writing the screen to nowhere."""
+        if self.hung_up:
+            return
         self.hung_up = True
         detach_from_terminal()
         if self.sending is None or self.sending.finished:
-            self.app.call_later(self.app.exit, 0)
+            self.app.exit(0)
 
 
 def detach_from_terminal() -> None:
@@ -626,3 +645,14 @@ def detach_from_terminal() -> None:
 
 
 _KEEP_OPEN: list[int] = []
+
+
+def _binding_classes() -> tuple[type, ...]:
+    from screens.preview import PreviewScreen
+    from screens.widgets.paged_list import PageRows
+
+    return (PageRows, PreviewScreen)
+
+
+# Widgets and screens of this area whose key bindings a key map may name.
+EXTRA_BINDING_CLASSES: tuple[type, ...] = _binding_classes()

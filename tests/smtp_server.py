@@ -21,7 +21,8 @@ Knobs (all keyword arguments):
 ``ca``              the trustme.CA that signs the server certificate (give another
                     CA than the one the client trusts to test an untrusted
                     certificate); ``cert_not_after`` a datetime to issue an
-                    expired certificate
+                    expired certificate; ``cert_names`` the names on the certificate
+                    (default 127.0.0.1 and localhost)
 ``users``           {login: password} accepted by PLAIN and LOGIN
 ``tokens``          {login: access token} accepted by XOAUTH2; the exact decoded
                     XOAUTH2 strings received are in ``server.xoauth2_strings``
@@ -98,14 +99,24 @@ class _Handler:
                 self.s.connections += 1
 
     async def handle_EHLO(
-        self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: list[str]
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
     ) -> list[str]:
         self._track(server)
         session.host_name = hostname
         return responses
 
     async def handle_MAIL(
-        self, server: SMTP, session: Session, envelope: Envelope, address: str, mail_options: list[str]
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        mail_options: list[str],
     ) -> str:
         self._track(server)
         if "MAIL" in self.s.drop:
@@ -122,7 +133,12 @@ class _Handler:
         return "250 OK"
 
     async def handle_RCPT(
-        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
     ) -> str:
         if "RCPT" in self.s.drop:
             assert server.transport is not None
@@ -188,6 +204,7 @@ class _Handler:
         await server._reader.readline()
         return AuthResult(
             success=False,
+            handled=False,
             message=override or "535 5.7.3 Authentication unsuccessful",
         )
 
@@ -207,10 +224,12 @@ class _Authenticator:
         with self.s._lock:
             self.s.auth_attempts.append((mechanism, login, ok and not override))
         if override:
-            return AuthResult(success=False, message=override)
+            return AuthResult(success=False, handled=False, message=override)
         if ok:
             return AuthResult(success=True, auth_data=auth_data)
-        return AuthResult(success=False, message="535 5.7.8 Authentication credentials invalid")
+        return AuthResult(
+            success=False, handled=False, message="535 5.7.8 Authentication credentials invalid"
+        )
 
 
 class _SMTP(SMTP):
@@ -246,6 +265,7 @@ class SMTPTestServer:
         security: str = "starttls",
         ca: trustme.CA | None = None,
         cert_not_after: dt.datetime | None = None,
+        cert_names: tuple[str, ...] = ("127.0.0.1", "localhost"),
         users: dict[str, str] | None = None,
         tokens: dict[str, str] | None = None,
         require_auth: bool | None = None,
@@ -262,7 +282,9 @@ class SMTPTestServer:
         self.ca = ca or trustme.CA()
         self.users = dict(users or {})
         self.tokens = dict(tokens or {})
-        self.require_auth = bool(self.users or self.tokens) if require_auth is None else require_auth
+        self.require_auth = (
+            bool(self.users or self.tokens) if require_auth is None else require_auth
+        )
         self.answers: dict[str, str] = dict(answers or {})
         self.rcpt_answers: dict[str, str] = dict(rcpt_answers or {})
         self.drop: set[str] = set(drop)
@@ -274,7 +296,7 @@ class SMTPTestServer:
         self.connections = 0
         self._lock = threading.Lock()
         self._live: list[SMTP] = []
-        cert = self.ca.issue_cert("127.0.0.1", "localhost", not_after=cert_not_after)
+        cert = self.ca.issue_cert(*cert_names, not_after=cert_not_after)
         server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         cert.configure_cert(server_ctx)
         self._tmp = tmp_dir
@@ -282,7 +304,8 @@ class SMTPTestServer:
             "hostname": self.host,
             "port": self.port,
             "authenticator": _Authenticator(self),
-            "auth_require_tls": security != "none",
+            # Implicit TLS is encrypted from the start; aiosmtpd only counts STARTTLS.
+            "auth_require_tls": security == "starttls",
             "enable_SMTPUTF8": smtputf8,
             "decode_data": False,
             "ident": "mailroom-test-smtpd",

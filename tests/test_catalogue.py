@@ -85,8 +85,19 @@ def test_every_object_has_fields_with_unique_names_and_known_types() -> None:
 def test_document_fields_use_friendly_names() -> None:
     invoice = set(field_names("sales_invoice"))
     assert {
-        "number", "date", "due_date", "currency", "total", "total_excl", "total_vat",
-        "reference", "relation_name", "contact_name", "iban", "payment_days", "customer_name",
+        "number",
+        "date",
+        "due_date",
+        "currency",
+        "total",
+        "total_excl",
+        "total_vat",
+        "reference",
+        "relation_name",
+        "contact_name",
+        "iban",
+        "payment_days",
+        "customer_name",
     } <= invoice
     po = set(field_names("purchase_order"))
     assert "supplier_name" in po and "customer_name" not in po

@@ -27,9 +27,20 @@ from store.store import Store
 LOCALES = {"NL": "nl_NL", "EN": "en_GB", "DE": "de_DE"}
 
 
-def _t(body: str = "", subject: str = "S", obj: str = "sales_invoice", fmt: str = "html", disclaimer: str = "") -> Template:
+def _t(
+    body: str = "",
+    subject: str = "S",
+    obj: str = "sales_invoice",
+    fmt: str = "html",
+    disclaimer: str = "",
+) -> Template:
     return Template(
-        code="T", object=obj, format=fmt, subject=subject, body=body, disclaimer=disclaimer  # type: ignore[arg-type]
+        code="T",
+        object=obj,
+        format=fmt,
+        subject=subject,
+        body=body,
+        disclaimer=disclaimer,  # type: ignore[arg-type]
     )
 
 
@@ -56,8 +67,13 @@ def test_money_per_language(locale: str, money: str, amount: str) -> None:
 
 
 def test_money_uses_the_document_currency_and_rounds_to_it() -> None:
-    assert _render("{{ total|money }}", "en_GB", total=Decimal("99.5"), currency="USD") == "US$99.50"
-    assert _render("{{ total|amount }}", "nl_NL", total=Decimal("1000000"), currency="JPY") == "1.000.000"
+    assert (
+        _render("{{ total|money }}", "en_GB", total=Decimal("99.5"), currency="USD") == "US$99.50"
+    )
+    assert (
+        _render("{{ total|amount }}", "nl_NL", total=Decimal("1000000"), currency="JPY")
+        == "1.000.000"
+    )
     assert _render("{{ total|money('GBP') }}", "en_GB", total=Decimal("-3.1")) == "-£3.10"
 
 
@@ -115,7 +131,9 @@ def test_german_invoice_text() -> None:
 def test_html_escapes_values_but_subject_and_text_do_not() -> None:
     ctx = sample_context("sales_invoice")
     ctx["relation_name"] = "Jansen <b>&</b> Zn"
-    r = render_template(_t("<p>{{ relation_name }}</p>", subject="Voor {{ relation_name }}"), ctx, "nl_NL")
+    r = render_template(
+        _t("<p>{{ relation_name }}</p>", subject="Voor {{ relation_name }}"), ctx, "nl_NL"
+    )
     assert r.subject == "Voor Jansen <b>&</b> Zn"
     assert r.html is not None and "Jansen &lt;b&gt;&amp;&lt;/b&gt; Zn" in r.html
     assert "Jansen <b>&</b> Zn" in r.text  # the text alternative shows it as typed
@@ -134,7 +152,9 @@ def test_signature_and_disclaimer_are_appended_in_order() -> None:
         "Disclaimer Holtkamp Installatietechniek B.V.\n",
     ]
     tt = _t("Body", fmt="text", disclaimer="-- disclaimer")
-    assert render_template(tt, {}, "nl_NL", signature="Dana").text == "Body\n\nDana\n\n-- disclaimer\n"
+    assert (
+        render_template(tt, {}, "nl_NL", signature="Dana").text == "Body\n\nDana\n\n-- disclaimer\n"
+    )
 
 
 def test_full_html_document_gets_additions_inside_body() -> None:
@@ -182,7 +202,7 @@ def test_syntax_error_names_part_and_line() -> None:
     t = _t("ok", subject="Factuur {{ number }", disclaimer="x")
     with pytest.raises(TemplateProblem) as info:
         validate_template(t)
-    assert info.value.part == "subject" and info.value.line == 1
+    assert (info.value.part, info.value.line, info.value.column) == ("subject", 1, 9)
     t2 = _t("<p>\n{% if total %}\n</p>")
     with pytest.raises(TemplateProblem) as info2:
         validate_template(t2)
@@ -206,7 +226,9 @@ def test_loop_variables_and_set_names_are_allowed() -> None:
 
 def test_attribute_typos_on_items_are_caught_at_save_time() -> None:
     with pytest.raises(TemplateProblem, match="numbr"):
-        validate_template(_t("{% for item in open_items %}{{ item.numbr }}{% endfor %}", obj="reminder"))
+        validate_template(
+            _t("{% for item in open_items %}{{ item.numbr }}{% endfor %}", obj="reminder")
+        )
 
 
 # ---------------------------------------------------------------- the sandbox
@@ -218,6 +240,10 @@ INJECTIONS = [
     "{{ ''|attr('__class__') }}",
     "{{ ''|attr('_' ~ '_class__') }}",
     "{{ lines|attr('__class__') }}",
+    "{{ lines|map('attr', '__class__')|list }}",
+    "{{ lines|map(attribute='__class__')|list }}",
+    "{{ lines|map('attr', '_' ~ '_class__')|join }}",
+    "{{ lines|map('attr', '_' ~ '_class__')|list }}",
     "{{ '{0.__class__.__mro__}'.format('') }}",
     "{{ ('{0._' ~ '_class__}').format(number) }}",
     "{{ '{x.__class__}'.format_map({'x': number}) }}",
@@ -308,8 +334,10 @@ def test_slow_loop_stops_at_the_time_bound() -> None:
 
 def test_errors_while_rendering_name_the_line() -> None:
     with pytest.raises(TemplateProblem) as info:
-        render_template(_t("a\nb\n{{ total / 0 }}", fmt="text"), sample_context("sales_invoice"), "nl_NL")
-    assert info.value.line == 3 and "ZeroDivisionError" in str(info.value)
+        render_template(
+            _t("a\nb\n{{ total / 0 }}", fmt="text"), sample_context("sales_invoice"), "nl_NL"
+        )
+    assert info.value.line == 3 and "division by zero" in str(info.value)
 
 
 def test_line_break_in_the_rendered_subject_is_refused() -> None:
@@ -339,7 +367,10 @@ def _snapshot() -> ConfigSnapshot:
         if lang == "EN":
             mapping.pop("packing_slip")
         codes[("HOLT", lang)] = LanguageCode(
-            administration="HOLT", code=lang, locale=locale, templates=mapping  # type: ignore[arg-type]
+            administration="HOLT",
+            code=lang,
+            locale=locale,
+            templates=mapping,  # type: ignore[arg-type]
         )
     return ConfigSnapshot(
         administrations={"HOLT": Administration(code="HOLT", name="Holtkamp")},

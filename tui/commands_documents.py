@@ -25,6 +25,17 @@ def register(sub: Any) -> None:
     p = sub.add_parser("documents", help="import, list, show and draw documents")
     dsub = p.add_subparsers(dest="documents_command", metavar="ACTION", required=True)
 
+    pv = sub.add_parser(
+        "preview",
+        help="write the exact message a document would be sent as (.eml), and show why",
+    )
+    pv.add_argument("doctype", metavar="DOCTYPE", help=f"one of {', '.join(DOC_TYPES)}")
+    pv.add_argument("number", metavar="NUMBER")
+    pv.add_argument("--admin", metavar="CODE", help="the administration (when ambiguous)")
+    pv.add_argument("--eml", metavar="FILE", help="write the message to FILE")
+    pv.add_argument("--pdf", metavar="FILE", help="write the document PDF to FILE")
+    pv.set_defaults(handler=documents_preview)
+
     imp = dsub.add_parser(
         "import",
         help="import documents from JSON, CSV or UBL 2.1 XML; all or nothing",
@@ -212,4 +223,29 @@ def documents_pdf(args: argparse.Namespace, ctx: Context) -> int:
             fix="choose a folder you can write to.",
         ) from None
     print(f"{doc.type} {doc.number}: {len(pdf)} bytes written to {out}", file=sys.stderr)
+    return 0
+
+
+def documents_preview(args: Any, ctx: Any) -> int:
+    """Compose one document exactly as a batch would, and write or describe it."""
+    from mailing.compose import Composer
+    from mailing.pdf.render import find_document
+    from store.db import atomic_write_bytes
+
+    doc = find_document(ctx.store, args.doctype, args.number, args.admin)
+    composed = Composer(ctx.store, ctx.user).compose(doc)
+    res = composed.resolution
+    print(res.explain())
+    if args.pdf:
+        atomic_write_bytes(Path(args.pdf), composed.pdf, mode=0o644)
+        print(f"PDF written to {args.pdf}")
+    if composed.raw is None:
+        print(f"{doc.type} {doc.number} goes to print ({res.reason}); there is no message.")
+        return 0
+    print(f"Subject: {composed.subject}")
+    for name, size in composed.attachments:
+        print(f"Attachment: {name} ({size:,} bytes)")
+    if args.eml:
+        atomic_write_bytes(Path(args.eml), composed.raw, mode=0o644)
+        print(f"Message ({len(composed.raw):,} bytes) written to {args.eml}")
     return 0

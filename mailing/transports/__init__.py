@@ -84,6 +84,7 @@ def error_for_reply(
 ) -> TransportError:
     """The TransportError for an SMTP reply ``code`` at ``stage``."""
     diag = diagnose(code, reply, stage=stage, server=profile.server)
+    full = reply if reply.startswith(str(code)) else f"{code} {reply}".strip()
     kind: Kind
     if stage == "auth" or diag.key in ("starttls-required", "auth-required"):
         kind = "auth"
@@ -92,7 +93,7 @@ def error_for_reply(
     else:
         kind = "permanent"
     return TransportError(
-        kind, diag, code=code, reply=reply, stage=stage, profile=profile.code, **extra
+        kind, diag, code=code, reply=full, stage=stage, profile=profile.code, **extra
     )
 
 
@@ -140,9 +141,7 @@ def open_transport(profile: Profile, home: Path, *, http_client: Any = None) -> 
     if profile.auth == "oauth2-office365":
         from mailing.transports.office365 import xoauth2_login
 
-        return SMTPTransport(
-            profile, xoauth2_login(profile, home, http_client=http_client), home
-        )
+        return SMTPTransport(profile, xoauth2_login(profile, home, http_client=http_client), home)
     if profile.auth == "password":
         return SMTPTransport(profile, password_login(profile), home)
     return SMTPTransport(profile, None, home)

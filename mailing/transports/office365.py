@@ -28,7 +28,9 @@ AUTHORITY_HOST = "https://login.microsoftonline.com"
 SCOPES = ["https://outlook.office.com/SMTP.Send"]
 
 
-def _auth_error(profile: Profile, key: str, title: str, explanation: str, fix: str) -> TransportError:
+def _auth_error(
+    profile: Profile, key: str, title: str, explanation: str, fix: str
+) -> TransportError:
     diag = Diagnosis(title=title, explanation=explanation, fix=fix, raw="", key=key)
     return TransportError("auth", diag, stage="oauth", profile=profile.code)
 
@@ -49,8 +51,7 @@ def _check(profile: Profile) -> None:
             f"Profile {profile.code!r} has no application (client) id",
             "Office 365 sign-in needs the id of an app registration in the tenant, with "
             "the delegated permission SMTP.Send and 'Allow public client flows' on.",
-            f"`mailroom profile set {profile.code} --oauth-client-id ID --oauth-tenant "
-            "TENANT`.",
+            f"`mailroom profile set {profile.code} --oauth-client-id ID --oauth-tenant TENANT`.",
         )
 
 
@@ -207,24 +208,33 @@ def xoauth2_string(user: str, token: str) -> str:
     return f"user={user}\x01auth=Bearer {token}\x01\x01"
 
 
+def _authenticate(
+    smtp: smtplib.SMTP, profile: Profile, home: Path, http_client: Any
+) -> TransportError | None:
+    """Do AUTH XOAUTH2; return the error instead of raising it, so that no frame
+    holding the token is ever part of a traceback."""
+    user, token = get_access_token(profile, home, http_client=http_client)
+    calls = 0
+
+    def answer(challenge: bytes | None = None) -> str:
+        nonlocal calls
+        calls += 1
+        # After a refusal the server sends a 334 with an error; answer empty.
+        return xoauth2_string(user, token) if calls == 1 else ""
+
+    try:
+        smtp.auth("XOAUTH2", answer, initial_response_ok=True)
+    except smtplib.SMTPResponseException as exc:
+        return error_for_reply(
+            exc.smtp_code, reply_text(exc.smtp_error), stage="auth", profile=profile
+        )
+    return None
+
+
 def xoauth2_login(profile: Profile, home: Path, *, http_client: Any = None) -> Login:
     def login(smtp: smtplib.SMTP) -> None:
-        user, token = get_access_token(profile, home, http_client=http_client)
-        calls = 0
-
-        def answer(challenge: bytes | None = None) -> str:
-            nonlocal calls
-            calls += 1
-            # After a refusal the server sends a 334 with an error; answer empty.
-            return xoauth2_string(user, token) if calls == 1 else ""
-
-        try:
-            smtp.auth("XOAUTH2", answer, initial_response_ok=True)
-        except smtplib.SMTPResponseException as exc:
-            raise error_for_reply(
-                exc.smtp_code, reply_text(exc.smtp_error), stage="auth", profile=profile
-            ) from None
-        finally:
-            del token
+        error = _authenticate(smtp, profile, home, http_client)
+        if error is not None:
+            raise error
 
     return login

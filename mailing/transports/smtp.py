@@ -65,7 +65,9 @@ def tls_context(profile: Profile, home: Path | None = None) -> ssl.SSLContext:
     return ctx
 
 
-def _tls_error(profile: Profile, title: str, explanation: str, fix: str, key: str) -> TransportError:
+def _tls_error(
+    profile: Profile, title: str, explanation: str, fix: str, key: str
+) -> TransportError:
     diag = Diagnosis(title=title, explanation=explanation, fix=fix, raw="", key=key)
     return TransportError("tls", diag, stage="tls", profile=profile.code)
 
@@ -117,12 +119,22 @@ def password_login(profile: Profile) -> Login:
             )
             raise TransportError("auth", diag, stage="auth", profile=profile.code)
         user = profile.username or profile.sender
+        # The error is raised outside the except blocks so that no chained
+        # exception keeps smtplib's frames (whose locals hold the password).
+        error: TransportError | None = None
+        offered = str(smtp.esmtp_features.get("auth", "")).upper().split()
+        mechanism = next((m for m in ("PLAIN", "LOGIN") if m in offered), "")
         try:
-            smtp.login(user, password)
+            if not mechanism:
+                raise smtplib.SMTPException("no PLAIN or LOGIN")
+            # One attempt with one mechanism: smtplib's login() would try each
+            # offered mechanism in turn, doubling failed logins (and lock-outs).
+            smtp.user, smtp.password = user, password
+            smtp.auth(mechanism, getattr(smtp, f"auth_{mechanism.lower()}"))
         except smtplib.SMTPResponseException as exc:
-            raise error_for_reply(
+            error = error_for_reply(
                 exc.smtp_code, reply_text(exc.smtp_error), stage="auth", profile=profile
-            ) from None
+            )
         except smtplib.SMTPException as exc:  # no common mechanism
             diag = Diagnosis(
                 title="No common way of logging in",
@@ -132,11 +144,13 @@ def password_login(profile: Profile) -> Login:
                 raw=str(exc),
                 key="auth-not-possible",
             )
-            raise TransportError("auth", diag, stage="auth", profile=profile.code) from None
+            error = TransportError("auth", diag, stage="auth", profile=profile.code)
         finally:
             # smtplib keeps the password on the object; do not leave it there.
             smtp.password = ""
             del password
+        if error is not None:
+            raise error
 
     return login
 
@@ -171,7 +185,7 @@ class SMTPTransport(Transport):
             smtp = smtplib.SMTP(local_hostname=local, timeout=p.timeout_seconds)
         # smtplib takes the name to verify the certificate against from _host,
         # which only its constructor sets; we construct without connecting.
-        smtp._host = p.server
+        smtp._host = p.server  # type: ignore[attr-defined]
         try:
             code, resp = smtp.connect(p.server, p.port)
             if code != 220:

@@ -134,9 +134,7 @@ class PagedList(Vertical):
         self.keys = [k for k, _ in rows]
         self.labels = [label for _, label in rows]
         widget = self.rows
-        widget.set_options(
-            [Option(self._prompt(k, label), id=k) for k, label in rows]
-        )
+        widget.set_options([Option(self._prompt(k, label), id=k) for k, label in rows])
         if rows:
             index = highlight if highlight is not None else (keep or 0)
             widget.highlighted = min(max(index, 0), len(rows) - 1)
@@ -163,7 +161,10 @@ class PagedList(Vertical):
 
     def previous_page(self, at_end: bool = False) -> None:
         if self.page_start > 0:
-            self.load(max(0, self.page_start - self.page_size), highlight=self.page_size - 1 if at_end else 0)
+            self.load(
+                max(0, self.page_start - self.page_size),
+                highlight=self.page_size - 1 if at_end else 0,
+            )
 
     @property
     def highlighted_key(self) -> str | None:

@@ -85,6 +85,9 @@ def list_batches(home: Path) -> list[BatchSummary]:
 # ---------------------------------------------------------------- events
 
 
+_EVENT_MARKERS = (b'"error"', b'"detail"', b'"deferred"', b'"refused"')
+
+
 class EventsIndex:
     """Per item, its last event and its last failed attempt; reads only what was appended."""
 
@@ -107,6 +110,9 @@ class EventsIndex:
             return
         self.offset += end + 1
         for line in data[: end + 1].splitlines():
+            # Only failures, unknowns and deferrals are shown per row: skip parsing the rest.
+            if not any(m in line for m in _EVENT_MARKERS):
+                continue
             try:
                 ev = json.loads(line)
             except ValueError:
@@ -166,6 +172,7 @@ class BatchView:
     batch: Batch
     _names: dict[str, tuple[int, list[str]]] = field(default_factory=dict)
     _meta: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _refs: dict[str, tuple[Any, list[ItemRef]]] = field(default_factory=dict)
     _warned: set[str] | None = None
     events: EventsIndex | None = None
 
@@ -203,13 +210,21 @@ class BatchView:
 
     def refs(self, state: str = "all", warnings_only: bool = False) -> list[ItemRef]:
         states = STATES if state == "all" else (state,)
-        out: list[ItemRef] = []
-        for st in states:
-            for name in self.names(st):
-                stem, ext = os.path.splitext(name)
-                out.append(ItemRef(stem, _KIND_BY_EXT[ext], st))
-        if state == "all":
-            out.sort(key=lambda r: r.item)
+        listings = [self.names(st) for st in states]
+        # The folders' modification stamps: unchanged folders, unchanged list.
+        key = (state, tuple(self._names[st][0] if st in self._names else 0 for st in states))
+        cached = self._refs.get(state)
+        if cached is not None and cached[0] == key:
+            out = cached[1]
+        else:
+            out = []
+            for st, names in zip(states, listings, strict=True):
+                for name in names:
+                    stem, ext = os.path.splitext(name)
+                    out.append(ItemRef(stem, _KIND_BY_EXT[ext], st))
+            if state == "all":
+                out.sort(key=lambda r: r.item)
+            self._refs[state] = (key, out)
         if warnings_only:
             warned = self.warned()
             out = [r for r in out if r.item in warned]
