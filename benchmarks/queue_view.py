@@ -67,8 +67,15 @@ def make_batch(home: Path, n: int) -> str:
         batch.add_item(item, "email", state, raw, meta, sync=False)
         summaries.append({"item": item, "number": f"F{i}", "kind": "email", "state": state})
     batch.write_info(
-        {"id": batch.id, "type": "sales_invoice", "administration": "A", "created_by": "bench",
-         "created_at": now_iso(), "items": summaries, "approvals": []}
+        {
+            "id": batch.id,
+            "type": "sales_invoice",
+            "administration": "A",
+            "created_by": "bench",
+            "created_at": now_iso(),
+            "items": summaries,
+            "approvals": [],
+        }
     )
     events = "".join(
         json.dumps({"at": now_iso(), "item": s["item"], "event": "approved", "state": s["state"]})

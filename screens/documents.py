@@ -400,6 +400,7 @@ class DocumentsPane(Pane):
                 self.show_error(worker.error, "The batch was not built")
                 return
             batch = worker.result
+            self.docs_list.marked.clear()
             self.reload()
             counts = {k: v for k, v in batch.counts().items() if v}
             text = ", ".join(f"{v} {k}" for k, v in counts.items())

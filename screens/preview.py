@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
@@ -101,72 +101,34 @@ def load_queued(home: Path, batch_id: str, item: str) -> PreviewData:
 
 
 def load_document(store: Store, doc: Document, user: str) -> PreviewData:
-    """A document not yet in a batch: resolved and rendered the way a batch would."""
-    from mailing.config import ConfigSnapshot
-    from mailing.resolve import resolve_document
+    """A document not yet in a batch, composed by the batch's own path (mailing.compose)."""
+    from mailing.compose import Composer
 
-    cfg = ConfigSnapshot.load(store)
-    res = resolve_document(cfg, doc, user)
+    composer = Composer(store, user)
     data = PreviewData(
         title=f"{doc.type} {doc.number} ({doc.administration}, relation {doc.relation}), "
         "not yet in a batch",
         file_name=f"{doc.type}-{doc.number}.eml",
-        resolution=res,
-        bcc=list(res.recipients.bcc),
         state="preview",
     )
     try:
-        pdf, raw = _build_like_a_batch(store, cfg, doc, user, res)
-    except Exception as exc:  # a template error etc.: still show the trace
+        composed = composer.compose(doc)
+    except Exception as exc:  # a template error etc.: still show the trace when there is one
         data.notes.append("The message cannot be built: " + error_text(exc))
+        try:
+            data.resolution = composer.resolver.resolve(doc, user)
+        except Exception as again:
+            data.notes.append("The document cannot be resolved: " + error_text(again))
         return data
-    if res.action == "print":
-        data.pdf = pdf
+    res = composed.resolution
+    data.resolution = res
+    data.bcc = list(res.recipients.bcc)
+    if composed.raw is None:
+        data.pdf = composed.pdf
         data.notes.append(f"Goes to print: {res.reason}.")
     else:
-        data.raw = raw
+        data.raw = composed.raw
     return data
-
-
-def _build_like_a_batch(
-    store: Store, cfg: Any, doc: Document, user: str, res: Resolution
-) -> tuple[bytes, bytes | None]:
-    """The document's PDF and message, made by the batch builder's own code.
-
-    An adapter over ``mailing.batch._Builder`` (without a spool batch), so that a
-    preview is made exactly as the batch would make it.
-    """
-    from mailing.batch import _Builder
-    from mailing.pdf.layout import render_document_pdf
-    from mailing.pdf.letterhead import Letterhead
-
-    relation = cfg.relation_of(doc)
-    admin = cfg.administrations.get(doc.administration)
-    if relation is None or admin is None:
-        from mailing.errors import DocumentError
-
-        raise DocumentError(
-            f"{doc.type} {doc.number} names relation {doc.relation!r} of administration "
-            f"{doc.administration!r}, which does not exist.",
-            field="relation",
-            value=doc.relation,
-            fix="import the relation, or correct the document.",
-        )
-    language = cfg.language_of(relation)
-    letterhead = Letterhead.from_refs(store, language)
-    lang_code = language.code if language is not None else relation.language
-    pdf = render_document_pdf(doc, relation, admin, language=lang_code, letterhead=letterhead)
-    if res.action == "print":
-        return pdf, None
-    builder = _Builder.__new__(_Builder)
-    builder.store = store
-    builder.user = user
-    builder.cfg = cfg
-    builder._attachments = {}
-    raw, _mid, _subject = builder._message(
-        doc, relation, admin, res, pdf, f"{doc.type}-{doc.number}.pdf", lang_code
-    )
-    return pdf, raw
 
 
 # ---------------------------------------------------------------- what is shown

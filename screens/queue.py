@@ -519,6 +519,7 @@ class QueuePane(Pane):
     def _send_done(self, report: Any, error: BaseException | None) -> None:
         self._restore_sighup()
         if self.hung_up:
+            release_terminal_input()
             self.app.exit(0)
             return
         self._tick()
@@ -623,16 +624,19 @@ class QueuePane(Pane):
         if self.hung_up:
             return
         self.hung_up = True
-        detach_from_terminal()
+        detach_from_terminal(self.app)
         if self.sending is None or self.sending.finished:
+            release_terminal_input()
             self.app.exit(0)
 
 
-def detach_from_terminal() -> None:
+def detach_from_terminal(app: Any = None) -> None:
     """Point stdin at a pipe that never speaks and stdout/stderr at /dev/null.
 
-    Reads of a hung-up terminal fail (EIO) and writes block or fail; with these
-    file descriptors the app keeps running headless until its send is done.
+    Reads of a hung-up terminal fail (EIO) and writes fail too; with these file
+    descriptors the app keeps running headless until its send is done. The
+    driver's writer thread may already have died on a failed write: a fresh one
+    writing to /dev/null takes its place, so drawing the screen never blocks.
     """
     null = os.open(os.devnull, os.O_WRONLY)
     read_end, write_end = os.pipe()  # the write end stays open: no EOF, no busy loop
@@ -642,6 +646,21 @@ def detach_from_terminal() -> None:
     os.close(null)
     os.close(read_end)
     _KEEP_OPEN.append(write_end)
+    driver = getattr(app, "_driver", None)
+    if driver is not None and getattr(driver, "_writer_thread", None) is not None:
+        with contextlib.suppress(Exception):
+            from textual.drivers._writer_thread import WriterThread
+
+            fresh = WriterThread(open(os.devnull, "w"))
+            fresh.start()
+            driver._writer_thread = fresh
+
+
+def release_terminal_input() -> None:
+    """Close the silent pipe: the driver's input thread sees end of input and can stop."""
+    while _KEEP_OPEN:
+        with contextlib.suppress(OSError):
+            os.close(_KEEP_OPEN.pop())
 
 
 _KEEP_OPEN: list[int] = []

@@ -91,7 +91,9 @@ class Database:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.backup_dir = path.parent / "backups"
-        self._lock = FileLock(str(path.parent / f".{path.name}.lock"), timeout=LOCK_TIMEOUT_SECONDS)
+        self._lock = FileLock(
+            str(path.parent / f".{path.name}.lock"), timeout=LOCK_TIMEOUT_SECONDS, mode=0o600
+        )
         self._cache: tuple[tuple[int, int, int], Data] | None = None
         with self._locked():
             self._clean_stale_temporaries()

@@ -509,7 +509,7 @@ class Spool:
         from filelock import FileLock, Timeout
 
         self.ensure()
-        lock = FileLock(str(self.root / SENDER_LOCK))
+        lock = FileLock(str(self.root / SENDER_LOCK), mode=0o600)
         try:
             lock.acquire(timeout=0)
         except Timeout:
@@ -527,7 +527,7 @@ class Spool:
         from filelock import FileLock, Timeout
 
         self.ensure()
-        lock = FileLock(str(self.root / SENDER_LOCK))
+        lock = FileLock(str(self.root / SENDER_LOCK), mode=0o600)
         try:
             lock.acquire(timeout=0)
         except Timeout:

@@ -49,6 +49,9 @@ def resolve_home(home: str | os.PathLike[str] | None = None) -> Path:
 
 
 def ensure_home(path: Path) -> Path:
+    # Everything under the data folder holds customers' data or configuration:
+    # owner-only, whatever module writes it (spool, archive, outbox, backups).
+    os.umask(0o077)
     try:
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
         if path.stat().st_mode & 0o077:

@@ -160,6 +160,11 @@ def test_data_folder_and_files_are_private(tmp_path: Path) -> None:
     assert home.stat().st_mode & 0o777 == 0o700
     assert (home / "mailroom.json").stat().st_mode & 0o777 == 0o600
     assert store.files.path(ref).stat().st_mode & 0o777 == 0o600
+    # whatever module writes into the data folder (spool, archive, outbox) writes privately
+    (home / "archive" / "x").mkdir(parents=True)
+    (home / "archive" / "x" / "message.eml").write_bytes(b"From: a@b.example")
+    assert (home / "archive" / "x").stat().st_mode & 0o777 == 0o700
+    assert (home / "archive" / "x" / "message.eml").stat().st_mode & 0o777 == 0o600
     assert store.files.read(ref) == b"%PDF-1.4 terms"
 
 

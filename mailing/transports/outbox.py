@@ -49,7 +49,7 @@ class OutboxTransport(Transport):
 
     def send(self, raw: bytes, mail_from: str, rcpts: list[str]) -> SendResult:
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise config_error(
                 self.profile,
@@ -67,7 +67,8 @@ class OutboxTransport(Transport):
             target = self.folder / f"{stamp}-{_name_part(raw)}-{n}.eml"
         tmp = self.folder / f".{target.name}.{os.getpid()}.tmp"
         try:
-            with open(tmp, "wb") as fh:
+            # Messages hold customers' data: readable by the owner only.
+            with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
                 fh.write(raw)
                 fh.flush()
                 os.fsync(fh.fileno())
