@@ -58,8 +58,14 @@ def test_demo_is_idempotent_and_realistic(tmp_path: Path) -> None:
     docs = store.all(Document)
     assert sum(d.type == "sales_invoice" for d in docs) >= 200
     assert {d.type for d in docs} == {
-        "reminder", "sales_invoice", "order_confirmation", "down_payment", "packing_slip",
-        "subscription_invoice", "purchase_order", "counter_invoice",
+        "reminder",
+        "sales_invoice",
+        "order_confirmation",
+        "down_payment",
+        "packing_slip",
+        "subscription_invoice",
+        "purchase_order",
+        "counter_invoice",
     }
     outbox = [p for p in store.all(Profile) if p.system == "outbox"]
     assert outbox and all(p.outbox_dir == "outbox" for p in outbox)
