@@ -21,6 +21,7 @@ Per document the result is one of:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import time
@@ -38,7 +39,7 @@ from store.spool import PRINT_PDF, Batch, Spool, now_iso, write_new_file
 if TYPE_CHECKING:
     from store.store import Store
 
-CHUNK = 64  # documents per task sent to a worker
+CHUNK = 32  # documents per task given to a worker
 MIN_PARALLEL = 24  # below this many documents, build in this process
 
 
@@ -205,19 +206,84 @@ class _Builder:
         return {**summary, "state": "draft"}
 
 
-# One per worker process, made by the pool's initializer.
+# One per worker process. With the fork start method it is made once, in the parent,
+# before the pool starts, and inherited by both workers together with the documents
+# (``_DOCS``): nothing is imported, loaded, parsed or pickled twice. With spawn
+# (Windows) the pool's initializer makes it, and chunks of documents are pickled.
 _WORKER: _Builder | None = None
+_DOCS: list[tuple[int, Document]] = []
 
 
 def _init_worker(home: str, user: str, batch_id: str) -> None:
     global _WORKER
-    _WORKER = _Builder(home, user, batch_id)
+    if _WORKER is None or _WORKER.batch.id != batch_id:
+        _WORKER = _Builder(home, user, batch_id)
 
 
 def _build_chunk(chunk: list[tuple[int, Document]]) -> list[dict[str, Any]]:
     assert _WORKER is not None
-    out = [_WORKER.build(seq, doc) for seq, doc in chunk]
-    return out
+    return [_WORKER.build(seq, doc) for seq, doc in chunk]
+
+
+def _build_range(start: int, end: int) -> list[dict[str, Any]]:
+    """Build ``_DOCS[start:end]``, inherited from the parent at fork."""
+    assert _WORKER is not None
+    return [_WORKER.build(seq, doc) for seq, doc in _DOCS[start:end]]
+
+
+def _warm(builder: _Builder, docs: list[Document]) -> None:
+    """Compose one document without writing it: imports, fonts, templates, letterhead."""
+    with contextlib.suppress(MailroomError):
+        builder.composer.compose(docs[0])
+
+
+def _build_parallel(
+    store: Store,
+    user: str,
+    batch: Batch,
+    numbered: list[tuple[int, Document]],
+    n_workers: int,
+    progress: Callable[[BuildProgress], None] | None,
+) -> list[dict[str, Any]]:
+    import gc
+    import multiprocessing
+
+    global _WORKER, _DOCS
+    summaries: list[dict[str, Any]] = []
+    total = len(numbered)
+    fork = "fork" in multiprocessing.get_all_start_methods() and os.name == "posix"
+    if fork:
+        _WORKER = _Builder(str(store.home), user, batch.id)
+        _warm(_WORKER, [d for _, d in numbered[:1]])
+        _DOCS = numbered
+        gc.freeze()  # the inherited objects stay shared: the workers' GC does not touch them
+    try:
+        mp = multiprocessing.get_context("fork" if fork else "spawn")
+        with ProcessPoolExecutor(
+            max_workers=n_workers,
+            mp_context=mp,
+            initializer=_init_worker,
+            initargs=(str(store.home), user, batch.id),
+        ) as pool:
+            if fork:
+                futures = [
+                    pool.submit(_build_range, i, min(i + CHUNK, total))
+                    for i in range(0, total, CHUNK)
+                ]
+            else:
+                futures = [
+                    pool.submit(_build_chunk, numbered[i : i + CHUNK])
+                    for i in range(0, total, CHUNK)
+                ]
+            for fut in as_completed(futures):
+                summaries.extend(fut.result())
+                if progress is not None:
+                    progress(BuildProgress(len(summaries), total))
+    finally:
+        if fork:
+            gc.unfreeze()
+            _WORKER, _DOCS = None, []
+    return summaries
 
 
 # ---------------------------------------------------------------- the batch
@@ -271,21 +337,7 @@ def build_batch(
             if progress is not None:
                 progress(BuildProgress(len(summaries), len(docs)))
     else:
-        chunks = [numbered[i : i + CHUNK] for i in range(0, len(numbered), CHUNK)]
-        import multiprocessing
-
-        mp = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-        with ProcessPoolExecutor(
-            max_workers=n_workers,
-            mp_context=mp,
-            initializer=_init_worker,
-            initargs=(str(store.home), user, batch.id),
-        ) as pool:
-            futures = [pool.submit(_build_chunk, c) for c in chunks]
-            for fut in as_completed(futures):
-                summaries.extend(fut.result())
-                if progress is not None:
-                    progress(BuildProgress(len(summaries), len(docs)))
+        summaries = _build_parallel(store, user, batch, numbered, n_workers, progress)
     summaries.sort(key=lambda s: str(s["item"]))
     print_items = [s["item"] for s in summaries if s["kind"] == "print"]
     if print_items:

@@ -97,13 +97,7 @@ class Composer:
 
     def _message(self, out: Composed, now: dt.datetime) -> None:
         from mailing.catalogue import document_context
-        from mailing.message import (
-            Attachment,
-            InlineImage,
-            build_message,
-            make_message_id,
-            message_to_bytes,
-        )
+        from mailing.message import Attachment, InlineImage, build_message_bytes, make_message_id
         from mailing.render import render_template
 
         cfg, doc, res = self.cfg, out.doc, out.resolution
@@ -134,7 +128,7 @@ class Composer:
         ]
         domain = res.sender.address.rpartition("@")[2] or "mailroom.invalid"
         message_id = make_message_id(domain)
-        msg = build_message(
+        raw, _smtputf8 = build_message_bytes(
             sender=res.sender.address,
             sender_name=res.sender.name,
             to=list(res.recipients.to),
@@ -150,7 +144,7 @@ class Composer:
             date=now,
             domain=domain,
         )
-        out.raw = message_to_bytes(msg)
+        out.raw = raw
         out.message_id = message_id
         out.subject = rendered.subject
         out.attachments = [(a.filename, len(a.content)) for a in attachments]

@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any
 
 from mailing.config import ConfigSnapshot
 from mailing.fingerprint import changed_since_build
-from store.db import fsync_dir
 from store.errors import MailroomError
 from store.records import Profile
 from store.spool import Batch, Spool, boot_id, sha256_bytes
@@ -223,6 +222,7 @@ def _refusal(
     hashes: dict[str, dict[str, str]],
     cfg: ConfigSnapshot,
     raw: bytes | None = None,
+    cache: dict[str, str | None] | None = None,
 ) -> str | None:
     approved = hashes.get(item)
     if approved is None:
@@ -236,7 +236,14 @@ def _refusal(
         )
     if meta.get("profile") not in cfg.profiles:
         return f"profile {meta.get('profile')!r} no longer exists"
-    return changed_since_build(meta.get("fingerprints", {}), cfg.templates, cfg.language_codes)
+    recorded = meta.get("fingerprints", {})
+    if cache is None:
+        return changed_since_build(recorded, cfg.templates, cfg.language_codes)
+    # The messages of a batch share a few templates and letterheads: compare each once.
+    key = repr(sorted(recorded.items())) if isinstance(recorded, dict) else repr(recorded)
+    if key not in cache:
+        cache[key] = changed_since_build(recorded, cfg.templates, cfg.language_codes)
+    return cache[key]
 
 
 def _send_batch(
@@ -265,16 +272,18 @@ def _send_batch(
             counts[what] += 1
 
     boot = boot_id()
+    fingerprint_checks: dict[str, str | None] = {}
     claimed: list[tuple[str, dict[str, Any], bytes, _ProfileState]] = []
 
     def flush() -> None:
         """Send the claimed messages, in order."""
         if not claimed:
             return
-        # One fsync makes the whole chunk's claims durable before a byte goes out:
+        # One sync makes the whole chunk's claims durable before a byte goes out:
         # after a power loss these are in sending/, so unknown, never re-sent unasked.
-        fsync_dir(batch.path / "sending")
-        for item, meta, raw, st in claimed:
+        # The same sync makes the previous chunk's outcomes (sent/, events) durable.
+        batch.sync()
+        for n, (item, meta, raw, st) in enumerate(claimed):
             if st.paused:
                 batch.move(item, "email", "sending", "approved")
                 batch.log(
@@ -290,6 +299,12 @@ def _send_batch(
             # Written (not yet fsynced) before the message is offered: a killed
             # sender's next start tells "offered" from "only claimed" by it.
             batch.log({"item": item, "event": "attempt", "state": "sending"})
+            if n + 1 < len(claimed) and claimed[n + 1][3] is st:
+                # Its envelope may go out with this message's end (SMTP PIPELINING);
+                # its content only after its own "attempt" event.
+                _, next_meta, next_raw, _ = claimed[n + 1]
+                env = next_meta["envelope"]
+                st.get().announce(next_raw, env["mail_from"], list(env["rcpts"]))
             _send_one(batch, item, meta, raw, st, opts, report, outcome)
             if opts.progress is not None:
                 opts.progress(Progress(batch.id, done, total, **counts))
@@ -310,7 +325,7 @@ def _send_batch(
             raw = batch.read(item, "email", "approved")
         except FileNotFoundError:
             continue  # moved meanwhile (held or cancelled by an admin)
-        why = _refusal(batch, item, meta, hashes, cfg, raw)
+        why = _refusal(batch, item, meta, hashes, cfg, raw, fingerprint_checks)
         if why is not None or st is None:
             why = why or f"profile {code!r} no longer exists"
             if batch.move(item, "email", "approved", "failed"):

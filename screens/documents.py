@@ -400,6 +400,8 @@ class DocumentsPane(Pane):
                 self.show_error(worker.error, "The batch was not built")
                 return
             batch = worker.result
+            if batch is None:
+                return
             self.docs_list.marked.clear()
             self.reload()
             counts = {k: v for k, v in batch.counts().items() if v}

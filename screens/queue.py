@@ -2,23 +2,25 @@
 
 A batch of 10,000 messages is never put into one widget: the item list shows a
 page of 200 and reads the spool page by page (``screens.widgets.spool_view``).
-Approving first shows a dry-run summary. Sending runs in a thread worker: the
-engine reports progress into a plain object that a timer reads, so the worker
-never waits for the screen; when the terminal closes (SIGHUP) the send goes on to
-its end with the terminal's file descriptors pointed at ``/dev/null``, then the
-app exits (nothing lost, nothing sent twice; the engine's crash rules hold).
-When another process is sending, the pane says who and follows its progress by
-polling the spool.
+Approving first shows a dry-run summary.
+
+Sending runs in a separate ``mailroom send`` process in its own session, its
+output in ``spool/<batch>/send.log``: when the terminal closes (SIGHUP over a
+dropped SSH connection) or the app is quit, the send goes on to its end and the
+engine's crash rules hold; nothing is lost or sent twice. Stop asks that process
+(SIGTERM) to stop after the message in flight. The pane follows any sender, ours
+or another admin's, the same way: by polling the spool.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
-import threading
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import on, work
@@ -43,23 +45,45 @@ from screens.widgets.spool_view import (
 POLL_SECONDS = 0.5
 
 
-class StopSending(Exception):
-    """Raised from the progress callback to stop between two messages."""
-
-
 @dataclass
 class SendState:
-    """What the send worker reports; written by its thread, read by a timer."""
+    """The sender process this pane started, and what the spool says of its progress."""
 
     batch: str
+    process: subprocess.Popen[bytes]
+    log: Path
     started: float = field(default_factory=time.monotonic)
-    done: int = 0
     total: int = 0
-    sent: int = 0
-    failed: int = 0
-    deferred: int = 0
+    done: int = 0
     stop: bool = False
-    finished: bool = False
+
+    @property
+    def finished(self) -> bool:
+        return self.process.poll() is not None
+
+
+def start_sender(home: Path, user: str, batch_id: str) -> tuple[subprocess.Popen[bytes], Path]:
+    """``mailroom send BATCH`` in its own session, so a hang-up of our terminal spares it."""
+    log = home / "spool" / batch_id / "send.log"
+    cmd = [sys.executable, "-m", "tui", "--home", str(home), "--user", user, "send", batch_id]
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            close_fds=True,
+        )
+    return proc, log
+
+
+def log_tail(log: Path, lines: int = 12) -> str:
+    try:
+        text = log.read_text("utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.strip().splitlines()[-lines:])
 
 
 def progress_line(done: int, total: int, elapsed: float, extra: str = "", width: int = 24) -> str:
@@ -77,7 +101,7 @@ def progress_line(done: int, total: int, elapsed: float, extra: str = "", width:
 class QueuePane(Pane):
     title = "Queue"
     DEFAULT_CSS = """
-    QueuePane #batches { height: 5; border: none; border-bottom: solid $panel-lighten-2; }
+    QueuePane #batches { height: 4; border: none; border-bottom: solid $panel-lighten-2; }
     QueuePane #batch-info { height: 2; padding: 0 1; }
     QueuePane #send-progress { height: 1; padding: 0 1; color: $success; }
     QueuePane #items { height: 1fr; }
@@ -149,9 +173,6 @@ class QueuePane(Pane):
         self.state_filter = "all"
         self.warnings_only = False
         self.sending: SendState | None = None
-        self.last_report: Any = None
-        self.hung_up = False
-        self._old_sighup: Any = None
         self._poll: Timer | None = None
         self._other_sender: dict[str, Any] | None = None
 
@@ -221,6 +242,9 @@ class QueuePane(Pane):
 
     def open_batch(self, batch_id: str) -> None:
         """Show the items of a batch (also the command palette's "Open batch")."""
+        if not self.query("#items"):  # just created: open it once it is composed
+            self.call_after_refresh(self.open_batch, batch_id)
+            return
         try:
             self.view = BatchView.open(self.store.home, batch_id)
         except Exception as exc:
@@ -475,32 +499,18 @@ class QueuePane(Pane):
         )
 
     def _start_send(self, batch_id: str, total: int) -> None:
-        self.sending = SendState(batch_id, total=total)
-        self._install_sighup()
-        self._send(self.sending)
+        proc, log = start_sender(self.store.home, self.user, batch_id)
+        self.sending = SendState(batch_id, proc, log, total=total)
+        self.app.notify(f"Sending in the background (process {proc.pid}); log: {log}")
         self._tick()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="queue-send")
-    def _send(self, state: SendState) -> Any:
-        from mailing.engine import Progress, SendOptions, send
-
-        def progress(p: Progress) -> None:
-            state.done, state.total = p.done, p.total
-            state.sent, state.failed, state.deferred = p.sent, p.failed, p.deferred
-            if state.stop and p.done < p.total:
-                raise StopSending()
-
-        try:
-            return send(self.store, self.user, state.batch, SendOptions(progress=progress))
-        except StopSending:
-            return None
-        finally:
-            state.finished = True
-
     def action_stop(self) -> None:
-        if self.sending is not None and not self.sending.finished:
-            self.sending.stop = True
-            self.app.notify("Stopping after the current message.")
+        st = self.sending
+        if st is not None and not st.finished:
+            st.stop = True
+            with contextlib.suppress(ProcessLookupError):
+                st.process.send_signal(signal.SIGTERM)
+            self.app.notify("Stopping after the message in flight.")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
@@ -509,62 +519,39 @@ class QueuePane(Pane):
                 self._after_dry_run(*worker.result)
             elif event.state == WorkerState.ERROR and worker.error is not None:
                 self.show_error(worker.error, "No summary")
-        elif worker.group == "queue-send":
-            if event.state == WorkerState.SUCCESS:
-                self.last_report = worker.result
-                self._send_done(worker.result, None)
-            elif event.state == WorkerState.ERROR:
-                self._send_done(None, worker.error)
 
-    def _send_done(self, report: Any, error: BaseException | None) -> None:
-        self._restore_sighup()
-        if self.hung_up:
-            release_terminal_input()
-            self.app.exit(0)
-            return
-        self._tick()
-        if error is not None:
-            self.show_error(error, "Sending stopped")
-            return
-        if report is None:
-            self.app.notify("Sending stopped; the rest stays approved.", timeout=5)
-            return
-        s = report.summary()
-        lines = [
-            f"{s['sent']} sent, {s['failed']} failed, {s['refused']} refused, "
-            f"{s['deferred']} deferred, {s['unknown']} unknown, {s['paused']} paused."
-        ]
-        for code, why in report.paused_profiles.items():
-            lines.append(f"Profile {code} is paused: {why}")
-        for o in report.outcomes:
-            if o.outcome not in ("sent",) and len(lines) < 14:
-                lines.append(f"{o.item}: {o.outcome} - {o.detail}")
-        for b, item in report.found_unknown[:5]:
-            lines.append(f"{b} {item} was in flight when a sender stopped: now unknown.")
-        self.show_message("Sending done", "\n".join(lines))
+    def _send_done(self, st: SendState) -> None:
+        code = st.process.returncode
+        tail = log_tail(st.log)
+        title = "Sending stopped" if st.stop or code not in (0, 1) else "Sending done"
+        self.show_message(title, tail or f"The sender ended with exit code {code}.")
+
+    def _batch_progress(self, batch_id: str) -> tuple[int, int]:
+        from store.spool import Spool
+
+        counts = Spool(self.store.home).batch(batch_id).counts()
+        total = sum(counts[s] for s in ("approved", "sending", "sent", "failed", "unknown"))
+        return total - counts["approved"] - counts["sending"], total
 
     def _tick(self) -> None:
-        """Every POLL_SECONDS: our send's progress, or another sender's, from the spool."""
+        """Every POLL_SECONDS: the progress of our sender, or another's, from the spool."""
         if not self.is_mounted:
             return
         line = self.query_one("#send-progress", Static)
         st = self.sending
-        if st is not None and not st.finished:
-            extra = f"{st.sent} sent, {st.failed} failed"
-            if st.stop:
-                extra += ", stopping"
+        if st is not None:
+            with contextlib.suppress(Exception):
+                st.done, st.total = self._batch_progress(st.batch)
+            finished = st.finished
+            extra = "done" if finished else ("stopping" if st.stop else "sending")
             line.update(progress_line(st.done, st.total, time.monotonic() - st.started, extra))
             if self.view is not None and self.view.batch.id == st.batch and self._on_screen():
                 self.items.load()
                 self._show_info()
-            return
-        if st is not None and st.finished:
-            line.update(progress_line(st.done, st.total, time.monotonic() - st.started, "done"))
-            self.sending = None
-            if self.view is not None:
-                self.items.load()
-                self._show_info()
+            if finished:
+                self.sending = None
                 self.reload_batches()
+                self._send_done(st)
             return
         # Nobody sends from here: is another process sending?
         if not self._on_screen():
@@ -578,92 +565,14 @@ class QueuePane(Pane):
         was = self._other_sender
         self._other_sender = other
         if other is not None and self.view is not None:
-            counts = self.view.counts()
-            total = sum(counts[s] for s in ("approved", "sending", "sent", "failed", "unknown"))
-            done = total - counts["approved"] - counts["sending"]
-            line.update(f"Another process is sending: {done:,}/{total:,} of this batch done")
+            done, total = self._batch_progress(self.view.batch.id)
+            who = f"{other.get('user', '?')} (pid {other.get('pid', '?')})"
+            line.update(f"{who} is sending: {done:,}/{total:,} of this batch done")
             self.items.load()
             self._show_info()
         elif was is not None and other is None:
             line.update("The other sender has finished.")
             self.refresh_data()
-
-    # ------------------------------------------------------------ the terminal closing
-
-    def _install_sighup(self) -> None:
-        """While sending, a hang-up must not kill the process between claim and reply."""
-        if threading.current_thread() is not threading.main_thread():
-            return
-        import asyncio
-
-        try:
-            # Through the event loop: it wakes at once, before the terminal's
-            # reader or writer threads trip over the hung-up terminal.
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._on_sighup)
-            self._old_sighup = "loop"
-        except (RuntimeError, NotImplementedError, ValueError):
-            with contextlib.suppress(ValueError, OSError):
-                self._old_sighup = signal.signal(
-                    signal.SIGHUP, lambda signum, frame: self._on_sighup()
-                )
-
-    def _restore_sighup(self) -> None:
-        if self._old_sighup is None or self.hung_up:
-            return
-        with contextlib.suppress(ValueError, OSError, RuntimeError):
-            if self._old_sighup == "loop":
-                import asyncio
-
-                asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
-            else:
-                signal.signal(signal.SIGHUP, self._old_sighup)
-        self._old_sighup = None
-
-    def _on_sighup(self) -> None:
-        """The terminal is gone: let the send finish, writing the screen to nowhere."""
-        if self.hung_up:
-            return
-        self.hung_up = True
-        detach_from_terminal(self.app)
-        if self.sending is None or self.sending.finished:
-            release_terminal_input()
-            self.app.exit(0)
-
-
-def detach_from_terminal(app: Any = None) -> None:
-    """Point stdin at a pipe that never speaks and stdout/stderr at /dev/null.
-
-    Reads of a hung-up terminal fail (EIO) and writes fail too; with these file
-    descriptors the app keeps running headless until its send is done. The
-    driver's writer thread may already have died on a failed write: a fresh one
-    writing to /dev/null takes its place, so drawing the screen never blocks.
-    """
-    null = os.open(os.devnull, os.O_WRONLY)
-    read_end, write_end = os.pipe()  # the write end stays open: no EOF, no busy loop
-    os.dup2(read_end, 0)
-    os.dup2(null, 1)
-    os.dup2(null, 2)
-    os.close(null)
-    os.close(read_end)
-    _KEEP_OPEN.append(write_end)
-    driver = getattr(app, "_driver", None)
-    if driver is not None and getattr(driver, "_writer_thread", None) is not None:
-        with contextlib.suppress(Exception):
-            from textual.drivers._writer_thread import WriterThread
-
-            fresh = WriterThread(open(os.devnull, "w"))
-            fresh.start()
-            driver._writer_thread = fresh
-
-
-def release_terminal_input() -> None:
-    """Close the silent pipe: the driver's input thread sees end of input and can stop."""
-    while _KEEP_OPEN:
-        with contextlib.suppress(OSError):
-            os.close(_KEEP_OPEN.pop())
-
-
-_KEEP_OPEN: list[int] = []
 
 
 def _binding_classes() -> tuple[type, ...]:

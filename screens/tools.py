@@ -26,7 +26,7 @@ from screens.widgets.pane import Pane
 
 ACTIONS_TEXT = """\
  Backups                                 Reports (PDF)
-   c  make a backup file                   p  make a report: save and/or mail it
+   c  make a backup file                   p  make a report, save/mail it
    m  mail a backup
    r  restore a backup (file or .eml)    Hand-written e-mail
    u  resume sending after a restore       n  compose a new e-mail
@@ -56,7 +56,7 @@ def address_choices(store: Any) -> list[tuple[str, str]]:
     return out
 
 
-class ComposeScreen(Screen[None]):
+class ComposeScreen(Screen[Any]):
     """A hand-written e-mail: To/Cc/Bcc (picked from relations and contacts), subject,
     body, attachments by path, an optional template of the manual object."""
 
@@ -182,12 +182,7 @@ class ComposeScreen(Screen[None]):
         if event.worker.group != "compose-send":
             return
         if event.state == WorkerState.SUCCESS and event.worker.result is not None:
-            sent = event.worker.result
-            self.app.notify(
-                f"Sent to {', '.join(sent.accepted)} from {sent.sender} (profile {sent.profile}).",
-                timeout=6,
-            )
-            self.dismiss(None)
+            self.dismiss(event.worker.result)
         elif event.state == WorkerState.ERROR and event.worker.error is not None:
             self.app.push_screen(
                 MessageModal("Not sent", error_text(event.worker.error), error=True)
@@ -256,7 +251,8 @@ class ToolsPane(Pane):
         stamp = dt.datetime.now().strftime("%H:%M:%S")
         self.log_lines.append(f"{stamp}  {line}")
         self.query_one("#tools-log", Static).update("\n".join(self.log_lines[-200:]))
-        self.query_one("#tools-log-box", VerticalScroll).scroll_end(animate=False)
+        box = self.query_one("#tools-log-box", VerticalScroll)
+        box.call_after_refresh(box.scroll_end, animate=False)
 
     def _ask(self, question: str, then: Callable[[str], None], value: str = "") -> None:
         def answered(text: str | None) -> None:
@@ -446,7 +442,15 @@ class ToolsPane(Pane):
     # ------------------------------------------------------------ hand-written mail
 
     def action_compose(self) -> None:
-        self.app.push_screen(ComposeScreen(self.store, self.user))
+        def done(sent: Any) -> None:
+            if sent is not None:
+                self.say(
+                    f"E-mail {sent.subject!r} sent to {', '.join(sent.accepted)} from "
+                    f"{sent.sender} (profile {sent.profile}, {sent.level} level); "
+                    f"archived in {sent.archive}"
+                )
+
+        self.app.push_screen(ComposeScreen(self.store, self.user), done)
 
 
 EXTRA_BINDING_CLASSES: tuple[type, ...] = (ComposeScreen,)

@@ -63,7 +63,7 @@ SENDER_LOCK = ".sender.lock"
 SENDER_FILE = "sender.json"
 # Events are fsynced at least this often (in events) when many are written in a row;
 # every caller can force one with Batch.sync().
-EVENTS_SYNC_EVERY = 64
+EVENTS_SYNC_EVERY = 256
 
 
 class SpoolError(MailroomError):
@@ -126,9 +126,11 @@ class Batch:
         self.spool = spool
         self.id = batch_id
         self.path = spool.root / batch_id
+        self._dir = os.fspath(self.path)  # str paths on the per-message path: pathlib costs
         self._info: dict[str, Any] | None = None
         self._events_fd: int | None = None
         self._unsynced = 0
+        self._renamed_into: set[str] = set()  # state folders renamed into since the last sync
 
     # ------------------------------------------------------------ batch.json
 
@@ -182,7 +184,8 @@ class Batch:
 
     def meta(self, item: str) -> dict[str, Any]:
         try:
-            data: dict[str, Any] = json.loads((self.path / META_DIR / f"{item}.json").read_bytes())
+            with open(f"{self._dir}/{META_DIR}/{item}.json", "rb") as fh:
+                data: dict[str, Any] = json.loads(fh.read())
         except FileNotFoundError:
             raise NotFoundError(
                 f"Batch {self.id} has no item {item!r}.",
@@ -260,17 +263,19 @@ class Batch:
 
     def move(self, item: str, kind: str, src: str, dst: str, *, durable: bool = False) -> bool:
         """Change an item's state by one rename. False if it was not in ``src`` (lost a race)."""
-        ext = EXT_BY_KIND[kind]
+        name = f"{item}{EXT_BY_KIND[kind]}"
         try:
-            os.rename(self.path / src / f"{item}{ext}", self.path / dst / f"{item}{ext}")
+            os.rename(f"{self._dir}/{src}/{name}", f"{self._dir}/{dst}/{name}")
         except FileNotFoundError:
             return False
+        self._renamed_into.add(dst)
         if durable:
             fsync_dir(self.path / dst)
         return True
 
     def read(self, item: str, kind: str, state: str) -> bytes:
-        return self.file_of(item, kind, state).read_bytes()
+        with open(f"{self._dir}/{state}/{item}{EXT_BY_KIND[kind]}", "rb") as fh:
+            return fh.read()
 
     # ------------------------------------------------------------ events
 
@@ -288,11 +293,16 @@ class Batch:
             self.sync()
 
     def sync(self) -> None:
-        """Make the events and the recent renames durable."""
+        """Make the events and the recent renames durable.
+
+        The folders fsynced are those this object renamed items into since the
+        last sync (during a send: ``sending/`` and ``sent/``), not all nine.
+        """
         if self._events_fd is not None and self._unsynced:
             os.fsync(self._events_fd)
             self._unsynced = 0
-        for state in ("sent", "failed", "approved", "unknown"):
+        renamed, self._renamed_into = self._renamed_into, set()
+        for state in sorted(renamed):
             with contextlib.suppress(FileNotFoundError):
                 fsync_dir(self.path / state)
 

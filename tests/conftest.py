@@ -10,7 +10,7 @@ from pathlib import Path
 import keyring
 import pytest
 
-from tests.keyring_backend import MemoryKeyring
+from tests.keyring_backend import FileKeyring
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,16 +26,11 @@ def _isolate(
     monkeypatch.setenv("MAILROOM_TEST_KEYRING_FILE", str(keyfile))
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.keyring_backend.FileKeyring")
     previous = keyring.get_keyring()
-    keyring.set_keyring(MemoryKeyring())
+    # The same file-backed test keyring in this process and in the `mailroom`
+    # subprocesses a test starts (a detached sender, a CLI run).
+    keyring.set_keyring(FileKeyring())
     yield
     keyring.set_keyring(previous)
-
-
-@pytest.fixture
-def memory_keyring() -> MemoryKeyring:
-    kr = keyring.get_keyring()
-    assert isinstance(kr, MemoryKeyring)
-    return kr
 
 
 def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:

@@ -39,6 +39,8 @@ Knobs (all keyword arguments):
                     after the whole message was received, before the reply: for
                     the client the outcome is unknown
 ``smtputf8``        offer SMTPUTF8 (default True)
+``pipelining``      offer PIPELINING (RFC 2920; default False, as aiosmtpd does not
+                    announce it, though it reads pipelined commands in order)
 
 What the server saw:
 
@@ -108,6 +110,8 @@ class _Handler:
     ) -> list[str]:
         self._track(server)
         session.host_name = hostname
+        if self.s.pipelining:
+            responses.insert(len(responses) - 1, "250-PIPELINING")
         return responses
 
     async def handle_MAIL(
@@ -144,6 +148,10 @@ class _Handler:
             assert server.transport is not None
             server.transport.close()
             return "421 closing"
+        reader = getattr(server, "_reader", None)
+        if b"DATA\r\n" in bytes(getattr(reader, "_buffer", b"")):
+            with self.s._lock:
+                self.s.pipelined += 1
         answer = self.s.rcpt_answers.get(address)
         if answer and not answer.startswith("25"):
             return answer
@@ -155,6 +163,10 @@ class _Handler:
             assert server.transport is not None
             server.transport.close()
             return "421 closing"
+        reader = getattr(server, "_reader", None)
+        if b"MAIL FROM:" in bytes(getattr(reader, "_buffer", b"")):
+            with self.s._lock:
+                self.s.chained += 1
         answer = self.s.answers.get("DATA")
         if answer and not answer.startswith("25"):
             return answer
@@ -259,6 +271,8 @@ class _Controller(Controller):
 class SMTPTestServer:
     """An aiosmtpd server on 127.0.0.1 for one test. See the module docstring."""
 
+    PIPELINING = False  # the default of ``pipelining`` (tests/test_pipelining.py sets it)
+
     def __init__(
         self,
         *,
@@ -275,6 +289,7 @@ class SMTPTestServer:
         drop: Iterable[str] = (),
         smtputf8: bool = True,
         tmp_dir: Path | None = None,
+        pipelining: bool | None = None,
     ) -> None:
         if security not in ("starttls", "tls", "none"):
             raise ValueError(f"security must be starttls, tls or none, not {security!r}")
@@ -288,6 +303,9 @@ class SMTPTestServer:
         self.answers: dict[str, str] = dict(answers or {})
         self.rcpt_answers: dict[str, str] = dict(rcpt_answers or {})
         self.drop: set[str] = set(drop)
+        self.pipelining = self.PIPELINING if pipelining is None else pipelining
+        self.pipelined = 0  # RCPTs answered while DATA was already waiting (RFC 2920)
+        self.chained = 0  # messages whose final dot came with the next MAIL FROM
         self.host = "127.0.0.1"
         self.port = free_port()
         self.messages: list[Received] = []

@@ -29,18 +29,21 @@ class PaneSpec:
     key: str
     module: str
     cls: str
+    short: str = ""  # the title on a narrow terminal (80 columns)
 
 
 PANES: tuple[PaneSpec, ...] = (
-    PaneSpec("profiles", "Profiles", "f2", "screens.profiles", "ProfilesPane"),
-    PaneSpec("templates", "Templates", "f3", "screens.templates", "TemplatesPane"),
-    PaneSpec("language_codes", "Languages", "f4", "screens.language_codes", "LanguageCodesPane"),
-    PaneSpec("relations", "Relations", "f5", "screens.relations", "RelationsPane"),
-    PaneSpec("settings", "Settings", "f6", "screens.settings", "SettingsPane"),
-    PaneSpec("documents", "Documents", "f7", "screens.documents", "DocumentsPane"),
-    PaneSpec("queue", "Queue", "f8", "screens.queue", "QueuePane"),
-    PaneSpec("archive", "Archive", "f9", "screens.archive", "ArchivePane"),
-    PaneSpec("tools", "Tools", "f10", "screens.tools", "ToolsPane"),
+    PaneSpec("profiles", "Profiles", "f2", "screens.profiles", "ProfilesPane", "Prof"),
+    PaneSpec("templates", "Templates", "f3", "screens.templates", "TemplatesPane", "Tmpl"),
+    PaneSpec(
+        "language_codes", "Languages", "f4", "screens.language_codes", "LanguageCodesPane", "Lang"
+    ),
+    PaneSpec("relations", "Relations", "f5", "screens.relations", "RelationsPane", "Rel"),
+    PaneSpec("settings", "Settings", "f6", "screens.settings", "SettingsPane", "Set"),
+    PaneSpec("documents", "Documents", "f7", "screens.documents", "DocumentsPane", "Docs"),
+    PaneSpec("queue", "Queue", "f8", "screens.queue", "QueuePane", "Queue"),
+    PaneSpec("archive", "Archive", "f9", "screens.archive", "ArchivePane", "Arch"),
+    PaneSpec("tools", "Tools", "f10", "screens.tools", "ToolsPane", "Tools"),
 )
 
 
@@ -57,6 +60,7 @@ class PaneBar(Horizontal):
     DEFAULT_CSS = """
     PaneBar { height: 1; background: $panel; }
     PaneBar > Static { width: auto; padding: 0 1; color: $text-muted; }
+    PaneBar.compact > Static { padding: 0 0 0 1; }
     PaneBar > Static.current { background: $accent; color: $text; text-style: bold; }
     """
 
@@ -65,14 +69,32 @@ class PaneBar(Horizontal):
         self.panes = panes
         self.keys = keys
 
+    def _key(self, p: PaneSpec) -> str:
+        return self.keys.get(f"pane.{p.id}", p.key).split(",")[0].upper()
+
+    def _full_width(self) -> int:
+        return sum(len(self._key(p)) + len(p.title) + 3 for p in self.panes)
+
     def compose(self) -> ComposeResult:
         for p in self.panes:
-            key = self.keys.get(f"pane.{p.id}", p.key).split(",")[0].upper()
-            yield Static(f"{key} {p.title}", id=f"tab-{p.id}", markup=False)
+            yield Static(f"{self._key(p)} {p.title}", id=f"tab-{p.id}", markup=False)
+
+    def on_resize(self) -> None:
+        self._label()
+
+    def _label(self) -> None:
+        """Full titles when they fit; else short ones, the current pane's in full."""
+        compact = self.size.width < self._full_width()
+        self.set_class(compact, "compact")
+        for p in self.panes:
+            tab = self.query_one(f"#tab-{p.id}", Static)
+            title = p.short if compact and p.short and not tab.has_class("current") else p.title
+            tab.update(f"{self._key(p)} {title}")
 
     def show_current(self, pane_id: str) -> None:
         for p in self.panes:
             self.query_one(f"#tab-{p.id}", Static).set_class(p.id == pane_id, "current")
+        self._label()
 
 
 def _pane_bindings(panes: tuple[PaneSpec, ...]) -> list[BindingType]:

@@ -133,17 +133,10 @@ def _relation_rows(app: MailroomApp) -> list[tuple[str, str, str]]:
 
 
 def _batch_ids(app: MailroomApp) -> list[str]:
-    """Batches in the spool, newest first, if the batch module is there."""
+    """Batches in the spool, newest first."""
     try:
-        from mailing import batches  # type: ignore[attr-defined]
-    except ImportError:
-        return []
-    lister = getattr(batches, "list_batches", None)
-    if lister is None:
-        return []
-    try:
-        found = lister(app.store)
+        from store.spool import Spool
+
+        return [b.id for b in reversed(Spool(app.store.home).batches())][:50]
     except Exception:
         return []
-    ids = [str(getattr(b, "id", b)) for b in found]
-    return ids[:50]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import signal
 import sys
 from typing import Any
 
@@ -363,16 +365,39 @@ def cmd_send(args: argparse.Namespace, ctx: Context) -> int:
     from mailing.engine import Progress, SendOptions, send
 
     bar = _Bar("sending")
+    stop_asked: list[int] = []
+
+    class _Stop(Exception):
+        pass
+
+    def ask_stop(signum: int, frame: Any) -> None:
+        # SIGTERM (Stop in the TUI) or SIGHUP (the terminal closed): finish the
+        # message in flight, then stop; the rest stays approved.
+        stop_asked.append(signum)
 
     def progress(p: Progress) -> None:
-        bar(p.done, p.total, f"{p.sent} sent, {p.failed} failed")
+        with contextlib.suppress(OSError):  # a hung-up terminal
+            bar(p.done, p.total, f"{p.sent} sent, {p.failed} failed")
+        if stop_asked and p.done < p.total:
+            raise _Stop()
 
-    report = send(
-        ctx.store,
-        ctx.user,
-        args.batch_id,
-        SendOptions(dry_run=args.dry_run, progress=progress),
-    )
+    previous = {sig: signal.signal(sig, ask_stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        report = send(
+            ctx.store,
+            ctx.user,
+            args.batch_id,
+            SendOptions(dry_run=args.dry_run, progress=progress),
+        )
+    except _Stop:
+        print(
+            f"stopped on request ({signal.Signals(stop_asked[0]).name}); "
+            "the messages not yet sent stay approved"
+        )
+        return 3
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if args.json:
         print_json(
             {

@@ -111,6 +111,13 @@ class Transport:
     def send(self, raw: bytes, mail_from: str, rcpts: list[str]) -> SendResult:
         raise NotImplementedError
 
+    def announce(self, raw: bytes, mail_from: str, rcpts: list[str]) -> None:
+        """A hint: this message will be the next one given to :meth:`send`.
+
+        A transport may prepare it (SMTP pipelines its envelope after the current
+        message). Nothing of it may be delivered before that ``send``.
+        """
+
     def close(self) -> None:
         """Close the connection, if any. Safe to call more than once."""
 

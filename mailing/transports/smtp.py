@@ -163,6 +163,11 @@ class SMTPTransport(Transport):
         self.login = login
         self.home = home
         self._smtp: smtplib.SMTP | None = None
+        # PIPELINING across messages (RFC 2920 §3.1: message content may be the first
+        # "command" of a group): the next message, as announced by the engine, and the
+        # head (MAIL/RCPT/DATA) already written for it whose replies are not read yet.
+        self._announced: tuple[bytes, str, list[str]] | None = None
+        self._pending: str | None = None
 
     # ------------------------------------------------------------ connecting
 
@@ -235,8 +240,24 @@ class SMTPTransport(Transport):
         if self._smtp is not None:
             _quiet_close(self._smtp)
         self._smtp = None
+        self._pending = None
+
+    def announce(self, raw: bytes, mail_from: str, rcpts: list[str]) -> None:
+        """The message :meth:`send` will be given next, so that its MAIL FROM, RCPT TO
+        and DATA can go out with this message's final dot, in one write.
+
+        Only the envelope goes ahead, never the content: a message that is then not
+        sent (paused, or not the one given) is dropped with the connection, never
+        completed. Safe to leave out.
+        """
+        self._announced = (raw, mail_from, list(rcpts))
 
     def close(self) -> None:
+        self._announced = None
+        if self._pending is not None:
+            # The server may be waiting for the announced message's content: anything
+            # written now (even QUIT) would become that content. Just hang up.
+            self._drop()
         if self._smtp is not None:
             try:
                 self._smtp.quit()
@@ -255,6 +276,8 @@ class SMTPTransport(Transport):
                 p, "The message has no recipients", "Nothing to send to.", "add a recipient."
             )
         utf8 = not all(a.isascii() for a in (mail_from, *rcpts))
+        if self._pending is not None and self._pending != _head(raw, mail_from, rcpts, self._smtp):
+            self._drop()  # another message than the one announced: the server waits in DATA
         for attempt in (1, 2):
             fresh = self._smtp is None
             smtp = self._smtp or self._connect()
@@ -269,10 +292,15 @@ class SMTPTransport(Transport):
                 )
                 raise TransportError("permanent", diag, stage="mail", profile=p.code)
             options: list[str] = ["SMTPUTF8"] if utf8 else []
-            if not raw.isascii() and smtp.has_extn("8bitmime"):
-                options.append("BODY=8BITMIME")
-            if smtp.has_extn("size"):
-                options.append(f"SIZE={len(raw)}")
+            options.extend(_mail_options(raw, smtp))
+            if not utf8 and smtp.has_extn("pipelining") and _plain(mail_from, rcpts):
+                try:
+                    return self._send_pipelined(
+                        smtp, raw, mail_from, rcpts, options, retry=attempt == 1 and not fresh
+                    )
+                except _Reconnect:
+                    log.info("connection for profile %s was dropped; reconnecting", p.code)
+                    continue
             try:
                 code, resp = smtp.mail(mail_from, options)
             except (smtplib.SMTPServerDisconnected, OSError) as exc:
@@ -320,28 +348,143 @@ class SMTPTransport(Transport):
         if code != 354:
             self._reset_or_drop(code)
             raise error_for_reply(code, reply_text(resp), stage="data", profile=p, refused=refused)
+        return self._data(smtp, raw, accepted, refused, len(rcpts))
+
+    def _send_pipelined(
+        self,
+        smtp: smtplib.SMTP,
+        raw: bytes,
+        mail_from: str,
+        rcpts: list[str],
+        options: list[str],
+        *,
+        retry: bool,
+    ) -> SendResult:
+        """One message with ESMTP PIPELINING (RFC 2920): two round trips instead of 3 + n.
+
+        MAIL FROM, every RCPT TO and DATA go out in one write; their replies are
+        read in order, so refusals are still reported per recipient and every
+        failure gives the same error (and diagnosis) as the one-command-at-a-time
+        path. Raises ``_Reconnect`` when a reused connection turns out to be dead
+        (or closing, 421) at MAIL and ``retry`` allows one reconnect.
+        """
+        p = self.profile
+        head = _command_group(mail_from, rcpts, options)
+        written, self._pending = self._pending == head, None
+        try:
+            if not written:
+                smtp.send(head.encode("ascii"))
+            code, resp = smtp.getreply()
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            self._drop()
+            if retry:
+                raise _Reconnect from None
+            raise _failure(p, exc, "mail") from None
+        if code == 421:
+            self._drop()
+            if retry:
+                raise _Reconnect
+            raise error_for_reply(code, reply_text(resp), stage="mail", profile=p)
+        mail_code, mail_resp = code, resp
+
+        accepted: list[str] = []
+        refused: dict[str, tuple[int, str]] = {}
+        data_code, data_resp = 0, b""
+        stage = "rcpt"
+        try:
+            for rcpt in rcpts:
+                code, resp = smtp.getreply()
+                if code in (250, 251):
+                    accepted.append(rcpt)
+                    continue
+                if mail_code == 250:
+                    refused[rcpt] = (code, reply_text(resp))
+                if code == 421:  # the server closes: no more replies will come
+                    self._drop()
+                    if mail_code != 250:
+                        break
+                    if not accepted:
+                        first_code, first_reply = next(iter(refused.values()))
+                        raise error_for_reply(
+                            first_code, first_reply, stage="rcpt", profile=p, refused=refused
+                        )
+                    raise error_for_reply(
+                        code, reply_text(resp), stage="rcpt", profile=p, refused=refused
+                    )
+            if self._smtp is not None:
+                stage = "data"
+                data_code, data_resp = smtp.getreply()
+                if data_code == 354 and (mail_code != 250 or not accepted):
+                    # A server that took DATA anyway: end it; there is nobody to deliver to.
+                    smtp.send(b".\r\n")
+                    smtp.getreply()
+        except (smtplib.SMTPException, OSError) as exc:
+            self._drop()
+            raise _failure(p, exc, stage) from None
+        if mail_code != 250:
+            self._reset_or_drop(mail_code)
+            raise error_for_reply(mail_code, reply_text(mail_resp), stage="mail", profile=p)
+        if not accepted:
+            first_code, first_reply = next(iter(refused.values()))
+            self._reset_or_drop(first_code)
+            temporary = all(400 <= c < 500 for c, _ in refused.values())
+            err = error_for_reply(first_code, first_reply, stage="rcpt", profile=p, refused=refused)
+            err.kind = "temporary" if temporary else "permanent"
+            raise err
+        if data_code != 354:
+            self._reset_or_drop(data_code)
+            raise error_for_reply(
+                data_code, reply_text(data_resp), stage="data", profile=p, refused=refused
+            )
+        return self._data(smtp, raw, accepted, refused, len(rcpts), chain=True)
+
+    def _data(
+        self,
+        smtp: smtplib.SMTP,
+        raw: bytes,
+        accepted: list[str],
+        refused: dict[str, tuple[int, str]],
+        total: int,
+        *,
+        chain: bool = False,
+    ) -> SendResult:
+        """The message after a 354: dot-stuffed once, sent in one write, and the reply.
+
+        With ``chain`` (the server pipelines), the announced next message's command
+        group follows the final dot in the same write; its replies are read by the
+        :meth:`send` of that message.
+        """
+        p = self.profile
         body = _LEADING_DOT.sub(b"..", raw)
         if not body.endswith(b"\r\n"):
             body += b"\r\n"
+        body += b".\r\n"
+        nxt, self._announced = self._announced, None
+        head = _head(*nxt, smtp) if chain and nxt is not None else None
+        if head is not None:
+            body += head.encode("ascii")
         try:
-            smtp.send(body + b".\r\n")
+            smtp.send(body)
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
             raise _failure(p, exc, "data") from None
+        self._pending = head
         try:
             code, resp = smtp.getreply()
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
             raise _failure(p, exc, "data", maybe_sent=True) from None
         if code != 250:
-            self._reset_or_drop(code)
+            if self._pending is None or code == 421:
+                self._reset_or_drop(code)
+            # else: the transaction ended with the refusal; the next one is under way
             raise error_for_reply(code, reply_text(resp), stage="data", profile=p, refused=refused)
         reply = f"{code} {reply_text(resp)}"
         log.info(
             "profile %s: message accepted for %d of %d recipients (%s)",
             p.code,
             len(accepted),
-            len(rcpts),
+            total,
             reply,
         )
         return SendResult(accepted=accepted, refused=refused, reply=reply)
@@ -357,6 +500,41 @@ class SMTPTransport(Transport):
             self._smtp.rset()
         except (smtplib.SMTPException, OSError):
             self._drop()
+
+
+def _mail_options(raw: bytes, smtp: smtplib.SMTP) -> list[str]:
+    options: list[str] = []
+    if not raw.isascii() and smtp.has_extn("8bitmime"):
+        options.append("BODY=8BITMIME")
+    if smtp.has_extn("size"):
+        options.append(f"SIZE={len(raw)}")
+    return options
+
+
+def _command_group(mail_from: str, rcpts: list[str], options: list[str]) -> str:
+    """MAIL FROM, every RCPT TO and DATA: one group of pipelined commands."""
+    opts = "".join(f" {o}" for o in options)
+    rcpt_lines = "".join(f"RCPT TO:<{r}>\r\n" for r in rcpts)
+    return f"MAIL FROM:<{mail_from}>{opts}\r\n{rcpt_lines}DATA\r\n"
+
+
+def _head(raw: bytes, mail_from: str, rcpts: list[str], smtp: smtplib.SMTP | None) -> str | None:
+    """The command group of a message that may be pipelined ahead of it, else None."""
+    if smtp is None or not smtp.has_extn("pipelining") or not _plain(mail_from, rcpts):
+        return None
+    return _command_group(mail_from, rcpts, _mail_options(raw, smtp))
+
+
+class _Reconnect(Exception):
+    """A reused connection was found dropped before the message: connect again, once."""
+
+
+_UNSAFE_ADDRESS = re.compile(r"[\x00-\x20<>\x7f]")
+
+
+def _plain(mail_from: str, rcpts: list[str]) -> bool:
+    """ASCII addresses that can be written into commands as they are."""
+    return all(a.isascii() and not _UNSAFE_ADDRESS.search(a) for a in (mail_from, *rcpts))
 
 
 def _quiet_close(smtp: smtplib.SMTP) -> None:

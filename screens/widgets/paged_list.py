@@ -27,7 +27,7 @@ class PageRows(OptionList):
     """The rows of one page; keys that cross pages are handled by the PagedList."""
 
     BINDINGS = [
-        Binding("space", "toggle", "Mark", id="paged.mark", tooltip="Mark or unmark this row"),
+        Binding("space", "mark", "Mark", id="paged.mark", tooltip="Mark or unmark this row"),
         Binding(
             "ctrl+f",
             "next_page",
@@ -50,7 +50,7 @@ class PageRows(OptionList):
     def owner(self) -> PagedList:
         return self.parent  # type: ignore[return-value]
 
-    def action_toggle(self) -> None:
+    def action_mark(self) -> None:
         self.owner.toggle_highlighted()
 
     def action_next_page(self) -> None:
@@ -119,7 +119,12 @@ class PagedList(Vertical):
 
     def _prompt(self, key: str, label: str) -> Text:
         mark = "*" if key in self.marked else " "
-        return Text(f"{mark}{label}", no_wrap=True, overflow="ellipsis")
+        # One line per row, whatever the width: an option list would wrap it.
+        width = (self.size.width or 80) - 2
+        text = f"{mark}{label}"
+        if len(text) > width:
+            text = text[: width - 1] + "~"
+        return Text(text, no_wrap=True)
 
     def load(self, offset: int | None = None, highlight: int | None = None) -> None:
         """Fetch and show the page at ``offset`` (default: the current one)."""

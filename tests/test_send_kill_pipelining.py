@@ -1,0 +1,21 @@
+"""The kill test again, against a server that offers PIPELINING.
+
+With PIPELINING the transport writes the next message's MAIL FROM, RCPT TO and
+DATA together with the current message's final dot; a kill between the two must
+still lose nothing and duplicate only messages shown as ``unknown``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.smtp_server import SMTPTestServer
+from tests.test_send_kill import *  # noqa: F403  (collected again, with pipelining)
+
+
+@pytest.fixture(autouse=True)
+def _pipelining(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(SMTPTestServer, "PIPELINING", True)
+    yield
