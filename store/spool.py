@@ -106,8 +106,11 @@ def write_new_file(path: Path, payload: bytes, *, sync: bool = True) -> None:
     os.replace(tmp, path)
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=False, default=str)
+
+
 def _json_bytes(data: Any) -> bytes:
-    return json.dumps(data, ensure_ascii=False, sort_keys=False, default=str).encode("utf-8")
+    return _ENCODER.encode(data).encode("utf-8")
 
 
 @dataclass(frozen=True)

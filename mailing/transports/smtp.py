@@ -455,7 +455,7 @@ class SMTPTransport(Transport):
         :meth:`send` of that message.
         """
         p = self.profile
-        body = _LEADING_DOT.sub(b"..", raw)
+        body = _LEADING_DOT.sub(b"..", raw) if raw[:1] == b"." or b"\n." in raw else raw
         if not body.endswith(b"\r\n"):
             body += b"\r\n"
         body += b".\r\n"
