@@ -33,16 +33,43 @@ def screen_text(app: App[Any]) -> str:
     return console.export_text()
 
 
+SIZE = (80, 24)
+
+
+_KEY_NAMES = {
+    " ": "space",
+    "/": "slash",
+    ".": "full_stop",
+    "@": "at",
+    "-": "minus",
+    "_": "underscore",
+}
+
+
 async def type_text(pilot: Pilot[Any], text: str) -> None:
-    keys = []
-    for ch in text:
-        keys.append({" ": "space", "@": "at", ".": "full_stop"}.get(ch, ch))
-    await pilot.press(*[_key(ch) for ch in text])
+    """Type ``text`` key by key (Pilot takes key names: a space is "space")."""
+    await pilot.press(*[_KEY_NAMES.get(ch, ch) for ch in text])
 
 
-def _key(ch: str) -> str:
-    # Pilot.press takes key names; printable characters are sent as themselves.
-    return ch if len(ch) == 1 else ch
+async def wait_for(pilot: Pilot[Any], what: str, tries: int = 100) -> str:
+    """Wait until ``what`` is on screen; return the screen's text."""
+    for _ in range(tries):
+        await settle(pilot)
+        text = screen_text(pilot.app)
+        if what in text:
+            return text
+        await pilot.pause(0.1)
+    raise AssertionError(f"{what!r} never appeared:\n{screen_text(pilot.app)}")
+
+
+async def clear_and_type(pilot: Pilot[Any], text: str) -> None:
+    """Empty the focused input (home, ctrl+k), then type ``text``."""
+    await pilot.press("home", "ctrl+k")
+    await type_text(pilot, text)
+
+
+def focused(app: App[Any]) -> str:
+    return app.focused.id or "" if app.focused is not None else ""
 
 
 async def press(pilot: Pilot[Any], *keys: str, times: int = 1) -> None:

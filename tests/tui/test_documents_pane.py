@@ -13,23 +13,7 @@ from mailing.demo import load_demo
 from store.records import Document
 from store.spool import Spool
 from store.store import Store
-from tests.tui.helpers import screen_text, settle
-
-SIZE = (80, 24)
-
-
-async def type_text(pilot: Any, text: str) -> None:
-    await pilot.press(*[{" ": "space", "/": "slash", ".": "full_stop"}.get(c, c) for c in text])
-
-
-async def wait_for(pilot: Any, what: str, tries: int = 80) -> str:
-    for _ in range(tries):
-        await settle(pilot)
-        text = screen_text(pilot.app)
-        if what in text:
-            return text
-        await pilot.pause(0.1)
-    raise AssertionError(f"{what!r} never appeared:\n{screen_text(pilot.app)}")
+from tests.tui.helpers import SIZE, screen_text, settle, type_text, wait_for
 
 
 def demo_app(tmp_path: Path) -> tuple[Any, Store]:

@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from store.records import Profile
 from store.secrets import get_secret
 from store.store import Store
 from tests.smtp_server import SMTPTestServer
-from tests.tui.helpers import make_app, screen_text, settle
-
-SIZE = (80, 24)
-
-
-async def type_text(pilot: Any, text: str) -> None:
-    await pilot.press(*[{" ": "space"}.get(ch, ch) for ch in text])
-
-
-async def clear_and_type(pilot: Any, text: str) -> None:
-    await pilot.press("home", "ctrl+k")
-    await type_text(pilot, text)
-
-
-def focused(app: Any) -> str:
-    return app.focused.id if app.focused is not None else ""
+from tests.tui.helpers import (
+    SIZE,
+    clear_and_type,
+    focused,
+    make_app,
+    screen_text,
+    settle,
+    type_text,
+)
 
 
 async def test_create_profile_set_password_and_test_it(tmp_path: Path) -> None:

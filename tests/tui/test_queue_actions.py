@@ -9,20 +9,9 @@ from typing import Any
 from store.spool import Spool
 from store.store import Store
 from tests.send_support import make_store, spool_batch
-from tests.tui.helpers import screen_text, settle
+from tests.tui.helpers import SIZE, settle, wait_for
 
-SIZE = (80, 24)
 OUTBOX = {"system": "outbox", "outbox_dir": "outbox", "auth": "none"}
-
-
-async def wait_for(pilot: Any, what: str, tries: int = 60) -> str:
-    for _ in range(tries):
-        await settle(pilot)
-        text = screen_text(pilot.app)
-        if what in text:
-            return text
-        await pilot.pause(0.1)
-    raise AssertionError(f"{what!r} never appeared:\n{screen_text(pilot.app)}")
 
 
 def queue_app(store: Store) -> Any:

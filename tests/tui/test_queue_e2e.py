@@ -8,7 +8,6 @@ from __future__ import annotations
 import email
 import email.policy
 from pathlib import Path
-from typing import Any
 
 from mailing.demo import load_demo
 from store.records import Profile
@@ -16,9 +15,8 @@ from store.secrets import set_secret
 from store.spool import Spool
 from store.store import Store
 from tests.smtp_server import SMTPTestServer
-from tests.tui.helpers import screen_text, settle
+from tests.tui.helpers import SIZE, screen_text, wait_for
 
-SIZE = (80, 24)
 LOGIN = "mailroom@office.example"
 PASSWORD = "queue-e2e-pw-in-keyring-only"
 DEMO_PROFILES = ("SYSTEM", "HOLT", "DEBITEUREN", "PERSONAL-DEMO")
@@ -39,16 +37,6 @@ def demo_over_smtp(home: Path, server: SMTPTestServer, folder: Path) -> Store:
         set_secret(code, "password", PASSWORD)
     store.put_many(changed)
     return store
-
-
-async def wait_for(pilot: Any, what: str, tries: int = 100) -> str:
-    for _ in range(tries):
-        await settle(pilot)
-        text = screen_text(pilot.app)
-        if what in text:
-            return text
-        await pilot.pause(0.1)
-    raise AssertionError(f"{what!r} never appeared on screen:\n{screen_text(pilot.app)}")
 
 
 async def test_build_preview_approve_send_archive(tmp_path: Path) -> None:

@@ -3,28 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from mailing.config import ConfigSnapshot
 from mailing.resolve import resolve_document
 from store.records import Document, Relation
 from store.store import Store
-from tests.tui.helpers import make_app, screen_text, seed
-
-SIZE = (80, 24)
-
-
-async def type_text(pilot: Any, text: str) -> None:
-    await pilot.press(*[{" ": "space"}.get(ch, ch) for ch in text])
-
-
-async def clear_and_type(pilot: Any, text: str) -> None:
-    await pilot.press("home", "ctrl+k")
-    await type_text(pilot, text)
-
-
-def focused(app: Any) -> str:
-    return app.focused.id if app.focused is not None else ""
+from tests.tui.helpers import SIZE, focused, make_app, screen_text, seed, type_text
 
 
 async def test_relation_cc_for_invoices_changes_the_resolution(tmp_path: Path) -> None:

@@ -4,26 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from store.records import Profile
 from store.store import Store
-from tests.tui.helpers import make_app, screen_text, seed
-
-SIZE = (80, 24)
-
-
-async def type_text(pilot: Any, text: str) -> None:
-    await pilot.press(*[{" ": "space"}.get(ch, ch) for ch in text])
-
-
-async def clear_and_type(pilot: Any, text: str) -> None:
-    await pilot.press("home", "ctrl+k")
-    await type_text(pilot, text)
-
-
-def focused(app: Any) -> str:
-    return app.focused.id if app.focused is not None else ""
+from tests.tui.helpers import SIZE, focused, make_app, screen_text, seed, type_text
 
 
 async def test_settings_refuse_a_personal_profile_of_another_system(tmp_path: Path) -> None:

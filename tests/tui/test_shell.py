@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from store.records import Profile, Relation
 from store.store import Store
-from tests.tui.helpers import screen_text, seed
+from tests.tui.helpers import SIZE, screen_text, seed, type_text
 from tui.cli import Context
 from tui.keymap import KeymapError, parse_keymap
-
-SIZE = (80, 24)
-
-
-async def type_text(pilot: Any, text: str) -> None:
-    await pilot.press(*[{" ": "space"}.get(ch, ch) for ch in text])
 
 
 def test_keymap_refuses_unknown_ids_and_bad_values() -> None:

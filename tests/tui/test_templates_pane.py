@@ -3,26 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from store.records import LanguageCode, Template
 from store.store import Store
-from tests.tui.helpers import make_app, screen_text, seed
-
-SIZE = (80, 24)
-
-
-async def type_text(pilot: Any, text: str) -> None:
-    await pilot.press(*[{" ": "space"}.get(ch, ch) for ch in text])
-
-
-async def clear_and_type(pilot: Any, text: str) -> None:
-    await pilot.press("home", "ctrl+k")
-    await type_text(pilot, text)
-
-
-def focused(app: Any) -> str:
-    return app.focused.id if app.focused is not None else ""
+from tests.tui.helpers import SIZE, focused, make_app, screen_text, seed, type_text
 
 
 async def test_template_with_picked_expression_linked_to_language_code(tmp_path: Path) -> None:

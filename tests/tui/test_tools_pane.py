@@ -8,38 +8,13 @@ import email
 import email.policy
 import io
 from pathlib import Path
-from typing import Any
 
 from pypdf import PdfReader
 
 from store.store import Store
 from tests.smtp_server import SMTPTestServer
-from tests.tui.helpers import screen_text, settle
+from tests.tui.helpers import SIZE, type_text, wait_for
 from tests.tui.test_queue_e2e import LOGIN, PASSWORD, demo_over_smtp
-
-SIZE = (80, 24)
-
-
-async def type_text(pilot: Any, text: str) -> None:
-    keys = {
-        " ": "space",
-        "/": "slash",
-        ".": "full_stop",
-        "@": "at",
-        "-": "minus",
-        "_": "underscore",
-    }
-    await pilot.press(*[keys.get(c, c) for c in text])
-
-
-async def wait_for(pilot: Any, what: str, tries: int = 100) -> str:
-    for _ in range(tries):
-        await settle(pilot)
-        text = screen_text(pilot.app)
-        if what in text:
-            return text
-        await pilot.pause(0.1)
-    raise AssertionError(f"{what!r} never appeared:\n{screen_text(pilot.app)}")
 
 
 async def test_backup_report_mail_restore(tmp_path: Path) -> None:
