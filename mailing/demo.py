@@ -25,6 +25,8 @@ import random
 from decimal import Decimal
 
 from store.records import (
+    DOC_TYPES,
+    SUPPLIER_DOC_TYPES,
     AddressSet,
     Administration,
     Contact,
@@ -155,15 +157,7 @@ def _relations(admin: str, lang_codes: set[str]) -> list[Relation]:
     """Twenty relations per administration; forty in all."""
     p = admin.lower()
     rels: list[Relation] = []
-    customer_types = [
-        "sales_invoice",
-        "reminder",
-        "order_confirmation",
-        "down_payment",
-        "packing_slip",
-        "subscription_invoice",
-        "counter_invoice",
-    ]
+    customer_types = [t for t in DOC_TYPES if t not in SUPPLIER_DOC_TYPES]
 
     def cust(code: str, name: str, lang: str = "NL", **kw: object) -> None:
         city = {"NL": "Utrecht", "EN": "London", "DE": "Köln"}[lang]
@@ -489,16 +483,7 @@ def demo_records(store: Store) -> tuple[list[Record], list[Document]]:
         for lang, desc, locale in LANGUAGES:
             mapping = {}
             for t in templates:
-                if t.code.startswith(f"{admin.code}-{lang}-") and t.object in (
-                    "reminder",
-                    "sales_invoice",
-                    "order_confirmation",
-                    "down_payment",
-                    "packing_slip",
-                    "subscription_invoice",
-                    "purchase_order",
-                    "counter_invoice",
-                ):
+                if t.code.startswith(f"{admin.code}-{lang}-") and t.object in DOC_TYPES:
                     mapping[t.object] = t.code
             if not mapping:
                 continue

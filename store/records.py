@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar, get_args
 
 from pydantic import (
     AfterValidator,
@@ -26,19 +26,6 @@ from pydantic import (
 from store.errors import RecordError
 
 # The eight document types of SPEC §3, by their identifiers.
-DOC_TYPES: tuple[str, ...] = (
-    "reminder",
-    "sales_invoice",
-    "order_confirmation",
-    "down_payment",
-    "packing_slip",
-    "subscription_invoice",
-    "purchase_order",
-    "counter_invoice",
-)
-# Objects a template can be for: the document types plus the non-document ones.
-OBJECTS: tuple[str, ...] = (*DOC_TYPES, "report", "backup", "manual")
-
 DocType = Literal[
     "reminder",
     "sales_invoice",
@@ -49,19 +36,10 @@ DocType = Literal[
     "purchase_order",
     "counter_invoice",
 ]
-ObjectName = Literal[
-    "reminder",
-    "sales_invoice",
-    "order_confirmation",
-    "down_payment",
-    "packing_slip",
-    "subscription_invoice",
-    "purchase_order",
-    "counter_invoice",
-    "report",
-    "backup",
-    "manual",
-]
+# Objects a template can be for: the document types plus the non-document ones.
+ObjectName = Literal[DocType, "report", "backup", "manual"]
+DOC_TYPES: tuple[str, ...] = get_args(DocType)
+OBJECTS: tuple[str, ...] = (*DOC_TYPES, "report", "backup", "manual")
 # Document types that go to suppliers; all others go to customers.
 SUPPLIER_DOC_TYPES: frozenset[str] = frozenset({"purchase_order"})
 # Document types that come from a sales or purchase order and may carry an
