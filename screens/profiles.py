@@ -256,14 +256,17 @@ class ProfilesPane(RecordPane):
     def sign_in(self, profile: Any) -> str:
         from mailing.transports.office365 import finish_device_login, start_device_login
 
-        flow = start_device_login(profile, self.store.home)
+        # The app may carry an msal http_client (tests: a local fake of the identity
+        # endpoints); None means msal's own HTTP client.
+        http_client = getattr(self.app, "oauth_http_client", None)
+        flow = start_device_login(profile, self.store.home, http_client=http_client)
         modal = SignInModal(
             str(flow.get("verification_uri", "")),
             str(flow.get("user_code", "")),
             float(flow.get("expires_in", 900)),
         )
         self.app.call_from_thread(self.app.push_screen, modal)
-        user = finish_device_login(profile, self.store.home, flow)
+        user = finish_device_login(profile, self.store.home, flow, http_client=http_client)
 
         def done() -> None:
             if isinstance(self.app.screen, SignInModal):

@@ -160,6 +160,8 @@ class MailroomApp(App[int]):
         self.current_pane: str | None = None
         self.started = time.perf_counter()
         self.animation_level = "none"
+        # msal's HTTP client for the Office 365 sign-in; None: msal's own (tests set a fake).
+        self.oauth_http_client: Any = None
 
     # ------------------------------------------------------------ layout
 
