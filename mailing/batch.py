@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from mailing.fingerprint import letterhead_fingerprint, template_fingerprint
 from store.errors import MailroomError
-from store.records import DOC_TYPES, Document
+from store.records import DOC_TYPES, Document, Template
 from store.spool import PRINT_PDF, Batch, Spool, now_iso, write_new_file
 
 if TYPE_CHECKING:
@@ -114,6 +114,13 @@ class _Builder:
         self.composer = Composer(self.store, user)
         self.cfg = self.composer.cfg
         self.batch = Spool(Path(home)).batch(batch_id)
+        self._template_shas: dict[str, str | None] = {}
+
+    def _template_sha(self, template: Template) -> str | None:
+        """The template's fingerprint, once per template (the snapshot does not change)."""
+        if template.code not in self._template_shas:
+            self._template_shas[template.code] = template_fingerprint(template)
+        return self._template_shas[template.code]
 
     def build(self, seq: int, doc: Document) -> dict[str, Any]:
         item = f"{seq:05d}-{doc.number}"
@@ -178,7 +185,7 @@ class _Builder:
             "attachments": [{"name": n, "size": z} for n, z in c.attachments],
             "fingerprints": {
                 "template": (
-                    {"code": template.code, "sha256": template_fingerprint(template)}
+                    {"code": template.code, "sha256": self._template_sha(template)}
                     if template is not None
                     else None
                 ),

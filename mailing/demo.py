@@ -157,7 +157,10 @@ def _relations(admin: str, lang_codes: set[str]) -> list[Relation]:
     """Twenty relations per administration; forty in all."""
     p = admin.lower()
     rels: list[Relation] = []
-    customer_types = [t for t in DOC_TYPES if t not in SUPPLIER_DOC_TYPES]
+    # Sales invoices first: it is what an admin looks for first in an overview.
+    customer_types = ["sales_invoice"] + [
+        t for t in DOC_TYPES if t not in SUPPLIER_DOC_TYPES and t != "sales_invoice"
+    ]
 
     def cust(code: str, name: str, lang: str = "NL", **kw: object) -> None:
         city = {"NL": "Utrecht", "EN": "London", "DE": "Köln"}[lang]

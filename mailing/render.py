@@ -1032,6 +1032,9 @@ def compose_html(body: str, disclaimer: str = "", signature: str = "") -> str:
 # ---------------------------------------------------------------- HTML to text
 
 
+_WHITESPACE = re.compile(r"[ \t\n\r\f\v]+")
+
+
 class _TextMaker(HTMLParser):
     _BLOCK = frozenset(
         {
@@ -1148,7 +1151,7 @@ class _TextMaker(HTMLParser):
         if self.skip:
             return
         if not self.pre:
-            data = re.sub(r"[ \t\n\r\f\v]+", " ", data)
+            data = _WHITESPACE.sub(" ", data)
             text = "".join(self.out[-3:])
             if not text or text.endswith(("\n", " ")):
                 data = data.lstrip(" ")

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
+import tests.test_send_kill
 from tests.smtp_server import SMTPTestServer
 from tests.test_send_kill import *  # noqa: F403  (collected again, with pipelining)
 
@@ -18,4 +19,7 @@ from tests.test_send_kill import *  # noqa: F403  (collected again, with pipelin
 @pytest.fixture(autouse=True)
 def _pipelining(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(SMTPTestServer, "PIPELINING", True)
+    # Pipelined sending is fast enough that the kills at random moments (up to
+    # 0.45 s each) would use up 1,000 messages before the 30th kill.
+    monkeypatch.setattr(tests.test_send_kill, "N_MESSAGES", 2500)
     yield
