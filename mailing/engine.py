@@ -89,13 +89,16 @@ class SendOptions:
     progress: Callable[[Progress], None] | None = None
     sleep: Callable[[float], None] = time.sleep
     archive: bool = True
+    # Asked between two messages; True stops the run: the message in flight is
+    # finished, the rest stays approved (Stop in the TUI, SIGTERM or SIGHUP on the CLI).
+    should_stop: Callable[[], bool] | None = None
 
 
 @dataclass
 class ItemOutcome:
     batch: str
     item: str
-    outcome: str  # sent | failed | deferred | unknown | refused | paused | would-send
+    outcome: str  # sent | failed | deferred | unknown | refused | paused | stopped | would-send
     detail: str = ""
 
 
@@ -105,17 +108,28 @@ class SendReport:
     outcomes: list[ItemOutcome] = field(default_factory=list)
     paused_profiles: dict[str, str] = field(default_factory=dict)
     retries: int = 0
+    stopped: bool = False
 
     def count(self, outcome: str) -> int:
         return sum(1 for o in self.outcomes if o.outcome == outcome)
 
     def summary(self) -> dict[str, Any]:
-        kinds = ("sent", "failed", "deferred", "unknown", "refused", "paused", "would-send")
+        kinds = (
+            "sent",
+            "failed",
+            "deferred",
+            "unknown",
+            "refused",
+            "paused",
+            "stopped",
+            "would-send",
+        )
         return {
             **{k: self.count(k) for k in kinds},
             "retries": self.retries,
             "found_unknown": [f"{b}/{i}" for b, i in self.found_unknown],
             "paused_profiles": self.paused_profiles,
+            "stopped_on_request": self.stopped,
         }
 
 
@@ -193,6 +207,8 @@ def send(
             batch.close()
         try:
             for batch in batches:
+                if report.stopped:
+                    break
                 try:
                     _send_batch(batch, cfg, store, user, opts, states, report)
                 finally:
@@ -284,6 +300,20 @@ def _send_batch(
         # The same sync makes the previous chunk's outcomes (sent/, events) durable.
         batch.sync()
         for n, (item, meta, raw, st) in enumerate(claimed):
+            if not report.stopped and opts.should_stop is not None and opts.should_stop():
+                report.stopped = True
+            if report.stopped:
+                batch.move(item, "email", "sending", "approved")
+                batch.log(
+                    {
+                        "item": item,
+                        "event": "requeued",
+                        "state": "approved",
+                        "detail": "stopped on request",
+                    }
+                )
+                outcome(item, "stopped", "stopped on request; still approved")
+                continue
             if st.paused:
                 batch.move(item, "email", "sending", "approved")
                 batch.log(
@@ -311,6 +341,8 @@ def _send_batch(
         claimed.clear()
 
     for ref in refs:
+        if report.stopped:
+            break
         item = ref.item
         done += 1
         meta = batch.meta(item)
@@ -341,7 +373,7 @@ def _send_batch(
             flush()
     flush()
     if opts.progress is not None:
-        opts.progress(Progress(batch.id, total, total, **counts))
+        opts.progress(Progress(batch.id, done if report.stopped else total, total, **counts))
     batch.sync()
     if opts.archive:
         _archive_pending(store, batch)

@@ -367,9 +367,6 @@ def cmd_send(args: argparse.Namespace, ctx: Context) -> int:
     bar = _Bar("sending")
     stop_asked: list[int] = []
 
-    class _Stop(Exception):
-        pass
-
     def ask_stop(signum: int, frame: Any) -> None:
         # SIGTERM (Stop in the TUI) or SIGHUP (the terminal closed): finish the
         # message in flight, then stop; the rest stays approved.
@@ -378,8 +375,6 @@ def cmd_send(args: argparse.Namespace, ctx: Context) -> int:
     def progress(p: Progress) -> None:
         with contextlib.suppress(OSError):  # a hung-up terminal
             bar(p.done, p.total, f"{p.sent} sent, {p.failed} failed")
-        if stop_asked and p.done < p.total:
-            raise _Stop()
 
     previous = {sig: signal.signal(sig, ask_stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
@@ -387,17 +382,18 @@ def cmd_send(args: argparse.Namespace, ctx: Context) -> int:
             ctx.store,
             ctx.user,
             args.batch_id,
-            SendOptions(dry_run=args.dry_run, progress=progress),
+            SendOptions(
+                dry_run=args.dry_run, progress=progress, should_stop=lambda: bool(stop_asked)
+            ),
         )
-    except _Stop:
-        print(
-            f"stopped on request ({signal.Signals(stop_asked[0]).name}); "
-            "the messages not yet sent stay approved"
-        )
-        return 3
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    if report.stopped:
+        print(
+            f"stopped on request ({signal.Signals(stop_asked[0]).name}) after "
+            f"{report.count('sent')} sent; the messages not yet sent stay approved"
+        )
     if args.json:
         print_json(
             {
@@ -408,7 +404,7 @@ def cmd_send(args: argparse.Namespace, ctx: Context) -> int:
     else:
         _warn_unknown(report.found_unknown)
         for o in report.outcomes:
-            if o.outcome != "sent" or o.detail:
+            if (o.outcome != "sent" or o.detail) and o.outcome != "stopped":
                 print(f"{o.batch} {o.item}: {o.outcome}" + (f" - {o.detail}" if o.detail else ""))
         s = report.summary()
         if args.dry_run:
@@ -417,10 +413,13 @@ def cmd_send(args: argparse.Namespace, ctx: Context) -> int:
             print(
                 f"{s['sent']} sent, {s['failed']} failed, {s['refused']} refused, "
                 f"{s['deferred']} deferred, {s['unknown']} unknown, {s['paused']} paused"
+                + (f", {s['stopped']} not sent (stopped)" if report.stopped else "")
             )
         for code, why in report.paused_profiles.items():
             print(f"profile {code} paused: {why}", file=sys.stderr)
     bad = report.count("failed") + report.count("refused") + report.count("unknown")
+    if report.stopped:
+        return 3
     return 1 if bad or report.paused_profiles or report.count("deferred") else 0
 
 
