@@ -294,8 +294,8 @@ def build_app(ctx: Context, first_pane: str = "profiles") -> MailroomApp:
     return MailroomApp(ctx.store, ctx.user, keymap=keymap, first_pane=first_pane)
 
 
-def run_app(ctx: Context) -> int:
-    """What `mailroom` with no command runs."""
-    app = build_app(ctx)
+def run_app(ctx: Context, first_pane: str = "profiles") -> int:
+    """What `mailroom` with no command runs (`mailroom demo` opens on the documents)."""
+    app = build_app(ctx, first_pane=first_pane)
     result = app.run()
     return result if isinstance(result, int) else (app.return_code or 0)

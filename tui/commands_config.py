@@ -111,7 +111,7 @@ def demo_cmd(args: argparse.Namespace, ctx: Context) -> int:
         return 0
     from tui.app import run_app
 
-    return run_app(ctx)
+    return run_app(ctx, first_pane="documents")
 
 
 def run_cmd(args: argparse.Namespace, ctx: Context) -> int:
