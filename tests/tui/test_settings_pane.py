@@ -33,3 +33,37 @@ async def test_settings_refuse_a_personal_profile_of_another_system(tmp_path: Pa
     assert Store(home).find(__import__("store.records").records.User, "tester") is None
     data = json.loads((home / "mailroom.json").read_text())
     assert "users" not in data or not data["users"]
+
+
+async def test_settings_give_an_administration_its_profile_and_resolution_follows(
+    tmp_path: Path,
+) -> None:
+    from mailing.config import ConfigSnapshot
+    from mailing.demo import load_demo
+    from mailing.resolve import resolve_document
+    from store.records import Administration, Document
+
+    home = tmp_path / "home"
+    store = Store(home, "demo")
+    load_demo(store)
+    doc = next(
+        d
+        for d in store.all(Document)
+        if d.administration == "KORN" and d.type == "sales_invoice" and d.relation == "D1011"
+    )
+    before = resolve_document(ConfigSnapshot.load(store), doc, "someone")
+    assert before.sender.level == "system"
+    app = make_app(home, user="demo", first_pane="settings")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("tab", "tab")
+        assert focused(app) == "f-admin_KORN"
+        await pilot.press("enter")
+        await pilot.pause()
+        await type_text(pilot, "HOLT")  # type-to-search in the open list
+        await pilot.press("enter", "ctrl+s")
+        await pilot.pause()
+        assert "Traceback" not in screen_text(app)
+    assert Store(home).get(Administration, "KORN").profile == "HOLT"
+    after = resolve_document(ConfigSnapshot.load(Store(home)), doc, "someone")
+    assert (after.sender.level, after.sender.profile) == ("administration", "HOLT")
