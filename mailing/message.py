@@ -233,7 +233,8 @@ def _prepare(
     sender_field: str,
 ) -> _Prepared:
     """Every check of :func:`build_message`, in its order; the parts ready to write."""
-    from mailing.render import compose_html, compose_text, html_to_text
+    from mailing.html_text import html_to_text
+    from mailing.render import compose_html, compose_text
 
     check_header_value(subject, "subject")
     check_header_value(sender_name, "sender name")

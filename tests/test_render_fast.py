@@ -11,7 +11,8 @@ import pytest
 
 from mailing.catalogue import sample_context
 from mailing.demo_templates import demo_templates
-from mailing.render import _TextMaker, _tokenize, html_to_text, render_template
+from mailing.html_text import _TextMaker, _tokenize, html_to_text
+from mailing.render import render_template
 
 
 def _reference(html: str) -> str:

