@@ -66,6 +66,9 @@ SENDER_FILE = "sender.json"
 EVENTS_SYNC_EVERY = 256
 
 
+SENDER_LOCK_WAIT_SECONDS = 1.0
+
+
 class SpoolError(MailroomError):
     """A problem with a batch or an item of the spool."""
 
@@ -542,7 +545,9 @@ class Spool:
         self.ensure()
         lock = FileLock(str(self.root / SENDER_LOCK), mode=0o600)
         try:
-            lock.acquire(timeout=0)
+            # Not 0: a process asking "who is sending?" (Spool.sender, e.g. a TUI's
+            # queue pane polling) holds the lock for an instant; that is no sender.
+            lock.acquire(timeout=SENDER_LOCK_WAIT_SECONDS)
         except Timeout:
             who: dict[str, Any] = {}
             with contextlib.suppress(FileNotFoundError, ValueError):
