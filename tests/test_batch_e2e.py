@@ -53,7 +53,9 @@ def test_200_invoices_built_approved_and_sent_each_once_with_its_pdf(tmp_path: P
 
         built = mailroom(home, "batch", "create", "--type", "sales_invoice", "--numbers", numbers)
         assert built.returncode == 0, built.stderr
-        batch_id = built.stdout.strip().splitlines()[-1]
+        batch_id = built.stdout.strip()  # the id alone: the summary went to stderr
+        assert batch_id == built.stdout.strip().splitlines()[-1]
+        assert "documents in" in built.stderr
         batch = Spool(home).batch(batch_id)
         assert batch.info()["created_by"] == DEMO_USER
 

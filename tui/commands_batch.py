@@ -230,12 +230,15 @@ def cmd_create(args: argparse.Namespace, ctx: Context) -> int:
     )
     info = batch.info()
     counts = info["counts_at_build"]
+    # The summary goes to stderr and the id alone to stdout (its last line), so
+    # `ID=$(mailroom batch create ...)` gives a script the id.
     print(
         f"built {len(info['items'])} documents in {info['build_seconds']} s: "
-        + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+        + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())),
+        file=sys.stderr,
     )
     if counts.get("print"):
-        print(f"to print: {batch.path / 'print' / 'print.pdf'}")
+        print(f"to print: {batch.path / 'print' / 'print.pdf'}", file=sys.stderr)
     print(batch.id)
     return 0
 
