@@ -22,11 +22,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from reportlab.lib.pagesizes import A4  # noqa: E402
-from reportlab.pdfgen.canvas import Canvas  # noqa: E402
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen.canvas import Canvas
 
-from mailing.pdf import Letterhead, render_document_pdf  # noqa: E402
-from store.records import Administration, Document, DocumentLine, Relation  # noqa: E402
+from mailing.pdf import Letterhead, render_document_pdf
+from store.records import Administration, Document, DocumentLine, Relation
 
 TARGET = 1.25
 

@@ -25,9 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mailing.config import ConfigSnapshot, load_documents  # noqa: E402
-from mailing.resolve import resolve_all  # noqa: E402
-from store.records import (  # noqa: E402
+from mailing.config import ConfigSnapshot, load_documents
+from mailing.resolve import resolve_all
+from store.records import (
     DOC_TYPES,
     Administration,
     Document,
@@ -39,7 +39,7 @@ from store.records import (  # noqa: E402
     Template,
     User,
 )
-from store.store import Store  # noqa: E402
+from store.store import Store
 
 
 def build(home: Path, n_docs: int, n_rel: int) -> None:

@@ -28,7 +28,7 @@ batch of 10,000 costs about as much as loading it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from mailing.addresses import check_address, split_addresses
@@ -75,12 +75,7 @@ class TraceStep:
     decided: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "rule": self.rule,
-            "looked_at": self.looked_at,
-            "found": self.found,
-            "decided": self.decided,
-        }
+        return asdict(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TraceStep:
@@ -165,12 +160,7 @@ class DocumentRef:
     relation: str
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "type": self.type,
-            "number": self.number,
-            "administration": self.administration,
-            "relation": self.relation,
-        }
+        return asdict(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DocumentRef:
