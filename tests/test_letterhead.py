@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from mailing.errors import DocumentError
@@ -18,14 +16,13 @@ from tests.pdf_helpers import (
     zip_bomb_pdf,
 )
 
-BOUND_SECONDS = 20.0  # the child's own limit is 15 s; most cases take well under 1 s
 
-
-def refused(data: bytes) -> tuple[str, float]:
-    start = time.monotonic()
+def refused(data: bytes) -> str:
+    # The check runs in a child with its own time and memory limits; the message says
+    # which limit stopped it. No wall-clock assertion: a loaded machine is slower.
     with pytest.raises(DocumentError) as info:
         validate_letterhead(data, "first background")
-    return str(info.value), time.monotonic() - start
+    return str(info.value)
 
 
 def test_good_letterhead_passes_without_warnings() -> None:
@@ -38,14 +35,13 @@ def test_multi_page_letterhead_is_accepted_with_a_warning() -> None:
 
 
 def test_too_many_pages_is_refused() -> None:
-    message, _ = refused(background_pdf(*[f"P{i}" for i in range(8)]))
+    message = refused(background_pdf(*[f"P{i}" for i in range(8)]))
     assert "8 pages" in message
 
 
 def test_encrypted_letterhead_is_refused() -> None:
-    message, elapsed = refused(encrypted_pdf())
+    message = refused(encrypted_pdf())
     assert "encrypted" in message and "Fix:" in message
-    assert elapsed < BOUND_SECONDS
 
 
 @pytest.mark.parametrize(
@@ -54,45 +50,40 @@ def test_encrypted_letterhead_is_refused() -> None:
     ids=["garbage", "truncated"],
 )
 def test_corrupt_letterhead_is_refused(data: bytes) -> None:
-    message, elapsed = refused(data)
+    message = refused(data)
     assert "first background" in message and "cannot be" in message
-    assert elapsed < BOUND_SECONDS
 
 
 def test_not_a_pdf_is_refused_at_once() -> None:
-    message, _ = refused(b"GIF89a....")
+    message = refused(b"GIF89a....")
     assert "not a PDF" in message
 
 
 def test_letter_size_is_refused_naming_the_size_found() -> None:
-    message, _ = refused(LETTER_PDF())
+    message = refused(LETTER_PDF())
     assert "215.9 × 279.4 mm (US Letter)" in message and "not A4" in message
 
 
 def test_zip_bomb_is_refused_quickly() -> None:
     data = zip_bomb_pdf()  # 2 KB per MiB: a 2 GiB content stream in about 2 MB
-    message, elapsed = refused(data)
+    message = refused(data)
     assert "zip bomb" in message
-    assert elapsed < BOUND_SECONDS
 
 
 def test_form_that_draws_itself_is_refused() -> None:
-    message, elapsed = refused(self_drawing_form_pdf())
+    message = refused(self_drawing_form_pdf())
     assert "circular reference" in message
-    assert elapsed < BOUND_SECONDS
 
 
 def test_page_tree_that_contains_itself_is_refused() -> None:
-    message, elapsed = refused(page_tree_loop_pdf())
+    message = refused(page_tree_loop_pdf())
     assert "first background" in message
-    assert elapsed < BOUND_SECONDS
 
 
 def test_a_slow_check_is_cut_off_by_the_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(lh_module, "VALIDATE_TIMEOUT_SECONDS", 0.001)
-    message, elapsed = refused(background_pdf("FIRST BACKGROUND"))
+    message = refused(background_pdf("FIRST BACKGROUND"))
     assert "took longer than" in message
-    assert elapsed < BOUND_SECONDS
 
 
 def test_building_a_letterhead_from_a_bad_pdf_gives_a_clear_error() -> None:

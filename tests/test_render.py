@@ -4,7 +4,6 @@ and its bounds, and which template a relation's language code picks."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -316,20 +315,18 @@ BOMBS = [
 @pytest.mark.parametrize("payload", BOMBS)
 def test_huge_output_and_long_loops_are_errors_not_hangs(payload: str) -> None:
     t = _t(payload, fmt="text")
-    started = time.monotonic()
+    # The render's own bounds (output size, loop steps, its 2-second budget) stop it;
+    # the error says which. No wall-clock assertion here: a loaded machine is slower.
     with pytest.raises(TemplateError) as info:
         render_template(t, sample_context("sales_invoice"), "nl_NL")
-    assert time.monotonic() - started < 4
     assert info.value.field == "body"
     assert "Cannot render the body" in str(info.value)
 
 
 def test_slow_loop_stops_at_the_time_bound() -> None:
     body = "{% for i in range(99999) %}{% set s = lines|map(attribute='description')|join(',') %}{% endfor %}"
-    started = time.monotonic()
     with pytest.raises(TemplateError, match="longer than 2 seconds|more than"):
         render_template(_t(body, fmt="text"), sample_context("sales_invoice"), "nl_NL")
-    assert time.monotonic() - started < 4
 
 
 def test_errors_while_rendering_name_the_line() -> None:

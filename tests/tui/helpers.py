@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,16 @@ async def wait_for(pilot: Pilot[Any], what: str, tries: int = 100) -> str:
             return text
         await pilot.pause(0.1)
     raise AssertionError(f"{what!r} never appeared:\n{screen_text(pilot.app)}")
+
+
+async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], what: str) -> None:
+    """Wait until ``condition()`` holds (checked after the app settles each time)."""
+    for _ in range(100):
+        await settle(pilot)
+        if condition():
+            return
+        await pilot.pause(0.1)
+    raise AssertionError(f"{what} never happened:\n{screen_text(pilot.app)}")
 
 
 async def clear_and_type(pilot: Pilot[Any], text: str) -> None:

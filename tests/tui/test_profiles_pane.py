@@ -16,6 +16,7 @@ from tests.tui.helpers import (
     screen_text,
     settle,
     type_text,
+    wait_for,
 )
 
 
@@ -52,18 +53,15 @@ async def test_create_profile_set_password_and_test_it(tmp_path: Path) -> None:
             await pilot.press("tab")
             await clear_and_type(pilot, "5")
             await pilot.press("ctrl+s")
-            await pilot.pause()
+            await settle(pilot)
             assert "unsaved changes" not in screen_text(app)
 
             # Test: the prompt offers the sender; Enter sends.
             await pilot.press("ctrl+t")
-            await pilot.pause()
+            await settle(pilot)
             assert "Send a test mail from profile MAIN" in screen_text(app)
             await pilot.press("enter")
-            await settle(pilot)
-            await pilot.pause(0.2)
-            text = screen_text(app)
-            assert "Test mail sent" in text, text
+            await wait_for(pilot, "Test mail sent")
             await pilot.press("enter")
 
     store = Store(home)
@@ -103,9 +101,6 @@ async def test_failed_test_mail_shows_the_diagnosis(tmp_path: Path) -> None:
         async with app.run_test(size=SIZE) as pilot:
             await pilot.press("enter")  # open MAIN from the list
             await pilot.press("ctrl+t", "enter")
-            await settle(pilot)
-            await pilot.pause(0.2)
-            text = screen_text(app)
-            assert "The test mail was not sent" in text
+            text = await wait_for(pilot, "The test mail was not sent")
             assert "Traceback" not in text
             assert "password" in text.lower()

@@ -130,7 +130,7 @@ async def test_command_palette_opens_a_batch(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+p")
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press(*"open", "space", *"batch", "space")
         await pilot.press(*batch.id[-4:])
         await wait_for(pilot, f"Open batch {batch.id}")

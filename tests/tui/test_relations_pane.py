@@ -8,7 +8,16 @@ from mailing.config import ConfigSnapshot
 from mailing.resolve import resolve_document
 from store.records import Document, Relation
 from store.store import Store
-from tests.tui.helpers import SIZE, focused, make_app, screen_text, seed, type_text
+from tests.tui.helpers import (
+    SIZE,
+    focused,
+    make_app,
+    screen_text,
+    seed,
+    settle,
+    type_text,
+    wait_for,
+)
 
 
 async def test_relation_cc_for_invoices_changes_the_resolution(tmp_path: Path) -> None:
@@ -17,15 +26,15 @@ async def test_relation_cc_for_invoices_changes_the_resolution(tmp_path: Path) -
     app = make_app(home)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f5")
-        await pilot.pause()
+        await settle(pilot)
         assert "1-100 of 500" in screen_text(app)
         await pilot.press("ctrl+l")
         await type_text(pilot, "C00421")
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
         assert "1-1 of 1" in screen_text(app)
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
         assert "Relations: HOLT/C00421" in screen_text(app)
         await pilot.press("tab", "tab", "tab", "tab", "tab", "tab", "tab", "tab")
         assert focused(app) == "address-type"  # sales invoice is shown first
@@ -36,14 +45,11 @@ async def test_relation_cc_for_invoices_changes_the_resolution(tmp_path: Path) -
         assert focused(app) == "address-cc"
         await type_text(pilot, "boss@customer.example")
         await pilot.press("ctrl+t")  # who would receive what, live, before saving
-        await pilot.pause(0.5)
-        await pilot.pause()
-        text = screen_text(app)
-        assert "to  invoices@customer.example" in text, text
+        text = await wait_for(pilot, "to  invoices@customer.example")
         assert "cc  boss@customer.example" in text, text
         assert "order_confirmation: PRINT (not opted" in text
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await settle(pilot)
 
     store = Store(home)
     relation = store.get(Relation, "HOLT/C00421")

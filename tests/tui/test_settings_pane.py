@@ -7,7 +7,17 @@ from pathlib import Path
 
 from store.records import Profile
 from store.store import Store
-from tests.tui.helpers import SIZE, focused, make_app, screen_text, seed, type_text
+from tests.tui.helpers import (
+    SIZE,
+    focused,
+    make_app,
+    screen_text,
+    seed,
+    settle,
+    type_text,
+    wait_for,
+    wait_until,
+)
 
 
 async def test_settings_refuse_a_personal_profile_of_another_system(tmp_path: Path) -> None:
@@ -18,18 +28,16 @@ async def test_settings_refuse_a_personal_profile_of_another_system(tmp_path: Pa
     app = make_app(home)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f6")
-        await pilot.pause()
+        await wait_for(pilot, "system, administrations")
         await pilot.press("tab", "tab", "tab")
         assert focused(app) == "f-personal_profile"
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
         await type_text(pilot, "SMTP1")
         await pilot.press("enter", "ctrl+s")
-        await pilot.pause()
-        text = screen_text(app)
-        assert "same system" in text
+        await wait_for(pilot, "same system")
         await pilot.press("enter")
-        assert "unsaved changes" in screen_text(app)
+        await wait_for(pilot, "unsaved changes")
     assert Store(home).find(__import__("store.records").records.User, "tester") is None
     data = json.loads((home / "mailroom.json").read_text())
     assert "users" not in data or not data["users"]
@@ -55,14 +63,19 @@ async def test_settings_give_an_administration_its_profile_and_resolution_follow
     assert before.sender.level == "system"
     app = make_app(home, user="demo", first_pane="settings")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await wait_for(pilot, "system, administrations")
         await pilot.press("tab", "tab")
         assert focused(app) == "f-admin_KORN"
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
         await type_text(pilot, "HOLT")  # type-to-search in the open list
         await pilot.press("enter", "ctrl+s")
-        await pilot.pause()
+        await wait_until(
+            pilot,
+            lambda: Store(home).get(Administration, "KORN").profile == "HOLT",
+            "saving KORN's profile",
+        )
+        assert "unsaved changes" not in screen_text(app)
         assert "Traceback" not in screen_text(app)
     assert Store(home).get(Administration, "KORN").profile == "HOLT"
     after = resolve_document(ConfigSnapshot.load(Store(home)), doc, "someone")

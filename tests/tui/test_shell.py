@@ -8,7 +8,7 @@ import pytest
 
 from store.records import Profile, Relation
 from store.store import Store
-from tests.tui.helpers import SIZE, screen_text, seed, type_text
+from tests.tui.helpers import SIZE, screen_text, seed, settle, type_text, wait_for
 from tui.cli import Context
 from tui.keymap import KeymapError, parse_keymap
 
@@ -37,16 +37,16 @@ async def test_keymap_file_remaps_save_and_the_pane_bar_shows_it(tmp_path: Path)
         await pilot.press("ctrl+n")
         await type_text(pilot, "NEWONE")
         await pilot.press("ctrl+s")  # no longer bound
-        await pilot.pause()
+        await settle(pilot)
         assert Store(home).find(Profile, "NEWONE") is None
         await pilot.press("ctrl+y")
-        await pilot.pause()
+        await settle(pilot)
         assert Store(home).find(Profile, "NEWONE") is not None
         await pilot.press("ctrl+e")
-        await pilot.pause()
+        await settle(pilot)
         assert "Relations:" in screen_text(app)
         await pilot.press("f1")
-        await pilot.pause()
+        await settle(pilot)
         text = screen_text(app)
         assert "ctrl+e" in text and "pane.relations" in text
 
@@ -60,25 +60,24 @@ async def test_quit_asks_when_unsaved_and_palette_goes_to_a_relation(tmp_path: P
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+p")
         await type_text(pilot, "C00271")
-        await pilot.pause(0.5)
-        assert "Go to relation C00271" in screen_text(app)
+        await wait_for(pilot, "Go to relation C00271")
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
         assert "Relations: HOLT/C00271" in screen_text(app)
         await pilot.press("tab", "tab", "tab")
         await type_text(pilot, " changed")
         await pilot.press("ctrl+q")
-        await pilot.pause()
+        await settle(pilot)
         assert "Unsaved changes in Relations" in screen_text(app)
         await pilot.press("n")
-        await pilot.pause()
+        await settle(pilot)
         assert app.is_running
         # A record that fails validation is refused with a readable message.
         await pilot.press("shift+tab")
         await pilot.press("home", "ctrl+k")
         await type_text(pilot, "bad code!")
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await settle(pilot)
         text = screen_text(app)
         assert "Not saved" in text and "code" in text and "Traceback" not in text
     assert Store(home).get(Relation, "HOLT/C00271").name == "Customer 00271 B.V."

@@ -13,7 +13,7 @@ from store.records import Profile, SystemSettings
 from store.secrets import get_secret
 from store.store import Store
 from tests.test_transport_office365 import CLIENT_ID, HOST, TENANT, USER, FakeIdentity, FakeResponse
-from tests.tui.helpers import SIZE, make_app, screen_text, type_text, wait_for
+from tests.tui.helpers import SIZE, make_app, screen_text, settle, type_text, wait_for
 
 
 class SlowIdentity(FakeIdentity):
@@ -56,7 +56,7 @@ async def test_sign_in_shows_url_code_and_countdown_then_keeps_the_token(tmp_pat
         await pilot.press("f2", "ctrl+l")
         await type_text(pilot, "O365")
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("enter")
         await wait_for(pilot, "Profiles: O365")
         await pilot.press("ctrl+o")

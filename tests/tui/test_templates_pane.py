@@ -6,7 +6,15 @@ from pathlib import Path
 
 from store.records import LanguageCode, Template
 from store.store import Store
-from tests.tui.helpers import SIZE, focused, make_app, screen_text, seed, type_text
+from tests.tui.helpers import (
+    SIZE,
+    focused,
+    make_app,
+    screen_text,
+    seed,
+    settle,
+    type_text,
+)
 
 
 async def test_template_with_picked_expression_linked_to_language_code(tmp_path: Path) -> None:
@@ -15,7 +23,7 @@ async def test_template_with_picked_expression_linked_to_language_code(tmp_path:
     app = make_app(home)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f3")
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("ctrl+n")
         assert focused(app) == "f-code"
         await type_text(pilot, "INV-EN")
@@ -25,16 +33,16 @@ async def test_template_with_picked_expression_linked_to_language_code(tmp_path:
         assert focused(app) == "f-subject"
         await type_text(pilot, "Invoice ")
         await pilot.press("ctrl+g")
-        await pilot.pause()
+        await settle(pilot)
         assert "Insert a field of sales_invoice into subject" in screen_text(app)
         await type_text(pilot, "relation_name")
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("tab")
         assert focused(app) == "f-body"
         await type_text(pilot, "Dear customer")
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await settle(pilot)
 
         # A template that does not render is refused, and what was typed stays.
         await pilot.press("ctrl+n", "tab", "tab", "tab", "tab", "tab")
@@ -43,7 +51,7 @@ async def test_template_with_picked_expression_linked_to_language_code(tmp_path:
         await pilot.press("tab", "tab", "tab", "tab", "tab")
         await type_text(pilot, "Hi {{ no_such_field }}")
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await settle(pilot)
         text = screen_text(app)
         assert "Not saved" in text
         assert "no_such_field" in text
@@ -51,30 +59,30 @@ async def test_template_with_picked_expression_linked_to_language_code(tmp_path:
         assert app.query_one("#f-subject").value == "Hi {{ no_such_field }}"
         # Leaving asks first.
         await pilot.press("ctrl+n")
-        await pilot.pause()
+        await settle(pilot)
         assert "unsaved changes" in screen_text(app)
         await pilot.press("y")
 
         # Link it to HOLT/EN for sales invoices.
         await pilot.press("f4")
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("ctrl+l")
         await type_text(pilot, "EN")
         await pilot.press("enter")  # search, then the rows have the focus
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("enter")  # open HOLT/EN
-        await pilot.pause()
+        await settle(pilot)
         assert "Language codes: HOLT/EN" in screen_text(app)
         assert focused(app) == "f-administration"
         await pilot.press("tab", "tab", "tab", "tab", "tab")
         assert focused(app) == "f-tpl_sales_invoice"
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
         await type_text(pilot, "INV-EN")
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await settle(pilot)
 
     store = Store(home)
     template = store.get(Template, "INV-EN")
