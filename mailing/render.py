@@ -21,6 +21,17 @@ How the bounds hold without a separate process:
   ``str.join``, ``str.format`` …) and every filter (``center``, ``indent``,
   ``replace``, ``join``, ``batch``, ``format`` …); ``~`` concatenations are checked;
 * every ``for`` iterates through a counter that also checks the clock.
+
+Before Jinja parses or compiles a part, its shape is bounded too (the limits below):
+Jinja's parser and Python's compiler recurse, so a template of 50,000 brackets, 20,000
+filters in a row or 101 nested ``{% if %}`` would otherwise end in a crash of the
+parser instead of a message. :func:`_check_source` refuses characters that cannot be
+stored or sent, :func:`_scan_tokens` measures brackets and blocks on Jinja's own
+tokens (an iterative scan, before the parser), :func:`_check_shape` measures the
+parsed tree with an explicit stack, and :func:`_check_constants` refuses a constant
+expression that would grow too large (``{{ 'A' * 10**9 }}``) even in a branch the
+trial render does not take. What still slips past (a recursion or compiler limit) is
+caught around parse and compile and becomes a :class:`TemplateError` as well.
 """
 
 from __future__ import annotations
@@ -30,6 +41,7 @@ import datetime as dt
 import functools
 import inspect
 import itertools
+import operator
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -61,6 +73,16 @@ MAX_SECONDS = 2.0  # per message
 MAX_ITERATIONS = 100_000  # loop turns per message
 MAX_ITEMS = 100_000  # items a filter may produce or join
 MAX_INT_BITS = 100_000
+
+# The shape of a template part, checked before Jinja's parser and Python's compiler
+# see it (both recurse; Python allows at most 20 nested loops and 100 indentations).
+MAX_NESTING = 20  # {% if %} / {% for %} / {% with %} blocks inside each other
+MAX_EXPR_DEPTH = 30  # brackets, signs, operators and filters inside each other
+MAX_FILTER_CHAIN = 20  # filters in a row: {{ x|trim|upper|... }}
+# wordwrap is slow on long words when the width is small (a 400,000-character word
+# at width 1 takes seconds), so the width and the text it wraps are bounded.
+MIN_WRAP_WIDTH = 10
+MAX_WRAP_CHARS = 100_000
 
 PARTS: tuple[str, ...] = ("subject", "body", "disclaimer")
 DEFAULT_LOCALE = "nl_NL"
@@ -214,6 +236,25 @@ def _check_str_method(owner: str, name: str, args: tuple[Any, ...], kwargs: dict
             else args
         )
         _refuse_big(f"str.{name}()", _format_spec_size(owner, tuple(values), kwargs))
+
+
+def _check_binop(op: str, left: Any, right: Any) -> None:
+    """Raise _Limit when ``left op right`` would grow too large; checked before it runs."""
+    if op == "*":
+        _refuse_big("a multiplication", _mul_size(left, right))
+    elif op == "**":
+        if isinstance(left, int) and isinstance(right, int) and right > 0 and abs(left) > 1:
+            if left.bit_length() * right > MAX_INT_BITS:
+                raise _Limit("a power would be too large a number")
+    elif op == "+":
+        if isinstance(left, str | list | tuple) or isinstance(right, str | list | tuple):
+            _refuse_big("an addition", _weight(left) + _weight(right))
+    elif op == "%" and isinstance(left, str):
+        values = right if isinstance(right, tuple) else (right,)
+        _refuse_big(
+            "a % format",
+            _format_spec_size(left, values, right if isinstance(right, dict) else {}),
+        )
 
 
 def _mul_size(left: Any, right: Any) -> int:
@@ -428,6 +469,16 @@ def _check_filter_args(
         if isinstance(indent, int) and indent > 16:
             raise _Limit("tojson: indent at most 16")
     elif name == "wordwrap":
+        width = a.get("width", 79)
+        if isinstance(width, int) and width < MIN_WRAP_WIDTH:
+            raise _BadValue(
+                f"wordwrap: the width must be at least {MIN_WRAP_WIDTH} characters, not {width}"
+            )
+        if _weight(value, MAX_WRAP_CHARS) > MAX_WRAP_CHARS:
+            raise _BadValue(
+                f"wordwrap: the text is about {_weight(value):,} characters; at most "
+                f"{MAX_WRAP_CHARS:,} can be wrapped"
+            )
         wrap = a.get("wrapstring") or "\n"
         _refuse_big("wordwrap", _weight(value) * (1 + len(str(wrap))))
     elif name == "round":
@@ -574,6 +625,379 @@ def _check_safety(tree: nodes.Template) -> None:
             raise _Forbidden("the name 'self' is not allowed", node.lineno, "self")
 
 
+# ---------------------------------------------------------------- the shape of a part
+
+
+class _OverLimit(TemplateSyntaxError):
+    """A part is too large, too deep or too slow to prepare (internal; becomes a TemplateProblem).
+
+    Raised while parsing, so Jinja passes it on like a syntax error; ``column`` is
+    known when it was found on the tokens, otherwise it is looked up from ``word``.
+    """
+
+    def __init__(
+        self, message: str, lineno: int | None, word: str, fix: str, column: int | None = None
+    ) -> None:
+        super().__init__(message, lineno or 1)
+        self.word = word
+        self.fix = fix
+        self.column = column
+
+
+_FIX_SIMPLER = "simplify the expression: work it out in steps with {% set name = ... %}."
+_FIX_BLOCKS = (
+    "simplify the template: close a block before opening the next, or combine "
+    "conditions with 'and' in one {% if %}."
+)
+_FIX_FILTERS = "use fewer filters in a row; most fields need one, e.g. {{ total|money }}."
+_FIX_WRAP = f"give wordwrap a width of at least {MIN_WRAP_WIDTH}, e.g. wordwrap(72)."
+_FIX_SMALLER = "make the template produce less (repeats, very large numbers)."
+
+_BLOCK_OPENERS = frozenset(
+    {"if", "for", "with", "macro", "call", "filter", "block", "autoescape", "trans"}
+)
+_EXPR_KEYWORDS = frozenset({"not", "and", "or", "in", "is", "if", "else"})
+_OPEN = frozenset({"(", "[", "{"})
+_CLOSE = frozenset({")", "]", "}"})
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    text = text.replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _line_column(source: str, offset: int) -> tuple[int, int]:
+    line_start = source.rfind("\n", 0, offset) + 1
+    return source.count("\n", 0, offset) + 1, offset - line_start + 1
+
+
+def _tag_at(source: str, offset: int) -> str:
+    """The tag that starts at ``offset`` (shortened), as the value at fault."""
+    end = source.find("}", offset, offset + 60)
+    return _shorten(source[offset : end + 1] if end >= 0 else source[offset : offset + 60])
+
+
+def _check_source(code: str, part: str, source: str) -> str:
+    """The part with line ends normalised; TemplateProblem when it is too long or unsendable."""
+    if len(source) > MAX_SOURCE_CHARS:
+        raise TemplateProblem(
+            f"The {part} of template {code!r} is {len(source):,} characters; at most "
+            f"{MAX_SOURCE_CHARS:,} are allowed.",
+            template=code,
+            part=part,
+            name=_shorten(source[:60]),
+            fix=f"shorten the {part}.",
+        )
+    src = _normalise(source)
+    bad = _SURROGATE.search(src)
+    if bad is not None:
+        line, col = _line_column(src, bad.start())
+        char = f"U+{ord(bad.group()):04X}"
+        raise TemplateProblem(
+            f"In {_where(code, part, line, col)}: there is an invalid character ({char}, half "
+            "of a broken character pair); it cannot be stored or sent.",
+            template=code,
+            part=part,
+            line=line,
+            column=col,
+            name=char,
+            fix="delete that character and type it again; it usually comes from copying and "
+            "pasting.",
+        )
+    return src
+
+
+def _scan_tokens(env: jinja2.Environment, source: str, name: str | None) -> None:
+    """Refuse brackets or blocks nested too deep, on Jinja's tokens, before the parser runs.
+
+    The parser recurses for every bracket, every ``not`` or sign in front of a value and
+    every block, so this is measured here, iteratively, on the lexer's token stream.
+    Scans the whole part so the message gives the deepest nesting; raises _OverLimit.
+    """
+    pos = 0
+    blocks = 0  # blocks open now
+    deepest_blocks, blocks_at = 0, -1  # the deepest, and where the limit was first passed
+    brackets: list[int] = []  # per open bracket: the signs in a row just before it
+    signs_outside = 0  # signs before the open brackets and inline ifs, together
+    signs = 0  # `not` / `-` / `+` in a row now
+    deepest_expr, expr_at, by_signs = 0, -1, False
+    keyword_next = set_block = False
+    tag_start = 0
+    prev_kind, prev_value = "", ""
+    for _lineno, kind, value in env.lexer.tokeniter(source, name):
+        found = source.find(value, pos) if value else -1
+        at = found if found >= 0 else pos
+        pos = at + len(value)
+        if kind == "whitespace":
+            continue
+        operand_before = (
+            prev_kind in ("name", "integer", "float", "string") and prev_value not in _EXPR_KEYWORDS
+        ) or (prev_kind == "operator" and prev_value in _CLOSE)
+        if kind in ("variable_begin", "block_begin"):
+            brackets.clear()
+            signs_outside = signs = 0
+            keyword_next = kind == "block_begin"
+            set_block = False
+            tag_start = at
+        elif keyword_next:
+            keyword_next = False
+            if kind != "name":
+                pass
+            elif value in _BLOCK_OPENERS:
+                blocks += 1
+                if blocks > deepest_blocks:
+                    deepest_blocks = blocks
+                    if blocks == MAX_NESTING + 1:
+                        blocks_at = tag_start
+            elif value.startswith("end"):
+                blocks = max(blocks - 1, 0)
+            elif value == "set":
+                set_block = True  # a block unless an '=' follows
+        elif kind == "block_end":
+            if set_block:
+                blocks += 1
+                if blocks > deepest_blocks:
+                    deepest_blocks = blocks
+                    if blocks == MAX_NESTING + 1:
+                        blocks_at = tag_start
+            set_block = False
+        elif kind == "operator" and value in _OPEN:
+            brackets.append(signs)
+            signs_outside += signs
+            signs = 0
+        elif kind == "operator" and value in _CLOSE:
+            signs_outside -= brackets.pop() if brackets else 0
+            signs = 0
+        elif not operand_before and (
+            (kind == "operator" and value in ("-", "+")) or (kind == "name" and value == "not")
+        ):
+            signs += 1
+        elif operand_before and kind == "name" and value == "if":
+            # `a if b else c if d else ...`: the parser recurses for every inline if,
+            # until the bracket around it closes.
+            signs = 0
+            signs_outside += 1
+            if brackets:
+                brackets[-1] += 1
+        else:
+            if kind == "operator" and value == "=":
+                set_block = False
+            signs = 0
+        level = len(brackets) + signs_outside + signs
+        if level > deepest_expr:
+            deepest_expr = level
+            if level == MAX_EXPR_DEPTH + 1:
+                expr_at, by_signs = at, len(brackets) <= MAX_EXPR_DEPTH
+        prev_kind, prev_value = kind, value
+    if blocks_at >= 0:
+        line, col = _line_column(source, blocks_at)
+        raise _OverLimit(
+            f"blocks ({{% if %}}, {{% for %}}, {{% with %}}) are nested {deepest_blocks:,} "
+            f"deep; at most {MAX_NESTING} are allowed",
+            line,
+            _tag_at(source, blocks_at),
+            _FIX_BLOCKS,
+            col,
+        )
+    if expr_at >= 0:
+        line, col = _line_column(source, expr_at)
+        what = "brackets, signs (not, -) and inline ifs" if by_signs else "brackets"
+        raise _OverLimit(
+            f"{what} are nested {deepest_expr:,} deep; at most {MAX_EXPR_DEPTH} are allowed",
+            line,
+            _shorten(source[expr_at : expr_at + 60]),
+            _FIX_SIMPLER,
+            col,
+        )
+
+
+_BLOCK_STMTS: tuple[type[nodes.Node], ...] = (
+    nodes.If,
+    nodes.For,
+    nodes.With,
+    nodes.Macro,
+    nodes.CallBlock,
+    nodes.FilterBlock,
+    nodes.AssignBlock,
+    nodes.Block,
+    nodes.Scope,
+    nodes.ScopedEvalContextModifier,
+    nodes.OverlayScope,
+)
+# Expressions whose value the constant check can work out (with Const).
+_FOLDABLE: tuple[type[nodes.Node], ...] = (
+    nodes.BinExpr,
+    nodes.UnaryExpr,
+    nodes.Concat,
+    nodes.List,
+    nodes.Tuple,
+)
+
+
+@dataclass
+class _Shape:
+    """What :func:`_check_shape` found for the later checks."""
+
+    constants: list[nodes.Expr] = field(default_factory=list)  # outermost foldable nodes
+    wraps: list[nodes.Filter] = field(default_factory=list)  # wordwrap filters
+
+
+def _check_shape(tree: nodes.Template) -> _Shape:
+    """Refuse a parsed part nested too deep, with an explicit stack (no recursion).
+
+    Blocks inside blocks (``elif`` counts as its ``if``), expressions inside
+    expressions, and filters in a row are measured over the whole tree; the first
+    limit passed raises _OverLimit with the deepest value found.
+    """
+    shape = _Shape()
+    deepest_blocks, blocks_line = 0, 0
+    longest_chain, chain_line, chain_word = 0, 0, ""
+    deepest_expr, expr_line = 0, 0
+    # node, parent, blocks around it, expression depth of its parent, filters in a row below
+    stack: list[tuple[nodes.Node, nodes.Node | None, int, int, int]] = [(tree, None, 0, 0, 0)]
+    while stack:
+        node, parent, blocks, depth, chain = stack.pop()
+        lineno = getattr(node, "lineno", 0) or 0
+        inner = blocks
+        if isinstance(node, _BLOCK_STMTS):
+            inner = blocks + 1
+            if inner > deepest_blocks:
+                deepest_blocks = inner
+                if inner == MAX_NESTING + 1:
+                    blocks_line = lineno
+        if isinstance(node, nodes.Expr):
+            depth += 1
+            if depth > deepest_expr:
+                deepest_expr = depth
+                if depth == MAX_EXPR_DEPTH + 1:
+                    expr_line = lineno
+            if isinstance(node, _FOLDABLE) and not isinstance(parent, _FOLDABLE):
+                shape.constants.append(node)
+        elif not isinstance(node, nodes.Helper):
+            depth = 0  # a statement starts its expressions afresh
+        if isinstance(node, nodes.Filter):
+            chain += 1
+            if chain > longest_chain:
+                longest_chain = chain
+                if chain == MAX_FILTER_CHAIN + 1:
+                    chain_line, chain_word = lineno, node.name
+            if node.name == "wordwrap":
+                shape.wraps.append(node)
+        elif_ids = {id(n) for n in node.elif_} if isinstance(node, nodes.If) else set()
+        for child in node.iter_child_nodes():
+            if id(child) in elif_ids:
+                stack.append((child, node, blocks, 0, 0))  # an elif is as deep as its if
+                continue
+            follows = isinstance(node, nodes.Filter) and child is node.node
+            stack.append((child, node, inner, depth, chain if follows else 0))
+    if blocks_line:
+        raise _OverLimit(
+            f"blocks ({{% if %}}, {{% for %}}, {{% with %}}) are nested {deepest_blocks:,} "
+            f"deep; at most {MAX_NESTING} are allowed",
+            blocks_line,
+            "",
+            _FIX_BLOCKS,
+        )
+    if chain_line:
+        raise _OverLimit(
+            f"{longest_chain:,} filters follow each other (|{chain_word}|…); at most "
+            f"{MAX_FILTER_CHAIN} are allowed in a row",
+            chain_line,
+            chain_word,
+            _FIX_FILTERS,
+        )
+    if expr_line:
+        raise _OverLimit(
+            f"an expression is nested {deepest_expr:,} levels deep (brackets, operators and "
+            f"filters inside each other); at most {MAX_EXPR_DEPTH} are allowed",
+            expr_line,
+            "",
+            _FIX_SIMPLER,
+        )
+    return shape
+
+
+_NOT_CONSTANT = object()
+_ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "//": operator.floordiv,
+    "%": operator.mod,
+    "**": operator.pow,
+}
+
+
+def _constant_value(node: nodes.Node) -> Any:
+    """The value of a constant expression, worked out only while it stays within the bounds.
+
+    Raises _Limit before a value would grow too large (the same checks as at render
+    time); _NOT_CONSTANT when the expression needs a field or fails otherwise (the
+    render reports that). Recursive, but only over a tree :func:`_check_shape` bounded.
+    """
+    if isinstance(node, nodes.Const):
+        return node.value
+    if isinstance(node, nodes.List | nodes.Tuple):
+        items = [_constant_value(n) for n in node.items]
+        if any(i is _NOT_CONSTANT for i in items):
+            return _NOT_CONSTANT
+        _check_value(items, "a list")
+        return items if isinstance(node, nodes.List) else tuple(items)
+    if isinstance(node, nodes.Concat):
+        pieces = [_constant_value(n) for n in node.nodes]
+        if any(p is _NOT_CONSTANT for p in pieces):
+            return _NOT_CONSTANT
+        _refuse_big("a joined text (~)", sum(_weight(p) for p in pieces))
+        return "".join(str(p) for p in pieces)
+    if isinstance(node, nodes.Neg | nodes.Pos):
+        value = _constant_value(node.node)
+        if isinstance(value, int | float):
+            return -value if isinstance(node, nodes.Neg) else +value
+        return _NOT_CONSTANT
+    if isinstance(node, nodes.BinExpr) and node.operator in _ARITHMETIC:
+        left, right = _constant_value(node.left), _constant_value(node.right)
+        if left is _NOT_CONSTANT or right is _NOT_CONSTANT:
+            return _NOT_CONSTANT
+        _check_binop(node.operator, left, right)
+        try:
+            result = _ARITHMETIC[node.operator](left, right)
+        except (ArithmeticError, TypeError, ValueError):
+            return _NOT_CONSTANT
+        if isinstance(result, int) and result.bit_length() > MAX_INT_BITS:
+            raise _Limit("a number would grow too large")
+        _check_value(result)
+        return result
+    return _NOT_CONSTANT
+
+
+def _check_constants(shape: _Shape) -> None:
+    """Refuse at save what is bound to fail at render whatever the fields hold."""
+    for node in shape.constants:
+        try:
+            _constant_value(node)
+        except _Limit as exc:
+            raise _OverLimit(str(exc), node.lineno, "", _FIX_SMALLER) from None
+    for wrap in shape.wraps:
+        width: nodes.Expr | None = wrap.args[0] if wrap.args else None
+        for kw in wrap.kwargs:
+            if kw.key == "width":
+                width = kw.value
+        try:
+            value = _constant_value(width) if width is not None else _NOT_CONSTANT
+        except _Limit:
+            value = _NOT_CONSTANT
+        if isinstance(value, int) and value < MIN_WRAP_WIDTH:
+            raise _OverLimit(
+                f"wordwrap({value}) is too narrow; the width must be at least "
+                f"{MIN_WRAP_WIDTH} characters",
+                wrap.lineno,
+                "wordwrap",
+                _FIX_WRAP,
+            )
+
+
 class _Guard(NodeTransformer):
     """Route every loop through the counter and every ``~`` through the size check."""
 
@@ -621,8 +1045,11 @@ class MailEnvironment(ImmutableSandboxedEnvironment):
         return value
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        _scan_tokens(self, source, name)  # before the parser, which recurses
         tree = super()._parse(source, name, filename)
+        shape = _check_shape(tree)  # before anything walks the tree recursively
         _check_safety(tree)
+        _check_constants(shape)
         result = _Guard().visit(tree)
         assert isinstance(result, nodes.Template)
         return result
@@ -631,21 +1058,7 @@ class MailEnvironment(ImmutableSandboxedEnvironment):
         self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any
     ) -> Any:
         _tick()
-        if operator == "*":
-            _refuse_big("a multiplication", _mul_size(left, right))
-        elif operator == "**":
-            if isinstance(left, int) and isinstance(right, int) and right > 0 and abs(left) > 1:
-                if left.bit_length() * right > MAX_INT_BITS:
-                    raise _Limit("a power would be too large a number")
-        elif operator == "+":
-            if isinstance(left, str | list | tuple) or isinstance(right, str | list | tuple):
-                _refuse_big("an addition", _weight(left) + _weight(right))
-        elif operator == "%" and isinstance(left, str):
-            values = right if isinstance(right, tuple) else (right,)
-            _refuse_big(
-                "a % format",
-                _format_spec_size(left, values, right if isinstance(right, dict) else {}),
-            )
+        _check_binop(operator, left, right)
         result = super().call_binop(context, operator, left, right)
         if isinstance(result, int) and result.bit_length() > MAX_INT_BITS:
             raise _Limit("a number grew too large")
@@ -781,20 +1194,56 @@ def validate_template(t: Template) -> None:
     render_template(t, sample_context(t.object), DEFAULT_LOCALE)
 
 
-def _validate_part(code: str, part: str, source: str, html: bool, available: list[str]) -> None:
-    if len(source) > MAX_SOURCE_CHARS:
-        raise TemplateProblem(
-            f"The {part} of template {code!r} is {len(source):,} characters; at most "
-            f"{MAX_SOURCE_CHARS:,} are allowed.",
-            template=code,
-            part=part,
-            fix=f"shorten the {part}.",
+def _over_limit(
+    exc: _OverLimit, code: str, part: str, src: str, rendering: bool
+) -> TemplateProblem:
+    col = exc.column or _column(src, exc.lineno, exc.word)
+    where = _where(code, part, exc.lineno, col)
+    return TemplateProblem(
+        f"Cannot render {where}: {exc.message}." if rendering else f"In {where}: {exc.message}.",
+        template=code,
+        part=part,
+        line=exc.lineno,
+        column=col,
+        name=exc.word,
+        fix=exc.fix,
+    )
+
+
+def _unreadable(exc: BaseException, code: str, part: str) -> TemplateProblem:
+    """The last line of defence: a parser or compiler limit no check above foresaw."""
+    if isinstance(exc, UnicodeError):
+        what = "contains characters that cannot be read"
+        fix = "retype the text; remove characters pasted from other programs."
+    elif isinstance(exc, MemoryError):
+        what = "is too large to be prepared"
+        fix = f"shorten the {part}."
+    else:  # RecursionError, or a limit of Python's compiler (SyntaxError, IndentationError)
+        what = (
+            "has too much inside each other (blocks, brackets, filters or operators) to be prepared"
         )
+        fix = (
+            f"simplify the {part}: at most {MAX_NESTING} blocks and {MAX_EXPR_DEPTH} levels "
+            "of brackets, filters or operators inside each other."
+        )
+    where = f"The {part} of template {code!r}" if code else f"The {part}"
+    return TemplateProblem(f"{where} {what}.", template=code, part=part, fix=fix)
+
+
+# Python's own errors for a template too deep or too large for its parser or compiler.
+_UNREADABLE = (RecursionError, MemoryError, SyntaxError, UnicodeError)
+
+
+def _validate_part(code: str, part: str, source: str, html: bool, available: list[str]) -> None:
+    src = _check_source(code, part, source)
     env = environment(html)
-    src = _normalise(source)
     try:
         tree = env.parse(src)
         env.compile(tree)  # unknown filters and tests are found here
+    except _OverLimit as exc:
+        raise _over_limit(exc, code, part, src, rendering=False) from None
+    except _UNREADABLE as exc:
+        raise _unreadable(exc, code, part) from None
     except _Forbidden as exc:
         col = _column(src, exc.lineno, exc.word)
         raise TemplateProblem(
@@ -870,16 +1319,13 @@ def _render_part(
 ) -> str:
     if not source:
         return ""
-    if len(source) > MAX_SOURCE_CHARS:
-        raise TemplateProblem(
-            f"The {part} of template {code!r} is longer than {MAX_SOURCE_CHARS:,} characters.",
-            template=code,
-            part=part,
-            fix=f"shorten the {part}.",
-        )
-    src = _normalise(source)
+    src = _check_source(code, part, source)
     try:
         tmpl = _compiled(html, part, source)
+    except _OverLimit as exc:
+        raise _over_limit(exc, code, part, src, rendering=True) from None
+    except _UNREADABLE as exc:
+        raise _unreadable(exc, code, part) from None
     except _Forbidden as exc:
         col = _column(src, exc.lineno, exc.word)
         raise TemplateProblem(

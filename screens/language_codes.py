@@ -143,7 +143,7 @@ class LanguageCodesPane(RecordPane):
         return self._to_form(self.store.get(LanguageCode, key).dump())
 
     def save_values(self, values: dict[str, Any]) -> str:
-        from store.errors import StoreError
+        from mailing.changes import save_record
         from store.records import LanguageCode
 
         data = {k: v for k, v in values.items() if not k.startswith("tpl_")}
@@ -151,22 +151,13 @@ class LanguageCodesPane(RecordPane):
             k.removeprefix("tpl_"): v for k, v in values.items() if k.startswith("tpl_") and v
         }
         record = LanguageCode.parse(data)
-        old = self.current_key
-        with self.store.transaction() as tx:
-            if record.id != old and tx.find(LanguageCode, record.id) is not None:
-                raise StoreError(
-                    f"The language code {record.id} already exists.",
-                    field="code",
-                    value=record.code,
-                    fix="choose another code, or open that one from the list.",
-                )
-            tx.put(record)
-            if old and old != record.id:
-                tx.delete(LanguageCode, old)
-        return record.id
+        return save_record(self.store, record, self.current_key)
 
     def delete_key(self, key: str) -> None:
+        from mailing.changes import delete_record
         from store.records import LanguageCode
+
+        delete_record(self.store, LanguageCode, key)
 
         self.store.delete(LanguageCode, key)
 

@@ -131,51 +131,27 @@ class ProfilesPane(RecordPane):
         placeholder = "not set"
         if self.current_key:
             try:
-                from store.secrets import get_secret
+                from mailing.changes import has_password
 
-                if get_secret(self.current_key, "password"):
+                if has_password(self.current_key):
                     placeholder = "stored in the keyring (type to replace)"
             except Exception as exc:
                 placeholder = f"keyring unavailable: {type(exc).__name__}"
         field.placeholder = placeholder  # type: ignore[attr-defined]
 
     def save_values(self, values: dict[str, Any]) -> str:
-        from store.errors import StoreError
+        from mailing.changes import save_profile
         from store.records import Profile
-        from store.secrets import get_secret, set_secret
 
         values = dict(values)
         password = values.pop(PASSWORD, "") or ""
         profile = Profile.parse(values)
-        old = self.current_key
-        with self.store.transaction() as tx:
-            if profile.code != old and tx.find(Profile, profile.code) is not None:
-                raise StoreError(
-                    f"A profile with code {profile.code!r} already exists.",
-                    field="code",
-                    value=profile.code,
-                    fix="choose another code, or open that profile from the list.",
-                )
-            tx.put(profile)
-            if old and old != profile.code:
-                tx.delete(Profile, old)
-        if old and old != profile.code and not password:
-            moved = get_secret(old, "password")
-            if moved:
-                set_secret(profile.code, "password", moved)
-        if password:
-            set_secret(profile.code, "password", password)
-        return profile.code
+        return save_profile(self.store, profile, self.current_key, password)
 
     def delete_key(self, key: str) -> None:
-        from store.records import Profile
-        from store.secrets import delete_secret
+        from mailing.changes import delete_profile
 
-        self.store.delete(Profile, key)
-        try:
-            delete_secret(key, "password")
-        except Exception:  # no keyring: nothing was stored there either
-            return
+        delete_profile(self.store, key)
 
     # ------------------------------------------------------------ test mail
 

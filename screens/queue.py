@@ -356,9 +356,12 @@ class QueuePane(Pane):
         def answered(yes: bool | None) -> None:
             if not yes:
                 return
+            from mailing.changes import change_items
+
             try:
-                moved, skipped = view.batch.approve(items, self.user)
-                view.batch.close()
+                moved, skipped = change_items(
+                    self.store, self.user, view.batch.id, "approve", items
+                )
             except Exception as exc:
                 self.show_error(exc, "Not approved")
                 return
@@ -371,30 +374,38 @@ class QueuePane(Pane):
         )
 
     def _after_change(self, done: str, skipped: list[tuple[str, str]]) -> None:
-        note = f"; {len(skipped)} skipped ({skipped[0][0]} {skipped[0][1]})" if skipped else ""
-        self.app.notify(done + note, timeout=4)
+        if skipped:
+            lines = [f"{done}; {len(skipped)} not:"]
+            lines += [f"  {item}: {why}" for item, why in skipped[:10]]
+            if len(skipped) > 10:
+                lines.append(f"  … and {len(skipped) - 10} more")
+            self.show_message("Not every item was changed", "\n".join(lines))
+        else:
+            self.app.notify(done, timeout=4)
         self.items.load()
         self._show_info()
         self.reload_batches()
 
-    def _move(self, sources: tuple[str, ...], dst: str, verb: str, kinds: tuple[str, ...]) -> None:
+    def _move(self, action: str) -> None:
+        from mailing.changes import BATCH_ACTIONS, change_items
+
         view = self._need_batch()
         if view is None:
             return
         keys = self.items.chosen_keys()
         if not keys:
             return
+        done = BATCH_ACTIONS[action].done
         try:
-            moved, skipped = view.batch.transition(keys, sources, dst, dst, self.user, kinds=kinds)
-            view.batch.close()
+            moved, skipped = change_items(self.store, self.user, view.batch.id, action, keys)
         except Exception as exc:
-            self.show_error(exc, f"Not {verb}")
+            self.show_error(exc, f"Not {done}")
             return
         self.items.marked.clear()
-        self._after_change(f"{verb.capitalize()} {len(moved)} item(s)", skipped)
+        self._after_change(f"{done.capitalize()}: {len(moved)} item(s)", skipped)
 
     def action_hold(self) -> None:
-        self._move(("draft", "approved"), "held", "held", ("email",))
+        self._move("hold")
 
     def action_cancel(self) -> None:
         view = self._need_batch()
@@ -406,12 +417,7 @@ class QueuePane(Pane):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._move(
-                    ("draft", "approved", "held", "unknown", "failed"),
-                    "cancelled",
-                    "cancelled",
-                    ("email", "error"),
-                )
+                self._move("cancel")
 
         self.app.push_screen(
             ConfirmModal(f"Cancel {len(keys)} item(s)? They will not be sent."), answered
@@ -424,15 +430,12 @@ class QueuePane(Pane):
         self._admin_action("mark_sent")
 
     def _admin_action(self, what: str) -> None:
-        from mailing.engine import mark_sent, resend
-
         view = self._need_batch()
         if view is None:
             return
         keys = self.items.chosen_keys()
         if not keys:
             return
-        fn = resend if what == "resend" else mark_sent
         question = (
             f"Send {len(keys)} message(s) again with the same Message-ID? Only do this when "
             "you know they did not arrive."
@@ -441,17 +444,8 @@ class QueuePane(Pane):
         )
 
         def answered(yes: bool | None) -> None:
-            if not yes:
-                return
-            done: list[str] = []
-            try:
-                for key in keys:
-                    done.append(fn(self.store, self.user, view.batch.id, key))
-            except Exception as exc:
-                self.show_error(exc, "Not done")
-            self.items.marked.clear()
-            verb = "Approved again" if what == "resend" else "Marked sent"
-            self._after_change(f"{verb}: {len(done)} message(s)", [])
+            if yes:
+                self._move(what)
 
         self.app.push_screen(ConfirmModal(question), answered)
 

@@ -259,26 +259,16 @@ class RelationsPane(RecordPane):
         return Relation.parse(data)
 
     def save_values(self, values: dict[str, Any]) -> str:
-        from store.errors import StoreError
-        from store.records import Relation
+        from mailing.changes import save_record
 
         record = self.build(values)
-        old = self.current_key
-        with self.store.transaction() as tx:
-            if record.id != old and tx.find(Relation, record.id) is not None:
-                raise StoreError(
-                    f"The relation {record.id} already exists.",
-                    field="code",
-                    value=record.code,
-                    fix="choose another code, or open that relation (search by its code).",
-                )
-            tx.put(record)
-            if old and old != record.id:
-                tx.delete(Relation, old)
-        return record.id
+        return save_record(self.store, record, self.current_key)
 
     def delete_key(self, key: str) -> None:
+        from mailing.changes import delete_record
         from store.records import Relation
+
+        delete_record(self.store, Relation, key)
 
         self.store.delete(Relation, key)
 

@@ -14,32 +14,6 @@ from screens.widgets.modals import error_text
 from screens.widgets.pane import Pane
 
 
-def check_personal_profile(
-    system_profile: Any | None, personal_profile: Any | None, user: str
-) -> None:
-    """SPEC §5: personal settings need a system profile, and the same system as it."""
-    from mailing.errors import ConfigError
-
-    if personal_profile is None:
-        return
-    if system_profile is None:
-        raise ConfigError(
-            f"User {user} cannot have a personal profile while there is no system profile.",
-            field="personal profile",
-            value=personal_profile.code,
-            fix="choose the system profile first; it must always exist.",
-        )
-    if personal_profile.system != system_profile.system:
-        raise ConfigError(
-            f"The personal profile {personal_profile.code} sends by "
-            f"{personal_profile.system}, the system profile {system_profile.code} by "
-            f"{system_profile.system}; personal settings must be of the same system.",
-            field="personal profile",
-            value=personal_profile.code,
-            fix=f"choose a {system_profile.system} profile, or none.",
-        )
-
-
 class SettingsPane(Pane):
     title: ClassVar[str] = "Settings"
     DEFAULT_CSS = "SettingsPane RecordForm { height: 1fr; }"
@@ -151,30 +125,19 @@ class SettingsPane(Pane):
         self._update_title()
 
     def save(self, values: dict[str, Any]) -> None:
-        from store.records import Administration, Profile, User
+        from mailing.changes import save_settings
 
-        with self.store.transaction() as tx:
-            profiles = {p.code: p for p in tx.all(Profile)}
-            system_code = values.get("system_profile")
-            personal_code = values.get("personal_profile")
-            check_personal_profile(
-                profiles.get(system_code) if system_code else None,
-                profiles.get(personal_code) if personal_code else None,
-                self.user,
-            )
-            system = tx.system()
-            system.profile = system_code
-            tx.put(system)
-            for admin in tx.all(Administration):
-                name = f"admin_{admin.code}"
-                if name in values:
-                    admin.profile = values[name]
-                    tx.put(admin)
-            user = tx.find(User, self.user) or User(name=self.user)
-            user.full_name = values.get("full_name") or ""
-            user.profile = personal_code
-            user.signature = values.get("signature") or ""
-            tx.put(User.parse(user.dump()))
+        save_settings(
+            self.store,
+            self.user,
+            system_profile=values.get("system_profile"),
+            admin_profiles={
+                k.removeprefix("admin_"): v for k, v in values.items() if k.startswith("admin_")
+            },
+            full_name=values.get("full_name") or "",
+            personal_profile=values.get("personal_profile"),
+            signature=values.get("signature") or "",
+        )
 
     def action_save(self) -> None:
         values = self.form.read()

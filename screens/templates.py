@@ -170,32 +170,16 @@ class TemplatesPane(RecordPane):
         return Template.parse(values)
 
     def save_values(self, values: dict[str, Any]) -> str:
-        from store.errors import StoreError
-        from store.records import Template
+        from mailing.changes import save_record
 
-        template = self.build(values)
-        try:
-            from mailing.render import validate_template
-        except ImportError:
-            validate_template = None
-        if validate_template is not None:
-            validate_template(template)  # TemplateError says where: line and column
-        old = self.current_key
-        with self.store.transaction() as tx:
-            if template.code != old and tx.find(Template, template.code) is not None:
-                raise StoreError(
-                    f"A template with code {template.code!r} already exists.",
-                    field="code",
-                    value=template.code,
-                    fix="choose another code, or open that template from the list.",
-                )
-            tx.put(template)
-            if old and old != template.code:
-                tx.delete(Template, old)
-        return template.code
+        template = self.build(values)  # the door checks its expressions: line and column
+        return save_record(self.store, template, self.current_key)
 
     def delete_key(self, key: str) -> None:
+        from mailing.changes import delete_record
         from store.records import Template
+
+        delete_record(self.store, Template, key)
 
         self.store.delete(Template, key)
 

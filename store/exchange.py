@@ -17,7 +17,6 @@ from typing import Any
 
 from store.errors import MailroomError, RecordError
 from store.records import (
-    CONFIG_RECORDS,
     Administration,
     LanguageCode,
     Profile,
@@ -88,8 +87,16 @@ def export_json(store: Store) -> str:
     return json.dumps(export_config(store), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 
 
-def parse_config(data: Any, source: str = "configuration") -> tuple[list[Record], dict[str, bytes]]:
-    """Validate a whole exported configuration; raise ConfigImportError listing every problem."""
+def parse_config(
+    data: Any, source: str = "configuration"
+) -> tuple[list[Record], dict[str, bytes], dict[int, str], list[str]]:
+    """Validate the shape of a whole exported configuration: every record on its own.
+
+    Returns the records, the stored files by SHA-256, and each record's position in
+    the file (``relations[3]``) by its index in the list. How records refer to each
+    other is a rule of the domain (``mailing.changes``), not checked here. The last
+    item lists every problem found (the records returned are those without one).
+    """
     problems: list[str] = []
     if not isinstance(data, dict):
         raise ConfigImportError(source, ["the top level must be a JSON object"])
@@ -118,6 +125,7 @@ def parse_config(data: Any, source: str = "configuration") -> tuple[list[Record]
         files[sha] = payload
 
     records: list[Record] = []
+    positions: dict[int, str] = {}
     for section, cls in SECTIONS.items():
         raw = data.get(section)
         if raw is None:
@@ -143,46 +151,6 @@ def parse_config(data: Any, source: str = "configuration") -> tuple[list[Record]
                     problems.append(
                         f"{where}: file {ref.name!r} ({ref.sha256[:12]}…) is not in section files"
                     )
+            positions[len(records)] = where
             records.append(rec)
-    problems += check_references(records)
-    if problems:
-        raise ConfigImportError(source, problems)
-    return records, files
-
-
-def check_references(records: list[Record]) -> list[str]:
-    """Every code a record names must exist."""
-    problems: list[str] = []
-    profiles = {r.code for r in records if isinstance(r, Profile)}
-    admins = {r.code for r in records if isinstance(r, Administration)}
-    templates = {r.code for r in records if isinstance(r, Template)}
-    langs = {(r.administration, r.code) for r in records if isinstance(r, LanguageCode)}
-    relations = {(r.administration, r.code) for r in records if isinstance(r, Relation)}
-    for r in records:
-        name = f"{type(r).__name__.lower()} {r.key!r}"
-        prof = getattr(r, "profile", None)
-        if prof and prof not in profiles:
-            problems.append(f"{name}: profile {prof!r} does not exist")
-        if isinstance(r, LanguageCode | Relation) and r.administration not in admins:
-            problems.append(f"{name}: administration {r.administration!r} does not exist")
-        if isinstance(r, LanguageCode):
-            for doctype, code in r.templates.items():
-                if code not in templates:
-                    problems.append(f"{name}: template {code!r} for {doctype} does not exist")
-        if isinstance(r, Relation):
-            if (r.administration, r.language) not in langs:
-                problems.append(f"{name}: language code {r.language!r} does not exist")
-            if r.invoice_debtor and (r.administration, r.invoice_debtor) not in relations:
-                problems.append(f"{name}: invoice debtor {r.invoice_debtor!r} does not exist")
-    return problems
-
-
-def import_config(store: Store, data: Any, source: str = "configuration") -> int:
-    """Replace the whole configuration with ``data``; all or nothing."""
-    records, files = parse_config(data, source)
-    for payload in files.values():
-        store.files.add_bytes("imported", payload)
-    with store.transaction() as tx:
-        for cls in CONFIG_RECORDS:
-            tx.clear(cls)
-        return tx.put_many(records)
+    return records, files, positions, problems

@@ -158,6 +158,7 @@ class MailroomApp(App[int]):
         self.keymap = dict(keymap or {})
         self.first_pane = first_pane
         self.current_pane: str | None = None
+        self._mounting: dict[str, Any] = {}  # pane id -> its AwaitMount, until first shown
         self.started = time.perf_counter()
         self.animation_level = "none"
         # msal's HTTP client for the Office 365 sign-in; None: msal's own (tests set a fake).
@@ -190,7 +191,7 @@ class MailroomApp(App[int]):
         module = importlib.import_module(spec.module)
         widget: Pane = getattr(module, spec.cls)()
         widget.id = f"pane-{pane_id}"
-        switcher.mount(widget)
+        self._mounting[pane_id] = switcher.mount(widget)
         return widget
 
     def show_pane(self, pane_id: str) -> Pane | None:
@@ -205,7 +206,17 @@ class MailroomApp(App[int]):
         self.query_one(PaneBar).show_current(pane_id)
         if not first_time:
             widget.refresh_data()
-        self.call_after_refresh(widget.focus_first)
+        mounting = self._mounting.pop(pane_id, None)
+
+        async def focus_when_composed() -> None:
+            # A pane shown for the first time is focused once it has composed: on a busy
+            # machine the refresh can come first, and its widgets are not there yet.
+            if mounting is not None:
+                await mounting
+            if widget.is_mounted and switcher.current == widget.id:
+                widget.focus_first()
+
+        self.call_after_refresh(focus_when_composed)
         return widget
 
     def action_show_pane(self, pane_id: str) -> None:

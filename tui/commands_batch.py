@@ -312,56 +312,34 @@ def _report_moves(verb: str, moved: list[str], skipped: list[tuple[str, str]]) -
     return 0 if moved or not skipped else 1
 
 
-def cmd_approve(args: argparse.Namespace, ctx: Context) -> int:
-    from store.spool import Spool
+def _change(args: argparse.Namespace, ctx: Context, action: str, items: list[str] | None) -> int:
+    from mailing.changes import BATCH_ACTIONS, change_items
 
-    batch = Spool(ctx.home).batch(args.batch_id)
-    moved, skipped = batch.approve(_items(args.items), ctx.user)
-    batch.close()
-    return _report_moves("approved", moved, skipped)
+    done, skipped = change_items(ctx.store, ctx.user, args.batch_id, action, items)
+    return _report_moves(BATCH_ACTIONS[action].done, done, skipped)
+
+
+def cmd_approve(args: argparse.Namespace, ctx: Context) -> int:
+    return _change(args, ctx, "approve", _items(args.items))
 
 
 def cmd_hold(args: argparse.Namespace, ctx: Context) -> int:
-    from store.spool import Spool
-
-    batch = Spool(ctx.home).batch(args.batch_id)
-    batch.info()
-    moved, skipped = batch.transition(
-        _items(args.items), ("draft", "approved"), "held", "held", ctx.user
-    )
-    batch.close()
-    return _report_moves("held", moved, skipped)
+    return _change(args, ctx, "hold", _items(args.items))
 
 
 def cmd_cancel(args: argparse.Namespace, ctx: Context) -> int:
-    from store.spool import Spool
-
-    batch = Spool(ctx.home).batch(args.batch_id)
-    moved, skipped = batch.transition(
-        _items(args.items),
-        ("draft", "approved", "held", "unknown", "failed"),
-        "cancelled",
-        "cancelled",
-        ctx.user,
-    )
-    batch.close()
-    return _report_moves("cancelled", moved, skipped)
+    return _change(args, ctx, "cancel", _items(args.items))
 
 
 def cmd_resend(args: argparse.Namespace, ctx: Context) -> int:
-    from mailing.engine import resend
-
-    name = resend(ctx.store, ctx.user, args.batch_id, args.item)
-    print(f"{name} is approved again; it goes out with the next `mailroom send`")
-    return 0
+    code = _change(args, ctx, "resend", [args.item])
+    if code == 0:
+        print(f"{args.item} goes out with the next `mailroom send`")
+    return code
 
 
 def cmd_mark_sent(args: argparse.Namespace, ctx: Context) -> int:
-    from mailing.engine import mark_sent
-
-    name = mark_sent(ctx.store, ctx.user, args.batch_id, args.item)
-    print(f"{name} is marked sent by {ctx.user}")
-    return 0
+    return _change(args, ctx, "mark_sent", [args.item])
 
 
 def cmd_send(args: argparse.Namespace, ctx: Context) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -52,27 +51,25 @@ def config_export(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def config_import(args: argparse.Namespace, ctx: Context) -> int:
-    from store.exchange import import_config
+    from mailing.changes import import_config
+    from mailing.safejson import MAX_JSON_BYTES, load_json
 
     source = "standard input" if args.file == "-" else args.file
+    fix = "check the path; it should be a file made by `mailroom config export`."
     try:
-        raw = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        if args.file == "-":
+            raw = sys.stdin.buffer.read(MAX_JSON_BYTES + 1)
+        else:
+            with open(args.file, "rb") as fh:
+                raw = fh.read(MAX_JSON_BYTES + 1)
+    except OSError as exc:
         raise MailroomError(
-            f"The file {source} cannot be read ({exc}).",
+            f"The file {source} cannot be read ({exc.strerror}).",
             field="file",
             value=source,
-            fix="check the path; it should be a file made by `mailroom config export`.",
+            fix=fix,
         ) from None
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise MailroomError(
-            f"{source} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
-            field="file",
-            value=source,
-            fix="use a file made by `mailroom config export`.",
-        ) from None
+    data = load_json(raw, source, fix="use a file made by `mailroom config export`.")
     n = import_config(ctx.store, data, source)
     print(f"imported {n} configuration records from {source}")
     return 0

@@ -188,24 +188,14 @@ def run_show(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_add(args: argparse.Namespace, ctx: Context) -> int:
-    from mailing.errors import ConfigError
-    from mailing.profiles import check_profile
+    from mailing.changes import add_profile
     from store.records import Profile
 
     fields = _given(args)
     if "port" not in fields:
         fields["port"] = _DEFAULT_PORT.get(str(fields.get("security", "starttls")), 587)
     profile = Profile.parse({"code": args.code, **fields})
-    check_profile(profile)
-    with ctx.store.transaction(Profile) as tx:
-        if tx.find(Profile, args.code) is not None:
-            raise ConfigError(
-                f"A profile {args.code!r} exists already.",
-                field="code",
-                value=args.code,
-                fix=f"change it with `mailroom profile set {args.code} ...`, or pick another code.",
-            )
-        tx.put(profile)
+    add_profile(ctx.store, profile)
     print(f"Added profile {profile.code}.")
     _print_warnings(profile)
     if profile.system == "smtp" and profile.auth == "password":
@@ -222,36 +212,23 @@ def run_add(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_set(args: argparse.Namespace, ctx: Context) -> int:
-    from mailing.profiles import check_profile
-    from store.records import Profile
+    from mailing.changes import update_profile
 
     fields = _given(args)
-    with ctx.store.transaction(Profile) as tx:
-        current = tx.find(Profile, args.code)
-        if current is None:
-            from store.errors import NotFoundError
-
-            raise NotFoundError(
-                f"There is no profile {args.code!r}.",
-                field="profile",
-                value=args.code,
-                fix="see `mailroom profile list`, or add it with `mailroom profile add`.",
-            )
-        if "security" in fields and "port" not in fields:
-            old_default = _DEFAULT_PORT.get(current.security)
-            if current.port == old_default:
-                fields["port"] = _DEFAULT_PORT[fields["security"]]
-        profile = Profile.parse({**current.dump(), **fields})
-        check_profile(profile)
-        tx.put(profile)
+    current = _get(ctx, args.code)
+    if "security" in fields and "port" not in fields:
+        old_default = _DEFAULT_PORT.get(current.security)
+        if current.port == old_default:
+            fields["port"] = _DEFAULT_PORT[fields["security"]]
+    profile = update_profile(ctx.store, args.code, fields)
     print(f"Changed profile {profile.code}: {', '.join(sorted(fields)) or 'nothing'}.")
     _print_warnings(profile)
     return 0
 
 
 def run_set_password(args: argparse.Namespace, ctx: Context) -> int:
+    from mailing.changes import store_password
     from mailing.errors import ConfigError
-    from store.secrets import set_secret
 
     profile = _get(ctx, args.code)
     if sys.stdin is not None and sys.stdin.isatty():
@@ -270,7 +247,7 @@ def run_set_password(args: argparse.Namespace, ctx: Context) -> int:
             fix=f"run `mailroom profile set-password {profile.code}` and type the password "
             "(or pipe it in on one line).",
         )
-    set_secret(profile.code, "password", password)
+    store_password(profile.code, password)
     del password
     print(f"Password stored in the keyring for profile {profile.code}.")
     if profile.auth != "password":

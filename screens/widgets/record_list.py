@@ -152,10 +152,13 @@ class RecordList(Vertical):
             self.reload(keep_offset=True)
 
     def focus_search(self) -> None:
-        self.query_one("#search", Input).focus()
+        # A pane switched to before it has composed gets the focus once it has.
+        for w in self.query("#search").results(Input):
+            w.focus()
 
     def focus_rows(self) -> None:
-        self.query_one("#rows", OptionList).focus()
+        for w in self.query("#rows").results(OptionList):
+            w.focus()
 
 
 def page_of(rows: list[tuple[str, str]], query: str, offset: int, limit: int) -> Page:

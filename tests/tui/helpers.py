@@ -72,6 +72,11 @@ async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], what: str
     raise AssertionError(f"{what} never happened:\n{screen_text(pilot.app)}")
 
 
+async def wait_focus(pilot: Pilot[Any], widget_id: str) -> None:
+    """Wait until the widget with ``widget_id`` has the focus."""
+    await wait_until(pilot, lambda: focused(pilot.app) == widget_id, f"focus on {widget_id}")
+
+
 async def clear_and_type(pilot: Pilot[Any], text: str) -> None:
     """Empty the focused input (home, ctrl+k), then type ``text``."""
     await pilot.press("home", "ctrl+k")

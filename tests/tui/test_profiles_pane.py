@@ -11,11 +11,11 @@ from tests.smtp_server import SMTPTestServer
 from tests.tui.helpers import (
     SIZE,
     clear_and_type,
-    focused,
     make_app,
     screen_text,
     settle,
     type_text,
+    wait_focus,
     wait_for,
 )
 
@@ -27,28 +27,28 @@ async def test_create_profile_set_password_and_test_it(tmp_path: Path) -> None:
         app = make_app(home)
         async with app.run_test(size=SIZE) as pilot:
             await pilot.press("ctrl+n")
-            assert focused(app) == "f-code"
+            await wait_focus(pilot, "f-code")
             await type_text(pilot, "MAIN")
             await pilot.press("tab")
             await type_text(pilot, "Main mailbox")
             await pilot.press("tab", "tab")  # system: SMTP is the default
-            assert focused(app) == "f-server"
+            await wait_focus(pilot, "f-server")
             await type_text(pilot, fields["server"])
             await pilot.press("tab")
             await clear_and_type(pilot, str(fields["port"]))
             await pilot.press("tab", "tab")  # security: STARTTLS is the default
-            assert focused(app) == "f-sender"
+            await wait_focus(pilot, "f-sender")
             await type_text(pilot, "me@example.com")
             await pilot.press("tab", "tab", "tab")  # sender name, html
-            assert focused(app) == "f-username"
+            await wait_focus(pilot, "f-username")
             await type_text(pilot, "me@example.com")
             await pilot.press("tab", "tab")  # authentication: password is the default
-            assert focused(app) == "f-password"
+            await wait_focus(pilot, "f-password")
             await type_text(pilot, "s3cret-pw")
             assert "s3cret-pw" not in screen_text(app)  # masked
             assert "unsaved changes" in screen_text(app)
             await pilot.press("tab", "tab", "tab", "tab", "tab")
-            assert focused(app) == "f-ca_file"
+            await wait_focus(pilot, "f-ca_file")
             await type_text(pilot, fields["ca_file"])
             await pilot.press("tab")
             await clear_and_type(pilot, "5")

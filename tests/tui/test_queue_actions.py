@@ -92,7 +92,8 @@ async def test_unknown_items_resend_and_mark_sent(tmp_path: Path) -> None:
         # Marking a message that is not unknown is refused with our message.
         await pilot.press("k")
         await pilot.press("y")
-        text = await wait_for(pilot, "is sent; only unknown")
+        text = await wait_for(pilot, "Not every item was changed")
+        assert "is sent;" in text and "only unknown messages can be marked sent" in text
         assert "Traceback" not in text
     counts = Spool(store.home).batch(batch.id).counts()
     assert (counts["approved"], counts["sent"], counts["unknown"]) == (2, 1, 0)

@@ -10,12 +10,12 @@ from store.records import Document, Relation
 from store.store import Store
 from tests.tui.helpers import (
     SIZE,
-    focused,
     make_app,
     screen_text,
     seed,
     settle,
     type_text,
+    wait_focus,
     wait_for,
 )
 
@@ -37,12 +37,12 @@ async def test_relation_cc_for_invoices_changes_the_resolution(tmp_path: Path) -
         await settle(pilot)
         assert "Relations: HOLT/C00421" in screen_text(app)
         await pilot.press("tab", "tab", "tab", "tab", "tab", "tab", "tab", "tab")
-        assert focused(app) == "address-type"  # sales invoice is shown first
+        await wait_focus(pilot, "address-type")  # sales invoice is shown first
         await pilot.press("tab")
-        assert focused(app) == "address-to"
+        await wait_focus(pilot, "address-to")
         await type_text(pilot, "invoices@customer.example")
         await pilot.press("tab")
-        assert focused(app) == "address-cc"
+        await wait_focus(pilot, "address-cc")
         await type_text(pilot, "boss@customer.example")
         await pilot.press("ctrl+t")  # who would receive what, live, before saving
         text = await wait_for(pilot, "to  invoices@customer.example")

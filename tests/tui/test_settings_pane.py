@@ -9,12 +9,12 @@ from store.records import Profile
 from store.store import Store
 from tests.tui.helpers import (
     SIZE,
-    focused,
     make_app,
     screen_text,
     seed,
     settle,
     type_text,
+    wait_focus,
     wait_for,
     wait_until,
 )
@@ -30,7 +30,7 @@ async def test_settings_refuse_a_personal_profile_of_another_system(tmp_path: Pa
         await pilot.press("f6")
         await wait_for(pilot, "system, administrations")
         await pilot.press("tab", "tab", "tab")
-        assert focused(app) == "f-personal_profile"
+        await wait_focus(pilot, "f-personal_profile")
         await pilot.press("enter")
         await settle(pilot)
         await type_text(pilot, "SMTP1")
@@ -65,7 +65,7 @@ async def test_settings_give_an_administration_its_profile_and_resolution_follow
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, "system, administrations")
         await pilot.press("tab", "tab")
-        assert focused(app) == "f-admin_KORN"
+        await wait_focus(pilot, "f-admin_KORN")
         await pilot.press("enter")
         await settle(pilot)
         await type_text(pilot, "HOLT")  # type-to-search in the open list

@@ -8,7 +8,7 @@ import pytest
 
 from store.records import Profile, Relation
 from store.store import Store
-from tests.tui.helpers import SIZE, screen_text, seed, settle, type_text, wait_for
+from tests.tui.helpers import SIZE, screen_text, seed, settle, type_text, wait_focus, wait_for
 from tui.cli import Context
 from tui.keymap import KeymapError, parse_keymap
 
@@ -36,6 +36,12 @@ async def test_keymap_file_remaps_save_and_the_pane_bar_shows_it(tmp_path: Path)
         assert "CTRL+E Rel" in screen_text(app)
         await pilot.press("ctrl+n")
         await type_text(pilot, "NEWONE")
+        await pilot.press("tab", "tab", "tab")
+        await wait_focus(pilot, "f-server")
+        await type_text(pilot, "smtp.example.com")
+        await pilot.press("tab", "tab", "tab")
+        await wait_focus(pilot, "f-sender")
+        await type_text(pilot, "info@example.com")
         await pilot.press("ctrl+s")  # no longer bound
         await settle(pilot)
         assert Store(home).find(Profile, "NEWONE") is None

@@ -8,12 +8,12 @@ from store.records import LanguageCode, Template
 from store.store import Store
 from tests.tui.helpers import (
     SIZE,
-    focused,
     make_app,
     screen_text,
     seed,
     settle,
     type_text,
+    wait_focus,
 )
 
 
@@ -25,12 +25,12 @@ async def test_template_with_picked_expression_linked_to_language_code(tmp_path:
         await pilot.press("f3")
         await settle(pilot)
         await pilot.press("ctrl+n")
-        assert focused(app) == "f-code"
+        await wait_focus(pilot, "f-code")
         await type_text(pilot, "INV-EN")
         await pilot.press("tab")
         await type_text(pilot, "Invoice mail")
         await pilot.press("tab", "tab", "tab", "tab")  # object, profile, format
-        assert focused(app) == "f-subject"
+        await wait_focus(pilot, "f-subject")
         await type_text(pilot, "Invoice ")
         await pilot.press("ctrl+g")
         await settle(pilot)
@@ -39,7 +39,7 @@ async def test_template_with_picked_expression_linked_to_language_code(tmp_path:
         await pilot.press("enter")
         await settle(pilot)
         await pilot.press("tab")
-        assert focused(app) == "f-body"
+        await wait_focus(pilot, "f-body")
         await type_text(pilot, "Dear customer")
         await pilot.press("ctrl+s")
         await settle(pilot)
@@ -73,9 +73,9 @@ async def test_template_with_picked_expression_linked_to_language_code(tmp_path:
         await pilot.press("enter")  # open HOLT/EN
         await settle(pilot)
         assert "Language codes: HOLT/EN" in screen_text(app)
-        assert focused(app) == "f-administration"
+        await wait_focus(pilot, "f-administration")
         await pilot.press("tab", "tab", "tab", "tab", "tab")
-        assert focused(app) == "f-tpl_sales_invoice"
+        await wait_focus(pilot, "f-tpl_sales_invoice")
         await pilot.press("enter")
         await settle(pilot)
         await type_text(pilot, "INV-EN")

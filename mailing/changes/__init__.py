@@ -1,0 +1,42 @@
+"""The one door for every change.
+
+Every change to the data — a saved form, an imported file, a restored backup, an
+approval, a secret — is one function here. It runs the rules (``rules``), and writes
+everything or nothing, listing every problem with its position, the value and the
+fix (:class:`ChangeRefused`). The TUI and the command line only call these; neither
+changes ``store`` itself (an import-linter contract in CI says so).
+"""
+
+from mailing.changes.batches import BATCH_ACTIONS, change_items
+from mailing.changes.config import (
+    add_profile,
+    check_configuration,
+    delete_profile,
+    delete_record,
+    import_config,
+    save_profile,
+    save_record,
+    save_settings,
+    update_profile,
+)
+from mailing.changes.problems import ChangeRefused, Problem
+from mailing.changes.secrets import forget_secrets, has_password, store_password
+
+__all__ = [
+    "BATCH_ACTIONS",
+    "ChangeRefused",
+    "Problem",
+    "add_profile",
+    "change_items",
+    "check_configuration",
+    "delete_profile",
+    "delete_record",
+    "forget_secrets",
+    "has_password",
+    "import_config",
+    "save_profile",
+    "save_record",
+    "save_settings",
+    "store_password",
+    "update_profile",
+]

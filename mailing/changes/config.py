@@ -1,0 +1,278 @@
+"""The doors for changes to the configuration: save, delete, settings, import.
+
+Each door loads the configuration under the store's lock, applies the change to a
+copy, runs the rules (mailing.changes.rules) and writes everything or nothing.
+A save may not add a problem to the configuration: what was already wrong (for
+example, data from before a rule existed) does not block an unrelated save, but
+nothing new gets in. Import and restore must be free of problems altogether.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from mailing.changes.problems import ChangeRefused, Problem
+from mailing.changes.rules import (
+    Config,
+    ReadFile,
+    configuration_problems,
+    describe,
+    record_problems,
+)
+from store.records import (
+    CONFIG_RECORDS,
+    Administration,
+    Profile,
+    Record,
+    StoredFileRef,
+    SystemSettings,
+    User,
+)
+from store.store import Store, Tx
+
+
+def load_config(tx: Tx) -> Config:
+    records: list[Record] = [tx.system()]
+    for cls in CONFIG_RECORDS:
+        if cls is not SystemSettings:
+            records += tx.all(cls)
+    return Config.of(records)
+
+
+def _keyed(problems: Iterable[Problem]) -> set[tuple[str, str]]:
+    return {(p.where, p.message) for p in problems}
+
+
+def _apply(
+    store: Store,
+    what: str,
+    put: list[Record],
+    delete: list[tuple[type[Record], str]] | None = None,
+    *,
+    before_write: Callable[[], None] | None = None,
+) -> None:
+    """Apply puts and deletes as one change, or refuse it with every new problem."""
+    delete = delete or []
+    with store.transaction() as tx:
+        before = load_config(tx)
+        after = copy.copy(before)
+        for name in ("administrations", "profiles", "users", "templates"):
+            setattr(after, name, dict(getattr(before, name)))
+        after.language_codes = dict(before.language_codes)
+        after.relations = dict(before.relations)
+        for cls, key in delete:
+            after.remove(cls, key)
+        for rec in put:
+            after.add(rec)
+        problems: list[Problem] = []
+        for rec in put:
+            problems += record_problems(after, rec, store.files.read)
+        old = _keyed(configuration_problems(before, need_system_profile=True))
+        problems += [
+            p
+            for p in configuration_problems(after, need_system_profile=True)
+            if (p.where, p.message) not in old
+        ]
+        if problems:
+            raise ChangeRefused(what, problems)
+        if before_write is not None:
+            before_write()  # e.g. store a secret; if it fails, nothing is written
+        for cls, key in delete:
+            tx.delete(cls, key)
+        for rec in put:
+            tx.put(rec)
+
+
+def save_record(store: Store, record: Record, old_key: str | None = None) -> str:
+    """Save a new or changed administration, template, language code, relation or user.
+
+    ``old_key`` is the key the record had (None for a new one); a changed key renames.
+    """
+    what = f"{describe(record).capitalize()} not saved"
+    delete: list[tuple[type[Record], str]] = []
+    with store.view() as tx:
+        exists = tx.find(type(record), record.key) is not None
+    if record.key != old_key and exists:
+        raise ChangeRefused(
+            what,
+            [
+                Problem(
+                    f"{describe(record)}.{record.key_field}",
+                    "another one with this key exists already",
+                    record.key,
+                    "choose another code, or open that one from the list.",
+                )
+            ],
+        )
+    if old_key and old_key != record.key:
+        delete.append((type(record), old_key))
+    _apply(store, what, [record], delete)
+    return record.key
+
+
+def delete_record(store: Store, cls: type[Record], key: str) -> None:
+    """Delete a record, unless something else still refers to it."""
+    _apply(store, f"{KIND(cls)} {key} not deleted", [], [(cls, key)])
+
+
+def KIND(cls: type[Record]) -> str:
+    from mailing.changes.rules import KIND_NAMES
+
+    return KIND_NAMES.get(cls.table, cls.table).capitalize()
+
+
+def save_profile(
+    store: Store, profile: Profile, old_key: str | None = None, password: str = ""
+) -> str:
+    """Save a profile and, when given, its password (keyring first: a refused secret
+    saves nothing of the profile)."""
+    from mailing.changes.secrets import move_password, store_password
+
+    what = f"Profile {profile.code} not saved"
+    with store.view() as tx:
+        exists = tx.find(Profile, profile.code) is not None
+    if profile.code != old_key and exists:
+        raise ChangeRefused(
+            what,
+            [
+                Problem(
+                    f"profile {profile.code}.code",
+                    "another profile with this code exists already",
+                    profile.code,
+                    "choose another code, or open that profile from the list.",
+                )
+            ],
+        )
+    delete: list[tuple[type[Record], str]] = []
+    if old_key and old_key != profile.code:
+        delete.append((Profile, old_key))
+
+    def secrets() -> None:
+        if password:
+            store_password(profile.code, password)
+        elif old_key and old_key != profile.code:
+            move_password(old_key, profile.code)
+
+    _apply(store, what, [profile], delete, before_write=secrets)
+    return profile.code
+
+
+def update_profile(store: Store, code: str, fields: dict[str, Any]) -> Profile:
+    """Change some fields of a stored profile (``mailroom profile set``)."""
+    from store.errors import NotFoundError
+
+    current = store.find(Profile, code)
+    if current is None:
+        raise NotFoundError(
+            f"There is no profile {code!r}.",
+            field="profile",
+            value=code,
+            fix="see `mailroom profile list`, or add it with `mailroom profile add`.",
+        )
+    profile = Profile.parse({**current.dump(), **fields}, f"profile {code}")
+    _apply(store, f"Profile {code} not changed", [profile])
+    return profile
+
+
+def add_profile(store: Store, profile: Profile) -> None:
+    """Add a new profile (``mailroom profile add``)."""
+    save_profile(store, profile, None)
+
+
+def delete_profile(store: Store, code: str) -> None:
+    from mailing.changes.secrets import forget_secrets
+
+    _apply(store, f"Profile {code} not deleted", [], [(Profile, code)])
+    forget_secrets(code)
+
+
+def save_settings(
+    store: Store,
+    user: str,
+    *,
+    system_profile: str | None,
+    admin_profiles: dict[str, str | None],
+    full_name: str,
+    personal_profile: str | None,
+    signature: str,
+) -> None:
+    """The Settings pane: the system profile, each administration's, the user's own."""
+    with store.view() as tx:
+        system = tx.system()
+        admins = {a.code: a for a in tx.all(Administration)}
+        current_user = tx.find(User, user)
+    puts: list[Record] = []
+    system = SystemSettings.parse({**system.dump(), "profile": system_profile or None})
+    puts.append(system)
+    for code, prof in admin_profiles.items():
+        if code in admins:
+            puts.append(Administration.parse({**admins[code].dump(), "profile": prof or None}))
+    base = current_user.dump() if current_user else {"name": user}
+    puts.append(
+        User.parse(
+            {
+                **base,
+                "full_name": full_name,
+                "profile": personal_profile or None,
+                "signature": signature,
+            },
+            f"user {user}",
+        )
+    )
+    _apply(store, "Settings not saved", puts)
+
+
+# ---------------------------------------------------------------- whole configuration
+
+
+def check_configuration(
+    records: list[Record], positions: dict[int, str], read: ReadFile
+) -> list[Problem]:
+    """Every rule over a whole configuration (import, restore): every record, every link."""
+    cfg = Config.of(records, positions)
+    problems: list[Problem] = []
+    for rec in records:
+        problems += record_problems(cfg, rec, read)
+    problems += configuration_problems(cfg, need_system_profile=True)
+    return problems
+
+
+def _fill_languages(data: Any) -> None:
+    """A relation without a language gets its administration's default language (SPEC §2)."""
+    if not isinstance(data, dict):
+        return
+    admins = data.get("administrations")
+    relations = data.get("relations")
+    if not isinstance(admins, list) or not isinstance(relations, list):
+        return
+    defaults = {
+        a.get("code"): a.get("default_language", "NL") for a in admins if isinstance(a, dict)
+    }
+    for rel in relations:
+        if isinstance(rel, dict) and "language" not in rel and rel.get("administration"):
+            lang = defaults.get(rel["administration"])
+            if isinstance(lang, str):
+                rel["language"] = lang
+
+
+def import_config(store: Store, data: Any, source: str = "configuration") -> int:
+    """Replace the whole configuration with ``data`` (a `config export`); all or nothing."""
+    from store.exchange import ConfigImportError, parse_config
+
+    _fill_languages(data)
+    records, files, positions, shape_problems = parse_config(data, source)
+
+    def read(ref: StoredFileRef) -> bytes:
+        return files[ref.sha256]
+
+    problems = shape_problems + [str(p) for p in check_configuration(records, positions, read)]
+    if problems:
+        raise ConfigImportError(source, problems)
+    for payload in files.values():
+        store.files.add_bytes("imported", payload)
+    with store.transaction() as tx:
+        for cls in CONFIG_RECORDS:
+            tx.clear(cls)
+        return tx.put_many(records)

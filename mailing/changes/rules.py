@@ -1,0 +1,376 @@
+"""The rules of SPEC §1–§7 that can be checked before anything is sent, one function each.
+
+Per-record rules look at one record (its addresses, its template expressions, its
+letterhead); whole-configuration rules look at how records refer to each other (a
+system profile exists, personal profiles are of its system, every code named
+exists, a language code's template is for that document type). Every rule returns
+a list of :class:`Problem`; none raises, none writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from mailing.addresses import check_address
+from mailing.changes.problems import Problem, problem_from_error
+from mailing.errors import AddressError
+from store.errors import MailroomError
+from store.records import (
+    Administration,
+    LanguageCode,
+    Profile,
+    Record,
+    Relation,
+    StoredFileRef,
+    SystemSettings,
+    Template,
+    User,
+)
+
+ReadFile = Callable[[StoredFileRef], bytes]
+
+
+@dataclass
+class Config:
+    """A whole configuration as records, with where each came from (for messages)."""
+
+    system: SystemSettings = field(default_factory=SystemSettings)
+    administrations: dict[str, Administration] = field(default_factory=dict)
+    profiles: dict[str, Profile] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+    templates: dict[str, Template] = field(default_factory=dict)
+    language_codes: dict[str, LanguageCode] = field(default_factory=dict)
+    relations: dict[str, Relation] = field(default_factory=dict)
+    positions: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, records: Iterable[Record], positions: dict[int, str] | None = None) -> Config:
+        cfg = cls()
+        for i, rec in enumerate(records):
+            cfg.add(rec, (positions or {}).get(i))
+        return cfg
+
+    def add(self, rec: Record, position: str | None = None) -> None:
+        if isinstance(rec, SystemSettings):
+            self.system = rec
+        else:
+            table: dict[str, Record] = getattr(self, rec.table)
+            table[rec.key] = rec
+        if position:
+            self.positions[(rec.table, rec.key)] = position
+
+    def remove(self, cls: type[Record], key: str) -> None:
+        table: dict[str, Record] = getattr(self, cls.table)
+        table.pop(key, None)
+
+    def records(self) -> list[Record]:
+        out: list[Record] = [self.system]
+        for table in (
+            self.administrations,
+            self.profiles,
+            self.users,
+            self.templates,
+            self.language_codes,
+            self.relations,
+        ):
+            out += list(table.values())
+        return out
+
+    def where(self, rec: Record) -> str:
+        """The record's position: its place in a file, else its kind and key."""
+        known = self.positions.get((rec.table, rec.key))
+        if known:
+            return known
+        return describe(rec)
+
+
+KIND_NAMES: dict[str, str] = {
+    "system": "system settings",
+    "administrations": "administration",
+    "profiles": "profile",
+    "users": "user",
+    "templates": "template",
+    "language_codes": "language code",
+    "relations": "relation",
+}
+
+
+def describe(rec: Record) -> str:
+    if isinstance(rec, SystemSettings):
+        return "system settings"
+    return f"{KIND_NAMES.get(rec.table, rec.table)} {rec.key}"
+
+
+# ---------------------------------------------------------------- one record
+
+
+def _address(where: str, value: str, what: str) -> list[Problem]:
+    try:
+        check_address(value, what)
+    except AddressError as exc:
+        return [Problem(where, exc.message, None, exc.fix)]
+    return []
+
+
+def relation_address_problems(rel: Relation, where: str) -> list[Problem]:
+    """SPEC §6: every address a relation holds is a valid single address, no header tricks."""
+    out: list[Problem] = []
+    if rel.business_email:
+        out += _address(f"{where}.business_email", rel.business_email, "business e-mail")
+    for doctype, addresses in rel.email_addresses.items():
+        for kind in ("to", "cc", "bcc"):
+            for i, addr in enumerate(getattr(addresses, kind)):
+                out += _address(
+                    f"{where}.email_addresses.{doctype}.{kind}[{i}]",
+                    addr,
+                    f"{kind.capitalize()} address for {doctype.replace('_', ' ')}s",
+                )
+    for i, contact in enumerate(rel.contacts):
+        if contact.email:
+            out += _address(
+                f"{where}.contacts[{i}].email", contact.email, f"e-mail of contact {contact.name}"
+            )
+    return out
+
+
+def administration_problems(admin: Administration, where: str) -> list[Problem]:
+    if admin.email:
+        return _address(f"{where}.email", admin.email, "administration's e-mail")
+    return []
+
+
+def profile_problems(profile: Profile, where: str) -> list[Problem]:
+    """SPEC §1: a profile that cannot send is refused (sender, server, sign-in)."""
+    from mailing.profiles import check_profile
+
+    try:
+        check_profile(profile)
+    except MailroomError as exc:
+        return [problem_from_error(where, exc)]
+    return []
+
+
+def template_problems(template: Template, where: str) -> list[Problem]:
+    """SPEC §2: expressions parse, name fields of the object, and stay within limits."""
+    from mailing.render import validate_template
+
+    try:
+        validate_template(template)
+    except MailroomError as exc:
+        return [problem_from_error(where, exc)]
+    return []
+
+
+# Letterheads are stored by their SHA-256, so a verdict holds for the content for good:
+# the (slow, child-process) check runs once per distinct file in a process.
+_LETTERHEAD_VERDICTS: dict[tuple[str, str], MailroomError | None] = {}
+
+
+def _letterhead_verdict(ref: StoredFileRef, data: bytes, what: str) -> MailroomError | None:
+    from mailing.pdf.letterhead import validate_letterhead
+
+    key = (ref.sha256, what)
+    if key not in _LETTERHEAD_VERDICTS:
+        try:
+            validate_letterhead(data, what)
+            _LETTERHEAD_VERDICTS[key] = None
+        except MailroomError as exc:
+            _LETTERHEAD_VERDICTS[key] = exc
+    return _LETTERHEAD_VERDICTS[key]
+
+
+def letterhead_problems(lc: LanguageCode, where: str, read: ReadFile) -> list[Problem]:
+    """SPEC §3: a letterhead is an A4 portrait PDF that is safe to open."""
+    out: list[Problem] = []
+    for name in ("first_background", "second_background"):
+        ref: StoredFileRef | None = getattr(lc, name)
+        if ref is None:
+            continue
+        try:
+            data = read(ref)
+        except (OSError, KeyError):
+            out.append(
+                Problem(
+                    f"{where}.{name}",
+                    f"the file {ref.name!r} is missing from the data",
+                    ref.sha256[:12],
+                    "choose the letterhead again.",
+                )
+            )
+            continue
+        verdict = _letterhead_verdict(ref, data, name.replace("_", " "))
+        if verdict is not None:
+            out.append(problem_from_error(f"{where}.{name}", verdict))
+    return out
+
+
+def record_problems(cfg: Config, rec: Record, read: ReadFile | None = None) -> list[Problem]:
+    """Every per-record rule that applies to ``rec``."""
+    where = cfg.where(rec)
+    if isinstance(rec, Relation):
+        return relation_address_problems(rec, where)
+    if isinstance(rec, Profile):
+        return profile_problems(rec, where)
+    if isinstance(rec, Template):
+        return template_problems(rec, where)
+    if isinstance(rec, Administration):
+        return administration_problems(rec, where)
+    if isinstance(rec, LanguageCode) and read is not None:
+        return letterhead_problems(rec, where, read)
+    return []
+
+
+# ---------------------------------------------------------------- the whole configuration
+
+
+def system_profile_problems(cfg: Config) -> list[Problem]:
+    """SPEC §5.4: the system profile must always exist, so there is always a sender."""
+    code = cfg.system.profile
+    if not code:
+        return [
+            Problem(
+                "system.profile",
+                "there is no system profile; it must always exist, so that there is a sender",
+                None,
+                "choose one in Settings (F6), or set system.profile in the file.",
+            )
+        ]
+    return []
+
+
+def personal_profile_problems(cfg: Config) -> list[Problem]:
+    """SPEC §5: personal settings only with a system profile, and of the same system."""
+    out: list[Problem] = []
+    system = cfg.profiles.get(cfg.system.profile or "")
+    for user in cfg.users.values():
+        if not user.profile:
+            continue
+        personal = cfg.profiles.get(user.profile)
+        if personal is None:
+            continue  # reference_problems says so
+        where = f"{cfg.where(user)}.profile"
+        if system is None:
+            out.append(
+                Problem(
+                    where,
+                    f"user {user.name} has a personal profile while there is no system profile",
+                    user.profile,
+                    "choose the system profile first; it must always exist.",
+                )
+            )
+        elif personal.system != system.system:
+            out.append(
+                Problem(
+                    where,
+                    f"the personal profile {personal.code} of user {user.name} sends by "
+                    f"{personal.system}, the system profile {system.code} by {system.system}; "
+                    "personal settings must be of the same system",
+                    user.profile,
+                    f"choose a {system.system} profile for {user.name}, or none; or change "
+                    "the system profile.",
+                )
+            )
+    return out
+
+
+def reference_problems(cfg: Config) -> list[Problem]:
+    """Every code a record names exists; a language code's template is for that type."""
+    out: list[Problem] = []
+
+    def profile_ref(rec: Record, code: str | None, where: str) -> None:
+        if code and code not in cfg.profiles:
+            out.append(
+                Problem(
+                    where,
+                    f"the profile {code!r} does not exist",
+                    code,
+                    "choose an existing profile, or add that profile first.",
+                )
+            )
+
+    profile_ref(cfg.system, cfg.system.profile, "system.profile")
+    for admin in cfg.administrations.values():
+        profile_ref(admin, admin.profile, f"{cfg.where(admin)}.profile")
+    for user in cfg.users.values():
+        profile_ref(user, user.profile, f"{cfg.where(user)}.profile")
+    for tpl in cfg.templates.values():
+        profile_ref(tpl, tpl.profile, f"{cfg.where(tpl)}.profile")
+    for lc in cfg.language_codes.values():
+        where = cfg.where(lc)
+        if lc.administration not in cfg.administrations:
+            out.append(
+                Problem(
+                    f"{where}.administration",
+                    f"the administration {lc.administration!r} does not exist",
+                    lc.administration,
+                    "add the administration first.",
+                )
+            )
+        for doctype, code in lc.templates.items():
+            found = cfg.templates.get(code)
+            pos = f"{where}.templates.{doctype}"
+            label = doctype.replace("_", " ")
+            if found is None:
+                out.append(
+                    Problem(
+                        pos,
+                        f"the template {code!r} for {label}s does not exist",
+                        code,
+                        "choose an existing template.",
+                    )
+                )
+            elif found.object != doctype:
+                out.append(
+                    Problem(
+                        pos,
+                        f"the template {code} is for {found.object.replace('_', ' ')}s, "
+                        f"not for {label}s",
+                        code,
+                        f"choose a template whose object is {label}, or change the "
+                        f"object of {code}.",
+                    )
+                )
+    for rel in cfg.relations.values():
+        where = cfg.where(rel)
+        owner = cfg.administrations.get(rel.administration)
+        if owner is None:
+            out.append(
+                Problem(
+                    f"{where}.administration",
+                    f"the administration {rel.administration!r} does not exist",
+                    rel.administration,
+                    "add the administration first.",
+                )
+            )
+        elif f"{rel.administration}/{rel.language}" not in cfg.language_codes:
+            out.append(
+                Problem(
+                    f"{where}.language",
+                    f"the language code {rel.language!r} does not exist in administration "
+                    f"{rel.administration}",
+                    rel.language,
+                    f"add language code {rel.language} to {rel.administration}, or choose "
+                    "one that exists.",
+                )
+            )
+        if rel.invoice_debtor and f"{rel.administration}/{rel.invoice_debtor}" not in (
+            cfg.relations
+        ):
+            out.append(
+                Problem(
+                    f"{where}.invoice_debtor",
+                    f"the invoice debtor {rel.invoice_debtor!r} does not exist",
+                    rel.invoice_debtor,
+                    "give the code of a relation of the same administration, or leave it empty.",
+                )
+            )
+    return out
+
+
+def configuration_problems(cfg: Config, *, need_system_profile: bool) -> list[Problem]:
+    """The rules over the whole configuration."""
+    out = reference_problems(cfg) + personal_profile_problems(cfg)
+    if need_system_profile:
+        out = system_profile_problems(cfg) + out
+    return out
