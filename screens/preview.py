@@ -340,11 +340,11 @@ class PreviewScreen(Screen[None]):
                 return
             target = Path(path).expanduser()
             try:
-                from store.db import atomic_write_bytes
+                from mailing.changes.files import write_user_file
 
                 if target.is_dir():
                     target = target / data.file_name
-                atomic_write_bytes(target, raw)
+                write_user_file(target, raw)
             except OSError as exc:
                 self.app.push_screen(
                     MessageModal(

@@ -420,9 +420,9 @@ class ToolsPane(Pane):
 
     def _make_report(self, name: str, batch: str | None, path: str, to: str) -> None:
         def make() -> str:
+            from mailing.changes.files import write_user_file
             from mailing.manual import send_report
             from mailing.reports import make_report
-            from store.db import atomic_write_bytes
 
             report = make_report(self.store, self.user, name, batch=batch)
             done = [report.summary]
@@ -430,7 +430,7 @@ class ToolsPane(Pane):
                 target = Path(path).expanduser()
                 if target.is_dir():
                     target = target / report.file_name
-                atomic_write_bytes(target, report.pdf)
+                write_user_file(target, report.pdf)
                 done.append(f"PDF in {target}")
             if to:
                 sent = send_report(self.store, self.user, report, [to])

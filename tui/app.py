@@ -265,7 +265,18 @@ class MailroomApp(App[int]):
         if isinstance(error, MailroomError):
             self.show_error(error)
             return
-        super()._handle_exception(error)
+        # The error boundary: anything else is written to a crash report, told in a
+        # sentence, and the application keeps running.
+        from mailing.crash import crash_sentence, write_crash_report
+        from screens.widgets.modals import MessageModal
+
+        try:
+            report = write_crash_report(self.store.home, error, "the TUI")
+            self.push_screen(
+                MessageModal("Something went wrong", crash_sentence(error, report), error=True)
+            )
+        except Exception:
+            super()._handle_exception(error)
 
 
 def all_binding_ids() -> set[str]:

@@ -3,8 +3,9 @@
 Every area of the product registers its commands from its own module (listed in
 ``COMMAND_MODULES``), each with ``register(subparsers)``; a command's handler is
 ``handler(args, ctx) -> int``. Errors meant for the user (``MailroomError``) are
-printed as a message naming the field, the value and the fix, with exit code 2;
-never a traceback.
+printed as a message naming the field, the value and the fix, with exit code 2.
+Anything unexpected is one sentence plus the path of a crash report in the data
+folder, with exit code 70; never a traceback.
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Handler | None = getattr(args, "handler", None)
+    ctx: Context | None = None
     try:
         ctx = make_context(args)
         if handler is None:
@@ -99,6 +101,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except Exception as exc:  # the error boundary: a sentence and a report, never a traceback
+        from mailing.crash import crash_sentence, write_crash_report
+
+        report = write_crash_report(ctx.home if ctx else None, exc, f"command {args.command}")
+        print(f"error: {crash_sentence(exc, report)}", file=sys.stderr)
+        return 70  # EX_SOFTWARE
 
 
 def print_json(data: Any) -> None:

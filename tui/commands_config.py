@@ -37,13 +37,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def config_export(args: argparse.Namespace, ctx: Context) -> int:
-    from store.exchange import export_json
+    from mailing.changes.files import export_config_json
 
-    text = export_json(ctx.store)
+    text = export_config_json(ctx.store)
     if args.file:
-        from store.db import atomic_write_bytes
+        from mailing.changes.files import write_user_file
 
-        atomic_write_bytes(Path(args.file), text.encode())
+        write_user_file(Path(args.file), text.encode())
         print(f"configuration written to {args.file}", file=sys.stderr)
     else:
         sys.stdout.write(text)
@@ -85,13 +85,10 @@ def db_check(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def db_restore_copy(args: argparse.Namespace, ctx: Context) -> int:
-    from store.db import Database
-    from store.store import CONFIG_FILE, DOCUMENTS_FILE, ensure_home
+    from mailing.changes.files import restore_database_copy
 
-    home = ensure_home(ctx.home)
-    db = Database(home / (DOCUMENTS_FILE if args.documents else CONFIG_FILE))
-    chosen = db.restore_copy()
-    print(f"{db.path} restored from {chosen}; the damaged file was kept as {db.path.name}.damaged")
+    path, chosen = restore_database_copy(ctx.home, args.documents)
+    print(f"{path} restored from {chosen}; the damaged file was kept as {path.name}.damaged")
     return 0
 
 

@@ -195,9 +195,9 @@ def cmd_report(args: argparse.Namespace, ctx: Context) -> int:
         )
     made = make_report(ctx.store, ctx.user, args.name, batch=args.batch, administration=args.admin)
     if args.pdf:
-        from store.db import atomic_write_bytes
+        from mailing.changes.files import write_user_file
 
-        atomic_write_bytes(Path(args.pdf).expanduser().absolute(), made.pdf, mode=0o644)
+        write_user_file(Path(args.pdf).expanduser().absolute(), made.pdf, mode=0o644)
         print(f"{made.title}: {made.summary}; PDF written to {args.pdf}", file=sys.stderr)
     sent = None
     if args.mail_to:

@@ -134,15 +134,16 @@ def _get(ctx: Context, code: str) -> Profile:
 
 
 def _summary(profile: Profile) -> dict[str, Any]:
-    from store.secrets import SecretStoreError, get_secret
+    from mailing.changes.secrets import has_secret
+    from store.errors import MailroomError
 
     data = profile.dump()
     try:
         if profile.auth == "password":
-            data["password_stored"] = bool(get_secret(profile.code, "password"))
+            data["password_stored"] = has_secret(profile.code, "password")
         elif profile.auth == "oauth2-office365":
-            data["signed_in"] = bool(get_secret(profile.code, "oauth-cache"))
-    except SecretStoreError as exc:
+            data["signed_in"] = has_secret(profile.code, "oauth-cache")
+    except MailroomError as exc:
         data["keyring"] = exc.message
     return data
 

@@ -19,6 +19,7 @@ from mailing.changes.config import (
     save_settings,
     update_profile,
 )
+from mailing.changes.files import export_config_json, restore_database_copy, write_user_file
 from mailing.changes.problems import ChangeRefused, Problem
 from mailing.changes.secrets import forget_secrets, has_password, store_password
 
@@ -31,6 +32,7 @@ __all__ = [
     "check_configuration",
     "delete_profile",
     "delete_record",
+    "export_config_json",
     "forget_secrets",
     "has_password",
     "import_config",
@@ -38,5 +40,7 @@ __all__ = [
     "save_record",
     "save_settings",
     "store_password",
+    "restore_database_copy",
     "update_profile",
+    "write_user_file",
 ]

@@ -85,12 +85,16 @@ def _apply(
             tx.put(rec)
 
 
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def save_record(store: Store, record: Record, old_key: str | None = None) -> str:
     """Save a new or changed administration, template, language code, relation or user.
 
     ``old_key`` is the key the record had (None for a new one); a changed key renames.
     """
-    what = f"{describe(record).capitalize()} not saved"
+    what = f"{_upper_first(describe(record))} not saved"
     delete: list[tuple[type[Record], str]] = []
     with store.view() as tx:
         exists = tx.find(type(record), record.key) is not None

@@ -30,6 +30,11 @@ def forget_secrets(profile: str) -> None:
 
 
 def has_password(profile: str) -> bool:
+    return has_secret(profile, "password")
+
+
+def has_secret(profile: str, kind: str) -> bool:
+    """Whether the keyring holds a secret of ``kind`` for the profile (never the secret)."""
     from store.secrets import get_secret
 
-    return bool(get_secret(profile, "password"))
+    return bool(get_secret(profile, kind))

@@ -39,7 +39,9 @@ def error_text(exc: BaseException) -> str:
 
     if isinstance(exc, MailroomError):
         return str(exc)
-    return f"Something went wrong: {type(exc).__name__}: {exc}"
+    from mailing.crash import crash_sentence, write_crash_report
+
+    return crash_sentence(exc, write_crash_report(None, exc, "a pane"))
 
 
 class MessageModal(ModalScreen[None]):

@@ -58,8 +58,7 @@ async def test_create_profile_set_password_and_test_it(tmp_path: Path) -> None:
 
             # Test: the prompt offers the sender; Enter sends.
             await pilot.press("ctrl+t")
-            await settle(pilot)
-            assert "Send a test mail from profile MAIN" in screen_text(app)
+            await wait_for(pilot, "Send a test mail from profile MAIN")
             await pilot.press("enter")
             await wait_for(pilot, "Test mail sent")
             await pilot.press("enter")

@@ -11,7 +11,6 @@ from store.store import Store
 from tests.tui.helpers import (
     SIZE,
     make_app,
-    screen_text,
     seed,
     settle,
     type_text,
@@ -26,16 +25,13 @@ async def test_relation_cc_for_invoices_changes_the_resolution(tmp_path: Path) -
     app = make_app(home)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f5")
-        await settle(pilot)
-        assert "1-100 of 500" in screen_text(app)
+        await wait_for(pilot, "1-100 of 500")
         await pilot.press("ctrl+l")
         await type_text(pilot, "C00421")
         await pilot.press("enter")
-        await settle(pilot)
-        assert "1-1 of 1" in screen_text(app)
+        await wait_for(pilot, "1-1 of 1")
         await pilot.press("enter")
-        await settle(pilot)
-        assert "Relations: HOLT/C00421" in screen_text(app)
+        await wait_for(pilot, "Relations: HOLT/C00421")
         await pilot.press("tab", "tab", "tab", "tab", "tab", "tab", "tab", "tab")
         await wait_focus(pilot, "address-type")  # sales invoice is shown first
         await pilot.press("tab")
@@ -70,3 +66,32 @@ async def test_relation_cc_for_invoices_changes_the_resolution(tmp_path: Path) -
     assert result.recipients.to == ["invoices@customer.example"]
     reminder = resolve_document(cfg, doc.model_copy(update={"type": "reminder"}), "tester")
     assert reminder.recipients.cc == []
+
+
+async def test_a_bad_business_email_typed_in_the_form_is_refused_and_nothing_written(
+    tmp_path: Path,
+) -> None:
+    import hashlib
+
+    home = tmp_path / "home"
+    seed(Store(home), relations=3)
+    before = hashlib.sha256((home / "mailroom.json").read_bytes()).hexdigest()
+    app = make_app(home)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f5")
+        await wait_for(pilot, "C00001")
+        await pilot.press("down", "enter")
+        await wait_for(pilot, "Relations: HOLT/C00001")
+        for _ in range(12):
+            if app.focused is not None and app.focused.id == "f-business_email":
+                break
+            await pilot.press("tab")
+        await wait_focus(pilot, "f-business_email")
+        await pilot.press("home", "ctrl+k")
+        await type_text(pilot, "jan at c1.example")
+        await pilot.press("ctrl+s")
+        text = await wait_for(pilot, "Not saved")
+        assert "business_email" in text and "jan at c1.example" in text, text
+        assert "Traceback" not in text
+    after = hashlib.sha256((home / "mailroom.json").read_bytes()).hexdigest()
+    assert after == before
