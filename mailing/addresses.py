@@ -12,11 +12,15 @@ from mailing.errors import AddressError
 def check_header_value(value: str, field: str) -> str:
     """Refuse CR, LF and NUL in anything that becomes a header."""
     if any(c in value for c in "\r\n\x00"):
+        if any(c in value for c in "\r\n"):
+            what, why = "a line break", "which could add mail headers"
+        else:
+            what, why = "a NUL character (code 0)", "which e-mail cannot carry"
         raise AddressError(
-            f"The {field} contains a line break or NUL character, which could add mail headers.",
+            f"The {field} contains {what}, {why}.",
             field=field,
             value=value.replace("\r", "\\r").replace("\n", "\\n").replace("\x00", "\\0"),
-            fix=f"remove the line break from the {field}.",
+            fix=f"remove it from the {field}.",
         )
     return value
 

@@ -310,3 +310,54 @@ def test_cancel_takes_the_same_items_from_the_queue_and_the_command_line(
     assert outcomes[0] == outcomes[1]
     assert outcomes[0]["cancelled"] == 4
     assert "failed" in BATCH_ACTIONS["cancel"].sources
+
+
+@pytest.mark.parametrize(
+    "what,make,words",
+    [
+        ("US Letter", "letter", "US Letter"),
+        ("A4 landscape", "landscape", "A4 landscape"),
+        ("images that inflate to gigabytes", "bomb", "first background"),
+    ],
+)
+def test_a_letterhead_that_is_not_a4_portrait_or_safe_is_refused_by_import(
+    home: Path, what: str, make: str, words: str
+) -> None:
+    import base64
+
+    from reportlab.lib.pagesizes import A4, landscape, letter
+
+    from tests.pdf_helpers import background_pdf, zip_bomb_pdf
+
+    pdf = {
+        "letter": lambda: background_pdf("LETTERHEAD", pagesize=letter),
+        "landscape": lambda: background_pdf("LETTERHEAD", pagesize=landscape(A4)),
+        "bomb": zip_bomb_pdf,
+    }[make]()
+    sha = hashlib.sha256(pdf).hexdigest()
+    data = exported(home)
+    data["files"][sha] = base64.b64encode(pdf).decode()
+    data["language_codes"][0]["first_background"] = {
+        "sha256": sha,
+        "name": "briefpapier.pdf",
+        "size": len(pdf),
+        "content_type": "application/pdf",
+    }
+    before = fingerprint(home)
+    with pytest.raises(Exception) as info:
+        import_config(Store(home), data, "config.json")
+    text = str(info.value)
+    assert "language_codes[0].first_background" in text and words in text, text
+    assert fingerprint(home) == before
+
+
+def test_a_nul_in_a_header_value_is_called_a_nul_not_a_line_break() -> None:
+    from mailing.addresses import check_header_value
+    from mailing.errors import AddressError
+
+    with pytest.raises(AddressError) as info:
+        check_header_value("Invoice\x00 F1", "subject")
+    assert "NUL character" in str(info.value) and "line break" not in str(info.value)
+    with pytest.raises(AddressError) as info:
+        check_header_value("Invoice\r\nBcc: x@y.z", "subject")
+    assert "line break" in str(info.value)
