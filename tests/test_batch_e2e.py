@@ -14,6 +14,7 @@ import subprocess
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
 from pypdf import PdfReader
 
 from mailing.config import ConfigSnapshot, load_documents
@@ -23,6 +24,10 @@ from store.spool import Spool
 from store.store import Store
 from tests.conftest import PYTHON, cli_env
 from tests.smtp_server import SMTPTestServer
+
+# Slow (real processes, kills, hundreds of messages): `pytest -m 'not slow'` skips it
+# in the developers' quick loop; CI runs everything.
+pytestmark = pytest.mark.slow
 
 
 def mailroom(home: Path, *args: str, user: str = DEMO_USER) -> subprocess.CompletedProcess[str]:

@@ -14,11 +14,17 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from mailing.engine import resend
 from store.spool import Spool
 from tests.conftest import PYTHON, cli_env
 from tests.send_support import make_store, message_ids, spool_batch
 from tests.smtp_server import SMTPTestServer
+
+# Slow (real processes, kills, hundreds of messages): `pytest -m 'not slow'` skips it
+# in the developers' quick loop; CI runs everything.
+pytestmark = pytest.mark.slow
 
 N_MESSAGES = 1000
 N_KILLS = 30

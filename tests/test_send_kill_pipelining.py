@@ -15,6 +15,10 @@ import tests.test_send_kill
 from tests.smtp_server import SMTPTestServer
 from tests.test_send_kill import *  # noqa: F403  (collected again, with pipelining)
 
+# Slow (real processes, kills, hundreds of messages): `pytest -m 'not slow'` skips it
+# in the developers' quick loop; CI runs everything.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(autouse=True)
 def _pipelining(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:

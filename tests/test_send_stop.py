@@ -19,6 +19,10 @@ from tests.conftest import PYTHON, cli_env
 from tests.send_support import make_store, message_ids, spool_batch
 from tests.smtp_server import SMTPTestServer
 
+# Slow (real processes, kills, hundreds of messages): `pytest -m 'not slow'` skips it
+# in the developers' quick loop; CI runs everything.
+pytestmark = pytest.mark.slow
+
 N = 1500
 
 

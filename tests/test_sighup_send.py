@@ -22,10 +22,16 @@ import termios
 import time
 from pathlib import Path
 
+import pytest
+
 from store.spool import Spool
 from tests.conftest import PYTHON, cli_env
 from tests.send_support import make_store, message_ids, spool_batch
 from tests.smtp_server import SMTPTestServer
+
+# Slow (real processes, kills, hundreds of messages): `pytest -m 'not slow'` skips it
+# in the developers' quick loop; CI runs everything.
+pytestmark = pytest.mark.slow
 
 N_MESSAGES = 600
 F8 = b"\x1b[19~"
