@@ -1,6 +1,6 @@
 """``mailroom documents``: import, list, show, and draw documents as PDF.
 
-    mailroom documents import FILE [--admin CODE] [--replace]
+    mailroom documents import FILE [--admin CODE] [--replace] [--attachments DIR]
     mailroom documents list [--type DOCTYPE] [--admin CODE] [--json]
     mailroom documents show DOCTYPE NUMBER [--admin CODE] [--json]
     mailroom documents pdf DOCTYPE NUMBER --out FILE [--admin CODE] [--no-background]
@@ -50,6 +50,14 @@ def register(sub: Any) -> None:
     imp.add_argument(
         "--replace", action="store_true", help="replace documents whose number already exists"
     )
+    imp.add_argument(
+        "--attachments",
+        metavar="DIR",
+        help=(
+            "the folder the documents' attachment paths are relative to (default: the "
+            "import file's folder); no file outside it is ever attached"
+        ),
+    )
     imp.set_defaults(handler=documents_import)
 
     ls = dsub.add_parser("list", help="list the documents")
@@ -92,7 +100,13 @@ def _check_type(value: str, what: str) -> str:
 def documents_import(args: argparse.Namespace, ctx: Context) -> int:
     from mailing.importer import import_documents
 
-    result = import_documents(ctx.store, args.file, administration=args.admin, replace=args.replace)
+    result = import_documents(
+        ctx.store,
+        args.file,
+        administration=args.admin,
+        replace=args.replace,
+        attachments_dir=args.attachments,
+    )
     by_type: dict[str, int] = {}
     for d in result.documents:
         by_type[d.type] = by_type.get(d.type, 0) + 1
@@ -203,16 +217,16 @@ def documents_show(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def documents_pdf(args: argparse.Namespace, ctx: Context) -> int:
+    from mailing.changes.files import write_user_file
     from mailing.config import ConfigSnapshot
     from mailing.pdf.render import find_document, render_stored_document
-    from store.db import atomic_write_bytes
 
     doc = find_document(ctx.store, _check_type(args.doctype, "DOCTYPE"), args.number, args.admin)
     config = ConfigSnapshot.load(ctx.store)
     pdf = render_stored_document(ctx.store, config, doc, background=not args.no_background)
     out = Path(args.out)
     try:
-        atomic_write_bytes(out, pdf)
+        write_user_file(out, pdf)
     except OSError as exc:
         from mailing.errors import DocumentError
 
@@ -228,16 +242,16 @@ def documents_pdf(args: argparse.Namespace, ctx: Context) -> int:
 
 def documents_preview(args: Any, ctx: Any) -> int:
     """Compose one document exactly as a batch would, and write or describe it."""
+    from mailing.changes.files import write_user_file
     from mailing.compose import Composer
     from mailing.pdf.render import find_document
-    from store.db import atomic_write_bytes
 
     doc = find_document(ctx.store, args.doctype, args.number, args.admin)
     composed = Composer(ctx.store, ctx.user).compose(doc)
     res = composed.resolution
     print(res.explain())
     if args.pdf:
-        atomic_write_bytes(Path(args.pdf), composed.pdf, mode=0o644)
+        write_user_file(Path(args.pdf), composed.pdf, mode=0o644)
         print(f"PDF written to {args.pdf}")
     if composed.raw is None:
         print(f"{doc.type} {doc.number} goes to print ({res.reason}); there is no message.")
@@ -246,6 +260,6 @@ def documents_preview(args: Any, ctx: Any) -> int:
     for name, size in composed.attachments:
         print(f"Attachment: {name} ({size:,} bytes)")
     if args.eml:
-        atomic_write_bytes(Path(args.eml), composed.raw, mode=0o644)
+        write_user_file(Path(args.eml), composed.raw, mode=0o644)
         print(f"Message ({len(composed.raw):,} bytes) written to {args.eml}")
     return 0
