@@ -361,3 +361,26 @@ def test_a_nul_in_a_header_value_is_called_a_nul_not_a_line_break() -> None:
     with pytest.raises(AddressError) as info:
         check_header_value("Invoice\r\nBcc: x@y.z", "subject")
     assert "line break" in str(info.value)
+
+
+def test_a_profile_that_cannot_send_is_refused_alike_by_the_form_and_the_command_line(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mailing.changes import save_profile
+
+    before = fingerprint(home)
+    profile = Profile(code="NOSERVER", sender="info@holtkamp.example")  # smtp, no server
+    with pytest.raises(ChangeRefused) as form:
+        save_profile(Store(home), profile, None, "secret-password")
+    code = main(
+        ["--home", str(home), "profile", "add", "NOSERVER", "--sender", "info@holtkamp.example"]
+    )
+    cli = capsys.readouterr().err
+    assert code == 2
+    assert "an SMTP profile needs a server" in str(form.value)
+    assert "an SMTP profile needs a server" in cli
+    assert fingerprint(home) == before
+    # The refused form stored no password either.
+    from mailing.changes import has_password
+
+    assert not has_password("NOSERVER")
