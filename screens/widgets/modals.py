@@ -33,6 +33,29 @@ MODAL_CSS = """
 """
 
 
+def refusal_for_form(exc: BaseException, labels: dict[str, str]) -> str | None:
+    """A refused change told with the form's own labels ("E-mail (business): ...")
+    instead of the data's field names; None when ``exc`` is not a refusal."""
+    from mailing.changes import ChangeRefused
+
+    if not isinstance(exc, ChangeRefused):
+        return None
+    lines = [f"Not saved; nothing was changed ({len(exc.problems)} problem(s)):"]
+    for p in exc.problems:
+        where = p.where
+        for name in sorted(labels, key=len, reverse=True):
+            i = where.find("." + name)
+            end = i + len(name) + 1
+            if i >= 0 and (end == len(where) or where[end] in ".["):
+                where = labels[name] + where[end:].replace("_", " ")
+                break
+        line = f"- {where}: {p.message}"
+        if p.fix:
+            line += f" Fix: {p.fix}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def error_text(exc: BaseException) -> str:
     """What a user reads about an error: our own message, or a plain summary."""
     from store.errors import MailroomError

@@ -16,7 +16,7 @@ from textual.containers import Container, Horizontal, Vertical
 from textual.widgets import Label
 
 from screens.widgets.form import RecordForm
-from screens.widgets.modals import ConfirmModal, MessageModal, error_text
+from screens.widgets.modals import ConfirmModal, MessageModal, error_text, refusal_for_form
 from screens.widgets.record_list import Page, RecordList
 
 if TYPE_CHECKING:
@@ -238,9 +238,12 @@ class RecordPane(Pane):
         try:
             key = self.save_values(values)
         except Exception as exc:
-            # What was typed stays in the form; the message says what to fix.
-            self.form.show_error(error_text(exc))
-            self.show_error(exc, "Not saved")
+            # What was typed stays in the form; the message says what to fix, by the
+            # form's labels.
+            labels = {f.name: f.label for f in self.form.fields}
+            text = refusal_for_form(exc, labels) or error_text(exc)
+            self.form.show_error(text)
+            self.app.push_screen(MessageModal("Not saved", text, error=True))
             return
         self.current_key = key
         self.form.show_error(None)
