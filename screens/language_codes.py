@@ -159,8 +159,6 @@ class LanguageCodesPane(RecordPane):
 
         delete_record(self.store, LanguageCode, key)
 
-        self.store.delete(LanguageCode, key)
-
     def refresh_data(self) -> None:
         super().refresh_data()
         if not self.is_mounted:
@@ -211,11 +209,12 @@ class LanguageCodesPane(RecordPane):
     def load_letterhead(self, field_name: str, path: str) -> tuple[str, dict[str, Any], list[str]]:
         from pathlib import Path
 
+        from mailing.changes import copy_in_file, read_stored_file
         from mailing.pdf.letterhead import validate_letterhead
 
         p = Path(path).expanduser()
-        ref = self.store.files.add_file(p)  # reads once; names the path when it cannot
-        payload = self.store.files.read(ref)
+        ref = copy_in_file(self.store, p, "letterhead")  # names the path when it cannot
+        payload = read_stored_file(self.store, ref)
         warnings = validate_letterhead(payload, f"letterhead {p.name}")
         return field_name, ref.model_dump(mode="json"), list(warnings)
 
@@ -250,6 +249,7 @@ class LanguageCodesPane(RecordPane):
         self.query_one("#letterhead-text", Static).update(self.preview_text())
 
     def preview_text(self) -> str:
+        from mailing.changes import read_stored_file
         from store.records import StoredFileRef
 
         values = self.form.read()
@@ -258,13 +258,17 @@ class LanguageCodesPane(RecordPane):
         if not first:
             return "No letterhead: documents are drawn on blank paper."
         try:
-            pages = pdf_pages_text(self.store.files.read(StoredFileRef.model_validate(first)))
+            pages = pdf_pages_text(
+                read_stored_file(self.store, StoredFileRef.model_validate(first))
+            )
             out.append(f"Page 1 ({first['name']}):\n{pages[0] or '(no text, images only)'}")
             # All pages of the first letterhead are used first, then the second's.
             if len(pages) > 1:
                 out.append(f"Page 2 ({first['name']}, page 2):\n{pages[1] or '(no text)'}")
             elif second:
-                follow = pdf_pages_text(self.store.files.read(StoredFileRef.model_validate(second)))
+                follow = pdf_pages_text(
+                    read_stored_file(self.store, StoredFileRef.model_validate(second))
+                )
                 out.append(f"Page 2 ({second['name']}):\n{follow[0] or '(no text, images only)'}")
             else:
                 out.append("Page 2: no second letterhead; follow-on pages are blank.")

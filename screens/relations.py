@@ -270,8 +270,6 @@ class RelationsPane(RecordPane):
 
         delete_record(self.store, Relation, key)
 
-        self.store.delete(Relation, key)
-
     # ------------------------------------------------------------ who receives what
 
     def action_toggle_receivers(self) -> None:

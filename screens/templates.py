@@ -181,8 +181,6 @@ class TemplatesPane(RecordPane):
 
         delete_record(self.store, Template, key)
 
-        self.store.delete(Template, key)
-
     def after_load(self) -> None:
         self.update_preview()
 
@@ -245,8 +243,10 @@ class TemplatesPane(RecordPane):
             return
         widget = self.form.widget("attachments")
         assert isinstance(widget, AttachmentList)
+        from mailing.changes import copy_in_file
+
         try:
-            ref = self.store.files.add_file(path.strip())
+            ref = copy_in_file(self.store, path.strip(), "attachment")
         except Exception as exc:
             self.show_error(exc, "Not attached")
             return

@@ -384,3 +384,42 @@ def test_a_profile_that_cannot_send_is_refused_alike_by_the_form_and_the_command
     from mailing.changes import has_password
 
     assert not has_password("NOSERVER")
+
+
+@pytest.mark.parametrize(
+    "path,words",
+    [
+        ("/proc/self/environ", "system folder"),
+        ("/dev/zero", "system folder"),
+        ("/etc", "is a folder"),
+    ],
+)
+def test_a_file_a_form_points_at_must_be_a_regular_file_outside_system_folders(
+    home: Path, path: str, words: str
+) -> None:
+    from mailing.changes import copy_in_file
+    from store.errors import MailroomError
+
+    before = fingerprint(home)
+    with pytest.raises(MailroomError) as info:
+        copy_in_file(Store(home), path, "attachment")
+    assert words in str(info.value) and path in str(info.value)
+    assert fingerprint(home) == before
+
+
+def test_a_sparse_file_of_three_gigabytes_is_refused_before_it_is_read(
+    home: Path, tmp_path: Path
+) -> None:
+    from mailing.changes import copy_in_file
+    from store.errors import MailroomError
+
+    big = tmp_path / "huge.pdf"
+    with open(big, "wb") as fh:
+        fh.truncate(3 * 1024**3)
+    with pytest.raises(MailroomError) as info:
+        copy_in_file(Store(home), big, "attachment")
+    assert "at most 50 MiB" in str(info.value)
+    small = tmp_path / "terms.pdf"
+    small.write_bytes(b"%PDF-1.4 terms")
+    ref = copy_in_file(Store(home), small, "attachment")
+    assert ref.name == "terms.pdf" and ref.size == 14

@@ -17,9 +17,16 @@ from mailing.changes.config import (
     save_profile,
     save_record,
     save_settings,
+    set_sending_paused,
     update_profile,
 )
-from mailing.changes.files import export_config_json, restore_database_copy, write_user_file
+from mailing.changes.files import (
+    copy_in_file,
+    export_config_json,
+    read_stored_file,
+    restore_database_copy,
+    write_user_file,
+)
 from mailing.changes.problems import ChangeRefused, Problem
 from mailing.changes.secrets import forget_secrets, has_password, store_password
 
@@ -30,15 +37,18 @@ __all__ = [
     "add_profile",
     "change_items",
     "check_configuration",
+    "copy_in_file",
     "delete_profile",
     "delete_record",
     "export_config_json",
     "forget_secrets",
     "has_password",
     "import_config",
+    "read_stored_file",
     "save_profile",
     "save_record",
     "save_settings",
+    "set_sending_paused",
     "store_password",
     "restore_database_copy",
     "update_profile",

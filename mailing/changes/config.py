@@ -280,3 +280,12 @@ def import_config(store: Store, data: Any, source: str = "configuration") -> int
         for cls in CONFIG_RECORDS:
             tx.clear(cls)
         return tx.put_many(records)
+
+
+def set_sending_paused(store: Store, paused: bool, reason: str = "") -> None:
+    """Stop every send until resumed (`mailroom sending pause|resume`)."""
+    with store.transaction() as tx:
+        system = tx.system()
+        system.sending_paused = paused
+        system.paused_reason = reason if paused else ""
+        tx.put(system)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from store.records import StoredFileRef
     from store.store import Store
 
 
@@ -31,3 +32,56 @@ def restore_database_copy(home: Path, documents: bool) -> tuple[Path, str]:
     home = ensure_home(home)
     db = Database(home / (DOCUMENTS_FILE if documents else CONFIG_FILE))
     return db.path, db.restore_copy()
+
+
+def copy_in_file(store: Store, path: str | Path, what: str = "file") -> StoredFileRef:
+    """Copy a file the user points at (a letterhead, a template's attachment or image)
+    into the data folder. Only a regular file outside /proc, /sys and /dev; its size is
+    checked before a byte is read."""
+    import os
+    import stat as st_mod
+
+    from mailing.importer.attachments import _in_system_folder
+    from mailing.importer.files import _not_regular, _open, _read_fd
+    from store.errors import MailroomError
+    from store.files import MAX_FILE_BYTES
+
+    shown = str(path)
+
+    def refused(why: str, fix: str) -> MailroomError:
+        return MailroomError(f"The {what} {shown!r} {why}.", field=what, value=shown, fix=fix)
+
+    try:
+        p = Path(path).expanduser()
+        real = os.path.realpath(p)
+        if _in_system_folder(real):
+            raise refused(
+                "is in a system folder (/proc, /sys, /dev)", "choose a file saved on disk."
+            )
+        fd, fst = _open(real, nofollow=False)
+    except MailroomError:
+        raise
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or "not a usable file name"
+        raise refused(f"cannot be read ({reason})", "check the path and its permissions.") from None
+    try:
+        why = _not_regular(fst.st_mode)
+        if why:
+            raise refused(why, "choose a file saved on disk.")
+        limit_mb = MAX_FILE_BYTES // (1024 * 1024)
+        if st_mod.S_ISREG(fst.st_mode) and fst.st_size > MAX_FILE_BYTES:
+            raise refused(
+                f"is {fst.st_size / (1024 * 1024):,.1f} MiB; at most {limit_mb} MiB can be stored",
+                "use a smaller file.",
+            )
+        data = _read_fd(fd, MAX_FILE_BYTES)
+    finally:
+        os.close(fd)
+    if data is None:
+        raise refused(f"grew past {MAX_FILE_BYTES // (1024 * 1024)} MiB while it was read", "")
+    return store.files.add_bytes(p.name, data)
+
+
+def read_stored_file(store: Store, ref: StoredFileRef) -> bytes:
+    """The bytes of a file stored in the data folder (a letterhead to show)."""
+    return store.files.read(ref)
