@@ -333,8 +333,8 @@ def test_last_line_of_defence_when_the_checks_miss_something(
 ) -> None:
     # Switch the shape checks off: what Python's parser or compiler then raises must
     # still become a TemplateError that names the part.
-    monkeypatch.setattr(render, "_scan_tokens", lambda *args: None)
-    monkeypatch.setattr(render, "_check_shape", lambda tree: render._Shape())
+    monkeypatch.setattr(render.sandbox, "_scan_tokens", lambda *args: None)
+    monkeypatch.setattr(render.sandbox, "_check_shape", lambda tree: render._Shape())
     with pytest.raises(TemplateError) as info:
         validate_template(_t("body", source))
     _assert_for_people(info.value, "body")
