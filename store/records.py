@@ -127,9 +127,6 @@ class AddressSet(BaseModel):
     cc: list[str] = Field(default_factory=list)
     bcc: list[str] = Field(default_factory=list)
 
-    def is_empty(self) -> bool:
-        return not (self.to or self.cc or self.bcc)
-
 
 # ---------------------------------------------------------------- profiles
 

@@ -55,11 +55,6 @@ def _backend() -> KeyringBackend:
     return backend
 
 
-def backend_name() -> str:
-    b = _backend()
-    return f"{type(b).__module__}.{type(b).__qualname__}"
-
-
 def _user(profile: str, kind: str) -> str:
     if kind not in KINDS:
         raise ValueError(f"unknown secret kind {kind!r}")

@@ -638,8 +638,3 @@ def copy_document_pdf(
             doc, relation, administration, language=language, letterhead=letterhead
         )
     return render_document_pdf(doc, relation, administration, language=language)
-
-
-# Used by the CLI and the TUI to list what a type's layout is called.
-def document_title(doc_type: str, language: str = "EN") -> str:
-    return _TITLES[layout_language(language)].get(doc_type, doc_type)

@@ -406,10 +406,6 @@ class Letterhead:
     def first_page_count(self) -> int:
         return len(self._first.forms)
 
-    @property
-    def second_page_count(self) -> int:
-        return len(self._second.forms) if self._second else 0
-
     def background_for(self, page_index: int) -> tuple[str, int]:
         """('first'|'second', page of that background) for document page ``page_index`` (0-based)."""
         n = len(self._first.forms)

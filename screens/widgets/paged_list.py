@@ -201,10 +201,6 @@ class PagedList(Vertical):
         self.marked = set(keys)
         self.load()
 
-    def clear_marks(self) -> None:
-        self.marked.clear()
-        self.load()
-
     def chosen_keys(self) -> list[str]:
         """The marked rows, or else the highlighted one."""
         if self.marked:

@@ -20,7 +20,6 @@ from screens.widgets.modals import ConfirmModal, MessageModal, error_text, refus
 from screens.widgets.record_list import Page, RecordList
 
 if TYPE_CHECKING:
-    from store.records import Record
     from store.store import Store
 
 
@@ -269,7 +268,3 @@ class RecordPane(Pane):
             self.app.notify(f"Deleted {self.record_name} {key}.", timeout=3)
 
         self.app.push_screen(ConfirmModal(f"Delete {self.record_name} {key}?"), answered)
-
-
-def record_values(record: Record) -> dict[str, Any]:
-    return record.model_dump(mode="python")
