@@ -34,13 +34,15 @@ import io
 import json
 import os
 import posixpath
+import re
 import secrets
 import shutil
 import socket
 import tarfile
 import time
+import tomllib
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -48,8 +50,14 @@ from typing import IO, Any
 
 from store.db import Database, fsync_dir
 from store.errors import MailroomError, RecordError
-from store.records import RECORD_BY_TABLE, Document, Record
-from store.spool import Spool
+from store.records import (
+    RECORD_BY_TABLE,
+    Document,
+    Record,
+    StoredFileRef,
+    Template,
+)
+from store.spool import BATCH_FILE, Spool, parse_batch_info
 from store.store import CONFIG_FILE, DOCUMENTS_FILE, Store
 
 FORMAT = "mailroom-backup"
@@ -58,13 +66,22 @@ MANIFEST = "MANIFEST.json"
 SUFFIX = ".tar.gz"
 # Top-level entries of the data folder that a backup holds.
 DATABASES: tuple[str, ...] = (CONFIG_FILE, DOCUMENTS_FILE)
-TOP_FILES: tuple[str, ...] = (*DATABASES, "keymap.toml")
+KEYMAP_FILE = "keymap.toml"
+TOP_FILES: tuple[str, ...] = (*DATABASES, KEYMAP_FILE)
 TOP_DIRS: tuple[str, ...] = ("files", "spool", "archive")
 # Runtime state inside the spool that must not travel.
 SKIP_IN_SPOOL: frozenset[str] = frozenset({"sender.json"})
 
-DEFAULT_MAIL_LIMIT = 25 * 1024 * 1024
+# Sizes are in decimal units throughout (1 MB = 1,000,000 bytes), as `--max-size MB`
+# takes them and human_size shows them: the limit of 25 MB is shown as "25 MB".
+MB = 1_000_000
+DEFAULT_MAIL_LIMIT = 25 * MB
 _CHUNK = 1024 * 1024
+# A member's name: each part at most what a file system takes, the whole path bounded.
+MAX_NAME_PART_BYTES = 255
+MAX_NAME_CHARS = 1024
+# A refusal lists at most this many problems; the rest are counted.
+MAX_LISTED = 50
 
 
 class BackupError(MailroomError):
@@ -79,13 +96,13 @@ class RestoreError(MailroomError):
 class RestoreLimits:
     """Limits against a decompression bomb, checked on the bytes actually decompressed."""
 
-    max_total_bytes: int = 4 * 1024**3
+    max_total_bytes: int = 4000 * MB
     # Decompressed bytes may be at most this many times the compressed archive ...
     max_ratio: int = 100
     # ... once past this floor (a tiny archive of small JSON compresses well).
-    ratio_floor_bytes: int = 16 * 1024 * 1024
+    ratio_floor_bytes: int = 16 * MB
     max_members: int = 500_000
-    max_manifest_bytes: int = 64 * 1024 * 1024
+    max_manifest_bytes: int = 64 * MB
 
 
 @dataclass
@@ -289,12 +306,21 @@ def _file_sha256(path: Path) -> str:
 
 
 def human_size(n: int) -> str:
-    size = float(n)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{int(size)} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} bytes"
+    """A size in decimal units, as limits are given: 50,000,000 bytes is "50 MB".
+
+    A whole number of units is shown without decimals, anything else with one.
+    """
+    if n < 1000:
+        return f"{n} bytes"
+    units = ("kB", "MB", "GB", "TB")
+    for power, unit in enumerate(units, 1):
+        scale = 1000**power
+        value = n / scale
+        if round(value, 1) < 1000 or unit == units[-1]:
+            if n % scale == 0:
+                return f"{n // scale:,} {unit}"
+            return f"{value:,.1f} {unit}"
+    return f"{n:,} bytes"  # pragma: no cover - the loop always returns
 
 
 def check_mail_size(size: int, limit: int, what: str = "The backup") -> None:
@@ -365,12 +391,26 @@ def _refuse(
     )
 
 
+def _shown(name: str) -> str:
+    """A member's name as a message shows it: quoted, and shortened when long."""
+    if len(name) > 80:
+        name = f"{name[:60]}…{name[-12:]}"
+    return repr(name)
+
+
 def _check_name(source: str, member: tarfile.TarInfo) -> str:
     """The member's name if it is a safe, relative path inside the backup's folders."""
     name = member.name
-    shown = repr(name)
+    shown = _shown(name)
     if not name or "\x00" in name or "\\" in name:
         raise _refuse(source, f"the member {shown} has an invalid name.")
+    longest = max(len(p.encode("utf-8", "surrogateescape")) for p in name.split("/"))
+    if len(name) > MAX_NAME_CHARS or longest > MAX_NAME_PART_BYTES:
+        raise _refuse(
+            source,
+            f"the member {shown} has a name of {len(name)} characters, too long for a "
+            "Mailroom data folder (no backup made by Mailroom has one).",
+        )
     if name.startswith("/") or posixpath.isabs(name) or (len(name) > 1 and name[1] == ":"):
         raise _refuse(
             source, f"the member {shown} has an absolute path, which would escape the folder."
@@ -383,7 +423,8 @@ def _check_name(source: str, member: tarfile.TarInfo) -> str:
         raise _refuse(source, f"the member {shown} has a path that is not in normal form.")
     if member.issym() or member.islnk():
         raise _refuse(
-            source, f"the member {shown} is a link (to {member.linkname!r}); links are refused."
+            source,
+            f"the member {shown} is a link (to {_shown(member.linkname)}); links are refused.",
         )
     if member.isdir():
         raise _refuse(source, f"the member {shown} is a folder entry; backups list files only.")
@@ -424,27 +465,18 @@ def _unpack(source: str, fh: IO[bytes], size: int, into: Path, limits: RestoreLi
                     raise _refuse(source, f"it has more than {limits.max_members} members.")
                 name = _check_name(source, member)
                 if manifest_raw is not None:
-                    raise _refuse(source, f"the member {name!r} comes after the manifest.")
+                    raise _refuse(source, f"the member {_shown(name)} comes after the manifest.")
                 if name in seen:
-                    raise _refuse(source, f"the member {name!r} appears twice.")
+                    raise _refuse(source, f"the member {_shown(name)} appears twice.")
                 stream = tar.extractfile(member)
                 if stream is None:  # pragma: no cover - regular files always have one
-                    raise _refuse(source, f"the member {name!r} cannot be read.")
+                    raise _refuse(source, f"the member {_shown(name)} cannot be read.")
                 if name == MANIFEST:
                     manifest_raw = stream.read(limits.max_manifest_bytes + 1)
                     if len(manifest_raw) > limits.max_manifest_bytes:
                         raise _refuse(source, "its manifest is too large.")
                     continue
-                target = into / name
-                target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-                h = hashlib.sha256()
-                n = 0
-                with open(target, "xb") as out:
-                    while chunk := stream.read(_CHUNK):
-                        h.update(chunk)
-                        n += len(chunk)
-                        out.write(chunk)
-                seen[name] = {"sha256": h.hexdigest(), "size": n}
+                seen[name] = _unpack_member(source, name, stream, into / name)
         except tarfile.TarError as exc:
             raise _refuse(source, f"the archive is damaged ({exc}).") from None
         except EOFError:
@@ -455,20 +487,45 @@ def _unpack(source: str, fh: IO[bytes], size: int, into: Path, limits: RestoreLi
     listed: dict[str, Any] = manifest["members"]
     for name in seen:
         if name not in listed:
-            raise _refuse(source, f"the member {name!r} is not listed in the manifest.")
+            raise _refuse(source, f"the member {_shown(name)} is not listed in the manifest.")
     for name, entry in listed.items():
         if name not in seen:
-            raise _refuse(source, f"the member {name!r} listed in the manifest is missing.")
+            raise _refuse(source, f"the member {_shown(name)} listed in the manifest is missing.")
         got = seen[name]
         if got["size"] != entry.get("size") or got["sha256"] != entry.get("sha256"):
             raise _refuse(
                 source,
-                f"the member {name!r} does not match its checksum in the manifest "
+                f"the member {_shown(name)} does not match its checksum in the manifest "
                 f"(SHA-256 {got['sha256'][:12]}…, expected {str(entry.get('sha256'))[:12]}…): "
                 "it was changed or damaged.",
             )
     records, warnings = _verify_content(source, into, seen)
     return _Unpacked(into, manifest, len(seen), records, warnings)
+
+
+def _unpack_member(source: str, name: str, stream: IO[bytes], target: Path) -> dict[str, Any]:
+    """Write one member into the staging folder; its SHA-256 and size."""
+    h = hashlib.sha256()
+    n = 0
+    try:
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with open(target, "xb") as out:
+            while chunk := stream.read(_CHUNK):
+                h.update(chunk)
+                n += len(chunk)
+                out.write(chunk)
+    except FileExistsError:
+        raise _refuse(
+            source, f"the member {_shown(name)} clashes with a folder of the same name."
+        ) from None
+    except OSError as exc:
+        raise _refuse(
+            source,
+            f"the member {_shown(name)} could not be unpacked ({exc.strerror or exc}).",
+            fix="check the free space of the data folder's disk, or use another copy "
+            "of the backup.",
+        ) from None
+    return {"sha256": h.hexdigest(), "size": n}
 
 
 def _parse_manifest(source: str, raw: bytes) -> dict[str, Any]:
@@ -491,12 +548,71 @@ def _parse_manifest(source: str, raw: bytes) -> dict[str, Any]:
     return manifest
 
 
+# What checks the key map of a backup: the UI registers its own (tui.keymap, which knows
+# the binding ids; mailing never imports the UI); without one, the file must be text
+# and TOML that gives every binding a string of keys.
+KeymapCheck = Callable[[bytes], list[str]]
+_keymap_check: KeymapCheck | None = None
+
+
+def register_keymap_check(check: KeymapCheck) -> None:
+    """Let restore check ``keymap.toml`` as the application will read it."""
+    global _keymap_check
+    _keymap_check = check
+
+
+def _basic_keymap_problems(raw: bytes) -> list[str]:
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return ["it is not UTF-8 text"]
+    except tomllib.TOMLDecodeError as exc:
+        return [f"it is not valid TOML ({exc})"]
+    if set(data) == {"keys"} and isinstance(data["keys"], dict):
+        data = data["keys"]
+    return [
+        f"it gives {binding!r} the value {keys!r}, not keys"
+        for binding, keys in data.items()
+        if not isinstance(keys, str) or not [k for k in keys.split(",") if k.strip()]
+    ]
+
+
+def _keymap_problems(raw: bytes) -> list[str]:
+    check = _keymap_check or _basic_keymap_problems
+    fix = 'Fix: correct it (one line per binding, e.g. "record.save" = "ctrl+s"), or remove it.'
+    return [f"{KEYMAP_FILE}: {p.rstrip('.')}. {fix}" for p in check(raw)]
+
+
+def _file_refs(record: Record) -> list[StoredFileRef]:
+    """The stored files a record names (letterheads are checked by the rules themselves)."""
+    if isinstance(record, Template):
+        return record.attachments + record.images
+    return []
+
+
 def _verify_content(
     source: str, folder: Path, seen: dict[str, dict[str, Any]]
 ) -> tuple[int, list[str]]:
-    """The databases parse and every record validates; stored files match their names."""
+    """Everything that goes in passes the same checks as `mailroom config import`.
+
+    Stored files match their names; the databases parse and every record validates;
+    the configuration passes every rule (mailing.changes); the key map can be read
+    and every batch's batch.json is usable. Every problem is listed at once.
+    """
+    from mailing.changes import check_configuration
+
+    for name, entry in seen.items():
+        if name.startswith("files/") and name.count("/") == 1:
+            if entry["sha256"] != name.split("/", 1)[1]:
+                raise _refuse(
+                    source,
+                    f"the stored file {_shown(name)} does not have the content its name says.",
+                )
     records = 0
     warnings: list[str] = []
+    problems: list[str] = []
+    config: list[Record] = []
+    positions: dict[int, str] = {}
     for name in DATABASES:
         path = folder / name
         if not path.exists():
@@ -518,39 +634,99 @@ def _verify_content(
                     source,
                     f"the database {name} holds the table {table!r}, which belongs elsewhere.",
                 )
+            keys: dict[str, str] = {}
             for doc_id, doc in docs.items():
                 records += 1
-                _check_record(source, name, table, doc_id, cls, doc)
-    for name, entry in seen.items():
-        if name.startswith("files/") and name.count("/") == 1:
-            if entry["sha256"] != name.split("/", 1)[1]:
-                raise _refuse(
-                    source, f"the stored file {name!r} does not have the content its name says."
+                where = f"{name}, {table} entry {doc_id}"
+                record = _check_record(where, cls, doc, problems)
+                if record is None or cls is Document:
+                    continue
+                if record.key in keys:
+                    problems.append(
+                        f"{where}: {cls.key_field} {record.key!r} is there twice (also "
+                        f"{table} entry {keys[record.key]}). Fix: use another backup."
+                    )
+                    continue
+                keys[record.key] = str(doc_id)
+                positions[len(config)] = where
+                config.append(record)
+                for ref in _file_refs(record):
+                    if f"files/{ref.sha256}" not in seen:
+                        problems.append(
+                            f"{where}: the file {ref.name!r} ({ref.sha256[:12]}…) is not in "
+                            "the backup. Fix: use another backup."
+                        )
+
+    def read(ref: StoredFileRef) -> bytes:
+        return (folder / "files" / ref.sha256).read_bytes()
+
+    problems += [str(p) for p in check_configuration(config, positions, read)]
+    if KEYMAP_FILE in seen:
+        problems += _keymap_problems((folder / KEYMAP_FILE).read_bytes())
+    for name in seen:
+        parts = name.split("/")
+        if len(parts) == 3 and parts[0] == "spool" and parts[2] == BATCH_FILE:
+            info, reason = parse_batch_info((folder / name).read_bytes())
+            if info is None:
+                problems.append(
+                    f"{name}: the batch {parts[1]} is damaged: {reason}. Fix: use another "
+                    f"backup, or move the folder spool/{parts[1]} away where the backup was "
+                    "made and make a new one."
                 )
+    if problems:
+        n = len(problems)
+        listed = [f"  - {p}" for p in problems[:MAX_LISTED]]
+        if n > MAX_LISTED:
+            listed.append(f"  … and {n - MAX_LISTED} more.")
+        raise RestoreError(
+            f"{source}: the backup has {n} problem{'s' if n != 1 else ''} (the checks of "
+            "`mailroom config import`, the key map and the batches). Nothing was restored. "
+            "Correct them where the backup was made and make a new backup, or use another "
+            "backup.\n" + "\n".join(listed),
+            field="file",
+            value=source,
+        )
     return records, warnings
 
 
-def _check_record(
-    source: str, db: str, table: str, doc_id: str, cls: type[Record], doc: Any
-) -> None:
-    where = f"{db}, table {table}, entry {doc_id}"
+def _check_record(where: str, cls: type[Record], doc: Any, problems: list[str]) -> Record | None:
+    """The record stored at ``where``, or None with its problems added to ``problems``."""
     if not isinstance(doc, dict):
-        raise _refuse(source, f"the database is damaged: {where} is not a record.")
+        problems.append(f"{where}: the database is damaged: this entry is not a record.")
+        return None
     data = {k: v for k, v in doc.items() if k != "_key"}
     try:
         record = cls.parse(data, where)
     except RecordError as exc:
-        raise _refuse(
-            source,
-            f"the database {db} in it holds a record that does not validate: {exc.message}",
-        ) from None
+        for field_name, value, msg in exc.problems:
+            text = f"{where}.{field_name}: the record does not validate: {msg}"
+            if value not in (None, "") and not isinstance(value, dict):
+                text += f" (value: {_short_value(value)})"
+            problems.append(text)
+        return None
     if "_key" in doc and doc["_key"] != record.key:
-        raise _refuse(
-            source, f"the database is damaged: {where} has key {doc['_key']!r}, not {record.key!r}."
+        problems.append(
+            f"{where}: the database is damaged: the entry has key {doc['_key']!r}, "
+            f"not {record.key!r}."
         )
+        return None
+    return record
+
+
+def _short_value(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 # ---------------------------------------------------------------- e-mail carrier
+
+
+# The first line of a saved e-mail: a header field ("Received: ...") or an mbox "From ".
+_MAIL_START = re.compile(rb"^(From |[!-9;-~]+:)")
+
+
+def _looks_like_mail(head: bytes) -> bool:
+    return bool(_MAIL_START.match(head.lstrip(b"\r\n")))
 
 
 def _archive_from_eml(source: str, raw: bytes) -> bytes:
@@ -630,11 +806,19 @@ def _staged(source: Path, home: Path, limits: RestoreLimits) -> Iterator[_Unpack
     stage.mkdir(mode=0o700)
     try:
         with open(source, "rb") as fh:
-            head = fh.read(2)
+            head = fh.read(4096)
             fh.seek(0)
-            if head == b"\x1f\x8b":
+            if head[:2] == b"\x1f\x8b":
                 yield _unpack(src, fh, size, stage / "data", limits)
                 return
+            if not _looks_like_mail(head):
+                raise RestoreError(
+                    f"{src} is not a Mailroom backup (not a gzip file). Nothing was restored.",
+                    field="file",
+                    value=src,
+                    fix="give the .tar.gz made by `mailroom backup create`, or the .eml of the "
+                    "message that carried one.",
+                )
             raw = fh.read()
         payload = _archive_from_eml(src, raw)
         yield _unpack(src, io.BytesIO(payload), len(payload), stage / "data", limits)

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from store.records import Profile, Template
     from store.store import Store
 
-MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
+MAX_ATTACHMENT_BYTES = 50_000_000  # 50 MB (decimal, as every size shown)
 
 
 class MailError(MailroomError):
@@ -115,7 +115,7 @@ def read_attachments(paths: Sequence[Path]) -> list[Attachment]:
             if p.stat().st_size > MAX_ATTACHMENT_BYTES:
                 raise MailError(
                     f"The attachment {str(p)!r} is larger than "
-                    f"{MAX_ATTACHMENT_BYTES // 1024 // 1024} MB.",
+                    f"{MAX_ATTACHMENT_BYTES // 1_000_000} MB.",
                     field="attachment",
                     value=str(p),
                     fix="send a smaller file, or share it another way.",

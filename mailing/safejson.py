@@ -8,7 +8,7 @@ from typing import Any
 
 from store.errors import MailroomError
 
-MAX_JSON_BYTES = 200 * 1024 * 1024  # a configuration with its letterheads inlined
+MAX_JSON_BYTES = 200_000_000  # a configuration with its letterheads inlined
 
 
 def _line_col(raw: bytes, offset: int) -> tuple[int, int]:
@@ -21,7 +21,7 @@ def load_json(raw: bytes, source: str, *, fix: str) -> Any:
     """Parse ``raw`` as JSON or raise MailroomError naming the place and the fix."""
     if len(raw) > MAX_JSON_BYTES:
         raise MailroomError(
-            f"{source} is larger than {MAX_JSON_BYTES // (1024 * 1024)} MiB.",
+            f"{source} is larger than {MAX_JSON_BYTES // 1_000_000} MB.",
             field="file",
             value=source,
             fix=fix,

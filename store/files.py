@@ -14,7 +14,7 @@ from store.db import atomic_write_bytes
 from store.errors import StoreError
 from store.records import StoredFileRef
 
-MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_FILE_BYTES = 50_000_000  # 50 MB; sizes are decimal everywhere (MB = 1,000,000 bytes)
 
 
 class FileStore:

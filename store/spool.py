@@ -29,6 +29,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
 import secrets
 import socket
@@ -68,9 +69,28 @@ EVENTS_SYNC_EVERY = 256
 
 SENDER_LOCK_WAIT_SECONDS = 1.0
 
+log = logging.getLogger(__name__)
+
 
 class SpoolError(MailroomError):
     """A problem with a batch or an item of the spool."""
+
+
+class DamagedBatchError(SpoolError):
+    """A batch's ``batch.json`` cannot be read: the batch is shown, never used."""
+
+    def __init__(self, batch_id: str, reason: str) -> None:
+        self.batch_id = batch_id
+        self.reason = reason
+        super().__init__(
+            f"Batch {batch_id} is damaged: {reason}.",
+            field="batch",
+            value=batch_id,
+            fix=DAMAGED_FIX.format(batch=batch_id),
+        )
+
+
+DAMAGED_FIX = "move the folder spool/{batch} away or restore a backup."
 
 
 class SenderBusyError(SpoolError):
@@ -116,6 +136,57 @@ def _json_bytes(data: Any) -> bytes:
     return _ENCODER.encode(data).encode("utf-8")
 
 
+def _text_or_none(value: Any) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def batch_info_damage(info: Any) -> str | None:
+    """Why a parsed ``batch.json`` cannot be used (its shape is wrong), or None."""
+    if not isinstance(info, dict):
+        return f"{BATCH_FILE} does not hold a batch (it is not a JSON object)"
+    for key in ("id", "type", "administration", "created_by", "created_at"):
+        if not _text_or_none(info.get(key)):
+            return f"the field {key!r} in {BATCH_FILE} is not text"
+    items = info.get("items", [])
+    if not isinstance(items, list) or not all(
+        isinstance(s, dict) and isinstance(s.get("item"), str) for s in items
+    ):
+        return f"the list of items in {BATCH_FILE} is not a list of items"
+    counts = info.get("counts_at_build", {})
+    if not isinstance(counts, dict):
+        return f"the counts in {BATCH_FILE} are not a table of counts"
+    approvals = info.get("approvals", [])
+    if not isinstance(approvals, list):
+        return f"the approvals in {BATCH_FILE} are not a list"
+    for n, appr in enumerate(approvals, 1):
+        hashes = appr.get("items", {}) if isinstance(appr, dict) else None
+        if (
+            not isinstance(appr, dict)
+            or not isinstance(hashes, dict)
+            or not all(isinstance(k, str) and isinstance(v, str) for k, v in hashes.items())
+            or not _text_or_none(appr.get("by"))
+            or not _text_or_none(appr.get("at"))
+        ):
+            return f"approval {n} in {BATCH_FILE} is not an approval (who, when, which messages)"
+    return None
+
+
+def parse_batch_info(raw: bytes) -> tuple[dict[str, Any] | None, str]:
+    """``batch.json``'s content, or None and why it cannot be used."""
+    try:
+        info = json.loads(raw)
+    except UnicodeDecodeError:
+        return None, f"{BATCH_FILE} is not UTF-8 text"
+    except json.JSONDecodeError as exc:
+        return None, f"{BATCH_FILE} is not valid JSON (line {exc.lineno}, column {exc.colno})"
+    except (ValueError, RecursionError):
+        return None, f"{BATCH_FILE} is not valid JSON"
+    reason = batch_info_damage(info)
+    if reason is not None:
+        return None, reason
+    return info, ""
+
+
 @dataclass(frozen=True)
 class ItemRef:
     """Where an item is: its batch-relative name, kind and current state."""
@@ -144,13 +215,41 @@ class Batch:
         return self.path.is_dir()
 
     @property
-    def complete(self) -> bool:
+    def built(self) -> bool:
+        """Its ``batch.json`` was written (it may still be damaged: see ``damage``)."""
         return (self.path / BATCH_FILE).exists()
+
+    @property
+    def damage(self) -> str | None:
+        """Why the batch's ``batch.json`` cannot be used, or None (also when not built)."""
+        try:
+            self.info()
+        except DamagedBatchError as exc:
+            return exc.reason
+        except SpoolError:
+            return None
+        return None
+
+    @property
+    def complete(self) -> bool:
+        """Built and usable: a damaged batch is left out (with a warning), never used."""
+        if not self.built:
+            return False
+        reason = self.damage
+        if reason is not None:
+            log.warning(
+                "warning: batch %s is damaged (%s) and was left out; %s",
+                self.id,
+                reason,
+                DAMAGED_FIX.format(batch=self.id),
+            )
+            return False
+        return True
 
     def info(self, *, fresh: bool = False) -> dict[str, Any]:
         if self._info is None or fresh:
             try:
-                self._info = json.loads((self.path / BATCH_FILE).read_bytes())
+                raw = (self.path / BATCH_FILE).read_bytes()
             except FileNotFoundError:
                 raise SpoolError(
                     f"Batch {self.id} was not finished building (no {BATCH_FILE}); "
@@ -159,6 +258,14 @@ class Batch:
                     value=self.id,
                     fix="build the batch again with `mailroom batch create`, and cancel this one.",
                 ) from None
+            except OSError as exc:
+                raise DamagedBatchError(
+                    self.id, f"{BATCH_FILE} cannot be read ({exc.strerror or exc})"
+                ) from None
+            info, reason = parse_batch_info(raw)
+            if info is None:
+                raise DamagedBatchError(self.id, reason)
+            self._info = info
         return self._info
 
     def write_info(self, info: dict[str, Any]) -> None:
@@ -191,7 +298,7 @@ class Batch:
     def meta(self, item: str) -> dict[str, Any]:
         try:
             with open(f"{self._dir}/{META_DIR}/{item}.json", "rb") as fh:
-                data: dict[str, Any] = json.loads(fh.read())
+                data = json.loads(fh.read())
         except FileNotFoundError:
             raise NotFoundError(
                 f"Batch {self.id} has no item {item!r}.",
@@ -199,6 +306,16 @@ class Batch:
                 value=item,
                 fix=f"list the items with `mailroom batch show {self.id}`.",
             ) from None
+        except (ValueError, RecursionError):
+            data = None
+        if not isinstance(data, dict):
+            raise SpoolError(
+                f"Batch {self.id} is damaged: the file {META_DIR}/{item}.json of item {item} "
+                "is not valid JSON.",
+                field="item",
+                value=item,
+                fix=DAMAGED_FIX.format(batch=self.id),
+            )
         return data
 
     def all_items(self) -> list[str]:
@@ -327,8 +444,12 @@ class Batch:
             for line in fh:
                 if not line.endswith(b"\n"):
                     break  # a line cut by a crash: ignore it
-                with contextlib.suppress(ValueError):
-                    yield json.loads(line)
+                try:
+                    event = json.loads(line)
+                except (ValueError, RecursionError):
+                    continue  # a damaged line: the others still count
+                if isinstance(event, dict):
+                    yield event
 
     def last_events(self) -> dict[str, dict[str, Any]]:
         """Per item, its last event (one pass over the log)."""

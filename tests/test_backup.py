@@ -140,7 +140,9 @@ def test_restore_keeps_the_current_data_as_a_backup_first(tmp_path: Path) -> Non
     archive = write_backup(old, tmp_path / "old.tar.gz").path
     home = tmp_path / "home"
     store = Store(home, "bob")
-    store.put_many([SystemSettings(profile="X"), Profile(code="X", sender="x@example.com")])
+    store.put_many(
+        [SystemSettings(profile="X"), Profile(code="X", system="outbox", sender="x@example.com")]
+    )
     current = export_json(store)
 
     result = restore_backup(store, archive)

@@ -203,7 +203,7 @@ def test_attachment_over_the_size_limit_is_refused_before_reading(
     exc = refused(store, path)
     assert time.monotonic() - start < 10
     what = problem_at(exc, "documents[0].attachments[0]")
-    assert "huge.pdf" in what and "3,072" in what and "50 MB" in what
+    assert "huge.pdf" in what and "3,221.2 MB" in what and "50 MB" in what
 
 
 # Runs the import in a child of a small wrapper, so that RUSAGE_CHILDREN holds that

@@ -418,7 +418,7 @@ def test_a_sparse_file_of_three_gigabytes_is_refused_before_it_is_read(
         fh.truncate(3 * 1024**3)
     with pytest.raises(MailroomError) as info:
         copy_in_file(Store(home), big, "attachment")
-    assert "at most 50 MiB" in str(info.value)
+    assert "at most 50 MB" in str(info.value)
     small = tmp_path / "terms.pdf"
     small.write_bytes(b"%PDF-1.4 terms")
     ref = copy_in_file(Store(home), small, "attachment")

@@ -158,7 +158,8 @@ class MailroomApp(App[int]):
         self.keymap = dict(keymap or {})
         self.first_pane = first_pane
         self.current_pane: str | None = None
-        self._mounting: dict[str, Any] = {}  # pane id -> its AwaitMount, until first shown
+        self._mounting: dict[str, Any] = {}
+        self.start_warnings: list[str] = []  # pane id -> its AwaitMount, until first shown
         self.started = time.perf_counter()
         self.animation_level = "none"
         # msal's HTTP client for the Office 365 sign-in; None: msal's own (tests set a fake).
@@ -176,6 +177,10 @@ class MailroomApp(App[int]):
             self.set_keymap(self.keymap)
         self.theme = "textual-dark"
         self.show_pane(self.first_pane)
+        if self.start_warnings:  # e.g. a key map that cannot be used: say so, keep going
+            from screens.widgets.modals import MessageModal
+
+            self.push_screen(MessageModal("Key map not used", "\n\n".join(self.start_warnings)))
 
     # ------------------------------------------------------------ panes
 
@@ -311,9 +316,12 @@ def build_app(ctx: Context, first_pane: str = "profiles") -> MailroomApp:
     from tui.keymap import find_keymap, load_keymap
 
     keymap: dict[str, str] = {}
+    warnings: list[str] = []
     if find_keymap(ctx.home) is not None:
-        keymap, _ = load_keymap(ctx.home, all_binding_ids())
-    return MailroomApp(ctx.store, ctx.user, keymap=keymap, first_pane=first_pane)
+        keymap, _ = load_keymap(ctx.home, all_binding_ids(), warn=warnings.append)
+    app = MailroomApp(ctx.store, ctx.user, keymap=keymap, first_pane=first_pane)
+    app.start_warnings = warnings
+    return app
 
 
 def run_app(ctx: Context, first_pane: str = "profiles") -> int:

@@ -152,17 +152,27 @@ def _warn_unknown(found: list[tuple[str, str]]) -> None:
 
 
 def batch_overview(batch: Any) -> dict[str, Any]:
-    info: dict[str, Any] = batch.info() if batch.complete else {}
+    """One batch for `batch list` and `batch show`; a damaged batch says so, never raises."""
+    damaged = batch.damage if batch.built else None
+    info: dict[str, Any] = batch.info() if batch.built and damaged is None else {}
     return {
         "id": batch.id,
         "type": info.get("type"),
         "administration": info.get("administration"),
         "created_by": info.get("created_by"),
         "created_at": info.get("created_at"),
-        "complete": batch.complete,
+        "complete": batch.built and damaged is None,
+        "damaged": damaged,
         "approved_by": [a.get("by") for a in info.get("approvals", [])],
         "counts": {k: v for k, v in batch.counts().items() if v},
     }
+
+
+def _damaged_line(overview: dict[str, Any]) -> str:
+    from store.spool import DAMAGED_FIX
+
+    fix = DAMAGED_FIX.format(batch=overview["id"])
+    return f"damaged: {overview['damaged']}; {fix}"
 
 
 def item_rows(
@@ -255,6 +265,9 @@ def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
         print("no batches")
         return 0
     for r in rows:
+        if r["damaged"]:
+            print(f"{r['id']}  {_damaged_line(r)}")
+            continue
         counts = ", ".join(f"{n} {k}" for k, n in r["counts"].items()) or "empty"
         flag = "" if r["complete"] else "  (not finished building)"
         print(f"{r['id']}  {r['type'] or '?':<20} {r['created_by'] or '?':<10} {counts}{flag}")
@@ -274,6 +287,13 @@ def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
             fix=f"use one of {', '.join(STATES)}.",
         )
     overview = batch_overview(batch)
+    if overview["damaged"]:
+        if args.json:
+            print_json(overview)
+        else:
+            print(f"batch {batch.id}: {_damaged_line(overview)}")
+            print("  " + (", ".join(f"{n} {k}" for k, n in overview["counts"].items()) or "empty"))
+        return 1
     rows = item_rows(batch, args.state, args.offset, args.limit)
     info = batch.info()
     if args.json:

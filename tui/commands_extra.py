@@ -11,13 +11,16 @@ from tui.cli import Context, print_json
 
 
 def _mb(value: str) -> int:
+    """Megabytes as sizes are shown everywhere: 1 MB = 1,000,000 bytes (mailing.backup)."""
+    from mailing.backup import MB
+
     try:
         mb = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a number of megabytes") from None
-    if mb < 0:
-        raise argparse.ArgumentTypeError("the size cannot be negative")
-    return int(mb * 1024 * 1024)
+    if not mb >= 0 or mb == float("inf"):
+        raise argparse.ArgumentTypeError("the size must be a number of megabytes, 0 or more")
+    return int(mb * MB)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -57,7 +60,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         type=_mb,
         default=None,
         metavar="MB",
-        help="largest unpacked size to accept, in MB (default 4096)",
+        help="largest unpacked size to accept, in MB (default 4000)",
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_restore)
@@ -143,6 +146,7 @@ def cmd_backup_send(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_backup_verify(args: argparse.Namespace, ctx: Context) -> int:
+    import tui.keymap  # noqa: F401 - registers the key map check (which bindings exist)
     from mailing.backup import verify_backup
 
     info = verify_backup(Path(args.file), ctx.home)
@@ -159,6 +163,7 @@ def cmd_backup_verify(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_restore(args: argparse.Namespace, ctx: Context) -> int:
+    import tui.keymap  # noqa: F401 - registers the key map check (which bindings exist)
     from mailing.backup import RestoreLimits, restore_backup
 
     limits = (

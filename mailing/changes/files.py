@@ -68,17 +68,17 @@ def copy_in_file(store: Store, path: str | Path, what: str = "file") -> StoredFi
         why = _not_regular(fst.st_mode)
         if why:
             raise refused(why, "choose a file saved on disk.")
-        limit_mb = MAX_FILE_BYTES // (1024 * 1024)
+        limit_mb = MAX_FILE_BYTES // 1_000_000
         if st_mod.S_ISREG(fst.st_mode) and fst.st_size > MAX_FILE_BYTES:
             raise refused(
-                f"is {fst.st_size / (1024 * 1024):,.1f} MiB; at most {limit_mb} MiB can be stored",
+                f"is {fst.st_size / 1_000_000:,.1f} MB; at most {limit_mb} MB can be stored",
                 "use a smaller file.",
             )
         data = _read_fd(fd, MAX_FILE_BYTES)
     finally:
         os.close(fd)
     if data is None:
-        raise refused(f"grew past {MAX_FILE_BYTES // (1024 * 1024)} MiB while it was read", "")
+        raise refused(f"grew past {MAX_FILE_BYTES // 1_000_000} MB while it was read", "")
     return store.files.add_bytes(p.name, data)
 
 

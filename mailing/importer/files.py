@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mailing.importer.problems import ImportProblems
 
-MB = 1024 * 1024
+MB = 1_000_000  # sizes are decimal everywhere: 50 MB is 50,000,000 bytes
 MAX_IMPORT_BYTES = 50 * MB
 _CHUNK = MB
 

@@ -43,7 +43,7 @@ A4_WIDTH = 595.2756  # points: 210 mm
 A4_HEIGHT = 841.8898  # points: 297 mm
 SIZE_TOLERANCE = 3.0  # points (about 1 mm)
 MAX_BACKGROUND_PAGES = 5
-MAX_LETTERHEAD_BYTES = 20 * 1024 * 1024
+MAX_LETTERHEAD_BYTES = 20_000_000
 VALIDATE_TIMEOUT_SECONDS = 15.0
 VALIDATE_MEMORY_BYTES = 1024 * 1024 * 1024
 # Decoded size above which one stream of a letterhead is refused as a "zip bomb".

@@ -17,7 +17,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from store.spool import EVENTS_FILE, EXT_BY_KIND, PRINT_PDF, STATES, Batch, ItemRef, Spool
+from store.spool import (
+    DAMAGED_FIX,
+    EVENTS_FILE,
+    EXT_BY_KIND,
+    PRINT_PDF,
+    STATES,
+    Batch,
+    DamagedBatchError,
+    ItemRef,
+    Spool,
+    SpoolError,
+)
 
 # What "in a batch" means for a document: a message on its way, not yet final.
 PENDING_STATES = frozenset({"draft", "approved", "held", "sending", "failed", "unknown"})
@@ -27,14 +38,10 @@ _KIND_BY_EXT = {e: k for k, e in EXT_BY_KIND.items()}
 
 
 def human_size(n: int | None) -> str:
-    if n is None:
-        return ""
-    size = float(n)
-    for unit in ("B", "kB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
+    """A size as every screen and message shows it (``mailing.backup.human_size``)."""
+    from mailing.backup import human_size as size_text
+
+    return "" if n is None else size_text(n)
 
 
 # ---------------------------------------------------------------- batches
@@ -50,9 +57,13 @@ class BatchSummary:
     complete: bool
     counts: dict[str, int]
     approved_by: list[str]
+    damaged: str = ""  # why batch.json cannot be used; the batch is shown, never used
 
     def label(self) -> str:
         counts = " ".join(f"{k} {v}" for k, v in self.counts.items() if v) or "empty"
+        if self.damaged:
+            fix = DAMAGED_FIX.format(batch=self.id)
+            return f"{self.id}  damaged: {self.damaged}; {fix}  {counts}"
         what = f"{self.type or '?'} {self.administration or 'all'}"
         mark = "" if self.complete else " (unfinished)"
         return f"{self.id}  {what}{mark}  {counts}"
@@ -60,20 +71,25 @@ class BatchSummary:
 
 def summarize_batch(batch: Batch) -> BatchSummary:
     info: dict[str, Any] = {}
-    if batch.complete:
+    damaged = ""
+    built = batch.built
+    if built:
         try:
             info = batch.info(fresh=True)
-        except Exception:  # a damaged batch.json: show the batch, counts only
-            info = {}
+        except DamagedBatchError as exc:  # show the batch, its counts and why
+            damaged = exc.reason
+        except SpoolError:  # removed meanwhile
+            built = False
     return BatchSummary(
         id=batch.id,
         type=str(info.get("type") or ""),
         administration=str(info.get("administration") or ""),
         created_by=str(info.get("created_by") or ""),
         created_at=str(info.get("created_at") or ""),
-        complete=batch.complete,
+        complete=built and not damaged,
         counts=batch.counts(),
         approved_by=sorted({str(a.get("by", "")) for a in info.get("approvals", [])}),
+        damaged=damaged,
     )
 
 
