@@ -425,11 +425,9 @@ def cmd_send(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _set_paused(ctx: Context, paused: bool, reason: str) -> None:
-    with ctx.store.transaction() as tx:
-        system = tx.system()
-        system.sending_paused = paused
-        system.paused_reason = reason if paused else ""
-        tx.put(system)
+    from mailing.changes import set_sending_paused
+
+    set_sending_paused(ctx.store, paused, reason)
 
 
 def cmd_pause(args: argparse.Namespace, ctx: Context) -> int:
