@@ -423,3 +423,42 @@ def test_a_sparse_file_of_three_gigabytes_is_refused_before_it_is_read(
     small.write_bytes(b"%PDF-1.4 terms")
     ref = copy_in_file(Store(home), small, "attachment")
     assert ref.name == "terms.pdf" and ref.size == 14
+
+
+@pytest.mark.parametrize("value", [CRLF, NOT_AN_ADDRESS], ids=["CR/LF", "stray text"])
+def test_the_same_bad_address_is_refused_by_documents_import(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    """An order's own To (SPEC §6.2) is an address like any other: the same values are
+    refused when documents are imported, naming the document and the field."""
+    store = Store(home, "tester")
+    supplier = Relation(
+        administration="HOLT",
+        code="S100",
+        kind="supplier",
+        name="Supplier B.V.",
+        business_email="orders@supplier.example",
+        opt_in=["purchase_order"],
+    )
+    save_record(store, supplier)
+    data = {
+        "documents": [
+            {
+                "administration": "HOLT",
+                "type": "purchase_order",
+                "number": "PO-9",
+                "relation": "S100",
+                "date": "2026-11-02",
+                "order_override": {"to": [value]},
+                "lines": [{"description": "Toner", "quantity": 3, "unit_price": "60"}],
+            }
+        ]
+    }
+    path = tmp_path / "orders.json"
+    path.write_text(json.dumps(data))
+    before = fingerprint(home)
+    assert main(["--home", str(home), "documents", "import", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "documents[0]" in err and "order_override" in err, err
+    assert "Traceback" not in err
+    assert fingerprint(home) == before
