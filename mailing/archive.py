@@ -26,6 +26,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mailing.names import safe_file_name
 from store.db import atomic_write_bytes
 from store.spool import Batch
 
@@ -41,8 +42,7 @@ def archive_root(home: Path) -> Path:
 
 
 def _safe(name: str) -> str:
-    keep = "".join(c if c.isalnum() or c in "._-@ " else "_" for c in name).strip(" .")
-    return keep or "attachment"
+    return safe_file_name(name, "attachment")
 
 
 def archive_folder(home: Path, document: dict[str, Any], batch_id: str, item: str) -> Path:

@@ -48,6 +48,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import IO, Any
 
+from mailing.names import human_size
 from store.db import Database, fsync_dir
 from store.errors import MailroomError, RecordError
 from store.records import (
@@ -303,24 +304,6 @@ def _file_sha256(path: Path) -> str:
         for chunk in iter(lambda: fh.read(_CHUNK), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def human_size(n: int) -> str:
-    """A size in decimal units, as limits are given: 50,000,000 bytes is "50 MB".
-
-    A whole number of units is shown without decimals, anything else with one.
-    """
-    if n < 1000:
-        return f"{n} bytes"
-    units = ("kB", "MB", "GB", "TB")
-    for power, unit in enumerate(units, 1):
-        scale = 1000**power
-        value = n / scale
-        if round(value, 1) < 1000 or unit == units[-1]:
-            if n % scale == 0:
-                return f"{n // scale:,} {unit}"
-            return f"{value:,.1f} {unit}"
-    return f"{n:,} bytes"  # pragma: no cover - the loop always returns
 
 
 def check_mail_size(size: int, limit: int, what: str = "The backup") -> None:

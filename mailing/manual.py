@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from mailing.addresses import check_address, split_addresses
 from mailing.config import ConfigSnapshot
 from mailing.errors import AddressError, ConfigError, TemplateError
+from mailing.names import safe_file_name
 from store.db import atomic_write_bytes
 from store.errors import MailroomError
 
@@ -216,8 +217,7 @@ def _prepend_html(document: str, text: str) -> str:
 
 
 def _safe(name: str) -> str:
-    keep = "".join(c if c.isalnum() or c in "._-@" else "_" for c in name).strip("._")
-    return keep[:80] or "message"
+    return safe_file_name(name, "message")
 
 
 # ---------------------------------------------------------------- the one way out
@@ -326,7 +326,7 @@ def send_mail(
     raw = message_to_bytes(msg)
     limits = [n for n in (max_bytes, prof.max_message_bytes) if n]
     if limits and len(raw) > min(limits):
-        from mailing.backup import human_size
+        from mailing.names import human_size
 
         raise MailError(
             f"The message is {human_size(len(raw))}; the limit is {human_size(min(limits))}"

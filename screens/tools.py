@@ -291,7 +291,8 @@ class ToolsPane(Pane):
 
         def go(path: str) -> None:
             def make() -> str:
-                from mailing.backup import human_size, write_backup
+                from mailing.backup import write_backup
+                from mailing.names import human_size
 
                 r = write_backup(self.store, Path(path).expanduser(), user=self.user)
                 return f"{r.path} ({human_size(r.size)}, {r.members} files, SHA-256 {r.sha256[:16]}...)"
@@ -304,7 +305,8 @@ class ToolsPane(Pane):
     def action_backup_send(self) -> None:
         def go(to: str) -> None:
             def send() -> str:
-                from mailing.backup import human_size, send_backup
+                from mailing.backup import send_backup
+                from mailing.names import human_size
 
                 r = send_backup(self.store, self.user, [to])
                 m = r.mail

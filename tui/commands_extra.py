@@ -110,7 +110,8 @@ def _print_sent(sent: object) -> None:
 
 
 def cmd_backup_create(args: argparse.Namespace, ctx: Context) -> int:
-    from mailing.backup import human_size, write_backup
+    from mailing.backup import write_backup
+    from mailing.names import human_size
 
     result = write_backup(ctx.store, Path(args.file), user=ctx.user)
     if args.json:
@@ -124,7 +125,8 @@ def cmd_backup_create(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_backup_send(args: argparse.Namespace, ctx: Context) -> int:
-    from mailing.backup import DEFAULT_MAIL_LIMIT, human_size, send_backup
+    from mailing.backup import DEFAULT_MAIL_LIMIT, send_backup
+    from mailing.names import human_size
 
     limit = DEFAULT_MAIL_LIMIT if args.max_size is None else args.max_size
     result = send_backup(

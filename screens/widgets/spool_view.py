@@ -38,8 +38,8 @@ _KIND_BY_EXT = {e: k for k, e in EXT_BY_KIND.items()}
 
 
 def human_size(n: int | None) -> str:
-    """A size as every screen and message shows it (``mailing.backup.human_size``)."""
-    from mailing.backup import human_size as size_text
+    """A size as every screen and message shows it (``mailing.names.human_size``)."""
+    from mailing.names import human_size as size_text
 
     return "" if n is None else size_text(n)
 
