@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mailing.errors import DocumentError
-from mailing.pdf import letterhead as lh_module
+from mailing.pdf import letterhead_check
 from mailing.pdf.letterhead import Letterhead, validate_letterhead
 from tests.pdf_helpers import (
     LETTER_PDF,
@@ -81,7 +81,7 @@ def test_page_tree_that_contains_itself_is_refused() -> None:
 
 
 def test_a_slow_check_is_cut_off_by_the_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(lh_module, "VALIDATE_TIMEOUT_SECONDS", 0.001)
+    monkeypatch.setattr(letterhead_check, "VALIDATE_TIMEOUT_SECONDS", 0.001)
     message = refused(background_pdf("FIRST BACKGROUND"))
     assert "took longer than" in message
 

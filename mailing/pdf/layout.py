@@ -13,45 +13,45 @@ must stay near reportlab's floor). Every layout has the same parts:
 
 Texts are in the relation's language (NL, EN or DE; other codes get English).
 The letterhead, when given, is drawn under each page first (see letterhead.py).
+Page geometry, texts per language and the line table live in layout_geometry.py,
+layout_texts.py and layout_table.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from mailing.errors import DocumentError
+from mailing.pdf.layout_geometry import (
+    DATA_LEFT,
+    FIRST_TABLE_TOP,
+    FONT,
+    FONT_BOLD,
+    FOOTER_Y,
+    LEFT,
+    MM,
+    NEXT_TABLE_TOP,
+    PAGE_H,
+    PAGE_W,
+    RIGHT,
+    ROW_H,
+    SIZE,
+    TABLE_BOTTOM,
+)
+from mailing.pdf.layout_geometry import WINDOW_HEIGHT as WINDOW_HEIGHT  # reached by tests
+from mailing.pdf.layout_geometry import WINDOW_LEFT as WINDOW_LEFT  # reached by tests
+from mailing.pdf.layout_geometry import WINDOW_TOP as WINDOW_TOP  # reached by tests
+from mailing.pdf.layout_geometry import WINDOW_WIDTH as WINDOW_WIDTH  # reached by tests
+from mailing.pdf.layout_table import Page, Row, _columns, _fit, _rows
+from mailing.pdf.layout_texts import _COUNTRIES, _LABELS, _TITLES, Formats, layout_language
 from store.records import DOC_TYPES, Administration, Document, Relation
 
 if TYPE_CHECKING:
     from reportlab.pdfgen.canvas import Canvas
 
     from mailing.pdf.letterhead import Letterhead
-
-MM = 72 / 25.4
-PAGE_W = 210 * MM
-PAGE_H = 297 * MM
-
-# The address window of a Dutch window envelope (NEN 1026), measured from the top left.
-WINDOW_LEFT = 20 * MM
-WINDOW_TOP = 45 * MM
-WINDOW_WIDTH = 90 * MM
-WINDOW_HEIGHT = 45 * MM
-
-LEFT = 20 * MM
-RIGHT = PAGE_W - 20 * MM
-DATA_LEFT = 118 * MM  # the document data block, right of the window
-FIRST_TABLE_TOP = PAGE_H - 108 * MM  # the line table on the first page
-NEXT_TABLE_TOP = PAGE_H - 45 * MM  # on follow-on pages (below a letterhead's logo)
-TABLE_BOTTOM = 32 * MM  # keep clear of a letterhead's footer
-FOOTER_Y = 22 * MM  # page numbers
-ROW_H = 4.6 * MM
-FONT = "Helvetica"
-FONT_BOLD = "Helvetica-Bold"
-SIZE = 9.0
 
 # SPEC §3: the document types of which a copy document is kept, all with background.
 COPY_DOCUMENT_TYPES: frozenset[str] = frozenset(
@@ -66,306 +66,6 @@ PAYMENT_TERM_TYPES: frozenset[str] = frozenset(
 def copy_with_background(doc_type: str) -> bool:
     """Whether the copy document of ``doc_type`` carries the letterhead (SPEC §3)."""
     return doc_type in _COPY_WITH_BACKGROUND
-
-
-# ---------------------------------------------------------------- texts per language
-
-_TITLES: dict[str, dict[str, str]] = {
-    "NL": {
-        "reminder": "Betalingsherinnering",
-        "sales_invoice": "Factuur",
-        "order_confirmation": "Orderbevestiging",
-        "down_payment": "Aanbetalingsverzoek",
-        "packing_slip": "Pakbon",
-        "subscription_invoice": "Abonnementsfactuur",
-        "purchase_order": "Bestelbon",
-        "counter_invoice": "Baliefactuur",
-    },
-    "EN": {
-        "reminder": "Payment reminder",
-        "sales_invoice": "Invoice",
-        "order_confirmation": "Order confirmation",
-        "down_payment": "Down-payment request",
-        "packing_slip": "Packing slip",
-        "subscription_invoice": "Subscription invoice",
-        "purchase_order": "Purchase order",
-        "counter_invoice": "Counter sale invoice",
-    },
-    "DE": {
-        "reminder": "Zahlungserinnerung",
-        "sales_invoice": "Rechnung",
-        "order_confirmation": "Auftragsbestätigung",
-        "down_payment": "Anzahlungsrechnung",
-        "packing_slip": "Lieferschein",
-        "subscription_invoice": "Abonnementrechnung",
-        "purchase_order": "Bestellung",
-        "counter_invoice": "Barverkaufsrechnung",
-    },
-}
-
-_LABELS: dict[str, dict[str, str]] = {
-    "NL": {
-        "number": "Nummer",
-        "date": "Datum",
-        "due_date": "Vervaldatum",
-        "reference": "Uw referentie",
-        "customer": "Klantnummer",
-        "supplier": "Leveranciersnummer",
-        "article": "Artikel",
-        "description": "Omschrijving",
-        "quantity": "Aantal",
-        "unit_price": "Prijs",
-        "vat": "Btw %",
-        "amount": "Bedrag",
-        "invoice": "Factuur",
-        "invoice_date": "Factuurdatum",
-        "days": "Dagen over",
-        "open": "Openstaand",
-        "subtotal": "Subtotaal",
-        "vat_over": "Btw {rate}% over {base}",
-        "total": "Totaal",
-        "total_open": "Totaal openstaand",
-        "page": "Pagina {n} van {total}",
-        "pay": (
-            "Wij verzoeken u het bedrag van {amount} vóór {due} over te maken op "
-            "IBAN {iban}{bic} t.n.v. {name}, onder vermelding van {number}."
-        ),
-        "pay_reminder": (
-            "Volgens onze administratie staan de volgende posten nog open. Wij verzoeken u "
-            "het totaal van {amount} vóór {due} over te maken op IBAN {iban}{bic} t.n.v. "
-            "{name}. Heeft u inmiddels betaald, dan kunt u deze herinnering als niet "
-            "verzonden beschouwen."
-        ),
-        "order": "Wij danken u voor uw opdracht.",
-        "purchase": "Wij verzoeken u deze bestelling te leveren onder vermelding van {number}.",
-        "packing": "Aantal regels: {lines}",
-        "vat_no": "Btw-nummer",
-        "coc": "KvK",
-    },
-    "EN": {
-        "number": "Number",
-        "date": "Date",
-        "due_date": "Due date",
-        "reference": "Your reference",
-        "customer": "Customer no.",
-        "supplier": "Supplier no.",
-        "article": "Article",
-        "description": "Description",
-        "quantity": "Qty",
-        "unit_price": "Price",
-        "vat": "VAT %",
-        "amount": "Amount",
-        "invoice": "Invoice",
-        "invoice_date": "Invoice date",
-        "days": "Days overdue",
-        "open": "Open",
-        "subtotal": "Subtotal",
-        "vat_over": "VAT {rate}% on {base}",
-        "total": "Total",
-        "total_open": "Total open",
-        "page": "Page {n} of {total}",
-        "pay": (
-            "Please pay {amount} before {due} to IBAN {iban}{bic} in the name of {name}, "
-            "quoting {number}."
-        ),
-        "pay_reminder": (
-            "According to our records the following items are still open. Please pay the "
-            "total of {amount} before {due} to IBAN {iban}{bic} in the name of {name}. If you "
-            "have paid in the meantime, please disregard this reminder."
-        ),
-        "order": "Thank you for your order.",
-        "purchase": "Please deliver this order quoting {number}.",
-        "packing": "Number of lines: {lines}",
-        "vat_no": "VAT no.",
-        "coc": "CoC",
-    },
-    "DE": {
-        "number": "Nummer",
-        "date": "Datum",
-        "due_date": "Fällig am",
-        "reference": "Ihre Referenz",
-        "customer": "Kundennummer",
-        "supplier": "Lieferantennummer",
-        "article": "Artikel",
-        "description": "Beschreibung",
-        "quantity": "Menge",
-        "unit_price": "Preis",
-        "vat": "MwSt. %",
-        "amount": "Betrag",
-        "invoice": "Rechnung",
-        "invoice_date": "Rechnungsdatum",
-        "days": "Tage überfällig",
-        "open": "Offen",
-        "subtotal": "Zwischensumme",
-        "vat_over": "MwSt. {rate}% auf {base}",
-        "total": "Gesamtbetrag",
-        "total_open": "Offener Betrag",
-        "page": "Seite {n} von {total}",
-        "pay": (
-            "Bitte überweisen Sie {amount} bis zum {due} auf IBAN {iban}{bic}, "
-            "Empfänger {name}, unter Angabe von {number}."
-        ),
-        "pay_reminder": (
-            "Laut unserer Buchhaltung sind die folgenden Posten noch offen. Bitte überweisen "
-            "Sie den Gesamtbetrag von {amount} bis zum {due} auf IBAN {iban}{bic}, Empfänger "
-            "{name}. Sollten Sie bereits bezahlt haben, betrachten Sie dieses Schreiben bitte "
-            "als gegenstandslos."
-        ),
-        "order": "Vielen Dank für Ihren Auftrag.",
-        "purchase": "Bitte liefern Sie diese Bestellung unter Angabe von {number}.",
-        "packing": "Anzahl Positionen: {lines}",
-        "vat_no": "USt-IdNr.",
-        "coc": "HRB",
-    },
-}
-
-_COUNTRIES = {
-    "BE": ("BELGIË", "BELGIUM", "BELGIEN"),
-    "DE": ("DUITSLAND", "GERMANY", "DEUTSCHLAND"),
-    "FR": ("FRANKRIJK", "FRANCE", "FRANKREICH"),
-    "GB": ("VERENIGD KONINKRIJK", "UNITED KINGDOM", "VEREINIGTES KÖNIGREICH"),
-    "LU": ("LUXEMBURG", "LUXEMBOURG", "LUXEMBURG"),
-    "NL": ("NEDERLAND", "NETHERLANDS", "NIEDERLANDE"),
-    "AT": ("OOSTENRIJK", "AUSTRIA", "ÖSTERREICH"),
-}
-_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def layout_language(language: str) -> str:
-    """NL, EN or DE for a relation's language code (others get English)."""
-    code = (language or "").upper()[:2]
-    return code if code in _LABELS else "EN"
-
-
-@dataclass(frozen=True)
-class Formats:
-    lang: str
-
-    def money(self, value: Decimal) -> str:
-        text = f"{value:,.2f}"
-        if self.lang in ("NL", "DE"):
-            text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-        return text
-
-    def number(self, value: Decimal) -> str:
-        if value == value.to_integral_value():
-            text = f"{value:,.0f}"
-        else:
-            text = f"{value.normalize():,f}"
-        if self.lang in ("NL", "DE"):
-            text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-        return text
-
-    def date(self, value: dt.date | None) -> str:
-        if value is None:
-            return ""
-        if self.lang == "NL":
-            return f"{value.day:02d}-{value.month:02d}-{value.year}"
-        if self.lang == "DE":
-            return f"{value.day:02d}.{value.month:02d}.{value.year}"
-        return f"{value.day} {_EN_MONTHS[value.month - 1]} {value.year}"
-
-
-# ---------------------------------------------------------------- table model
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str  # label key
-    x: float  # left edge (left-aligned) or right edge (right-aligned)
-    width: float
-    right: bool = False
-
-
-@dataclass
-class Row:
-    cells: list[list[str]]  # per column, its wrapped lines
-    height: float
-
-
-@dataclass
-class Page:
-    rows: list[Row] = field(default_factory=list)
-    totals: bool = False
-
-
-def _columns(doc_type: str) -> list[Column]:
-    if doc_type == "packing_slip":
-        return [
-            Column("article", LEFT, 30 * MM),
-            Column("description", LEFT + 32 * MM, 115 * MM),
-            Column("quantity", RIGHT, 20 * MM, right=True),
-        ]
-    if doc_type == "reminder":
-        return [
-            Column("invoice", LEFT, 34 * MM),
-            Column("invoice_date", LEFT + 34 * MM, 28 * MM),
-            Column("due_date", LEFT + 62 * MM, 28 * MM),
-            Column("days", LEFT + 115 * MM, 24 * MM, right=True),
-            Column("amount", LEFT + 142 * MM, 26 * MM, right=True),
-            Column("open", RIGHT, 26 * MM, right=True),
-        ]
-    return [
-        Column("article", LEFT, 21 * MM),
-        Column("description", LEFT + 22 * MM, 73 * MM),
-        Column("quantity", LEFT + 113 * MM, 16 * MM, right=True),
-        Column("unit_price", LEFT + 137 * MM, 22 * MM, right=True),
-        Column("vat", LEFT + 150 * MM, 12 * MM, right=True),
-        Column("amount", RIGHT, 22 * MM, right=True),
-    ]
-
-
-def _fit(text: str, width: float, font: str = FONT, size: float = SIZE) -> list[str]:
-    from reportlab.lib.utils import simpleSplit
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-
-    if not text:
-        return [""]
-    if stringWidth(text, font, size) <= width:
-        return [text]
-    lines = simpleSplit(text, font, size, width)
-    out: list[str] = []
-    for line in lines or [text]:
-        # a single word wider than the column: cut it
-        while stringWidth(line, font, size) > width and len(line) > 1:
-            cut = max(1, int(len(line) * width / stringWidth(line, font, size)) - 1)
-            out.append(line[:cut])
-            line = line[cut:]
-        out.append(line)
-    return out
-
-
-def _rows(doc: Document, f: Formats, columns: list[Column]) -> list[Row]:
-    rows: list[Row] = []
-    if doc.type == "reminder":
-        for item in doc.open_items:
-            days = (doc.date - item.due_date).days
-            values = [
-                item.number,
-                f.date(item.date),
-                f.date(item.due_date),
-                str(max(days, 0)),
-                f.money(item.amount),
-                f.money(item.open_amount),
-            ]
-            rows.append(Row([[v] for v in values], ROW_H))
-        return rows
-    for ln in doc.lines:
-        if doc.type == "packing_slip":
-            values = [ln.article, ln.description, f.number(ln.quantity)]
-        else:
-            values = [
-                ln.article,
-                ln.description,
-                f.number(ln.quantity),
-                f.money(ln.unit_price),
-                f.number(ln.vat_rate),
-                f.money(ln.amount),
-            ]
-        cells = [_fit(v, c.width) for v, c in zip(values, columns, strict=True)]
-        height = max(len(c) for c in cells) * (SIZE + 1.5) + (ROW_H - SIZE - 1.5)
-        rows.append(Row(cells, height))
-    return rows
 
 
 # ---------------------------------------------------------------- the renderer

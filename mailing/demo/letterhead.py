@@ -1,0 +1,43 @@
+"""The demo letterheads: an A4 cover sheet and continuation sheet per administration."""
+
+from __future__ import annotations
+
+import io
+
+from store.records import Administration
+
+
+def letterhead_pdf(admin: Administration, *, follow_on: bool = False) -> bytes:
+    """An A4 letterhead: a cover sheet, or with ``follow_on`` a continuation sheet."""
+    from reportlab.lib.colors import HexColor
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+    from reportlab.pdfgen.canvas import Canvas
+
+    buf = io.BytesIO()
+    c = Canvas(buf, pagesize=A4, invariant=1)
+    w, h = A4
+    accent = HexColor("#1F4E79") if admin.code == "HOLT" else HexColor("#8A5A00")
+    c.setFillColor(accent)
+    if follow_on:
+        c.rect(0, h - 12 * mm, w, 12 * mm, stroke=0, fill=1)
+        c.setFillColor(HexColor("#FFFFFF"))
+        c.setFont("Helvetica-Bold", 9)
+        c.drawString(20 * mm, h - 8 * mm, admin.name)
+    else:
+        c.rect(0, h - 30 * mm, w, 30 * mm, stroke=0, fill=1)
+        c.setFillColor(HexColor("#FFFFFF"))
+        c.setFont("Helvetica-Bold", 18)
+        c.drawString(20 * mm, h - 18 * mm, admin.name)
+        c.setFont("Helvetica", 9)
+        c.drawString(20 * mm, h - 25 * mm, "  ·  ".join([*admin.address, admin.website]))
+    c.setFillColor(accent)
+    c.setFont("Helvetica", 7.5)
+    footer = (
+        f"{admin.name}  ·  KvK {admin.coc_number}  ·  BTW {admin.vat_number}  ·  "
+        f"IBAN {admin.iban}  ·  {admin.phone}  ·  {admin.email}"
+    )
+    c.drawCentredString(w / 2, 10 * mm, footer)
+    c.showPage()
+    c.save()
+    return buf.getvalue()

@@ -1,0 +1,110 @@
+"""The line table of a layout: columns per document type, rows wrapped to fit, pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mailing.pdf.layout_geometry import FONT, LEFT, MM, RIGHT, ROW_H, SIZE
+from mailing.pdf.layout_texts import Formats
+from store.records import Document
+
+# ---------------------------------------------------------------- table model
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # label key
+    x: float  # left edge (left-aligned) or right edge (right-aligned)
+    width: float
+    right: bool = False
+
+
+@dataclass
+class Row:
+    cells: list[list[str]]  # per column, its wrapped lines
+    height: float
+
+
+@dataclass
+class Page:
+    rows: list[Row] = field(default_factory=list)
+    totals: bool = False
+
+
+def _columns(doc_type: str) -> list[Column]:
+    if doc_type == "packing_slip":
+        return [
+            Column("article", LEFT, 30 * MM),
+            Column("description", LEFT + 32 * MM, 115 * MM),
+            Column("quantity", RIGHT, 20 * MM, right=True),
+        ]
+    if doc_type == "reminder":
+        return [
+            Column("invoice", LEFT, 34 * MM),
+            Column("invoice_date", LEFT + 34 * MM, 28 * MM),
+            Column("due_date", LEFT + 62 * MM, 28 * MM),
+            Column("days", LEFT + 115 * MM, 24 * MM, right=True),
+            Column("amount", LEFT + 142 * MM, 26 * MM, right=True),
+            Column("open", RIGHT, 26 * MM, right=True),
+        ]
+    return [
+        Column("article", LEFT, 21 * MM),
+        Column("description", LEFT + 22 * MM, 73 * MM),
+        Column("quantity", LEFT + 113 * MM, 16 * MM, right=True),
+        Column("unit_price", LEFT + 137 * MM, 22 * MM, right=True),
+        Column("vat", LEFT + 150 * MM, 12 * MM, right=True),
+        Column("amount", RIGHT, 22 * MM, right=True),
+    ]
+
+
+def _fit(text: str, width: float, font: str = FONT, size: float = SIZE) -> list[str]:
+    from reportlab.lib.utils import simpleSplit
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    if not text:
+        return [""]
+    if stringWidth(text, font, size) <= width:
+        return [text]
+    lines = simpleSplit(text, font, size, width)
+    out: list[str] = []
+    for line in lines or [text]:
+        # a single word wider than the column: cut it
+        while stringWidth(line, font, size) > width and len(line) > 1:
+            cut = max(1, int(len(line) * width / stringWidth(line, font, size)) - 1)
+            out.append(line[:cut])
+            line = line[cut:]
+        out.append(line)
+    return out
+
+
+def _rows(doc: Document, f: Formats, columns: list[Column]) -> list[Row]:
+    rows: list[Row] = []
+    if doc.type == "reminder":
+        for item in doc.open_items:
+            days = (doc.date - item.due_date).days
+            values = [
+                item.number,
+                f.date(item.date),
+                f.date(item.due_date),
+                str(max(days, 0)),
+                f.money(item.amount),
+                f.money(item.open_amount),
+            ]
+            rows.append(Row([[v] for v in values], ROW_H))
+        return rows
+    for ln in doc.lines:
+        if doc.type == "packing_slip":
+            values = [ln.article, ln.description, f.number(ln.quantity)]
+        else:
+            values = [
+                ln.article,
+                ln.description,
+                f.number(ln.quantity),
+                f.money(ln.unit_price),
+                f.number(ln.vat_rate),
+                f.money(ln.amount),
+            ]
+        cells = [_fit(v, c.width) for v, c in zip(values, columns, strict=True)]
+        height = max(len(c) for c in cells) * (SIZE + 1.5) + (ROW_H - SIZE - 1.5)
+        rows.append(Row(cells, height))
+    return rows

@@ -1,0 +1,144 @@
+"""The batch report as data: what became of every item of a batch, read from the spool."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from mailing.reports.terms import PRINT_REASONS, ReportError
+from store.errors import MailroomError
+
+if TYPE_CHECKING:
+    from store.spool import Batch
+    from store.store import Store
+
+
+@dataclass
+class BatchRow:
+    """One item of a batch: what became of it."""
+
+    item: str
+    doc_type: str
+    number: str
+    administration: str
+    relation: str
+    kind: str  # email, print or error
+    state: str
+    to: list[str] = field(default_factory=list)
+    cc: list[str] = field(default_factory=list)
+    bcc: list[str] = field(default_factory=list)
+    sender: str = ""
+    subject: str = ""
+    why: str = ""  # why printed, why failed, what the server said
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class BatchReport:
+    batch: str
+    generated: str
+    rows: list[BatchRow]
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for r in self.rows:
+            out[r.state] = out.get(r.state, 0) + 1
+        return dict(sorted(out.items()))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "report": "batch",
+            "batch": self.batch,
+            "generated": self.generated,
+            "counts": self.counts(),
+            "rows": [r.to_json() for r in self.rows],
+        }
+
+
+def _reason_text(meta: dict[str, Any]) -> str:
+    reason = meta.get("reason")
+    text = PRINT_REASONS.get(str(reason), str(reason or ""))
+    warnings = [str(w) for w in meta.get("warnings", [])]
+    return "; ".join([text, *warnings]) if warnings else text
+
+
+def batch_rows(batch: Batch) -> list[BatchRow]:
+    """Read each item's side-car, state and last event from the spool."""
+    last = batch.last_events()
+    rows: list[BatchRow] = []
+    for item in batch.all_items():
+        meta = batch.meta(item)
+        ref = batch.locate(item)
+        doc = meta.get("document", {})
+        rcpt = meta.get("recipients") or {}
+        sender = meta.get("sender") or {}
+        ev = last.get(item, {})
+        why = ""
+        if ref.kind == "print":
+            why = _reason_text(meta)
+        elif ref.kind == "error":
+            why = str(meta.get("error", ""))
+        elif ref.state in ("failed", "unknown", "approved", "held", "draft"):
+            why = str(meta.get("error") or ev.get("error") or ev.get("detail") or "")
+            if ev.get("reply"):
+                why = f"{why} (server: {ev['reply']})".strip()
+        elif ref.state == "sent":
+            why = f"server: {ev['reply']}" if ev.get("reply") else ""
+            refused = ev.get("refused") or {}
+            if refused:
+                why += "; refused: " + ", ".join(
+                    f"{a} ({' '.join(str(x) for x in v)})" for a, v in refused.items()
+                )
+        rows.append(
+            BatchRow(
+                item=item,
+                doc_type=str(doc.get("type", "")),
+                number=str(doc.get("number", "")),
+                administration=str(doc.get("administration", "")),
+                relation=str(doc.get("relation", "")),
+                kind=ref.kind,
+                state=ref.state,
+                to=[str(a) for a in rcpt.get("to", [])],
+                cc=[str(a) for a in rcpt.get("cc", [])],
+                bcc=[str(a) for a in rcpt.get("bcc", [])],
+                sender=str(sender.get("address", "")),
+                subject=str(meta.get("subject", "")),
+                why=why.strip("; "),
+            )
+        )
+    return rows
+
+
+def batch_report(store: Store, batch_id: str) -> BatchReport:
+    from store.spool import Spool
+
+    batch = Spool(store.home).batch(batch_id)
+    try:
+        info = batch.info()
+    except MailroomError:
+        info = {}
+    return BatchReport(
+        batch=batch_id,
+        generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        rows=batch_rows(batch),
+        info=info,
+    )
+
+
+def latest_batch(store: Store) -> str:
+    from store.spool import Spool
+
+    batches = Spool(store.home).batches()
+    if not batches:
+        raise ReportError(
+            "There is no batch to report on.",
+            field="batch",
+            value=None,
+            fix="build one with `mailroom batch create`.",
+        )
+    return batches[-1].id
