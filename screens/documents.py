@@ -410,7 +410,7 @@ class DocumentsPane(Pane):
 
             def answered(yes: bool | None) -> None:
                 if yes:
-                    pane = self.app.show_pane("queue")  # type: ignore[attr-defined]
+                    pane = self.mailroom_app.show_pane("queue")
                     if pane is not None and hasattr(pane, "open_batch"):
                         pane.call_after_refresh(pane.open_batch, batch.id)
 

@@ -190,7 +190,7 @@ class LanguageCodesPane(RecordPane):
             if not choice:
                 return
             if choice.startswith("-"):
-                self.form.widget(choice[1:]).value = None  # type: ignore[attr-defined]
+                self.form.widget(choice[1:], LetterheadField).value = None
                 self.update_preview()
                 return
 
@@ -224,7 +224,7 @@ class LanguageCodesPane(RecordPane):
             return
         if event.state == WorkerState.SUCCESS and worker.result is not None:
             field_name, ref, warnings = worker.result
-            self.form.widget(field_name).value = ref  # type: ignore[attr-defined]
+            self.form.widget(field_name, LetterheadField).value = ref
             self.update_preview()
             if warnings:
                 self.show_message("Letterhead set, with warnings", "\n".join(warnings))

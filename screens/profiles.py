@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label, Static
+from textual.widgets import Input, Label, Static
 from textual.worker import Worker, WorkerState
 
 from screens.widgets.form import Field, RecordForm
@@ -127,7 +127,7 @@ class ProfilesPane(RecordPane):
         return values
 
     def after_load(self) -> None:
-        field = self.form.widget(PASSWORD)
+        field = self.form.widget(PASSWORD, Input)
         placeholder = "not set"
         if self.current_key:
             try:
@@ -137,7 +137,7 @@ class ProfilesPane(RecordPane):
                     placeholder = "stored in the keyring (type to replace)"
             except Exception as exc:
                 placeholder = f"keyring unavailable: {type(exc).__name__}"
-        field.placeholder = placeholder  # type: ignore[attr-defined]
+        field.placeholder = placeholder
 
     def save_values(self, values: dict[str, Any]) -> str:
         from mailing.changes import save_profile

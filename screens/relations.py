@@ -46,7 +46,7 @@ def contacts_to_text(contacts: list[dict[str, Any]]) -> str:
 
 def contacts_from_text(text: str) -> list[dict[str, Any]]:
     """One contact a line: ``Name <email> role, role`` (roles: main, administration, invoice)."""
-    out = []
+    out: list[dict[str, Any]] = []
     for raw in text.splitlines():
         line = raw.strip()
         if not line:
@@ -318,7 +318,7 @@ class RelationsPane(RecordPane):
         for doc_type in DOC_TYPES:
             doc = Document(
                 administration=relation.administration,
-                type=doc_type,  # type: ignore[arg-type]
+                type=doc_type,
                 number="PREVIEW",
                 relation=relation.code,
                 date=dt.date.today(),

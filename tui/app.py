@@ -1,57 +1,28 @@
 """The Mailroom terminal app: a pane switcher, the panes, a footer with the keys.
 
-Panes are listed once in ``PANES``; adding one is one line there. A pane's module
-is imported the first time it is shown, so start-up only pays for the first.
+Panes are listed once in ``tui.panes.PANES``; adding one is one line there. A pane's
+module is imported the first time it is shown, so start-up only pays for the first.
 """
 
 from __future__ import annotations
 
 import importlib
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.widgets import ContentSwitcher, Footer, Static
 
+from tui.palette import MailroomCommands
+from tui.panes import APP_BINDINGS, PaneSpec, available_panes
+
 if TYPE_CHECKING:
-    from screens.widgets.pane import Pane
+    from screens.widgets.pane import MailroomHost, Pane
     from store.store import Store
-    from tui.cli import Context
-
-
-@dataclass(frozen=True)
-class PaneSpec:
-    id: str
-    title: str
-    key: str
-    module: str
-    cls: str
-    short: str = ""  # the title on a narrow terminal (80 columns)
-
-
-PANES: tuple[PaneSpec, ...] = (
-    PaneSpec("profiles", "Profiles", "f2", "screens.profiles", "ProfilesPane", "Prof"),
-    PaneSpec("templates", "Templates", "f3", "screens.templates", "TemplatesPane", "Tmpl"),
-    PaneSpec(
-        "language_codes", "Languages", "f4", "screens.language_codes", "LanguageCodesPane", "Lang"
-    ),
-    PaneSpec("relations", "Relations", "f5", "screens.relations", "RelationsPane", "Rel"),
-    PaneSpec("settings", "Settings", "f6", "screens.settings", "SettingsPane", "Set"),
-    PaneSpec("documents", "Documents", "f7", "screens.documents", "DocumentsPane", "Docs"),
-    PaneSpec("queue", "Queue", "f8", "screens.queue", "QueuePane", "Queue"),
-    PaneSpec("archive", "Archive", "f9", "screens.archive", "ArchivePane", "Arch"),
-    PaneSpec("tools", "Tools", "f10", "screens.tools", "ToolsPane", "Tools"),
-)
-
-
-def available_panes() -> tuple[PaneSpec, ...]:
-    """The panes whose module exists (panes of later issues may not be built yet)."""
-    import importlib.util
-
-    return tuple(p for p in PANES if importlib.util.find_spec(p.module) is not None)
+    from tui.context import Context
+    from tui.palette import PaletteHost
 
 
 class PaneBar(Horizontal):
@@ -97,21 +68,6 @@ class PaneBar(Horizontal):
         self._label()
 
 
-def _pane_bindings(panes: tuple[PaneSpec, ...]) -> list[BindingType]:
-    return [
-        Binding(
-            p.key,
-            f"show_pane('{p.id}')",
-            p.title,
-            id=f"pane.{p.id}",
-            tooltip=f"Show the {p.title} pane",
-            show=False,
-            priority=True,
-        )
-        for p in panes
-    ]
-
-
 class MailroomApp(App[int]):
     TITLE = "Mailroom"
     CSS = """
@@ -120,25 +76,8 @@ class MailroomApp(App[int]):
     """
     ENABLE_COMMAND_PALETTE = True
     COMMAND_PALETTE_BINDING = "ctrl+p"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "f1",
-            "help",
-            "Help",
-            id="app.help",
-            tooltip="List every key of this pane and the app",
-            priority=True,
-        ),
-        Binding(
-            "ctrl+q",
-            "quit",
-            "Quit",
-            id="app.quit",
-            tooltip="Leave Mailroom (asks when something is unsaved)",
-            priority=True,
-        ),
-        *_pane_bindings(PANES),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = APP_BINDINGS
+    COMMANDS = App.COMMANDS | {MailroomCommands}
 
     def __init__(
         self,
@@ -149,9 +88,6 @@ class MailroomApp(App[int]):
         first_pane: str = "profiles",
     ) -> None:
         super().__init__()
-        from tui.commands import MailroomCommands
-
-        self.COMMANDS = self.COMMANDS | {MailroomCommands}
         self.store = store
         self.user = user
         self.panes = available_panes()
@@ -189,7 +125,7 @@ class MailroomApp(App[int]):
         switcher = self.query_one("#panes", ContentSwitcher)
         found = switcher.query(f"#pane-{pane_id}")
         if found:
-            return found.first()  # type: ignore[return-value]
+            return cast("Pane", found.first())
         spec = next((p for p in self.panes if p.id == pane_id), None)
         if spec is None:
             raise KeyError(pane_id)
@@ -284,36 +220,9 @@ class MailroomApp(App[int]):
             super()._handle_exception(error)
 
 
-def all_binding_ids() -> set[str]:
-    """Every binding id a key map may name (imports every pane module)."""
-    from textual.binding import Binding as B
-
-    from screens.widgets import form, modals, pane, record_list
-
-    classes: list[Any] = [
-        MailroomApp,
-        pane.RecordPane,
-        record_list.RecordList,
-        modals.MessageModal,
-        modals.ConfirmModal,
-        modals.PromptModal,
-        modals.PickerModal,
-        form.RecordForm,
-    ]
-    for spec in available_panes():
-        module = importlib.import_module(spec.module)
-        classes.append(getattr(module, spec.cls))
-        classes.extend(getattr(module, "EXTRA_BINDING_CLASSES", ()))
-    ids: set[str] = set()
-    for cls in classes:
-        for b in getattr(cls, "BINDINGS", []):
-            if isinstance(b, B) and b.id:
-                ids.add(b.id)
-    return ids
-
-
 def build_app(ctx: Context, first_pane: str = "profiles") -> MailroomApp:
     from tui.keymap import find_keymap, load_keymap
+    from tui.panes import all_binding_ids
 
     keymap: dict[str, str] = {}
     warnings: list[str] = []
@@ -329,3 +238,10 @@ def run_app(ctx: Context, first_pane: str = "profiles") -> int:
     app = build_app(ctx, first_pane=first_pane)
     result = app.run()
     return result if isinstance(result, int) else (app.return_code or 0)
+
+
+if TYPE_CHECKING:
+
+    def _is_their_host(app: MailroomApp) -> tuple[MailroomHost, PaletteHost]:
+        """Never run: mypy checks that the app is what the panes and the palette take it for."""
+        return app, app

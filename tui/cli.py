@@ -15,12 +15,8 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from store.store import Store
+from tui.context import Context
 
 COMMAND_MODULES: tuple[str, ...] = (
     "tui.commands_config",  # config export/import, db, demo, run (the TUI)
@@ -30,23 +26,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tui.commands_batch",  # batch ..., send
     "tui.commands_extra",  # backup, restore, report, mail
 )
-
-
-@dataclass
-class Context:
-    """What every command gets: where the data is and who is working."""
-
-    home: Path
-    user: str
-    _store: Store | None = None
-
-    @property
-    def store(self) -> Store:
-        if self._store is None:
-            from store.store import Store
-
-            self._store = Store(self.home, self.user)
-        return self._store
 
 
 Handler = Callable[[argparse.Namespace, Context], int]
@@ -101,12 +80,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         report = write_crash_report(ctx.home if ctx else None, exc, f"command {args.command}")
         print(f"error: {crash_sentence(exc, report)}", file=sys.stderr)
         return 70  # EX_SOFTWARE
-
-
-def print_json(data: Any) -> None:
-    import json
-
-    print(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False, default=str))
 
 
 if __name__ == "__main__":

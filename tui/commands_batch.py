@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 from store.errors import MailroomError
-from tui.cli import Context, print_json
+from tui.context import Context, print_json
 
 
 def _date(value: str) -> dt.date:

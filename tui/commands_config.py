@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from store.errors import MailroomError
-from tui.cli import Context
+from tui.context import Context
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from store.records import DOC_TYPES
 
 if TYPE_CHECKING:
-    from tui.cli import Context
+    from tui.context import Context
 
 
 def register(sub: Any) -> None:
@@ -117,7 +117,7 @@ def documents_import(args: argparse.Namespace, ctx: Context) -> int:
 
 def documents_list(args: argparse.Namespace, ctx: Context) -> int:
     from store.records import Document
-    from tui.cli import print_json
+    from tui.context import print_json
 
     if args.type_filter:
         _check_type(args.type_filter, "--type")
@@ -167,7 +167,7 @@ def _summary(d: Any) -> dict[str, Any]:
 
 def documents_show(args: argparse.Namespace, ctx: Context) -> int:
     from mailing.pdf.render import find_document
-    from tui.cli import print_json
+    from tui.context import print_json
 
     doc = find_document(ctx.store, _check_type(args.doctype, "DOCTYPE"), args.number, args.admin)
     if args.json:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from store.errors import MailroomError
-from tui.cli import Context, print_json
+from tui.context import Context, print_json
 
 
 def _mb(value: str) -> int:

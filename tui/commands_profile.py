@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from store.records import Profile
-    from tui.cli import Context
+    from tui.context import Context
 
 # (option, field, type, help) for every settable profile field.
 _FIELDS: list[tuple[str, str, Any, str]] = [
@@ -157,7 +157,7 @@ def _print_warnings(profile: Profile) -> None:
 
 def run_list(args: argparse.Namespace, ctx: Context) -> int:
     from store.records import Profile
-    from tui.cli import print_json
+    from tui.context import print_json
 
     profiles = sorted(ctx.store.all(Profile), key=lambda p: p.code)
     if args.json:
@@ -174,7 +174,7 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
 
 def run_show(args: argparse.Namespace, ctx: Context) -> int:
     from mailing.profiles import profile_warnings
-    from tui.cli import print_json
+    from tui.context import print_json
 
     profile = _get(ctx, args.code)
     data = _summary(profile)

@@ -16,7 +16,7 @@ from store.records import DOC_TYPES
 
 if TYPE_CHECKING:
     from store.records import Document
-    from tui.cli import Context
+    from tui.context import Context
 
 
 def register(sub: Any) -> None:
@@ -63,7 +63,7 @@ def run_resolve(args: argparse.Namespace, ctx: Context) -> int:
     from mailing.config import ConfigSnapshot, load_documents
     from mailing.errors import ConfigError
     from mailing.resolve import Resolver
-    from tui.cli import print_json
+    from tui.context import print_json
 
     user = args.resolve_user or ctx.user
     if args.all:

@@ -151,7 +151,7 @@ def check_keymap(raw: bytes, known_ids: Collection[str] | None = None) -> list[s
     except UnicodeDecodeError:
         return ["it is not UTF-8 text"]
     if known_ids is None:
-        from tui.app import all_binding_ids
+        from tui.panes import all_binding_ids
 
         known_ids = all_binding_ids()
     _, errors = _errors(text, known_ids, KEYMAP_FILE)

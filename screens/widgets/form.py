@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar, cast, overload
 
 from textual import on
 from textual.app import ComposeResult
@@ -46,6 +46,15 @@ class Field:
     allow_blank: bool = True
     help: str = ""
     factory: Callable[[], Widget] | None = field(default=None, compare=False)
+
+
+WidgetType = TypeVar("WidgetType", bound=Widget)
+
+
+class CustomFieldWidget(Protocol):
+    """A ``custom`` field's widget: the form reads and sets its ``value``."""
+
+    value: Any
 
 
 class FieldChanged(Message):
@@ -143,10 +152,18 @@ class RecordForm(VerticalScroll):
     def on_mount(self) -> None:
         # Nothing blinks: calmer over slow SSH links, and stable in snapshot tests.
         for w in self.query("Input, TextArea"):
-            w.cursor_blink = False  # type: ignore[attr-defined]
+            if isinstance(w, Input | TextArea):
+                w.cursor_blink = False
 
-    def widget(self, name: str) -> Widget:
-        return self.query_one(f"#f-{name}")
+    @overload
+    def widget(self, name: str) -> Widget: ...
+
+    @overload
+    def widget(self, name: str, expect_type: type[WidgetType]) -> WidgetType: ...
+
+    def widget(self, name: str, expect_type: type[Widget] = Widget) -> Widget:
+        """The widget of field ``name``; with ``expect_type``, checked to be one."""
+        return self.query_one(f"#f-{name}", expect_type)
 
     # ------------------------------------------------------------ values
 
@@ -201,7 +218,7 @@ class RecordForm(VerticalScroll):
             else:
                 w.value = "" if value is None else str(value)
         else:
-            w.value = value  # type: ignore[attr-defined]
+            cast("CustomFieldWidget", w).value = value
 
     def load(self, values: dict[str, Any]) -> None:
         """Fill the form and remember it as the saved state."""

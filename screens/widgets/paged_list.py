@@ -10,6 +10,7 @@ row. Never more than ``page_size`` rows are in the widget.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 from rich.text import Text
 from textual import on
@@ -48,7 +49,7 @@ class PageRows(OptionList):
 
     @property
     def owner(self) -> PagedList:
-        return self.parent  # type: ignore[return-value]
+        return cast("PagedList", self.parent)
 
     def action_mark(self) -> None:
         self.owner.toggle_highlighted()

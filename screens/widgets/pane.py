@@ -7,7 +7,7 @@ unsaved changes.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -23,6 +23,19 @@ if TYPE_CHECKING:
     from store.store import Store
 
 
+class MailroomHost(Protocol):
+    """What the panes use of the app beyond Textual's ``App``.
+
+    The app (``tui.app.MailroomApp``) sits above ``screens``, so the panes cannot
+    import it; mypy checks in ``tui.app`` that it is such a host.
+    """
+
+    store: Store
+    user: str
+
+    def show_pane(self, pane_id: str) -> Pane | None: ...
+
+
 class Pane(Container):
     """One pane of the app (Profiles, Templates, ...)."""
 
@@ -34,12 +47,17 @@ class Pane(Container):
     title: ClassVar[str] = ""
 
     @property
+    def mailroom_app(self) -> MailroomHost:
+        """The app, typed as what the panes use of it (``self.app`` is any Textual app)."""
+        return cast("MailroomHost", self.app)
+
+    @property
     def store(self) -> Store:
-        return self.app.store  # type: ignore[attr-defined, no-any-return]
+        return self.mailroom_app.store
 
     @property
     def user(self) -> str:
-        return self.app.user  # type: ignore[attr-defined, no-any-return]
+        return self.mailroom_app.user
 
     @property
     def dirty(self) -> bool:

@@ -4,22 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 if TYPE_CHECKING:
-    from tui.app import MailroomApp
+    from screens.widgets.pane import Pane
+    from store.store import Store
+    from tui.panes import PaneSpec
 
 MAX_RELATION_HITS = 20
+
+
+class PaletteHost(Protocol):
+    """What the palette uses of the app (``tui.app.MailroomApp``, which imports this module)."""
+
+    store: Store
+    panes: tuple[PaneSpec, ...]
+
+    def show_pane(self, pane_id: str) -> Pane | None: ...
 
 
 class MailroomCommands(Provider):
     """New profile, test profile X, go to relation Y, open batch Z, show pane P."""
 
     @property
-    def mailroom(self) -> MailroomApp:
-        return self.app  # type: ignore[return-value]
+    def mailroom(self) -> PaletteHost:
+        return cast("PaletteHost", self.app)
 
     def _static_commands(self) -> list[tuple[str, Callable[[], Any], str]]:
         app = self.mailroom
@@ -93,26 +104,30 @@ class MailroomCommands(Provider):
             pane.call_after_refresh(getattr(pane, "action_new", lambda: None))
 
     def _test_profile(self, code: str) -> None:
+        from screens.profiles import ProfilesPane
+
         pane = self.mailroom.show_pane("profiles")
-        if pane is None:
+        if not isinstance(pane, ProfilesPane):
             return
 
         def go() -> None:
             def opened() -> None:
-                pane.open_record(code)  # type: ignore[attr-defined]
-                pane.action_test()  # type: ignore[attr-defined]
+                pane.open_record(code)
+                pane.action_test()
 
-            pane.when_clean(opened, f"test {code}")  # type: ignore[attr-defined]
+            pane.when_clean(opened, f"test {code}")
 
         pane.call_after_refresh(go)
 
     def _go_to_relation(self, key: str) -> None:
+        from screens.widgets.pane import RecordPane
+
         pane = self.mailroom.show_pane("relations")
-        if pane is None:
+        if not isinstance(pane, RecordPane):
             return
 
         def go() -> None:
-            pane.when_clean(lambda: pane.open_record(key), f"open {key}")  # type: ignore[attr-defined]
+            pane.when_clean(lambda: pane.open_record(key), f"open {key}")
 
         pane.call_after_refresh(go)
 
@@ -122,7 +137,7 @@ class MailroomCommands(Provider):
             pane.open_batch(batch_id)
 
 
-def _relation_rows(app: MailroomApp) -> list[tuple[str, str, str]]:
+def _relation_rows(app: PaletteHost) -> list[tuple[str, str, str]]:
     from store.records import Relation
 
     with app.store.view() as tx:
@@ -132,7 +147,7 @@ def _relation_rows(app: MailroomApp) -> list[tuple[str, str, str]]:
         ]
 
 
-def _batch_ids(app: MailroomApp) -> list[str]:
+def _batch_ids(app: PaletteHost) -> list[str]:
     """Batches in the spool, newest first."""
     try:
         from store.spool import Spool
