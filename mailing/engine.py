@@ -19,6 +19,10 @@ The rules (DESIGN.md, "Sending"):
   :meth:`store.spool.Batch.recover`. A message is moved to ``sent/`` only after
   the server accepted it. A drop after the message data and before the reply
   puts it in ``unknown/``.
+- Every change of state is one :meth:`store.spool.Batch.advance`, checked against
+  the spool's table of allowed moves (:data:`store.spool.TRANSITIONS`); the
+  durable ones (an outcome that ends an item's try) are fsynced before the next
+  message, the claims and the ``sent`` outcomes once per chunk.
 """
 
 from __future__ import annotations
@@ -30,11 +34,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+# resend and mark_sent are an admin's say after a send; imported from here by the doors.
+from mailing.admin_actions import mark_sent as mark_sent
+from mailing.admin_actions import resend as resend
 from mailing.config import ConfigSnapshot
 from mailing.fingerprint import changed_since_build
 from store.errors import MailroomError
 from store.records import Profile
-from store.spool import Batch, Spool, boot_id, sha256_bytes
+from store.spool import Batch, Spool, State, boot_id, sha256_bytes
 
 if TYPE_CHECKING:
     from mailing.transports import Transport
@@ -302,29 +309,16 @@ def _send_batch(
         for n, (item, meta, raw, st) in enumerate(claimed):
             if not report.stopped and opts.should_stop is not None and opts.should_stop():
                 report.stopped = True
-            if report.stopped:
-                batch.move(item, "email", "sending", "approved")
-                batch.log(
-                    {
-                        "item": item,
-                        "event": "requeued",
-                        "state": "approved",
-                        "detail": "stopped on request",
-                    }
+            if report.stopped or st.paused:
+                why = (
+                    "stopped on request" if report.stopped else f"profile {st.profile.code} paused"
                 )
-                outcome(item, "stopped", "stopped on request; still approved")
-                continue
-            if st.paused:
-                batch.move(item, "email", "sending", "approved")
-                batch.log(
-                    {
-                        "item": item,
-                        "event": "requeued",
-                        "state": "approved",
-                        "detail": f"profile {st.profile.code} paused",
-                    }
-                )
-                outcome(item, "paused", st.paused)
+                requeued = {"event": "requeued", "detail": why}
+                batch.advance(item, State.SENDING, State.APPROVED, requeued, durable=False)
+                if report.stopped:
+                    outcome(item, "stopped", "stopped on request; still approved")
+                else:
+                    outcome(item, "paused", str(st.paused))
                 continue
             # Written (not yet fsynced) before the message is offered: a killed
             # sender's next start tells "offered" from "only claimed" by it.
@@ -360,14 +354,15 @@ def _send_batch(
         why = _refusal(batch, item, meta, hashes, cfg, raw, fingerprint_checks)
         if why is not None or st is None:
             why = why or f"profile {code!r} no longer exists"
-            if batch.move(item, "email", "approved", "failed"):
-                batch.log({"item": item, "event": "refused", "state": "failed", "error": why})
+            refused = {"event": "refused", "error": why}
+            if batch.advance(item, State.APPROVED, State.FAILED, refused, durable=False):
                 outcome(item, "refused", why)
             continue
-        # The claim: of two processes renaming the same file, one wins.
-        if not batch.move(item, "email", "approved", "sending"):
+        # The claim: of two processes renaming the same file, one wins. Made durable
+        # for the whole chunk by the one sync in flush(), before a byte goes out.
+        claim = {"event": "claimed", "boot_id": boot}
+        if not batch.advance(item, State.APPROVED, State.SENDING, claim, durable=False):
             continue
-        batch.log({"item": item, "event": "claimed", "state": "sending", "boot_id": boot})
         claimed.append((item, meta, raw, st))
         if len(claimed) >= CLAIM_CHUNK or st.interval:
             flush()
@@ -415,8 +410,7 @@ def _send_one(
                 ev["refused"] = {r: list(v) for r, v in exc.refused.items()}
             if exc.kind in ("temporary", "network"):
                 if exc.maybe_sent:
-                    batch.move(item, "email", "sending", "unknown")
-                    batch.log({**ev, "state": "unknown"}, sync=True)
+                    batch.advance(item, State.SENDING, State.UNKNOWN, ev)
                     outcome(
                         item,
                         "unknown",
@@ -429,8 +423,7 @@ def _send_one(
                     opts.sleep(opts.backoff[attempt - 1])
                     continue
                 # Outlasted the back-off: back to approved, for a later run.
-                batch.move(item, "email", "sending", "approved")
-                batch.log({**ev, "state": "approved", "deferred": True}, sync=True)
+                batch.advance(item, State.SENDING, State.APPROVED, {**ev, "deferred": True})
                 outcome(item, "deferred", str(exc))
                 st.deferred_in_a_row += 1
                 if st.deferred_in_a_row >= MAX_DEFERRED_IN_A_ROW:
@@ -440,15 +433,13 @@ def _send_one(
                     report.paused_profiles[st.profile.code] = st.paused
                 return
             if exc.kind == "permanent":
-                batch.move(item, "email", "sending", "failed")
-                batch.log({**ev, "state": "failed"}, sync=True)
+                batch.advance(item, State.SENDING, State.FAILED, ev)
                 outcome(item, "failed", str(exc))
                 st.deferred_in_a_row = 0
                 return
             # auth, tls, config: nothing was sent, and every message of this
             # profile would fail alike: pause the profile after this first one.
-            batch.move(item, "email", "sending", "approved")
-            batch.log({**ev, "state": "approved", "paused_profile": True}, sync=True)
+            batch.advance(item, State.SENDING, State.APPROVED, {**ev, "paused_profile": True})
             st.paused = str(exc)
             st.close()
             report.paused_profiles[st.profile.code] = st.paused
@@ -456,20 +447,17 @@ def _send_one(
             return
         st.deferred_in_a_row = 0
         if result.accepted:
-            # Only now: the server has taken it.
-            batch.move(item, "email", "sending", "sent")
-            batch.log(
-                {
-                    "item": item,
-                    "event": "sent",
-                    "state": "sent",
-                    "attempt": attempt,
-                    "profile": st.profile.code,
-                    "reply": result.reply,
-                    "accepted": result.accepted,
-                    "refused": {r: list(v) for r, v in result.refused.items()},
-                }
-            )
+            # Only now: the server has taken it. Durable at the next chunk's sync
+            # (before its first byte goes out) or at the end of the batch.
+            sent = {
+                "event": "sent",
+                "attempt": attempt,
+                "profile": st.profile.code,
+                "reply": result.reply,
+                "accepted": result.accepted,
+                "refused": {r: list(v) for r, v in result.refused.items()},
+            }
+            batch.advance(item, State.SENDING, State.SENT, sent, durable=False)
             detail = ""
             if result.refused:
                 detail = "refused by the server for: " + ", ".join(
@@ -477,17 +465,12 @@ def _send_one(
                 )
             outcome(item, "sent", detail)
         else:
-            batch.move(item, "email", "sending", "failed")
-            batch.log(
-                {
-                    "item": item,
-                    "event": "attempt-failed",
-                    "state": "failed",
-                    "reply": result.reply,
-                    "refused": {r: list(v) for r, v in result.refused.items()},
-                },
-                sync=True,
-            )
+            refused_all = {
+                "event": "attempt-failed",
+                "reply": result.reply,
+                "refused": {r: list(v) for r, v in result.refused.items()},
+            }
+            batch.advance(item, State.SENDING, State.FAILED, refused_all)
             outcome(item, "failed", "every recipient was refused")
         return
 
@@ -496,44 +479,3 @@ def _archive_pending(store: Store, batch: Batch) -> None:
     from mailing.archive import archive_batch
 
     archive_batch(store, batch)
-
-
-# ---------------------------------------------------------------- admin actions
-
-
-def resend(store: Store, user: str, batch_id: str, item: str) -> str:
-    """Put an unknown or failed message back to approved, same bytes, same Message-ID."""
-    batch = Spool(store.home).batch(batch_id)
-    name = batch.find_item(item)
-    ref = batch.locate(name)
-    if ref.kind != "email" or ref.state not in ("unknown", "failed"):
-        raise MailroomError(
-            f"Item {name} of batch {batch_id} is {ref.state}; only unknown or failed "
-            "messages can be sent again.",
-            field="item",
-            value=name,
-            fix="see its state with `mailroom batch show`.",
-        )
-    batch.move(name, "email", ref.state, "approved", durable=True)
-    batch.log({"item": name, "event": "resend", "state": "approved", "by": user}, sync=True)
-    batch.close()
-    return name
-
-
-def mark_sent(store: Store, user: str, batch_id: str, item: str) -> str:
-    """An admin confirms that an unknown message did arrive."""
-    batch = Spool(store.home).batch(batch_id)
-    name = batch.find_item(item)
-    ref = batch.locate(name)
-    if ref.kind != "email" or ref.state != "unknown":
-        raise MailroomError(
-            f"Item {name} of batch {batch_id} is {ref.state}; only unknown messages "
-            "can be marked sent.",
-            field="item",
-            value=name,
-            fix="see its state with `mailroom batch show`.",
-        )
-    batch.move(name, "email", "unknown", "sent", durable=True)
-    batch.log({"item": name, "event": "marked-sent", "state": "sent", "by": user}, sync=True)
-    batch.close()
-    return name

@@ -1,0 +1,326 @@
+"""A batch's folder: ``batch.json``, the item files in their state folders, the side-cars.
+
+Nothing here checks whether a change of state is allowed or writes the event
+log: :class:`store.spool.batch.Batch` builds on this with both. ``BatchFolder.move``
+is the bare rename, kept for tests that lay out what a crash leaves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from store.db import fsync_dir
+from store.errors import NotFoundError
+from store.spool.errors import DAMAGED_FIX, DamagedBatchError, SpoolError
+from store.spool.states import STATES
+
+# Which file an item's kind is kept as.
+EXT_BY_KIND: dict[str, str] = {"email": ".eml", "print": ".pdf", "error": ".err"}
+KINDS: tuple[str, ...] = tuple(EXT_BY_KIND)
+
+BATCH_FILE = "batch.json"
+META_DIR = "meta"
+PRINT_PDF = "print.pdf"
+
+log = logging.getLogger("store.spool")
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def write_new_file(path: Path, payload: bytes, *, sync: bool = True) -> None:
+    """Write a new file by temporary name + rename, so a reader never sees half of it."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(3)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(fd, view) :]
+        if sync:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=False, default=str)
+
+
+def json_bytes(data: Any) -> bytes:
+    return _ENCODER.encode(data).encode("utf-8")
+
+
+def _text_or_none(value: Any) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def batch_info_damage(info: Any) -> str | None:
+    """Why a parsed ``batch.json`` cannot be used (its shape is wrong), or None."""
+    if not isinstance(info, dict):
+        return f"{BATCH_FILE} does not hold a batch (it is not a JSON object)"
+    for key in ("id", "type", "administration", "created_by", "created_at"):
+        if not _text_or_none(info.get(key)):
+            return f"the field {key!r} in {BATCH_FILE} is not text"
+    items = info.get("items", [])
+    if not isinstance(items, list) or not all(
+        isinstance(s, dict) and isinstance(s.get("item"), str) for s in items
+    ):
+        return f"the list of items in {BATCH_FILE} is not a list of items"
+    counts = info.get("counts_at_build", {})
+    if not isinstance(counts, dict):
+        return f"the counts in {BATCH_FILE} are not a table of counts"
+    approvals = info.get("approvals", [])
+    if not isinstance(approvals, list):
+        return f"the approvals in {BATCH_FILE} are not a list"
+    for n, appr in enumerate(approvals, 1):
+        hashes = appr.get("items", {}) if isinstance(appr, dict) else None
+        if (
+            not isinstance(appr, dict)
+            or not isinstance(hashes, dict)
+            or not all(isinstance(k, str) and isinstance(v, str) for k, v in hashes.items())
+            or not _text_or_none(appr.get("by"))
+            or not _text_or_none(appr.get("at"))
+        ):
+            return f"approval {n} in {BATCH_FILE} is not an approval (who, when, which messages)"
+    return None
+
+
+def parse_batch_info(raw: bytes) -> tuple[dict[str, Any] | None, str]:
+    """``batch.json``'s content, or None and why it cannot be used."""
+    try:
+        info = json.loads(raw)
+    except UnicodeDecodeError:
+        return None, f"{BATCH_FILE} is not UTF-8 text"
+    except json.JSONDecodeError as exc:
+        return None, f"{BATCH_FILE} is not valid JSON (line {exc.lineno}, column {exc.colno})"
+    except (ValueError, RecursionError):
+        return None, f"{BATCH_FILE} is not valid JSON"
+    reason = batch_info_damage(info)
+    if reason is not None:
+        return None, reason
+    return info, ""
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    """Where an item is: its batch-relative name, kind and current state."""
+
+    item: str
+    kind: str
+    state: str
+
+
+class BatchFolder:
+    """One batch folder. Cheap to create: reads nothing until asked."""
+
+    def __init__(self, root: Path, batch_id: str) -> None:
+        self.id = batch_id
+        self.path = root / batch_id
+        self._dir = os.fspath(self.path)  # str paths on the per-message path: pathlib costs
+        self._info: dict[str, Any] | None = None
+        self._renamed_into: set[str] = set()  # state folders renamed into since the last sync
+
+    # ------------------------------------------------------------ batch.json
+
+    def exists(self) -> bool:
+        return self.path.is_dir()
+
+    @property
+    def built(self) -> bool:
+        """Its ``batch.json`` was written (it may still be damaged: see ``damage``)."""
+        return (self.path / BATCH_FILE).exists()
+
+    @property
+    def damage(self) -> str | None:
+        """Why the batch's ``batch.json`` cannot be used, or None (also when not built)."""
+        try:
+            self.info()
+        except DamagedBatchError as exc:
+            return exc.reason
+        except SpoolError:
+            return None
+        return None
+
+    @property
+    def complete(self) -> bool:
+        """Built and usable: a damaged batch is left out (with a warning), never used."""
+        if not self.built:
+            return False
+        reason = self.damage
+        if reason is not None:
+            log.warning(
+                "warning: batch %s is damaged (%s) and was left out; %s",
+                self.id,
+                reason,
+                DAMAGED_FIX.format(batch=self.id),
+            )
+            return False
+        return True
+
+    def info(self, *, fresh: bool = False) -> dict[str, Any]:
+        if self._info is None or fresh:
+            try:
+                raw = (self.path / BATCH_FILE).read_bytes()
+            except FileNotFoundError:
+                raise SpoolError(
+                    f"Batch {self.id} was not finished building (no {BATCH_FILE}); "
+                    "it cannot be approved or sent.",
+                    field="batch",
+                    value=self.id,
+                    fix="build the batch again with `mailroom batch create`, and cancel this one.",
+                ) from None
+            except OSError as exc:
+                raise DamagedBatchError(
+                    self.id, f"{BATCH_FILE} cannot be read ({exc.strerror or exc})"
+                ) from None
+            info, reason = parse_batch_info(raw)
+            if info is None:
+                raise DamagedBatchError(self.id, reason)
+            self._info = info
+        return self._info
+
+    def write_info(self, info: dict[str, Any]) -> None:
+        write_new_file(self.path / BATCH_FILE, json_bytes(info))
+        fsync_dir(self.path)
+        self._info = info
+
+    # ------------------------------------------------------------ items
+
+    def _no_item(self, item: str) -> NotFoundError:
+        return NotFoundError(
+            f"Batch {self.id} has no item {item!r}.",
+            field="item",
+            value=item,
+            fix=f"list the items with `mailroom batch show {self.id}`.",
+        )
+
+    def state_dir(self, state: str) -> Path:
+        return self.path / state
+
+    def file_of(self, item: str, kind: str, state: str) -> Path:
+        return self.path / state / f"{item}{EXT_BY_KIND[kind]}"
+
+    def add_item(
+        self,
+        item: str,
+        kind: str,
+        state: str,
+        payload: bytes,
+        meta: dict[str, Any],
+        *,
+        sync: bool = True,
+    ) -> None:
+        """Write an item's side-car and its file (build time only)."""
+        write_new_file(self.path / META_DIR / f"{item}.json", json_bytes(meta), sync=sync)
+        write_new_file(self.file_of(item, kind, state), payload, sync=sync)
+
+    def meta(self, item: str) -> dict[str, Any]:
+        try:
+            with open(f"{self._dir}/{META_DIR}/{item}.json", "rb") as fh:
+                data = json.loads(fh.read())
+        except FileNotFoundError:
+            raise self._no_item(item) from None
+        except (ValueError, RecursionError):
+            data = None
+        if not isinstance(data, dict):
+            raise SpoolError(
+                f"Batch {self.id} is damaged: the file {META_DIR}/{item}.json of item {item} "
+                "is not valid JSON.",
+                field="item",
+                value=item,
+                fix=DAMAGED_FIX.format(batch=self.id),
+            )
+        return data
+
+    def all_items(self) -> list[str]:
+        """Every item of the batch, in build order."""
+        with os.scandir(self.path / META_DIR) as it:
+            return sorted(e.name[:-5] for e in it if e.name.endswith(".json") and e.name[0] != ".")
+
+    def find_item(self, name: str) -> str:
+        """An item by its name, or by its document number when that is unique."""
+        if (self.path / META_DIR / f"{name}.json").exists():
+            return name
+        matches = [i for i in self.all_items() if i.split("-", 1)[-1] == name]
+        if len(matches) == 1:
+            return matches[0]
+        raise NotFoundError(
+            f"Batch {self.id} has {'several items' if matches else 'no item'} {name!r}.",
+            field="item",
+            value=name,
+            fix=f"use the item name shown by `mailroom batch show {self.id}`.",
+        )
+
+    def locate(self, item: str) -> ItemRef:
+        """The item's current state: a stat per state folder, never a file read."""
+        for kind, ext in EXT_BY_KIND.items():
+            for state in STATES:
+                if os.path.exists(self.path / state / f"{item}{ext}"):
+                    return ItemRef(item, kind, state)
+        raise self._no_item(item)
+
+    def items(self, state: str, offset: int = 0, limit: int | None = None) -> list[ItemRef]:
+        """A page of the items in ``state``, sorted by name; reads only the folder."""
+        folder = self.path / state
+        try:
+            with os.scandir(folder) as it:
+                names = sorted(e.name for e in it if e.name[0] != "." and e.name != PRINT_PDF)
+        except FileNotFoundError:
+            return []
+        end = None if limit is None else offset + limit
+        out: list[ItemRef] = []
+        for name in names[offset:end]:
+            stem, ext = os.path.splitext(name)
+            kind = next((k for k, e in EXT_BY_KIND.items() if e == ext), None)
+            if kind is not None:
+                out.append(ItemRef(stem, kind, str(state)))
+        return out
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for state in STATES:
+            try:
+                with os.scandir(self.path / state) as it:
+                    n = sum(
+                        1
+                        for e in it
+                        if e.name[0] != "."
+                        and e.name != PRINT_PDF
+                        and os.path.splitext(e.name)[1] in (".eml", ".pdf", ".err")
+                    )
+            except FileNotFoundError:
+                n = 0
+            out[state] = n
+        return out
+
+    def read(self, item: str, kind: str, state: str) -> bytes:
+        with open(f"{self._dir}/{state}/{item}{EXT_BY_KIND[kind]}", "rb") as fh:
+            return fh.read()
+
+    def move(self, item: str, kind: str, src: str, dst: str, *, durable: bool = False) -> bool:
+        """The bare rename: no check of the table, no event (``Batch.advance`` does both).
+
+        False if the item was not in ``src`` (another process moved it first).
+        """
+        name = f"{item}{EXT_BY_KIND[kind]}"
+        try:
+            os.rename(f"{self._dir}/{src}/{name}", f"{self._dir}/{dst}/{name}")
+        except FileNotFoundError:
+            return False
+        self._renamed_into.add(str(dst))
+        if durable:
+            self.fsync_state(dst)
+        return True
+
+    def fsync_state(self, state: str) -> None:
+        """Make the renames into one state folder durable."""
+        fsync_dir(self.path / state)
+        self._renamed_into.discard(str(state))
