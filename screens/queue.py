@@ -2,103 +2,31 @@
 
 A batch of 10,000 messages is never put into one widget: the item list shows a
 page of 200 and reads the spool page by page (``screens.widgets.spool_view``).
-Approving first shows a dry-run summary.
-
-Sending runs in a separate ``mailroom send`` process in its own session, its
-output in ``spool/<batch>/send.log``: when the terminal closes (SIGHUP over a
-dropped SSH connection) or the app is quit, the send goes on to its end and the
-engine's crash rules hold; nothing is lost or sent twice. Stop asks that process
-(SIGTERM) to stop after the message in flight. The pane follows any sender, ours
-or another admin's, the same way: by polling the spool.
+Approving first shows a dry-run summary; that and the other changes of items are
+in ``screens.queue_changes``. Sending runs in a detached ``mailroom send`` process
+the pane follows by polling the spool: ``screens.queue_send``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import signal
-import subprocess
-import sys
-import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.timer import Timer
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
-from textual.worker import Worker, WorkerState
 
-from screens.widgets.modals import ConfirmModal
+from screens.queue_changes import QueueChanges
+from screens.queue_send import POLL_SECONDS, QueueSending, SendState
+from screens.queue_send import progress_line as progress_line  # screens.documents uses it
 from screens.widgets.paged_list import PagedList
 from screens.widgets.pane import Pane
-from screens.widgets.spool_view import (
-    ITEM_FILTERS,
-    BatchView,
-    DryRun,
-    dry_run,
-    list_batches,
-)
-
-POLL_SECONDS = 0.5
+from screens.widgets.spool_view import ITEM_FILTERS, BatchView, list_batches
 
 
-@dataclass
-class SendState:
-    """The sender process this pane started, and what the spool says of its progress."""
-
-    batch: str
-    process: subprocess.Popen[bytes]
-    log: Path
-    started: float = field(default_factory=time.monotonic)
-    total: int = 0
-    done: int = 0
-    stop: bool = False
-
-    @property
-    def finished(self) -> bool:
-        return self.process.poll() is not None
-
-
-def start_sender(home: Path, user: str, batch_id: str) -> tuple[subprocess.Popen[bytes], Path]:
-    """``mailroom send BATCH`` in its own session, so a hang-up of our terminal spares it."""
-    log = home / "spool" / batch_id / "send.log"
-    cmd = [sys.executable, "-m", "tui", "--home", str(home), "--user", user, "send", batch_id]
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            close_fds=True,
-        )
-    return proc, log
-
-
-def log_tail(log: Path, lines: int = 12) -> str:
-    try:
-        text = log.read_text("utf-8", errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(text.strip().splitlines()[-lines:])
-
-
-def progress_line(done: int, total: int, elapsed: float, extra: str = "", width: int = 24) -> str:
-    """``[#####.....] 120/400  35.2 msg/s  0:08 left``: text only, nothing animates."""
-    filled = int(width * done / total) if total else 0
-    bar = "#" * filled + "." * (width - filled)
-    rate = done / elapsed if elapsed > 0 else 0.0
-    left = ""
-    if rate > 0 and total > done:
-        secs = int((total - done) / rate)
-        left = f"  {secs // 60}:{secs % 60:02d} left"
-    return f"[{bar}] {done:,}/{total:,}  {rate:.1f} msg/s{left}" + (f"  {extra}" if extra else "")
-
-
-class QueuePane(Pane):
+class QueuePane(QueueChanges, QueueSending, Pane):
     title = "Queue"
     DEFAULT_CSS = """
     QueuePane #batches { height: 4; border: none; border-bottom: solid $panel-lighten-2; }
@@ -214,11 +142,6 @@ class QueuePane(Pane):
     def _on_screen(self) -> bool:
         return bool(self.display) and self.app.screen is self.screen
 
-    @property
-    def dirty(self) -> bool:
-        # A running send is work a quit would interrupt: the app asks first.
-        return self.sending is not None and not self.sending.finished
-
     # ------------------------------------------------------------ batches
 
     def reload_batches(self) -> None:
@@ -322,132 +245,7 @@ class QueuePane(Pane):
             PreviewScreen(lambda: load_queued(home, batch_id, item), f"Preview of {item}")
         )
 
-    # ------------------------------------------------------------ approve, hold, cancel
-
-    def action_summary(self) -> None:
-        if self._need_batch() is not None:
-            self._dry_run(None, approve=False)
-
-    def action_approve(self) -> None:
-        if self._need_batch() is None:
-            return
-        marked = sorted(self.items.marked) or None
-        self._dry_run(marked, approve=True)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="queue-dry-run")
-    def _dry_run(
-        self, items: list[str] | None, approve: bool
-    ) -> tuple[DryRun, list[str] | None, bool]:
-        assert self.view is not None
-        return dry_run(self.view, items), items, approve
-
-    def _after_dry_run(self, summary: DryRun, items: list[str] | None, approve: bool) -> None:
-        text = summary.text()
-        if not approve:
-            self.show_message("Dry-run summary", text)
-            return
-        if summary.mailed == 0:
-            self.show_message("Nothing to approve", text + "\n\nNo draft messages are chosen.")
-            return
-        what = f"the {len(items)} marked message(s)" if items else "every draft message"
-        view = self.view
-        assert view is not None
-
-        def answered(yes: bool | None) -> None:
-            if not yes:
-                return
-            from mailing.changes import change_items
-
-            try:
-                moved, skipped = change_items(
-                    self.store, self.user, view.batch.id, "approve", items
-                )
-            except Exception as exc:
-                self.show_error(exc, "Not approved")
-                return
-            self.items.marked.clear()
-            self._after_change(f"Approved {len(moved)} message(s)", skipped)
-
-        self.app.push_screen(
-            ConfirmModal(f"{text}\n\nApprove {what}?", "Dry run: what approving leads to"),
-            answered,
-        )
-
-    def _after_change(self, done: str, skipped: list[tuple[str, str]]) -> None:
-        if skipped:
-            lines = [f"{done}; {len(skipped)} not:"]
-            lines += [f"  {item}: {why}" for item, why in skipped[:10]]
-            if len(skipped) > 10:
-                lines.append(f"  … and {len(skipped) - 10} more")
-            self.show_message("Not every item was changed", "\n".join(lines))
-        else:
-            self.app.notify(done, timeout=4)
-        self.items.load()
-        self._show_info()
-        self.reload_batches()
-
-    def _move(self, action: str) -> None:
-        from mailing.changes import BATCH_ACTIONS, change_items
-
-        view = self._need_batch()
-        if view is None:
-            return
-        keys = self.items.chosen_keys()
-        if not keys:
-            return
-        done = BATCH_ACTIONS[action].done
-        try:
-            moved, skipped = change_items(self.store, self.user, view.batch.id, action, keys)
-        except Exception as exc:
-            self.show_error(exc, f"Not {done}")
-            return
-        self.items.marked.clear()
-        self._after_change(f"{done.capitalize()}: {len(moved)} item(s)", skipped)
-
-    def action_hold(self) -> None:
-        self._move("hold")
-
-    def action_cancel(self) -> None:
-        view = self._need_batch()
-        if view is None:
-            return
-        keys = self.items.chosen_keys()
-        if not keys:
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._move("cancel")
-
-        self.app.push_screen(
-            ConfirmModal(f"Cancel {len(keys)} item(s)? They will not be sent."), answered
-        )
-
-    def action_resend(self) -> None:
-        self._admin_action("resend")
-
-    def action_mark_sent(self) -> None:
-        self._admin_action("mark_sent")
-
-    def _admin_action(self, what: str) -> None:
-        view = self._need_batch()
-        if view is None:
-            return
-        keys = self.items.chosen_keys()
-        if not keys:
-            return
-        question = (
-            f"Send {len(keys)} message(s) again with the same Message-ID? Only do this when "
-            "you know they did not arrive."
-            if what == "resend"
-            else f"Mark {len(keys)} unknown message(s) as sent? Only when you know they arrived."
-        )
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._move(what)
-
-        self.app.push_screen(ConfirmModal(question), answered)
+    # ------------------------------------------------------------ print list
 
     def action_print_list(self) -> None:
         view = self._need_batch()
@@ -468,105 +266,6 @@ class QueuePane(Pane):
         if len(refs) > 12:
             lines.append(f"  ... and {len(refs) - 12:,} more (filter f: print)")
         self.show_message("Print list", "\n".join(lines))
-
-    # ------------------------------------------------------------ sending
-
-    def action_send(self) -> None:
-        view = self._need_batch()
-        if view is None:
-            return
-        if self.sending is not None and not self.sending.finished:
-            self.app.notify("Already sending.", severity="warning")
-            return
-        approved = len(view.names("approved"))
-        if not approved:
-            self.app.notify("Nothing is approved in this batch: approve first (a).")
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._start_send(view.batch.id, approved)
-
-        self.app.push_screen(
-            ConfirmModal(f"Send the {approved:,} approved message(s) of batch {view.batch.id}?"),
-            answered,
-        )
-
-    def _start_send(self, batch_id: str, total: int) -> None:
-        proc, log = start_sender(self.store.home, self.user, batch_id)
-        self.sending = SendState(batch_id, proc, log, total=total)
-        self.app.notify(f"Sending in the background (process {proc.pid}); log: {log}")
-        self._tick()
-
-    def action_stop(self) -> None:
-        st = self.sending
-        if st is not None and not st.finished:
-            st.stop = True
-            with contextlib.suppress(ProcessLookupError):
-                st.process.send_signal(signal.SIGTERM)
-            self.app.notify("Stopping after the message in flight.")
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        worker = event.worker
-        if worker.group == "queue-dry-run":
-            if event.state == WorkerState.SUCCESS and worker.result is not None:
-                self._after_dry_run(*worker.result)
-            elif event.state == WorkerState.ERROR and worker.error is not None:
-                self.show_error(worker.error, "No summary")
-
-    def _send_done(self, st: SendState) -> None:
-        code = st.process.returncode
-        tail = log_tail(st.log)
-        title = "Sending stopped" if st.stop or code not in (0, 1) else "Sending done"
-        self.show_message(title, tail or f"The sender ended with exit code {code}.")
-
-    def _batch_progress(self, batch_id: str) -> tuple[int, int]:
-        from store.spool import Spool
-
-        counts = Spool(self.store.home).batch(batch_id).counts()
-        total = sum(counts[s] for s in ("approved", "sending", "sent", "failed", "unknown"))
-        return total - counts["approved"] - counts["sending"], total
-
-    def _tick(self) -> None:
-        """Every POLL_SECONDS: the progress of our sender, or another's, from the spool."""
-        if not self.is_mounted:
-            return
-        line = self.query_one("#send-progress", Static)
-        st = self.sending
-        if st is not None:
-            with contextlib.suppress(Exception):
-                st.done, st.total = self._batch_progress(st.batch)
-            finished = st.finished
-            extra = "done" if finished else ("stopping" if st.stop else "sending")
-            line.update(progress_line(st.done, st.total, time.monotonic() - st.started, extra))
-            if self.view is not None and self.view.batch.id == st.batch and self._on_screen():
-                self.items.load()
-                self._show_info()
-            if finished:
-                self.sending = None
-                self.reload_batches()
-                self._send_done(st)
-            return
-        # Nobody sends from here: is another process sending?
-        if not self._on_screen():
-            return
-        try:
-            from store.spool import Spool
-
-            other = Spool(self.store.home).sender()
-        except Exception:
-            other = None
-        was = self._other_sender
-        self._other_sender = other
-        if other is not None and self.view is not None:
-            done, total = self._batch_progress(self.view.batch.id)
-            who = f"{other.get('user', '?')} (pid {other.get('pid', '?')})"
-            line.update(f"{who} is sending: {done:,}/{total:,} of this batch done")
-            self.items.load()
-            self._show_info()
-        elif was is not None and other is None:
-            line.update("The other sender has finished.")
-            self.refresh_data()
 
 
 def _binding_classes() -> tuple[type, ...]:

@@ -1,0 +1,177 @@
+"""Changing the items of a batch from the Queue pane, each through ``mailing.changes``.
+
+Approve (after a dry-run summary of what approving leads to), hold, cancel,
+re-send and mark sent: all move items with ``mailing.changes.change_items``, the
+same door as the command line.
+
+``QueueChanges`` is a mixin of ``screens.queue.QueuePane``: the pane keeps the
+key bindings (Textual merges ``BINDINGS`` only from widget classes).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.worker import Worker, WorkerState
+
+from screens.widgets.modals import ConfirmModal
+from screens.widgets.spool_view import DryRun, dry_run
+
+if TYPE_CHECKING:
+    from screens.widgets.paged_list import PagedList
+    from screens.widgets.pane import Pane
+    from screens.widgets.spool_view import BatchView
+
+    _PaneBase = Pane
+else:
+    _PaneBase = object
+
+
+class QueueChanges(_PaneBase):
+    """Summary (d), approve (a), hold (h), cancel (x), re-send (r) and mark sent (k)."""
+
+    if TYPE_CHECKING:  # what this uses of the pane (screens.queue.QueuePane)
+        view: BatchView | None
+
+        @property
+        def items(self) -> PagedList: ...
+
+        def reload_batches(self) -> None: ...
+
+        def _show_info(self) -> None: ...
+
+        def _need_batch(self) -> BatchView | None: ...
+
+    def action_summary(self) -> None:
+        if self._need_batch() is not None:
+            self._dry_run(None, approve=False)
+
+    def action_approve(self) -> None:
+        if self._need_batch() is None:
+            return
+        marked = sorted(self.items.marked) or None
+        self._dry_run(marked, approve=True)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="queue-dry-run")
+    def _dry_run(
+        self, items: list[str] | None, approve: bool
+    ) -> tuple[DryRun, list[str] | None, bool]:
+        assert self.view is not None
+        return dry_run(self.view, items), items, approve
+
+    def _after_dry_run(self, summary: DryRun, items: list[str] | None, approve: bool) -> None:
+        text = summary.text()
+        if not approve:
+            self.show_message("Dry-run summary", text)
+            return
+        if summary.mailed == 0:
+            self.show_message("Nothing to approve", text + "\n\nNo draft messages are chosen.")
+            return
+        what = f"the {len(items)} marked message(s)" if items else "every draft message"
+        view = self.view
+        assert view is not None
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            from mailing.changes import change_items
+
+            try:
+                moved, skipped = change_items(
+                    self.store, self.user, view.batch.id, "approve", items
+                )
+            except Exception as exc:
+                self.show_error(exc, "Not approved")
+                return
+            self.items.marked.clear()
+            self._after_change(f"Approved {len(moved)} message(s)", skipped)
+
+        self.app.push_screen(
+            ConfirmModal(f"{text}\n\nApprove {what}?", "Dry run: what approving leads to"),
+            answered,
+        )
+
+    def _after_change(self, done: str, skipped: list[tuple[str, str]]) -> None:
+        if skipped:
+            lines = [f"{done}; {len(skipped)} not:"]
+            lines += [f"  {item}: {why}" for item, why in skipped[:10]]
+            if len(skipped) > 10:
+                lines.append(f"  … and {len(skipped) - 10} more")
+            self.show_message("Not every item was changed", "\n".join(lines))
+        else:
+            self.app.notify(done, timeout=4)
+        self.items.load()
+        self._show_info()
+        self.reload_batches()
+
+    def _move(self, action: str) -> None:
+        from mailing.changes import BATCH_ACTIONS, change_items
+
+        view = self._need_batch()
+        if view is None:
+            return
+        keys = self.items.chosen_keys()
+        if not keys:
+            return
+        done = BATCH_ACTIONS[action].done
+        try:
+            moved, skipped = change_items(self.store, self.user, view.batch.id, action, keys)
+        except Exception as exc:
+            self.show_error(exc, f"Not {done}")
+            return
+        self.items.marked.clear()
+        self._after_change(f"{done.capitalize()}: {len(moved)} item(s)", skipped)
+
+    def action_hold(self) -> None:
+        self._move("hold")
+
+    def action_cancel(self) -> None:
+        view = self._need_batch()
+        if view is None:
+            return
+        keys = self.items.chosen_keys()
+        if not keys:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._move("cancel")
+
+        self.app.push_screen(
+            ConfirmModal(f"Cancel {len(keys)} item(s)? They will not be sent."), answered
+        )
+
+    def action_resend(self) -> None:
+        self._admin_action("resend")
+
+    def action_mark_sent(self) -> None:
+        self._admin_action("mark_sent")
+
+    def _admin_action(self, what: str) -> None:
+        view = self._need_batch()
+        if view is None:
+            return
+        keys = self.items.chosen_keys()
+        if not keys:
+            return
+        question = (
+            f"Send {len(keys)} message(s) again with the same Message-ID? Only do this when "
+            "you know they did not arrive."
+            if what == "resend"
+            else f"Mark {len(keys)} unknown message(s) as sent? Only when you know they arrived."
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._move(what)
+
+        self.app.push_screen(ConfirmModal(question), answered)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group == "queue-dry-run":
+            if event.state == WorkerState.SUCCESS and worker.result is not None:
+                self._after_dry_run(*worker.result)
+            elif event.state == WorkerState.ERROR and worker.error is not None:
+                self.show_error(worker.error, "No summary")
