@@ -148,7 +148,7 @@ def _email_message(p: _Prepared) -> EmailMessage:
     if p.html is not None:
         msg.add_alternative(p.html, subtype="html")
         if p.images:
-            html_part = msg.get_payload()[1]  # type: ignore[index]
+            html_part = msg.get_payload()[1]  # type: ignore[index]  # multipart: the payload is a list of parts
             assert isinstance(html_part, EmailMessage)
             for img, cid in p.images:
                 main, sub = _split_type(img.content_type, "image/png")

@@ -72,7 +72,7 @@ class Letterhead:
         return {"first": self.first_bytes, "second": self.second_bytes}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["first"], state["second"])  # type: ignore[misc]
+        self.__init__(state["first"], state["second"])  # type: ignore[misc]  # re-parse in the worker: unpickling runs no __init__
 
     @property
     def first_page_count(self) -> int:

@@ -40,7 +40,7 @@ class _Background:
 def _make_raw_class() -> type:
     from reportlab.pdfbase.pdfdoc import PDFObject
 
-    class RawPDFObject(PDFObject):  # type: ignore[misc]
+    class RawPDFObject(PDFObject):  # type: ignore[misc]  # reportlab ships no types: PDFObject is Any
         """A pre-serialised object; references are filled in when the document is written."""
 
         def __init__(self, chunks: tuple[bytes | int, ...], names: list[str]) -> None:

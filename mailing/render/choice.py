@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from mailing.errors import ConfigError
-from store.records import LanguageCode, Relation, Template
+from store.records import DocType, LanguageCode, Relation, Template
 
 if TYPE_CHECKING:
     from mailing.config import ConfigSnapshot
@@ -40,7 +40,7 @@ def template_for(cfg: ConfigSnapshot, relation: Relation, doc_type: str) -> Temp
     for another object.
     """
     lc = language_for(cfg, relation)
-    code = lc.templates.get(doc_type)  # type: ignore[call-overload]
+    code = lc.templates.get(cast(DocType, doc_type))
     if not code:
         raise ConfigError(
             f"Language code {lc.code} of administration {lc.administration} has no template "

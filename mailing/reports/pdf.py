@@ -42,7 +42,7 @@ def _pdf(title: str, story: list[Any]) -> bytes:
     from reportlab.pdfgen.canvas import Canvas
     from reportlab.platypus import SimpleDocTemplate
 
-    class NumberedCanvas(Canvas):  # type: ignore[misc]
+    class NumberedCanvas(Canvas):  # type: ignore[misc]  # reportlab ships no types: its Canvas is Any
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._pages: list[dict[str, Any]] = []

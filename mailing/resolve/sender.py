@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from mailing.addresses import check_address
 from mailing.config import ConfigSnapshot
 from mailing.errors import AddressError, ConfigError
 from mailing.resolve.results import Level, SenderChoice, TraceStep
-from store.records import Profile, Relation
+from store.records import DocType, Profile, Relation
 
 
 @dataclass
@@ -128,7 +129,7 @@ class SenderResolver:
                 warnings.append(msg)
                 steps.append(TraceStep(rule, looked, "language code does not exist"))
             else:
-                tcode = lc.templates.get(doctype)  # type: ignore[call-overload]
+                tcode = lc.templates.get(cast(DocType, doctype))
                 template = self.cfg.templates.get(tcode) if tcode else None
                 if not tcode:
                     warnings.append(

@@ -63,9 +63,8 @@ def _failure(
             exc.smtp_code, reply_text(exc.smtp_error), stage=stage, profile=profile
         )
     diag = diagnose(exc, stage=stage, server=profile.server)
-    kind = "tls" if isinstance(exc, ssl.SSLError) else "network"
     return TransportError(
-        kind,  # type: ignore[arg-type]
+        "tls" if isinstance(exc, ssl.SSLError) else "network",
         diag,
         stage=stage,
         profile=profile.code,
@@ -155,7 +154,7 @@ def connect(profile: Profile, login: Login | None, home: Path | None = None) -> 
         smtp = smtplib.SMTP(local_hostname=local, timeout=p.timeout_seconds)
     # smtplib takes the name to verify the certificate against from _host,
     # which only its constructor sets; we construct without connecting.
-    smtp._host = p.server  # type: ignore[attr-defined]
+    smtp._host = p.server  # type: ignore[attr-defined]  # smtplib keeps the TLS server name (SNI) in a private attribute
     try:
         code, resp = smtp.connect(p.server, p.port)
         if code != 220:
