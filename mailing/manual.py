@@ -26,21 +26,22 @@ import json
 import mimetypes
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from mailing.addresses import check_address, split_addresses
 from mailing.config import ConfigSnapshot
 from mailing.errors import AddressError, ConfigError, TemplateError
 from mailing.names import safe_file_name
+from mailing.resolve import TraceStep, resolve_sender_for_object
 from store.db import atomic_write_bytes
 from store.errors import MailroomError
 
 if TYPE_CHECKING:
     from mailing.message import Attachment
     from mailing.reports import MadeReport
-    from mailing.resolve import TraceStep
     from store.records import Profile, Template
     from store.store import Store
 
@@ -51,9 +52,14 @@ class MailError(MailroomError):
     """A hand-written (or backup, or report) message cannot be sent as asked."""
 
 
-@dataclass
-class SentMail:
-    """What happened to one message: who sent it, to whom, what the server said."""
+class SentMail(BaseModel):
+    """What happened to one message: who sent it, to whom, what the server said.
+
+    The fields in this order are the JSON of ``mailroom mail --json`` and of the
+    archived ``record.json``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
 
     object: str
     message_id: str
@@ -61,34 +67,18 @@ class SentMail:
     profile: str
     sender: str
     level: str  # the sender level that won, or "given" for --profile
-    trace: list[TraceStep]
     to: list[str]
     cc: list[str]
     bcc: list[str]
     accepted: list[str]
-    refused: dict[str, tuple[int, str]] = field(default_factory=dict)
+    refused: dict[str, tuple[int, str]] = Field(default_factory=dict)
     reply: str = ""
     size: int = 0
     archive: Path | None = None
+    trace: list[TraceStep]
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "object": self.object,
-            "message_id": self.message_id,
-            "subject": self.subject,
-            "profile": self.profile,
-            "sender": self.sender,
-            "level": self.level,
-            "to": list(self.to),
-            "cc": list(self.cc),
-            "bcc": list(self.bcc),
-            "accepted": list(self.accepted),
-            "refused": {a: list(v) for a, v in self.refused.items()},
-            "reply": self.reply,
-            "size": self.size,
-            "archive": str(self.archive) if self.archive else None,
-            "trace": [s.to_json() for s in self.trace],
-        }
+        return self.model_dump(mode="json")
 
 
 # ---------------------------------------------------------------- parts
@@ -138,8 +128,6 @@ def _sender(
     cfg: ConfigSnapshot, obj: str, user: str, administration: str | None, profile: str | None
 ) -> tuple[Profile, str, str, str, list[TraceStep]]:
     """(profile, From address, display name, level, trace)."""
-    from mailing.resolve import TraceStep, resolve_sender_for_object
-
     if profile:
         rec = cfg.profiles.get(profile)
         if rec is None:

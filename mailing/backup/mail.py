@@ -7,14 +7,16 @@ import email
 import email.policy
 import re
 import socket
-from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 from mailing.backup.errors import BackupError, RestoreError
 from mailing.backup.layout import DEFAULT_MAIL_LIMIT, SUFFIX
 from mailing.backup.write import BackupResult, default_name, write_backup
+from mailing.manual import SentMail, check_recipients, send_mail
 from mailing.names import human_size
 from store.store import Store
 
@@ -37,13 +39,16 @@ def check_mail_size(size: int, limit: int, what: str = "The backup") -> None:
         )
 
 
-@dataclass
-class BackupSent:
+class BackupSent(BaseModel):
+    """A backup made and mailed: the JSON of ``mailroom backup send --json``."""
+
+    model_config = ConfigDict(extra="forbid")
+
     backup: BackupResult
-    mail: Any  # mailing.manual.SentMail
+    mail: SentMail
 
     def to_json(self) -> dict[str, Any]:
-        return {"backup": self.backup.to_json(), "mail": self.mail.to_json()}
+        return self.model_dump(mode="json")
 
 
 def send_backup(
@@ -65,7 +70,6 @@ def send_backup(
     """
     import tempfile
 
-    from mailing.manual import check_recipients, send_mail
     from mailing.message import Attachment
 
     # Check what the user typed before the (possibly long) work of making the archive.
@@ -108,7 +112,7 @@ def send_backup(
             administration=administration,
             keep_eml=False,
         )
-    return BackupSent(made, mail)
+    return BackupSent(backup=made, mail=mail)
 
 
 def _has_backup_template(store: Store) -> bool:

@@ -9,9 +9,10 @@ import os
 import secrets
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from mailing.backup.errors import RestoreError
 from mailing.backup.layout import SUFFIX, TOP_DIRS, TOP_FILES
@@ -23,25 +24,25 @@ from store.spool import Spool
 from store.store import CONFIG_FILE, Store
 
 
-@dataclass
-class RestoreResult:
+class RestoreResult(BaseModel):
+    """A restore done: from what, how much, where the data it replaced was kept.
+
+    The fields in this order are the JSON of ``mailroom restore --json``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
     source: str
     members: int
     records: int
     previous_backup: Path | None
     created: str  # when the restored backup was made
-    warnings: list[str] = field(default_factory=list)
+    # A restore always leaves sending paused (``mailroom sending resume`` lifts it).
+    sending_paused: Literal[True] = True
+    warnings: list[str] = Field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "members": self.members,
-            "records": self.records,
-            "previous_backup": str(self.previous_backup) if self.previous_backup else None,
-            "created": self.created,
-            "sending_paused": True,
-            "warnings": list(self.warnings),
-        }
+        return self.model_dump(mode="json")
 
 
 def verify_backup(source: Path, home: Path, limits: RestoreLimits | None = None) -> dict[str, Any]:

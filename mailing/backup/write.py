@@ -14,9 +14,10 @@ import socket
 import tarfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict
 
 from mailing.backup.errors import BackupError
 from mailing.backup.layout import (
@@ -34,8 +35,14 @@ from store.spool import Spool
 from store.store import CONFIG_FILE, Store
 
 
-@dataclass
-class BackupResult:
+class BackupResult(BaseModel):
+    """A backup made: where, how large, its checksum, and when.
+
+    The fields in this order are the JSON of ``mailroom backup create --json``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
     path: Path
     size: int
     sha256: str
@@ -44,14 +51,7 @@ class BackupResult:
     created: str
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "path": str(self.path),
-            "size": self.size,
-            "sha256": self.sha256,
-            "members": self.members,
-            "uncompressed": self.uncompressed,
-            "created": self.created,
-        }
+        return self.model_dump(mode="json")
 
 
 def _now_stamp() -> str:

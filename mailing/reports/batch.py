@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 from mailing.reports.terms import PRINT_REASONS, ReportError
 from store.errors import MailroomError
@@ -15,9 +21,10 @@ if TYPE_CHECKING:
     from store.store import Store
 
 
-@dataclass
-class BatchRow:
+class BatchRow(BaseModel):
     """One item of a batch: what became of it."""
+
+    model_config = ConfigDict(extra="forbid")
 
     item: str
     doc_type: str
@@ -26,23 +33,27 @@ class BatchRow:
     relation: str
     kind: str  # email, print or error
     state: str
-    to: list[str] = field(default_factory=list)
-    cc: list[str] = field(default_factory=list)
-    bcc: list[str] = field(default_factory=list)
+    to: list[str] = Field(default_factory=list)
+    cc: list[str] = Field(default_factory=list)
+    bcc: list[str] = Field(default_factory=list)
     sender: str = ""
     subject: str = ""
     why: str = ""  # why printed, why failed, what the server said
 
     def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return self.model_dump(mode="json")
 
 
-@dataclass
-class BatchReport:
+class BatchReport(BaseModel):
+    """The batch report: ``report``, ``batch``, ``generated``, ``counts``, ``rows`` in its JSON."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    report: Literal["batch"] = "batch"
     batch: str
     generated: str
     rows: list[BatchRow]
-    info: dict[str, Any] = field(default_factory=dict)
+    info: dict[str, Any] = Field(default_factory=dict, exclude=True)  # not in the JSON
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -50,14 +61,18 @@ class BatchReport:
             out[r.state] = out.get(r.state, 0) + 1
         return dict(sorted(out.items()))
 
+    @model_serializer(mode="wrap")
+    def _with_counts(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """The counts per state go between ``generated`` and ``rows``."""
+        data: dict[str, Any] = handler(self)
+        out = {k: v for k, v in data.items() if k != "rows"}
+        out["counts"] = self.counts()
+        if "rows" in data:
+            out["rows"] = data["rows"]
+        return out
+
     def to_json(self) -> dict[str, Any]:
-        return {
-            "report": "batch",
-            "batch": self.batch,
-            "generated": self.generated,
-            "counts": self.counts(),
-            "rows": [r.to_json() for r in self.rows],
-        }
+        return self.model_dump(mode="json")
 
 
 def _reason_text(meta: dict[str, Any]) -> str:

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 from mailing.addresses import check_address, split_addresses
 from mailing.config import ConfigSnapshot
@@ -14,15 +21,16 @@ from mailing.reports.terms import PRINT_REASONS, ReportError
 from store.records import SUPPLIER_DOC_TYPES, Document, Profile, Relation, SystemSettings
 
 
-@dataclass
-class RecipientLine:
+class RecipientLine(BaseModel):
     """Who would receive one document type of a relation, or why it would be printed."""
+
+    model_config = ConfigDict(extra="forbid")
 
     doc_type: str
     action: str  # "email", "print", or "error" (the sender cannot be chosen)
-    to: list[str] = field(default_factory=list)
-    cc: list[str] = field(default_factory=list)
-    bcc: list[str] = field(default_factory=list)
+    to: list[str] = Field(default_factory=list)
+    cc: list[str] = Field(default_factory=list)
+    bcc: list[str] = Field(default_factory=list)
     rule: str = "none"
     sender: str = ""
     template: str | None = None
@@ -41,42 +49,53 @@ class RecipientLine:
         return f"{self.doc_type}: {'; '.join(parts)} [{self.rule}]"
 
 
-@dataclass
-class RelationEntry:
+class RelationEntry(BaseModel):
+    """One relation in the overview: its opt-ins, a line per opted-in type, its problems."""
+
+    model_config = ConfigDict(extra="forbid")
+
     administration: str
     code: str
     name: str
     kind: str
     language: str
     opt_in: list[str]
-    lines: list[RecipientLine] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    lines: list[RecipientLine] = Field(default_factory=list)
+    problems: list[str] = Field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return self.model_dump(mode="json")
 
 
-@dataclass
-class RelationsReport:
+class RelationsReport(BaseModel):
+    """The relations overview; its JSON adds the number of relations, and of those with problems."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    report: Literal["relations"] = "relations"
     generated: str
     administration: str | None
+    problems: list[str] = Field(default_factory=list)  # of the installation, not one relation
     entries: list[RelationEntry]
-    problems: list[str] = field(default_factory=list)  # of the installation, not one relation
 
     @property
     def with_problems(self) -> list[RelationEntry]:
         return [e for e in self.entries if e.problems]
 
-    def to_json(self) -> dict[str, Any]:
+    @model_serializer(mode="wrap")
+    def _with_numbers(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """The two numbers go between ``administration`` and ``problems``."""
+        data: dict[str, Any] = handler(self)
+        head = ("report", "generated", "administration")
         return {
-            "report": "relations",
-            "generated": self.generated,
-            "administration": self.administration,
+            **{k: v for k, v in data.items() if k in head},
             "relations": len(self.entries),
             "relations_with_problems": len(self.with_problems),
-            "problems": list(self.problems),
-            "entries": [e.to_json() for e in self.entries],
+            **{k: v for k, v in data.items() if k not in head},
         }
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
 
 
 _PLACEHOLDER = "REPORT-PLACEHOLDER"
@@ -142,7 +161,14 @@ def relations_report(
     for (admin, code), rel in sorted(cfg.relations.items()):
         if administration is not None and admin != administration:
             continue
-        entry = RelationEntry(admin, code, rel.name, rel.kind, rel.language, list(rel.opt_in))
+        entry = RelationEntry(
+            administration=admin,
+            code=code,
+            name=rel.name,
+            kind=rel.kind,
+            language=rel.language,
+            opt_in=list(rel.opt_in),
+        )
         own: list[str] = []
         printed: list[str] = []
         lc = cfg.language_codes.get((admin, rel.language))
@@ -170,7 +196,9 @@ def relations_report(
             try:
                 res = resolver.resolve(doc, user)
             except ConfigError as exc:  # e.g. a profile on the way has an invalid sender
-                entry.lines.append(RecipientLine(doc_type, "error", reason=exc.message))
+                entry.lines.append(
+                    RecipientLine(doc_type=doc_type, action="error", reason=exc.message)
+                )
                 own.append(f"{doc_type} cannot be mailed: {exc.message}")
                 continue
             line = RecipientLine(
