@@ -92,6 +92,19 @@ def check_profile(profile: Profile) -> None:
             )
 
 
+def stored_profile(store: Store, code: str) -> Profile:
+    """The stored profile ``code``, or NotFoundError saying how to find or add one."""
+    profile = store.find(Profile, code)
+    if profile is None:
+        raise NotFoundError(
+            f"There is no profile {code!r}.",
+            field="profile",
+            value=code,
+            fix="see `mailroom profile list`, or add it with `mailroom profile add`.",
+        )
+    return profile
+
+
 def profile_warnings(profile: Profile) -> list[str]:
     """What is allowed but risky or surprising, in plain words."""
     out: list[str] = []
@@ -187,14 +200,7 @@ def test_profile(
     from mailing.transports import TransportError, open_transport
 
     __tracebackhide__ = True
-    profile = store.find(Profile, code)
-    if profile is None:
-        raise NotFoundError(
-            f"There is no profile {code!r}.",
-            field="profile",
-            value=code,
-            fix="see `mailroom profile list`.",
-        )
+    profile = stored_profile(store, code)
     try:
         check_profile(profile)
         rcpt = (

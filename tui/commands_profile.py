@@ -119,18 +119,9 @@ def _given(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _get(ctx: Context, code: str) -> Profile:
-    from store.errors import NotFoundError
-    from store.records import Profile
+    from mailing.profiles import stored_profile
 
-    found = ctx.store.find(Profile, code)
-    if found is None:
-        raise NotFoundError(
-            f"There is no profile {code!r}.",
-            field="profile",
-            value=code,
-            fix="see `mailroom profile list`, or add it with `mailroom profile add`.",
-        )
-    return found
+    return stored_profile(ctx.store, code)
 
 
 def _summary(profile: Profile) -> dict[str, Any]:

@@ -165,16 +165,9 @@ def save_profile(
 
 def update_profile(store: Store, code: str, fields: dict[str, Any]) -> Profile:
     """Change some fields of a stored profile (``mailroom profile set``)."""
-    from store.errors import NotFoundError
+    from mailing.profiles import stored_profile
 
-    current = store.find(Profile, code)
-    if current is None:
-        raise NotFoundError(
-            f"There is no profile {code!r}.",
-            field="profile",
-            value=code,
-            fix="see `mailroom profile list`, or add it with `mailroom profile add`.",
-        )
+    current = stored_profile(store, code)
     profile = Profile.parse({**current.dump(), **fields}, f"profile {code}")
     _apply(store, f"Profile {code} not changed", [profile])
     return profile

@@ -14,12 +14,13 @@ from mailing.html_text import html_to_text
 from mailing.render.compose import compose_html, compose_text
 from mailing.render.filters import check_locale
 from mailing.render.limits import MAX_PART_CHARS, MAX_SECONDS, MAX_SUBJECT_CHARS, _Limit
-from mailing.render.positions import _column, _error_line, _where
+from mailing.render.positions import _error_line, _where
 from mailing.render.problems import (
     _UNREADABLE,
     TemplateProblem,
     _BadValue,
     _Forbidden,
+    _forbidden_problem,
     _over_limit,
     _OverLimit,
     _unreadable,
@@ -57,16 +58,7 @@ def _render_part(
     except _UNREADABLE as exc:
         raise _unreadable(exc, code, part) from None
     except _Forbidden as exc:
-        col = _column(src, exc.lineno, exc.word)
-        raise TemplateProblem(
-            f"In {_where(code, part, exc.lineno, col)}: {exc.message}.",
-            template=code,
-            part=part,
-            line=exc.lineno,
-            column=col,
-            name=exc.word,
-            fix="remove it from the template.",
-        ) from None
+        raise _forbidden_problem(exc, code, part, src, fix="remove it from the template.") from None
     except TemplateSyntaxError as exc:
         raise TemplateProblem(
             f"In {_where(code, part, exc.lineno, None)}: {exc.message}.",

@@ -43,6 +43,29 @@ class _Forbidden(TemplateSyntaxError):
         self.word = word
 
 
+def _forbidden_problem(
+    exc: _Forbidden,
+    code: str,
+    part: str,
+    src: str,
+    *,
+    fix: str,
+    available: list[str] | None = None,
+) -> TemplateProblem:
+    """Something the sandbox does not allow, told with its place (save and render alike)."""
+    col = _column(src, exc.lineno, exc.word)
+    return TemplateProblem(
+        f"In {_where(code, part, exc.lineno, col)}: {exc.message}.",
+        template=code,
+        part=part,
+        line=exc.lineno,
+        column=col,
+        name=exc.word,
+        available=available,
+        fix=fix,
+    )
+
+
 class _OverLimit(TemplateSyntaxError):
     """A part is too large, too deep or too slow to prepare (internal; becomes a TemplateProblem).
 

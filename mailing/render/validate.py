@@ -16,6 +16,7 @@ from mailing.render.problems import (
     _UNREADABLE,
     TemplateProblem,
     _Forbidden,
+    _forbidden_problem,
     _over_limit,
     _OverLimit,
     _unreadable,
@@ -69,14 +70,11 @@ def _validate_part(code: str, part: str, source: str, html: bool, available: lis
     except _UNREADABLE as exc:
         raise _unreadable(exc, code, part) from None
     except _Forbidden as exc:
-        col = _column(src, exc.lineno, exc.word)
-        raise TemplateProblem(
-            f"In {_where(code, part, exc.lineno, col)}: {exc.message}.",
-            template=code,
-            part=part,
-            line=exc.lineno,
-            column=col,
-            name=exc.word,
+        raise _forbidden_problem(
+            exc,
+            code,
+            part,
+            src,
             available=available,
             fix="remove it; use only the fields in the list, with filters.",
         ) from None
