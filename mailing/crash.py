@@ -41,11 +41,16 @@ def write_crash_report(home: Path | None, exc: BaseException, where: str) -> Pat
     return None
 
 
-def crash_sentence(exc: BaseException, report: Path | None) -> str:
-    """What the user reads: one sentence, what to do, where the details are."""
+def crash_sentence(exc: BaseException, report: Path | None, *, goes_on: bool = False) -> str:
+    """What the user reads: one sentence, what to do, where the details are.
+
+    ``goes_on``: the TUI keeps running after the action that failed; the command line
+    stops.
+    """
     what = str(exc).splitlines()[0][:200] if str(exc) else "no details"
+    stopped = "That action stopped" if goes_on else "Mailroom stopped"
     text = (
-        f"Mailroom stopped on an unexpected error ({what}). Changes are written whole or "
+        f"{stopped} on an unexpected error ({what}). Changes are written whole or "
         "not at all, so nothing was half written."
     )
     if report is not None:

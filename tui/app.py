@@ -214,7 +214,11 @@ class MailroomApp(App[int]):
         try:
             report = write_crash_report(self.store.home, error, "the TUI")
             self.push_screen(
-                MessageModal("Something went wrong", crash_sentence(error, report), error=True)
+                MessageModal(
+                    "Something went wrong",
+                    crash_sentence(error, report, goes_on=True) + " Mailroom goes on.",
+                    error=True,
+                )
             )
         except Exception:
             super()._handle_exception(error)

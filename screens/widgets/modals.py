@@ -64,7 +64,7 @@ def error_text(exc: BaseException) -> str:
         return str(exc)
     from mailing.crash import crash_sentence, write_crash_report
 
-    return crash_sentence(exc, write_crash_report(None, exc, "a pane"))
+    return crash_sentence(exc, write_crash_report(None, exc, "a pane"), goes_on=True)
 
 
 class MessageModal(ModalScreen[None]):

@@ -84,3 +84,26 @@ async def test_quit_asks_when_unsaved_and_palette_goes_to_a_relation(tmp_path: P
         text = screen_text(app)
         assert "Not saved" in text and "code" in text and "Traceback" not in text
     assert Store(home).get(Relation, "HOLT/C00271").name == "Customer 00271 B.V."
+
+
+async def test_an_unexpected_error_is_a_dialog_with_a_crash_report_and_the_app_goes_on(
+    tmp_path: Path,
+) -> None:
+    from tests.tui.helpers import make_app
+
+    home = tmp_path / "home"
+    seed(Store(home), relations=3)
+    app = make_app(home)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, "Profiles")
+        # The database file turns into a folder under the running application: nothing
+        # that a user error explains, so the error boundary must catch it.
+        db = home / "mailroom.json"
+        db.unlink()
+        db.mkdir()
+        await pilot.press("f5")
+        text = await wait_for(pilot, "Something went wrong")
+        assert "That action stopped" in text and "Traceback" not in text
+        assert app.is_running
+        reports = list((home / "crash-reports").glob("crash-*.txt"))
+        assert reports and "Traceback" in reports[0].read_text()
