@@ -34,10 +34,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-# resend and mark_sent are an admin's say after a send; imported from here by the doors.
 from mailing.admin_actions import mark_sent as mark_sent
 from mailing.admin_actions import resend as resend
 from mailing.config import ConfigSnapshot
+
+# resend and mark_sent are an admin's say after a send; imported from here by the doors.
+from mailing.delivery import customer_refusals, refusal_sentence
 from mailing.fingerprint import changed_since_build
 from store.errors import MailroomError
 from store.records import Profile
@@ -446,6 +448,20 @@ def _send_one(
             outcome(item, "paused", st.paused)
             return
         st.deferred_in_a_row = 0
+        # "Sent": every To and Cc recipient was accepted (mailing/delivery.py).
+        refused_customers = customer_refusals(meta, rcpts, result.refused)
+        if result.accepted and refused_customers:
+            why = refusal_sentence(refused_customers, result.accepted)
+            partly = {
+                "event": "recipients-refused",
+                "error": why,
+                "reply": result.reply,
+                "accepted": result.accepted,
+                "refused": {r: list(v) for r, v in result.refused.items()},
+            }
+            batch.advance(item, State.SENDING, State.FAILED, partly)
+            outcome(item, "failed", why)
+            return
         if result.accepted:
             # Only now: the server has taken it. Durable at the next chunk's sync
             # (before its first byte goes out) or at the end of the batch.

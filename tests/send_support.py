@@ -57,9 +57,12 @@ def spool_batch(
     *,
     profile: str = "P",
     approve: bool = True,
+    bcc: list[str] | None = None,
 ) -> Batch:
-    """A batch of ``n`` small messages (drafts, approved by bob when ``approve``)."""
+    """A batch of ``n`` small messages (drafts, approved by bob when ``approve``);
+    ``bcc``: the office's own copy, in the envelope but not a customer."""
     rcpts = rcpts or ["customer@example.com"]
+    bcc = bcc or []
     spool = Spool(store.home)
     batch = spool.new_batch()
     from mailing.config import ConfigSnapshot
@@ -70,7 +73,7 @@ def spool_batch(
     items = []
     for i in range(1, n + 1):
         item = f"{i:05d}-F{i}"
-        raw, mid = message_bytes(i, rcpts)
+        raw, mid = message_bytes(i, rcpts, bcc=bcc)
         meta = {
             "item": item,
             "kind": "email",
@@ -82,8 +85,8 @@ def spool_batch(
                 "date": "2026-11-01",
             },
             "profile": profile,
-            "envelope": {"mail_from": SENDER, "rcpts": rcpts},
-            "recipients": {"to": rcpts, "cc": [], "bcc": [], "reply_to": [], "rule": "per_type"},
+            "envelope": {"mail_from": SENDER, "rcpts": rcpts + bcc},
+            "recipients": {"to": rcpts, "cc": [], "bcc": bcc, "reply_to": [], "rule": "per_type"},
             "message_id": mid,
             "size": len(raw),
             "fingerprints": {

@@ -93,7 +93,9 @@ def test_temporary_failure_outlasting_backoff_is_deferred_not_lost(tmp_path: Pat
         assert report.count("sent") == 5 and len(server.messages) == 5
 
 
-def test_550_for_one_recipient_of_three_is_recorded_per_recipient(tmp_path: Path) -> None:
+def test_550_for_one_customer_of_three_fails_the_item_and_records_each_reply(
+    tmp_path: Path,
+) -> None:
     rcpts = ["a@example.com", "b@example.com", "c@example.com"]
     with SMTPTestServer(
         security="none", rcpt_answers={"b@example.com": "550 5.1.1 no such user"}
@@ -101,11 +103,44 @@ def test_550_for_one_recipient_of_three_is_recorded_per_recipient(tmp_path: Path
         store = make_store(tmp_path / "home", server.profile_fields(tmp_path))
         batch = spool_batch(store, 2, rcpts)
         report = send(store, "carol", batch.id, opts())
-        assert report.count("sent") == 2 and report.retries == 0
+        # Not "sent": b, a customer's address, did not get it.
+        assert report.count("failed") == 2 and report.count("sent") == 0
+        assert report.retries == 0
         assert [m.rcpt_tos for m in server.messages] == [["a@example.com", "c@example.com"]] * 2
-        assert "b@example.com" in report.outcomes[0].detail
-        sent = [e for e in events(batch.path) if e.get("event") == "sent"]
-        assert sent[0]["refused"] == {"b@example.com": [550, "5.1.1 no such user"]}
+        assert "b@example.com (550 5.1.1 no such user)" in report.outcomes[0].detail
+        assert batch.counts()["failed"] == 2
+        ev = [e for e in events(batch.path) if e.get("event") == "recipients-refused"]
+        assert ev[0]["refused"] == {"b@example.com": [550, "5.1.1 no such user"]}
+        assert ev[0]["accepted"] == ["a@example.com", "c@example.com"]
+
+
+def test_the_offices_own_bcc_accepted_is_not_delivery(tmp_path: Path) -> None:
+    """SPEC §1 recommends a Bcc to self with Office 365; when the server refuses the
+    customer but takes the Bcc, the invoice did not reach the customer."""
+    with SMTPTestServer(
+        security="none", rcpt_answers={"klant@example.com": "550 5.1.1 mailbox unavailable"}
+    ) as server:
+        store = make_store(tmp_path / "home", server.profile_fields(tmp_path))
+        batch = spool_batch(store, 1, ["klant@example.com"], bcc=["archief@office.example"])
+        report = send(store, "carol", batch.id, opts())
+        assert report.count("failed") == 1 and report.count("sent") == 0
+        assert [m.rcpt_tos for m in server.messages] == [["archief@office.example"]]
+        detail = report.outcomes[0].detail
+        assert "klant@example.com (550 5.1.1 mailbox unavailable)" in detail
+        assert "only for archief@office.example" in detail
+        assert batch.counts()["failed"] == 1
+
+
+def test_a_refused_bcc_alone_does_not_fail_the_message(tmp_path: Path) -> None:
+    with SMTPTestServer(
+        security="none", rcpt_answers={"archief@office.example": "550 5.1.1 unknown"}
+    ) as server:
+        store = make_store(tmp_path / "home", server.profile_fields(tmp_path))
+        batch = spool_batch(store, 1, ["klant@example.com"], bcc=["archief@office.example"])
+        report = send(store, "carol", batch.id, opts())
+        assert report.count("sent") == 1
+        assert "archief@office.example" in report.outcomes[0].detail
+        assert [m.rcpt_tos for m in server.messages] == [["klant@example.com"]]
 
 
 def test_550_for_every_recipient_fails_at_once(tmp_path: Path) -> None:
