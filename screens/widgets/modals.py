@@ -33,6 +33,26 @@ MODAL_CSS = """
 """
 
 
+_PATH_WORDS = {"to": "To", "cc": "Cc", "bcc": "Bcc", "email": "e-mail"}
+
+
+def _path_in_words(path: str) -> str:
+    """``.sales_invoice.to[0]`` as ``sales invoice, To 1``: a place inside a field."""
+    import re
+
+    out: list[str] = []
+    for part in re.findall(r"\[\d+\]|[^.\[\]]+", path):
+        if part.startswith("["):
+            number = str(int(part[1:-1]) + 1)
+            if out:
+                out[-1] += f" {number}"
+            else:
+                out.append(f"number {number}")
+        else:
+            out.append(_PATH_WORDS.get(part, part.replace("_", " ")))
+    return ", ".join(out)
+
+
 def refusal_for_form(exc: BaseException, labels: dict[str, str]) -> str | None:
     """A refused change told with the form's own labels ("E-mail (business): ...")
     instead of the data's field names; None when ``exc`` is not a refusal."""
@@ -47,7 +67,8 @@ def refusal_for_form(exc: BaseException, labels: dict[str, str]) -> str | None:
             i = where.find("." + name)
             end = i + len(name) + 1
             if i >= 0 and (end == len(where) or where[end] in ".["):
-                where = labels[name] + where[end:].replace("_", " ")
+                rest = _path_in_words(where[end:])
+                where = labels[name] + (f" ({rest})" if rest else "")
                 break
         line = f"- {where}: {p.message}"
         if p.fix:

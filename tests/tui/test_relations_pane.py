@@ -96,3 +96,28 @@ async def test_a_bad_business_email_typed_in_the_form_is_refused_and_nothing_wri
         assert "Traceback" not in text
     after = hashlib.sha256((home / "mailroom.json").read_bytes()).hexdigest()
     assert after == before
+
+
+def test_a_refusal_in_a_form_names_the_place_in_words(tmp_path: Path) -> None:
+    import pytest
+
+    from mailing.changes import ChangeRefused, save_record
+    from screens.widgets.modals import refusal_for_form
+
+    home = tmp_path / "home"
+    seed(Store(home), relations=2)
+    store = Store(home)
+    data = store.get(Relation, "HOLT/C00001").dump()
+    data["email_addresses"] = {"sales_invoice": {"to": ["jan at c1.example"]}}
+    data["contacts"] = [{"name": "Jan", "email": "a@b.nl\r\nBcc: x@y.z", "roles": ["main"]}]
+    with pytest.raises(ChangeRefused) as info:
+        save_record(store, Relation.parse(data), "HOLT/C00001")
+    labels = {  # as the relations form labels them (screens/relations.py)
+        "email_addresses": "Addresses per e-mail type",
+        "contacts": "Contacts",
+        "business_email": "E-mail (business)",
+    }
+    text = refusal_for_form(info.value, labels) or ""
+    assert f"{labels['email_addresses']} (sales invoice, To 1):" in text, text
+    assert f"{labels['contacts']} (number 1, e-mail):" in text, text
+    assert "email_addresses" not in text and "sales_invoice" not in text
