@@ -28,6 +28,14 @@ else:
     _PaneBase = object
 
 
+_QUESTIONS = {
+    "cancel": "Cancel {n} item(s)? They will not be sent.",
+    "resend": "Send {n} message(s) again with the same Message-ID? Only do this when "
+    "you know they did not arrive.",
+    "mark_sent": "Mark {n} unknown message(s) as sent? Only when you know they arrived.",
+}
+
+
 class QueueChanges(_PaneBase):
     """Summary (d), approve (a), hold (h), cancel (x), re-send (r) and mark sent (k)."""
 
@@ -127,45 +135,28 @@ class QueueChanges(_PaneBase):
         self._move("hold")
 
     def action_cancel(self) -> None:
-        view = self._need_batch()
-        if view is None:
-            return
-        keys = self.items.chosen_keys()
-        if not keys:
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._move("cancel")
-
-        self.app.push_screen(
-            ConfirmModal(f"Cancel {len(keys)} item(s)? They will not be sent."), answered
-        )
+        self._ask_then_move("cancel")
 
     def action_resend(self) -> None:
-        self._admin_action("resend")
+        self._ask_then_move("resend")
 
     def action_mark_sent(self) -> None:
-        self._admin_action("mark_sent")
+        self._ask_then_move("mark_sent")
 
-    def _admin_action(self, what: str) -> None:
+    def _ask_then_move(self, action: str) -> None:
+        """Ask first (cancel, resend and mark sent cannot be taken back), then change."""
         view = self._need_batch()
         if view is None:
             return
         keys = self.items.chosen_keys()
         if not keys:
             return
-        question = (
-            f"Send {len(keys)} message(s) again with the same Message-ID? Only do this when "
-            "you know they did not arrive."
-            if what == "resend"
-            else f"Mark {len(keys)} unknown message(s) as sent? Only when you know they arrived."
-        )
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._move(what)
+                self._move(action)
 
+        question = _QUESTIONS[action].format(n=len(keys))
         self.app.push_screen(ConfirmModal(question), answered)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable
 
 from mailing.backup.layout import KEYMAP_FILE
+from mailing.keymap_check import KeymapCheck, register_keymap_check, registered_keymap_check
 
 # What checks the key map of a backup: the UI registers its own (tui.keymap, which knows
-# the binding ids; mailing never imports the UI); without one, the file must be text
-# and TOML that gives every binding a string of keys.
-KeymapCheck = Callable[[bytes], list[str]]
-_keymap_check: KeymapCheck | None = None
-
-
-def register_keymap_check(check: KeymapCheck) -> None:
-    """Let restore check ``keymap.toml`` as the application will read it."""
-    global _keymap_check
-    _keymap_check = check
+# the binding ids); without one, the file must be text and TOML that gives every
+# binding a string of keys.
+__all__ = ["KeymapCheck", "register_keymap_check"]
 
 
 def _basic_keymap_problems(raw: bytes) -> list[str]:
@@ -37,6 +30,6 @@ def _basic_keymap_problems(raw: bytes) -> list[str]:
 
 
 def _keymap_problems(raw: bytes) -> list[str]:
-    check = _keymap_check or _basic_keymap_problems
+    check = registered_keymap_check() or _basic_keymap_problems
     fix = 'Fix: correct it (one line per binding, e.g. "record.save" = "ctrl+s"), or remove it.'
     return [f"{KEYMAP_FILE}: {p.rstrip('.')}. {fix}" for p in check(raw)]

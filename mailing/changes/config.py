@@ -15,6 +15,7 @@ from typing import Any
 
 from mailing.changes.problems import ChangeRefused, Problem
 from mailing.changes.rules import (
+    KIND_NAMES,
     Config,
     ReadFile,
     configuration_problems,
@@ -45,6 +46,9 @@ def _keyed(problems: Iterable[Problem]) -> set[tuple[str, str]]:
     return {(p.where, p.message) for p in problems}
 
 
+_TABLES = ("administrations", "profiles", "users", "templates", "language_codes", "relations")
+
+
 def _apply(
     store: Store,
     what: str,
@@ -52,21 +56,36 @@ def _apply(
     delete: list[tuple[type[Record], str]] | None = None,
     *,
     before_write: Callable[[], None] | None = None,
+    new_keys: bool = False,
 ) -> None:
-    """Apply puts and deletes as one change, or refuse it with every new problem."""
+    """Apply puts and deletes as one change, or refuse it with every new problem.
+
+    ``new_keys``: the records put must not exist yet (a new record, or a rename); checked
+    under the same lock as the write, so two administrators cannot both take a code.
+    """
     delete = delete or []
     with store.transaction() as tx:
         before = load_config(tx)
         after = copy.copy(before)
-        for name in ("administrations", "profiles", "users", "templates"):
+        for name in _TABLES:
             setattr(after, name, dict(getattr(before, name)))
-        after.language_codes = dict(before.language_codes)
-        after.relations = dict(before.relations)
         for cls, key in delete:
             after.remove(cls, key)
-        for rec in put:
-            after.add(rec)
         problems: list[Problem] = []
+        for rec in put:
+            if new_keys and rec.key in getattr(after, rec.table):
+                problems.append(
+                    Problem(
+                        f"{describe(rec)}.{rec.key_field}",
+                        f"another {KIND_NAMES.get(rec.table, rec.table)} with this "
+                        f"{rec.key_field} exists already",
+                        rec.key,
+                        "choose another code, or open that one from the list.",
+                    )
+                )
+            after.add(rec)
+        if problems:
+            raise ChangeRefused(what, problems)
         for rec in put:
             problems += record_problems(after, rec, store.files.read)
         old = _keyed(configuration_problems(before, need_system_profile=True))
@@ -89,42 +108,38 @@ def _upper_first(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def _save(
+    store: Store,
+    record: Record,
+    old_key: str | None,
+    *,
+    before_write: Callable[[], None] | None = None,
+) -> str:
+    """Save a new record (``old_key`` None), a changed one, or a renamed one."""
+    renamed = old_key is not None and old_key != record.key
+    _apply(
+        store,
+        f"{_upper_first(describe(record))} not saved",
+        [record],
+        [(type(record), old_key)] if renamed and old_key else [],
+        before_write=before_write,
+        new_keys=old_key is None or renamed,
+    )
+    return record.key
+
+
 def save_record(store: Store, record: Record, old_key: str | None = None) -> str:
     """Save a new or changed administration, template, language code, relation or user.
 
     ``old_key`` is the key the record had (None for a new one); a changed key renames.
     """
-    what = f"{_upper_first(describe(record))} not saved"
-    delete: list[tuple[type[Record], str]] = []
-    with store.view() as tx:
-        exists = tx.find(type(record), record.key) is not None
-    if record.key != old_key and exists:
-        raise ChangeRefused(
-            what,
-            [
-                Problem(
-                    f"{describe(record)}.{record.key_field}",
-                    "another one with this key exists already",
-                    record.key,
-                    "choose another code, or open that one from the list.",
-                )
-            ],
-        )
-    if old_key and old_key != record.key:
-        delete.append((type(record), old_key))
-    _apply(store, what, [record], delete)
-    return record.key
+    return _save(store, record, old_key)
 
 
 def delete_record(store: Store, cls: type[Record], key: str) -> None:
     """Delete a record, unless something else still refers to it."""
-    _apply(store, f"{KIND(cls)} {key} not deleted", [], [(cls, key)])
-
-
-def KIND(cls: type[Record]) -> str:
-    from mailing.changes.rules import KIND_NAMES
-
-    return KIND_NAMES.get(cls.table, cls.table).capitalize()
+    kind = KIND_NAMES.get(cls.table, cls.table)
+    _apply(store, f"{_upper_first(kind)} {key} not deleted", [], [(cls, key)])
 
 
 def save_profile(
@@ -134,33 +149,13 @@ def save_profile(
     saves nothing of the profile)."""
     from mailing.changes.secrets import move_password, store_password
 
-    what = f"Profile {profile.code} not saved"
-    with store.view() as tx:
-        exists = tx.find(Profile, profile.code) is not None
-    if profile.code != old_key and exists:
-        raise ChangeRefused(
-            what,
-            [
-                Problem(
-                    f"profile {profile.code}.code",
-                    "another profile with this code exists already",
-                    profile.code,
-                    "choose another code, or open that profile from the list.",
-                )
-            ],
-        )
-    delete: list[tuple[type[Record], str]] = []
-    if old_key and old_key != profile.code:
-        delete.append((Profile, old_key))
-
     def secrets() -> None:
         if password:
             store_password(profile.code, password)
         elif old_key and old_key != profile.code:
             move_password(old_key, profile.code)
 
-    _apply(store, what, [profile], delete, before_write=secrets)
-    return profile.code
+    return _save(store, profile, old_key, before_write=secrets)
 
 
 def update_profile(store: Store, code: str, fields: dict[str, Any]) -> Profile:
