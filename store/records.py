@@ -308,6 +308,9 @@ class SystemSettings(Record):
     profile: str | None = None
     sending_paused: bool = False
     paused_reason: str = ""
+    # Test mode: every message goes to this address (the envelope only), not to
+    # the customers; `mailroom sending redirect ADDRESS|off`.
+    redirect_to: str | None = None
 
 
 # ---------------------------------------------------------------- documents
