@@ -8,7 +8,9 @@ Layout, under the data folder::
                              that keep one, with background where the table says so
         attachments/<name>   every attachment of the message (SPEC §7)
         record.json          batch, item, Message-ID, sender, recipients, server reply,
-                             refused recipients, who approved and when, SHA-256
+                             refused recipients, who approved and when, SHA-256, the
+                             DSN envelope id, and ``redirected_to`` when it was sent in
+                             test mode (to that address only, not to the customers)
 
 A document sent again later (another batch) is kept beside the first as
 ``<doctype>-<number>.2``, ``.3``, ...; nothing is overwritten. ``record.json`` is
@@ -137,6 +139,9 @@ def archive_item(
         "server_reply": sent_event.get("reply"),
         "accepted": sent_event.get("accepted"),
         "refused": sent_event.get("refused"),
+        # Test mode: the message went to this address only, not to the customers.
+        "redirected_to": sent_event.get("redirected_to"),
+        "envelope_id": sent_event.get("envid"),
         "copy_document": copy_name,
         "attachments": [name for name, _, _ in attachments],
     }

@@ -27,6 +27,7 @@ The rules (DESIGN.md, "Sending"):
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
 from collections.abc import Callable
@@ -119,6 +120,8 @@ class SendReport:
     paused_profiles: dict[str, str] = field(default_factory=dict)
     retries: int = 0
     stopped: bool = False
+    # Batches left for later: (batch, its "not before" time).
+    not_due: list[tuple[str, str]] = field(default_factory=list)
 
     def count(self, outcome: str) -> int:
         return sum(1 for o in self.outcomes if o.outcome == outcome)
@@ -140,6 +143,7 @@ class SendReport:
             "found_unknown": [f"{b}/{i}" for b, i in self.found_unknown],
             "paused_profiles": self.paused_profiles,
             "stopped_on_request": self.stopped,
+            "not_yet_due": [{"batch": b, "not_before": t} for b, t in self.not_due],
         }
 
 
@@ -180,6 +184,18 @@ def _default_factory(profile: Profile, home: Path) -> Transport:
     return open_transport(profile, home)
 
 
+def not_before(info: dict[str, Any]) -> dt.datetime | None:
+    """A batch's "not before" time (`mailroom batch schedule`), if it has one."""
+    raw = info.get("not_before")
+    if not isinstance(raw, str) or not raw:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else when.astimezone()
+
+
 def check_not_paused(cfg: ConfigSnapshot) -> None:
     if cfg.system.sending_paused:
         reason = f" ({cfg.system.paused_reason})" if cfg.system.paused_reason else ""
@@ -199,9 +215,27 @@ def send(
     cfg = ConfigSnapshot.load(store)
     spool = Spool(store.home)
     batches = [spool.batch(batch_id)] if batch_id else [b for b in spool.batches() if b.complete]
-    if batch_id:
-        batches[0].info()  # refuses a batch that was not finished building
     report = SendReport()
+    now = dt.datetime.now(dt.UTC)
+    if batch_id:
+        when = not_before(batches[0].info())  # refuses a batch that was not finished building
+        if when is not None and when > now:
+            raise MailroomError(
+                f"Batch {batch_id} may not go out before {when.isoformat()}.",
+                field="not_before",
+                value=when.isoformat(),
+                fix=f"let `mailroom send --due` send it then, or take the time away with "
+                f"`mailroom batch schedule {batch_id} off`.",
+            )
+    else:
+        due = []
+        for batch in batches:
+            when = not_before(batch.info())
+            if when is not None and when > now:
+                report.not_due.append((batch.id, when.isoformat()))
+            else:
+                due.append(batch)
+        batches = due
     if opts.dry_run:
         for batch in batches:
             _dry_run(batch, cfg, report)
@@ -448,6 +482,7 @@ def _send_one(
         "attempt": attempt,
         "profile": st.profile.code,
         "envid": envid,
+        "message_id": meta.get("message_id"),
         "accepted": who.delivered,
         "refused": {r: list(v) for r, v in {**who.refused, **who.waiting}.items()},
     }

@@ -1,4 +1,5 @@
-"""`mailroom batch ...`, `mailroom send` and `mailroom sending pause|resume`."""
+"""`mailroom batch ...` and `mailroom send` (`mailroom sending ...` and `mailroom
+resend` are in :mod:`tui.commands_sending`)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,11 @@ def register(sub: Any) -> None:
     p.add_argument("--to", dest="date_to", type=_date, help="last document date")
     p.add_argument("--numbers", help="only these document numbers, comma-separated")
     p.add_argument("--workers", type=int, help="processes to render with (default: 2)")
+    p.add_argument(
+        "--include-sent",
+        action="store_true",
+        help="put in documents sent before too (each marked 'sent before on ...')",
+    )
     p.set_defaults(handler=cmd_create)
 
     p = bsub.add_parser("list", help="the batches and their counts per state")
@@ -56,7 +62,17 @@ def register(sub: Any) -> None:
     p = bsub.add_parser("approve", help="approve draft (or held) messages for sending")
     p.add_argument("batch_id", metavar="ID")
     p.add_argument("--items", nargs="+", help="only these items (default: every draft)")
+    p.add_argument(
+        "--not-before",
+        metavar="TIME",
+        help="send no earlier than this (e.g. 2026-12-02T07:00, local time) with `send --due`",
+    )
     p.set_defaults(handler=cmd_approve)
+
+    p = bsub.add_parser("schedule", help="the time before which a batch may not be sent")
+    p.add_argument("batch_id", metavar="ID")
+    p.add_argument("not_before", metavar="TIME|off", help="e.g. 2026-12-02T07:00 (local time)")
+    p.set_defaults(handler=cmd_schedule)
 
     p = bsub.add_parser("hold", help="keep messages back from sending")
     p.add_argument("batch_id", metavar="ID")
@@ -80,19 +96,14 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("send", help="send the approved messages (of one batch, or of all)")
     p.add_argument("batch_id", nargs="?", metavar="ID")
+    p.add_argument(
+        "--due",
+        action="store_true",
+        help="send every batch whose time has come (for cron or a systemd timer)",
+    )
     p.add_argument("--dry-run", action="store_true", help="say what would be sent; send nothing")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_send)
-
-    p = sub.add_parser("sending", help="pause or resume all sending")
-    ssub = p.add_subparsers(dest="sending_command", metavar="ACTION", required=True)
-    q = ssub.add_parser("pause", help="stop every send until resumed")
-    q.add_argument("--reason", default="")
-    q.set_defaults(handler=cmd_pause)
-    q = ssub.add_parser("resume", help="allow sending again")
-    q.set_defaults(handler=cmd_resume)
-    q = ssub.add_parser("status", help="paused or not, and who is sending now")
-    q.set_defaults(handler=cmd_sending_status)
 
 
 # ---------------------------------------------------------------- helpers
@@ -199,6 +210,7 @@ def item_rows(
             error = s.get("reason")
         if ev.get("refused") and ref.state == "sent":
             error = "refused for " + ", ".join(ev["refused"])
+        before = s.get("sent_before")
         rows.append(
             {
                 "item": ref.item,
@@ -210,9 +222,23 @@ def item_rows(
                 "size": s.get("size"),
                 "error": error,
                 "reply": ev.get("reply") or None,
+                "delivered_to": ev.get("accepted"),
+                "refused": ev.get("refused") or None,
+                "redirected_to": ev.get("redirected_to"),
+                "sent_before": before,
+                "note": _note(before, ev),
             }
         )
     return rows
+
+
+def _note(before: dict[str, Any] | None, ev: dict[str, Any]) -> str | None:
+    notes = []
+    if before:
+        notes.append(f"sent before on {str(before.get('at'))[:10]} (batch {before.get('batch')})")
+    if ev.get("redirected_to"):
+        notes.append(f"test mode: went to {ev['redirected_to']} only, not to the customer")
+    return "; ".join(notes) or None
 
 
 # ---------------------------------------------------------------- commands
@@ -237,6 +263,7 @@ def cmd_create(args: argparse.Namespace, ctx: Context) -> int:
         numbers=numbers,
         workers=args.workers,
         progress=progress,
+        include_sent=args.include_sent,
     )
     info = batch.info()
     counts = info["counts_at_build"]
@@ -249,6 +276,20 @@ def cmd_create(args: argparse.Namespace, ctx: Context) -> int:
     )
     if counts.get("print"):
         print(f"to print: {batch.path / 'print' / 'print.pdf'}", file=sys.stderr)
+    left = info.get("left_out", {})
+    if left.get("sent"):
+        print(
+            f"left out {left['sent']} document(s) sent before; --include-sent puts them in",
+            file=sys.stderr,
+        )
+    if left.get("in_open_batch"):
+        print(
+            f"left out {left['in_open_batch']} document(s) waiting in an open batch",
+            file=sys.stderr,
+        )
+    again = sum(1 for s in info["items"] if s.get("sent_before"))
+    if again:
+        print(f"{again} document(s) were sent before and go again", file=sys.stderr)
     print(batch.id)
     return 0
 
@@ -321,6 +362,8 @@ def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
         line = f"  {r['item']:<28} {r['state']:<9} {size} {r['profile'] or '-':<12} {to}"
         if r["error"]:
             line += f"\n      {r['error']}"
+        if r["note"]:
+            line += f"\n      {r['note']}"
         print(line)
     return 0
 
@@ -340,7 +383,26 @@ def _change(args: argparse.Namespace, ctx: Context, action: str, items: list[str
 
 
 def cmd_approve(args: argparse.Namespace, ctx: Context) -> int:
-    return _change(args, ctx, "approve", _items(args.items))
+    code = _change(args, ctx, "approve", _items(args.items))
+    if args.not_before:
+        _schedule(ctx, args.batch_id, args.not_before)
+    return code
+
+
+def _schedule(ctx: Context, batch_id: str, when: str | None) -> None:
+    from mailing.changes import schedule_batch
+
+    stamp = schedule_batch(ctx.store, ctx.user, batch_id, when)
+    if stamp:
+        print(f"batch {batch_id} goes out with `mailroom send --due` from {stamp}")
+    else:
+        print(f"batch {batch_id} has no time: it goes out with the next `mailroom send`")
+
+
+def cmd_schedule(args: argparse.Namespace, ctx: Context) -> int:
+    when = None if args.not_before.strip().lower() == "off" else args.not_before
+    _schedule(ctx, args.batch_id, when)
+    return 0
 
 
 def cmd_hold(args: argparse.Namespace, ctx: Context) -> int:
@@ -377,6 +439,13 @@ def cmd_send(args: argparse.Namespace, ctx: Context) -> int:
         with contextlib.suppress(OSError):  # a hung-up terminal
             bar(p.done, p.total, f"{p.sent} sent, {p.failed} failed")
 
+    if args.due and args.batch_id:
+        raise MailroomError(
+            "Give a batch id or --due, not both.",
+            field="batch",
+            value=args.batch_id,
+            fix="`mailroom send --due` sends every batch whose time has come.",
+        )
     previous = {sig: signal.signal(sig, ask_stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
         report = send(
@@ -418,43 +487,9 @@ def cmd_send(args: argparse.Namespace, ctx: Context) -> int:
             )
         for code, why in report.paused_profiles.items():
             print(f"profile {code} paused: {why}", file=sys.stderr)
+        for batch_id, when in report.not_due:
+            print(f"batch {batch_id} waits until {when}")
     bad = report.count("failed") + report.count("refused") + report.count("unknown")
     if report.stopped:
         return 3
     return 1 if bad or report.paused_profiles or report.count("deferred") else 0
-
-
-def _set_paused(ctx: Context, paused: bool, reason: str) -> None:
-    from mailing.changes import set_sending_paused
-
-    set_sending_paused(ctx.store, paused, reason)
-
-
-def cmd_pause(args: argparse.Namespace, ctx: Context) -> int:
-    _set_paused(ctx, True, args.reason or f"paused by {ctx.user}")
-    print("sending is paused; `mailroom sending resume` allows it again")
-    return 0
-
-
-def cmd_resume(args: argparse.Namespace, ctx: Context) -> int:
-    _set_paused(ctx, False, "")
-    print("sending is allowed again")
-    return 0
-
-
-def cmd_sending_status(args: argparse.Namespace, ctx: Context) -> int:
-    from store.spool import Spool
-
-    system = ctx.store.system()
-    print(
-        f"sending: {'PAUSED (' + system.paused_reason + ')' if system.sending_paused else 'allowed'}"
-    )
-    who = Spool(ctx.home).sender()
-    if who:
-        print(
-            f"sending now: {who.get('user')} (process {who.get('pid')} on {who.get('host')}, "
-            f"since {who.get('since')})"
-        )
-    else:
-        print("nobody is sending now")
-    return 0

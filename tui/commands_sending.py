@@ -1,0 +1,173 @@
+"""`mailroom sending pause|resume|status|redirect|history` and `mailroom resend TYPE NUMBER`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from store.errors import MailroomError
+from tui.context import Context, print_json
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("sending", help="pause or resume all sending; test mode; what went out")
+    ssub = p.add_subparsers(dest="sending_command", metavar="ACTION", required=True)
+    q = ssub.add_parser("pause", help="stop every send until resumed")
+    q.add_argument("--reason", default="")
+    q.set_defaults(handler=cmd_pause)
+    q = ssub.add_parser("resume", help="allow sending again")
+    q.set_defaults(handler=cmd_resume)
+    q = ssub.add_parser("status", help="paused or not, test mode, and who is sending now")
+    q.set_defaults(handler=cmd_sending_status)
+    q = ssub.add_parser(
+        "redirect",
+        help="test mode: send every message to ADDRESS only (the envelope; the message "
+        "is unchanged), or `off`",
+    )
+    q.add_argument("address", metavar="ADDRESS|off")
+    q.set_defaults(handler=cmd_redirect)
+    q = ssub.add_parser("history", help="when, in which batch and how a document was sent")
+    q.add_argument("doc_type", metavar="TYPE", help="document type, e.g. sales_invoice")
+    q.add_argument("number", metavar="NUMBER")
+    q.add_argument("--admin", help="administration code")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(handler=cmd_history)
+
+    p = sub.add_parser("resend", help="a one-message batch to send one document again, on purpose")
+    p.add_argument("doc_type", metavar="TYPE", help="document type, e.g. sales_invoice")
+    p.add_argument("number", metavar="NUMBER")
+    p.add_argument("--admin", help="administration code (when several have this number)")
+    p.set_defaults(handler=cmd_resend_document)
+
+
+def cmd_pause(args: argparse.Namespace, ctx: Context) -> int:
+    from mailing.changes import set_sending_paused
+
+    set_sending_paused(ctx.store, True, args.reason or f"paused by {ctx.user}")
+    print("sending is paused; `mailroom sending resume` allows it again")
+    return 0
+
+
+def cmd_resume(args: argparse.Namespace, ctx: Context) -> int:
+    from mailing.changes import set_sending_paused
+
+    set_sending_paused(ctx.store, False, "")
+    print("sending is allowed again")
+    return 0
+
+
+def cmd_sending_status(args: argparse.Namespace, ctx: Context) -> int:
+    from store.spool import Spool
+
+    system = ctx.store.system()
+    print(
+        f"sending: {'PAUSED (' + system.paused_reason + ')' if system.sending_paused else 'allowed'}"
+    )
+    if system.redirect_to:
+        print(f"TEST MODE: every message goes to {system.redirect_to} only")
+    who = Spool(ctx.home).sender()
+    if who:
+        print(
+            f"sending now: {who.get('user')} (process {who.get('pid')} on {who.get('host')}, "
+            f"since {who.get('since')})"
+        )
+    else:
+        print("nobody is sending now")
+    return 0
+
+
+def cmd_redirect(args: argparse.Namespace, ctx: Context) -> int:
+    from mailing.changes import set_redirect
+
+    if args.address.strip().lower() == "off":
+        set_redirect(ctx.store, None)
+        print("test mode is off: messages go to their own recipients again")
+        return 0
+    address = set_redirect(ctx.store, args.address)
+    print(
+        f"TEST MODE: every message now goes to {address} only (the customers get nothing; "
+        "a message sent so does not count as sent to them). `mailroom sending redirect off` "
+        "ends it."
+    )
+    return 0
+
+
+def _one_document(ctx: Context, doc_type: str, number: str, admin: str | None) -> Any:
+    from mailing.batch import select_documents
+
+    docs = select_documents(ctx.store, doc_type, administration=admin, numbers=[number])
+    if len(docs) > 1:
+        admins = ", ".join(sorted(d.administration for d in docs))
+        raise MailroomError(
+            f"Several administrations have a {doc_type} {number}: {admins}.",
+            field="admin",
+            value=number,
+            fix="say which with --admin CODE.",
+        )
+    return docs[0]
+
+
+def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
+    from mailing.history import document_history
+
+    doc = _one_document(ctx, args.doc_type, args.number, args.admin)
+    key = (doc.administration, doc.type, doc.number)
+    history = document_history(ctx.home, keys=[key])
+    sends = history.sent.get(key, [])
+    tests = history.redirected.get(key, [])
+    waiting = history.open.get(key)
+    if args.json:
+        print_json(
+            {
+                "administration": doc.administration,
+                "type": doc.type,
+                "number": doc.number,
+                "sent": [r.to_json() for r in sends],
+                "test_mode_sends": [r.to_json() for r in tests],
+                "open_batch": (
+                    {"batch": waiting[0], "item": waiting[1], "state": waiting[2]}
+                    if waiting
+                    else None
+                ),
+            }
+        )
+        return 0
+    print(f"{doc.type} {doc.number} of {doc.administration}:")
+    if not sends:
+        print("  never sent")
+    for r in sends:
+        print(f"  sent {r.at} in batch {r.batch} ({r.item}), Message-ID {r.message_id}")
+        if r.to:
+            print(f"    to {', '.join(r.to)}")
+    for r in tests:
+        print(f"  test mode only (not to the customer): {r.at} in batch {r.batch}")
+    if waiting:
+        print(f"  waiting in batch {waiting[0]} ({waiting[2]})")
+    return 0
+
+
+def cmd_resend_document(args: argparse.Namespace, ctx: Context) -> int:
+    from mailing.batch import build_batch
+    from mailing.history import document_history
+
+    doc = _one_document(ctx, args.doc_type, args.number, args.admin)
+    key = (doc.administration, doc.type, doc.number)
+    batch = build_batch(
+        ctx.store,
+        ctx.user,
+        doc.type,
+        administration=doc.administration,
+        numbers=[doc.number],
+        include_sent=True,
+        resend=True,
+    )
+    last = document_history(ctx.home, keys=[key]).last_sent(key)
+    before = last.sentence() if last else "never sent before"
+    print(
+        f"one-message batch for {doc.type} {doc.number} ({before}); approve it with "
+        f"`mailroom batch approve {batch.id}`, then `mailroom send {batch.id}`",
+        file=sys.stderr,
+    )
+    print(batch.id)
+    return 0
