@@ -4,7 +4,9 @@ batch and with which Message-ID — read from the spool, where the truth is.
 A document counts as **sent** when a batch has its message in ``sent/`` and that send
 was not in test mode (redirected to one address: ``mailroom sending redirect``). It is
 **open** while a message for it waits in a batch (draft, held, approved, sending,
-unknown). ``batch create`` leaves both out unless asked (``--include-sent``).
+unknown). It is **printed** when a batch put it on its print list (it cannot be
+mailed). ``batch create`` leaves all three out; ``--include-sent`` puts the sent and
+printed ones back in.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class History:
     sent: dict[DocKey, list[SentRecord]] = field(default_factory=dict)
     open: dict[DocKey, tuple[str, str, str]] = field(default_factory=dict)  # batch, item, state
     redirected: dict[DocKey, list[SentRecord]] = field(default_factory=dict)
+    printed: dict[DocKey, str] = field(default_factory=dict)  # the batch of its print list
 
     def last_sent(self, key: DocKey) -> SentRecord | None:
         sends = self.sent.get(key)
@@ -80,13 +83,13 @@ def _document_keys(batch: Batch, info: dict[str, Any]) -> dict[str, DocKey]:
     return out
 
 
-def _names(batch: Batch, state: str) -> list[str]:
+def _names(batch: Batch, state: str, ext: str = ".eml") -> list[str]:
     try:
         with os.scandir(batch.path / state) as it:
             return [
                 os.path.splitext(e.name)[0]
                 for e in it
-                if e.name[0] != "." and e.name != PRINT_PDF and e.name.endswith(".eml")
+                if e.name[0] != "." and e.name != PRINT_PDF and e.name.endswith(ext)
             ]
     except FileNotFoundError:
         return []
@@ -116,6 +119,9 @@ def document_history(home: Path, *, keys: Iterable[DocKey] | None = None) -> His
             for item in _names(batch, state):
                 if item in docs:
                     history.open[docs[item]] = (batch.id, item, state)
+        for item in _names(batch, "print", ".pdf"):
+            if item in docs:
+                history.printed[docs[item]] = batch.id
         sent_items = [i for i in _names(batch, "sent") if i in docs]
         if not sent_items:
             continue

@@ -1,7 +1,8 @@
 """One document, one send, unless asked: the selection of a new batch leaves out
-the documents already sent (SPEC: a batch over a date range must not send an
-invoice twice by accident) and those waiting in an open batch, and says how many.
-``--include-sent`` puts the sent ones back in, each marked "sent before on …".
+the documents already sent (a batch over a date range must not send an invoice twice
+by accident), those on an earlier print list, and those waiting in an open batch, and
+says how many. ``--include-sent`` puts the sent and printed ones back in, each sent
+one marked "sent before on …".
 """
 
 from __future__ import annotations
@@ -22,24 +23,33 @@ class Selection:
     documents: list[Document]
     sent: list[Document] = field(default_factory=list)  # left out: sent before
     waiting: list[tuple[Document, str]] = field(default_factory=list)  # left out: (doc, batch)
+    printed: list[Document] = field(default_factory=list)  # left out: on a print list
     sent_before: dict[DocKey, SentRecord] = field(default_factory=dict)  # put in anyway
 
     def left_out(self) -> dict[str, int]:
-        out = {"sent": len(self.sent), "in_open_batch": len(self.waiting)}
+        out = {
+            "sent": len(self.sent),
+            "in_open_batch": len(self.waiting),
+            "printed": len(self.printed),
+        }
         return {k: v for k, v in out.items() if v}
 
     def nothing_left(self, doc_type: str) -> MailroomError:
         parts = []
         if self.sent:
-            parts.append(f"{len(self.sent)} were sent before")
+            parts.append(f"{len(self.sent)} sent before")
+        if self.printed:
+            parts.append(f"{len(self.printed)} on an earlier print list")
         if self.waiting:
             batches = sorted({b for _, b in self.waiting})
-            parts.append(f"{len(self.waiting)} wait in an open batch ({', '.join(batches)})")
+            parts.append(f"{len(self.waiting)} waiting in an open batch ({', '.join(batches)})")
         return MailroomError(
             f"Every {doc_type} document that matches is left out: {'; '.join(parts)}. "
             "Nothing was built.",
             field="documents",
-            value=", ".join(d.number for d in [*self.sent, *(d for d, _ in self.waiting)][:10]),
+            value=", ".join(
+                d.number for d in [*self.sent, *self.printed, *(d for d, _ in self.waiting)][:10]
+            ),
             fix="to send them again on purpose, add --include-sent (or `mailroom resend "
             "TYPE NUMBER` for one); a document in an open batch is sent from there, or "
             "cancelled there first.",
@@ -61,6 +71,9 @@ def choose_unsent(home: Path, docs: list[Document], *, include_sent: bool) -> Se
             chosen.waiting.append((doc, history.open[key][0]))
             continue
         last = history.last_sent(key)
+        if last is None and key in history.printed and not include_sent:
+            chosen.printed.append(doc)
+            continue
         if last is not None and not include_sent:
             chosen.sent.append(doc)
             continue

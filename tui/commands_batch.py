@@ -282,6 +282,12 @@ def cmd_create(args: argparse.Namespace, ctx: Context) -> int:
             f"left out {left['sent']} document(s) sent before; --include-sent puts them in",
             file=sys.stderr,
         )
+    if left.get("printed"):
+        print(
+            f"left out {left['printed']} document(s) on an earlier print list; "
+            "--include-sent puts them in",
+            file=sys.stderr,
+        )
     if left.get("in_open_batch"):
         print(
             f"left out {left['in_open_batch']} document(s) waiting in an open batch",
