@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tui.commands_resolve",  # resolve
     "tui.commands_batch",  # batch ..., send
     "tui.commands_sending",  # sending pause/resume/status/redirect/history, resend
+    "tui.commands_bounces",  # bounces fetch/setup
     "tui.commands_extra",  # backup, restore, report, mail
 )
 

@@ -225,6 +225,11 @@ def item_rows(
                 "delivered_to": ev.get("accepted"),
                 "refused": ev.get("refused") or None,
                 "redirected_to": ev.get("redirected_to"),
+                "bounce": (
+                    {"kind": ev.get("kind"), "reason": ev.get("reason"), "to": ev.get("recipients")}
+                    if ref.state == "bounced"
+                    else None
+                ),
                 "sent_before": before,
                 "note": _note(before, ev),
             }
