@@ -199,3 +199,28 @@ def test_a_scheduled_batch_goes_only_when_due(
         code, out, err = cli("send", "--due")
         assert code == 0, out + err
         assert len(server.messages) == len(Spool(home).batch(batch_id).items("sent")) > 0
+
+
+def test_the_documented_systemd_unit_and_cron_line_run_send_due() -> None:
+    import re
+    import shlex
+
+    from tests.conftest import ROOT
+    from tui.cli import build_parser
+
+    unit = (ROOT / "docs" / "mailroom-send.service").read_text()
+    timer = (ROOT / "docs" / "mailroom-send.timer").read_text()
+    guide = (ROOT / "docs" / "scheduled-sending.md").read_text()
+    assert "OnCalendar=*:0/5" in timer and "WantedBy=timers.target" in timer
+    assert (
+        unit
+        in guide.replace(
+            "# The keyring must be reachable for profiles that log in with a password.\n", ""
+        ).replace("# SIGTERM finishes the message in flight and leaves the rest approved.\n", "")
+        or "ExecStart=%h/.local/bin/mailroom send --due" in guide
+    )
+    commands = re.findall(r"^ExecStart=\S*mailroom (.+)$", unit, re.M)
+    cron = re.findall(r"^\*/5 .*?/mailroom (send --due)", guide, re.M)
+    assert commands == ["send --due"] and cron == ["send --due"]
+    args = build_parser().parse_args(shlex.split(commands[0]))
+    assert args.due and args.batch_id is None and args.handler.__name__ == "cmd_send"
