@@ -143,4 +143,8 @@ def document_history(home: Path, *, keys: Iterable[DocKey] | None = None) -> His
             )
             table = history.redirected if ev.get("redirected_to") else history.sent
             table.setdefault(docs[item], []).append(record)
+    # Batch ids sort by the second they were made in; the send times order the sends.
+    for table in (history.sent, history.redirected):
+        for sends in table.values():
+            sends.sort(key=lambda r: (r.at, r.batch))
     return history

@@ -105,6 +105,16 @@ def test_a_second_batch_over_the_same_month_holds_none_of_the_sent_documents(
             assert row["note"].startswith("sent before on 20")
         code, out, _ = cli("batch", "show", third)
         assert "sent before on" in out and f"(batch {first})" in out
+        # The queue row and the preview say so too.
+        from screens.preview import load_queued
+        from screens.widgets.spool_view import BatchView
+
+        view = BatchView.open(home, third)
+        notes = {view.meta(r.item)["document"]["number"]: view.row(r).note for r in view.refs()}
+        assert all(notes[n].startswith("sent before on 20") for n in sent)
+        item = next(r["item"] for r in marked.values())
+        preview_notes = " ".join(load_queued(home, third, item).notes)
+        assert "Sent before on" in preview_notes and f"(batch {first}," in preview_notes
         cli("batch", "cancel", third)
 
         # Every document knows when, in which batch and with which Message-ID it went.
