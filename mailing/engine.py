@@ -41,8 +41,10 @@ from mailing.send_item import Route, send_one
 from mailing.send_state import DEFAULT_BACKOFF as DEFAULT_BACKOFF
 from mailing.send_state import MAX_DEFERRED_IN_A_ROW as MAX_DEFERRED_IN_A_ROW
 from mailing.send_state import ItemOutcome as ItemOutcome
-from mailing.send_state import ProfileState, SendOptions, SendReport
+from mailing.send_state import ProfileState
 from mailing.send_state import Progress as Progress
+from mailing.send_state import SendOptions as SendOptions
+from mailing.send_state import SendReport as SendReport
 from mailing.send_state import backoff_from_env as backoff_from_env
 from mailing.transports.dsn import envelope_id
 from store.errors import MailroomError
