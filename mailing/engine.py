@@ -156,7 +156,10 @@ def _dry_run(batch: Batch, cfg: ConfigSnapshot, report: SendReport) -> None:
         if why:
             report.outcomes.append(ItemOutcome(batch.id, ref.item, "refused", why))
         else:
-            detail = f"profile {meta.get('profile')} to {', '.join(meta['envelope']['rcpts'])}"
+            to = ", ".join(meta["envelope"]["rcpts"])
+            if cfg.system.redirect_to:
+                to = f"{cfg.system.redirect_to} only (test mode; not to {to})"
+            detail = f"profile {meta.get('profile')} to {to}"
             report.outcomes.append(ItemOutcome(batch.id, ref.item, "would-send", detail))
 
 

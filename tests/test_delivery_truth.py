@@ -147,3 +147,30 @@ def test_no_dsn_parameters_to_a_server_that_does_not_offer_dsn(tmp_path: Path) -
         batch = spool_batch(store, 1)
         assert send(store, "carol", batch.id, SendOptions(backoff=(0.0,))).count("sent") == 1
         assert not any("ENVID" in o for o in server.messages[0].mail_options)
+
+
+def test_envelope_ids_are_xtext_and_read_back() -> None:
+    from mailing.transports.dsn import envelope_id, parse_envelope_id, unxtext, xtext
+
+    assert xtext("a+b=c d\u00e9") == "a+2Bb+3Dc+20d+C3+A9"
+    assert unxtext(xtext("a+b=c d\u00e9")) == "a+b=c d\u00e9"
+    envid = envelope_id("20261201-091403-ab12", "00007-F2026+7")
+    assert parse_envelope_id(xtext(envid)) == ("20261201-091403-ab12", "00007-F2026+7")
+    assert parse_envelope_id("other-system-42") is None
+
+
+def test_test_mode_sends_to_the_one_address_and_says_so(tmp_path: Path) -> None:
+    from mailing.changes import set_redirect
+
+    with SMTPTestServer(security="none", dsn=True) as server:
+        store = make_store(tmp_path / "home", server.profile_fields(tmp_path))
+        batch = spool_batch(store, 2, RCPTS, bcc=["archive@office.example"])
+        set_redirect(store, "test@office.example")
+        dry = send(store, "carol", batch.id, SendOptions(dry_run=True))
+        assert "test@office.example only (test mode; not to a@example.com" in dry.outcomes[0].detail
+        report = send(store, "carol", batch.id, SendOptions(backoff=(0.0,)))
+        assert report.count("sent") == 2
+        assert [m.rcpt_tos for m in server.messages] == [["test@office.example"]] * 2
+        assert "redirected to test@office.example (test mode)" in report.outcomes[0].detail
+        sent = [e for e in events(batch.path) if e["event"] == "sent"]
+        assert all(e["redirected_to"] == "test@office.example" for e in sent)
