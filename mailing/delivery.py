@@ -110,11 +110,17 @@ class Recipients:
         return "sent"
 
 
+# The events that list the recipients a server took the message for.
+ACCEPTED_EVENTS = frozenset(
+    {"recipients", "recipients-refused", "recipients-deferred", "attempt-failed", "sent"}
+)
+
+
 def delivered_before(events: Iterable[dict[str, Any]]) -> dict[str, set[str]]:
     """Per item, the recipients a server already accepted it for (any earlier attempt)."""
     out: dict[str, set[str]] = {}
     for ev in events:
-        if ev.get("event") == "recipients" and isinstance(ev.get("item"), str):
+        if ev.get("event") in ACCEPTED_EVENTS and isinstance(ev.get("item"), str):
             accepted = ev.get("accepted") or []
             if accepted:
                 out.setdefault(ev["item"], set()).update(a for a in accepted if isinstance(a, str))

@@ -60,16 +60,18 @@ def send_one(
                 return
         who.take(result.accepted, result.refused)
         last_reply = result.reply or last_reply
-        replies = {
-            "item": item,
-            "event": "recipients",
-            "state": "sending",
-            "attempt": attempt,
-            "accepted": result.accepted,
-            "refused": {r: list(v) for r, v in result.refused.items()},
-        }
-        # Who took it is durable before anyone is offered it again.
-        batch.log(replies, sync=bool(result.accepted and who.pending))
+        if result.refused or attempt > 1:
+            # Each recipient's reply, when not all took it at once (else the "sent"
+            # event says it); who took it is durable before anyone is offered it again.
+            replies = {
+                "item": item,
+                "event": "recipients",
+                "state": "sending",
+                "attempt": attempt,
+                "accepted": result.accepted,
+                "refused": {r: list(v) for r, v in result.refused.items()},
+            }
+            batch.log(replies, sync=bool(result.accepted and who.pending))
         if who.pending and attempt <= len(opts.backoff):
             report.retries += 1
             wait = opts.backoff[attempt - 1]
