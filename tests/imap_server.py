@@ -7,14 +7,18 @@ foreground with a throw-away configuration on a free loopback port.
         imap.folder("Mailroom bounces")         # the messages in a folder, as bytes
 
 Implicit TLS (IMAPS) with a certificate for 127.0.0.1 from a trustme CA
-(``imap.ca_file``); one user (``USER``/``PASSWORD``, a static passdb); mail in a
-Maildir under a temporary folder. ``.ci/run`` installs Dovecot; without it these
-tests fail, they are not skipped.
+(``imap.ca_file``); one user (``user``, default ``USER``, password ``PASSWORD``: a
+static passdb); mail in a Maildir under a temporary folder. With ``tokens={user:
+access token}`` it also takes XOAUTH2 (Office 365's login): Dovecot's oauth2 passdb
+asks a small HTTP introspection endpoint in this process whether the token is valid
+(``imap.introspected`` lists the tokens it was asked about). ``.ci/run`` installs
+Dovecot; without it these tests fail, they are not skipped.
 """
 
 from __future__ import annotations
 
 import imaplib
+import json
 import os
 import pwd
 import shutil
@@ -22,7 +26,10 @@ import socket
 import ssl
 import subprocess
 import tempfile
+import threading
 import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 
@@ -36,8 +43,18 @@ DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 
 
 class DovecotServer:
-    def __init__(self, *, ca: trustme.CA | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        ca: trustme.CA | None = None,
+        tokens: dict[str, str] | None = None,
+        user: str = USER,
+    ) -> None:
         self.ca = ca or trustme.CA()
+        self.user = user
+        self.tokens = dict(tokens or {})
+        self.introspected: list[str] = []
+        self._http: ThreadingHTTPServer | None = None
         self.host = "127.0.0.1"
         self.port = free_port()
         # Under /tmp, not pytest's 0700 folder: Dovecot's mail processes run as another
@@ -66,6 +83,24 @@ class DovecotServer:
             mail_user = pwd.getpwuid(os.geteuid())
             internal = login = mail_user.pw_name
         os.chown(self.root / "mail", mail_user.pw_uid, mail_user.pw_gid)
+        oauth = ""
+        if self.tokens:
+            self._http = _introspection_server(self)
+            ext = self.root / "oauth2.conf.ext"
+            ext.write_text(
+                "introspection_mode = post\n"
+                f"introspection_url = http://127.0.0.1:{self._http.server_port}/introspect\n"
+                "username_attribute = username\n"
+                "active_attribute = active\n"
+                "active_value = true\n"
+            )
+            oauth = f"""
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {ext}
+}}
+"""
         conf = self.root / "dovecot.conf"
         conf.write_text(
             f"""
@@ -80,7 +115,7 @@ ssl_key = <{key_file}
 default_internal_user = {internal}
 default_login_user = {login}
 first_valid_uid = 1
-auth_mechanisms = plain login
+auth_mechanisms = plain login{" xoauth2 oauthbearer" if self.tokens else ""}
 auth_failure_delay = 0
 mail_location = maildir:{self.root}/mail/%u
 service imap-login {{
@@ -98,9 +133,11 @@ service anvil {{
 service imap-login {{
   chroot =
 }}
+{oauth}
 passdb {{
   driver = static
-  args = user={USER} password={PASSWORD}
+  mechanisms = plain login
+  args = user={self.user} password={PASSWORD}
 }}
 userdb {{
   driver = static
@@ -146,6 +183,10 @@ namespace inbox {{
             if self._proc.stderr:
                 self._proc.stderr.close()
             self._proc = None
+        if self._http is not None:
+            self._http.shutdown()
+            self._http.server_close()
+            self._http = None
         shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> DovecotServer:
@@ -170,7 +211,7 @@ namespace inbox {{
     def client(self) -> imaplib.IMAP4_SSL:
         ctx = ssl.create_default_context(cafile=str(self.ca_file))
         conn = imaplib.IMAP4_SSL(self.host, self.port, ssl_context=ctx, timeout=10)
-        conn.login(USER, PASSWORD)
+        conn.login(self.user, PASSWORD)
         return conn
 
     def append(self, folder: str, raw: bytes) -> None:
@@ -205,5 +246,30 @@ namespace inbox {{
             "imap_server": self.host,
             "imap_port": self.port,
             "ca_file": str(self.ca_file),
-            "username": USER,
+            "username": self.user,
         }
+
+
+def _introspection_server(imap: DovecotServer) -> ThreadingHTTPServer:
+    """RFC 7662 token introspection, as Dovecot's oauth2 passdb asks it."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            size = int(self.headers.get("Content-Length", "0"))
+            form = urllib.parse.parse_qs(self.rfile.read(size).decode())
+            token = form.get("token", [""])[0]
+            imap.introspected.append(token)
+            user = next((u for u, t in imap.tokens.items() if t == token), None)
+            body = json.dumps({"active": True, "username": user} if user else {"active": False})
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server

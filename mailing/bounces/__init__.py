@@ -44,8 +44,12 @@ class FetchReport:
         }
 
 
-def fetch_bounces(store: Store, profile: str | None = None) -> FetchReport:
-    """Read the mailbox of ``profile`` (or of every profile with one) for reports."""
+def fetch_bounces(
+    store: Store, profile: str | None = None, *, http_client: Any = None
+) -> FetchReport:
+    """Read the mailbox of ``profile`` (or of every profile with one) for reports.
+
+    ``http_client`` is passed to msal for Office 365 profiles (tests: a local fake)."""
     profiles = [p for p in store.all(Profile) if profile is None or p.code == profile]
     if profile is not None and not profiles:
         raise MailroomError(
@@ -67,7 +71,7 @@ def fetch_bounces(store: Store, profile: str | None = None) -> FetchReport:
     index = ItemIndex(store.home)
     for p in profiles:
         out.profiles.append(p.code)
-        with open_mailbox(p, store.home) as conn:
+        with open_mailbox(p, store.home, http_client=http_client) as conn:
             done: list[bytes] = []
             for uid, raw in inbox_messages(conn, p):
                 out.read += 1

@@ -2,7 +2,8 @@
 
 IMAP over implicit TLS (port 993 by default), the certificate always verified
 against the system's trust store plus the profile's ``ca_file``; the profile's login
-(user name or sender) and its password from the keyring. Messages are read with
+(user name or sender) with its password from the keyring, or for an Office 365
+profile XOAUTH2 with a token for IMAP from its sign-in. Messages are read with
 ``BODY.PEEK`` (they stay unread); a report that was matched to an item is moved to
 the profile's ``bounce_folder`` (created when missing), so it is not read twice.
 Anything else — ordinary mail, reports about messages Mailroom did not send — is
@@ -17,6 +18,7 @@ import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from mailing.transports.smtp_connect import tls_context
 from store.errors import MailroomError
@@ -55,7 +57,9 @@ def _password(profile: Profile) -> str:
 
 
 @contextmanager
-def open_mailbox(profile: Profile, home: Path) -> Iterator[imaplib.IMAP4_SSL]:
+def open_mailbox(
+    profile: Profile, home: Path, *, http_client: Any = None
+) -> Iterator[imaplib.IMAP4_SSL]:
     """A logged-in IMAP connection to the profile's mailbox."""
     if not profile.imap_server:
         raise MailboxError(
@@ -64,15 +68,13 @@ def open_mailbox(profile: Profile, home: Path) -> Iterator[imaplib.IMAP4_SSL]:
             value="",
             fix=f"set it with `mailroom bounces setup {profile.code} --imap-server HOST`.",
         )
-    if profile.auth != "password":
+    if profile.auth == "none":
         raise MailboxError(
-            f"Profile {profile.code} logs in with {profile.auth}; reading its mailbox "
-            "needs a password login for now.",
+            f"Profile {profile.code} does not log in, so its mailbox cannot be read.",
             field="auth",
             value=profile.auth,
-            fix="read delivery reports with a profile that logs in with a password.",
+            fix="give the profile a password or an Office 365 sign-in.",
         )
-    password = _password(profile)
     ctx = tls_context(profile, home)
     try:
         conn = imaplib.IMAP4_SSL(
@@ -96,21 +98,51 @@ def open_mailbox(profile: Profile, home: Path) -> Iterator[imaplib.IMAP4_SSL]:
             "check the IMAP server name and port (993 for IMAP over TLS) and the network.",
         ) from None
     try:
-        try:
-            conn.login(profile.username or profile.sender, password)
-        except imaplib.IMAP4.error:
-            raise _error(
-                profile,
-                "the server refused the login",
-                f"check the user name and the password (`mailroom profile set-password "
-                f"{profile.code}`).",
-            ) from None
+        if profile.auth == "oauth2-office365":
+            if not _xoauth2(conn, profile, home, http_client):
+                raise _error(
+                    profile,
+                    "the server refused the Office 365 sign-in",
+                    "the mailbox may not allow IMAP, or the sign-in lacks IMAP access: "
+                    f"sign in again with `mailroom profile login {profile.code}`.",
+                )
+        else:
+            try:
+                conn.login(profile.username or profile.sender, _password(profile))
+            except imaplib.IMAP4.error:
+                raise _error(
+                    profile,
+                    "the server refused the login",
+                    f"check the user name and the password (`mailroom profile set-password "
+                    f"{profile.code}`).",
+                ) from None
         yield conn
     finally:
         try:
             conn.logout()
         except (TimeoutError, imaplib.IMAP4.error, OSError):
             pass
+
+
+def _xoauth2(conn: imaplib.IMAP4_SSL, profile: Profile, home: Path, http_client: Any) -> bool:
+    """AUTHENTICATE XOAUTH2; whether it worked. Returns instead of raising, so that no
+    frame holding the token is ever part of a traceback."""
+    from mailing.transports.office365 import IMAP_SCOPES, get_access_token, xoauth2_string
+
+    user, token = get_access_token(profile, home, http_client=http_client, scopes=IMAP_SCOPES)
+    calls = 0
+
+    def answer(challenge: bytes) -> bytes:
+        nonlocal calls
+        calls += 1
+        # After a refusal the server sends an error challenge; answer empty.
+        return xoauth2_string(user, token).encode() if calls == 1 else b""
+
+    try:
+        conn.authenticate("XOAUTH2", answer)
+    except imaplib.IMAP4.error:
+        return False
+    return True
 
 
 def _ok(profile: Profile, typ: str, data: object, what: str) -> None:

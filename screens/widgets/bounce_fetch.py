@@ -36,7 +36,7 @@ def fetch_in_background(app: App[Any], store: Store, code: str) -> None:
         from store.errors import MailroomError
 
         try:
-            found = fetch_bounces(store, code)
+            found = fetch_bounces(store, code, http_client=getattr(app, "oauth_http_client", None))
         except MailroomError as exc:
             app.call_from_thread(show, "Bounces not read", error_text(exc), True)
             return
