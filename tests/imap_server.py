@@ -1,7 +1,7 @@
 """A real IMAP server for tests: Dovecot (Debian ``dovecot-imapd``), started in the
 foreground with a throw-away configuration on a free loopback port.
 
-    with DovecotServer(tmp_dir) as imap:
+    with DovecotServer() as imap:
         imap.append("INBOX", raw_bytes)          # put a message in the mailbox
         profile fields: imap.profile_fields()   # imap_server, imap_port, ca_file
         imap.folder("Mailroom bounces")         # the messages in a folder, as bytes
