@@ -4,22 +4,37 @@
 the delivery reports with a maintained detector (``parse``: ``flufl.bounce``), matches
 each to its item by envelope id or quoted Message-ID and records it: the item goes
 ``sent -> bounced`` with hard/soft and the reason (``intake``). Processed reports are
-filed in the profile's bounce folder so they are not read twice.
+filed in the profile's bounce folder so they are not read twice; how far each inbox
+was read is kept (``bounces/<profile>.json``: UIDVALIDITY and the last UID), so the
+rest of the mail is not read again either.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mailing.bounces.intake import Bounce, ItemIndex, record_bounces
-from mailing.bounces.mailbox import MailboxError, file_away, inbox_messages, open_mailbox
+from mailing.bounces.mailbox import (
+    MailboxError,
+    Seen,
+    file_away,
+    inbox_messages,
+    open_inbox,
+    open_mailbox,
+)
 from mailing.bounces.parse import Failure, Report, read_report
+from store.db import atomic_write_bytes
 from store.errors import MailroomError
 from store.records import Profile
 
 if TYPE_CHECKING:
     from store.store import Store
+
+# Per profile, how far its inbox was read: ``<data folder>/bounces/<profile>.json``.
+SEEN_DIR = "bounces"
 
 
 @dataclass
@@ -72,8 +87,10 @@ def fetch_bounces(
     for p in profiles:
         out.profiles.append(p.code)
         with open_mailbox(p, store.home, http_client=http_client) as conn:
+            validity = open_inbox(conn, p)
+            seen = read_seen(store.home, p.code, validity)
             done: list[bytes] = []
-            for uid, raw in inbox_messages(conn, p):
+            for uid, raw in inbox_messages(conn, p, seen):
                 out.read += 1
                 report = read_report(raw)
                 if report is None:
@@ -87,7 +104,32 @@ def fetch_bounces(
                 done.append(uid)
             file_away(conn, p, done)
             out.filed += len(done)
+            write_seen(store.home, p.code, seen)
     return out
+
+
+def _seen_file(home: Path, code: str) -> Path:
+    return home / SEEN_DIR / f"{code}.json"
+
+
+def read_seen(home: Path, code: str, validity: str) -> Seen:
+    """How far this profile's inbox was read (from the start when its UIDVALIDITY
+    changed, or nothing was kept)."""
+    try:
+        data = json.loads(_seen_file(home, code).read_bytes())
+    except (OSError, ValueError):
+        return Seen(validity)
+    if not isinstance(data, dict) or data.get("uidvalidity") != validity or not validity:
+        return Seen(validity)
+    last = data.get("last_uid")
+    return Seen(validity, last if isinstance(last, int) and last >= 0 else 0)
+
+
+def write_seen(home: Path, code: str, seen: Seen) -> None:
+    path = _seen_file(home, code)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    payload = {"uidvalidity": seen.uidvalidity, "last_uid": seen.last_uid}
+    atomic_write_bytes(path, json.dumps(payload).encode())
 
 
 __all__ = [

@@ -17,6 +17,7 @@ import imaplib
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -156,21 +157,44 @@ def _quoted(folder: str) -> str:
     return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def inbox_messages(
-    conn: imaplib.IMAP4_SSL, profile: Profile, *, days: int = LOOK_BACK_DAYS
-) -> Iterator[tuple[bytes, bytes]]:
-    """(uid, raw message) of every message of the inbox from the last ``days`` days."""
+@dataclass
+class Seen:
+    """How far the inbox was read: messages up to ``last_uid`` were looked at (valid
+    while the mailbox's UIDVALIDITY is unchanged)."""
+
+    uidvalidity: str = ""
+    last_uid: int = 0
+
+
+def open_inbox(conn: imaplib.IMAP4_SSL, profile: Profile) -> str:
+    """Select the inbox; its UIDVALIDITY."""
     typ, data = conn.select("INBOX")
     _ok(profile, typ, data, "opening the inbox")
+    _, validity = conn.response("UIDVALIDITY")
+    return (validity[0] or b"").decode() if validity and validity[0] else ""
+
+
+def inbox_messages(
+    conn: imaplib.IMAP4_SSL,
+    profile: Profile,
+    seen: Seen,
+    *,
+    days: int = LOOK_BACK_DAYS,
+) -> Iterator[tuple[bytes, bytes]]:
+    """(uid, raw message) of every message of the selected inbox from the last ``days``
+    days not looked at before (``seen``, which moves on as they are given)."""
     since = (dt.date.today() - dt.timedelta(days=days)).strftime("%d-%b-%Y")
-    typ, data = conn.uid("SEARCH", "SINCE", since)
+    typ, data = conn.uid("SEARCH", "UID", f"{seen.last_uid + 1}:*", "SINCE", since)
     _ok(profile, typ, data, "searching the inbox")
-    for uid in (data[0] or b"").split():
+    uids = sorted(int(u) for u in (data[0] or b"").split() if int(u) > seen.last_uid)
+    for number in uids:
+        uid = str(number).encode()
         typ, parts = conn.uid("FETCH", uid.decode(), "(BODY.PEEK[])")
         _ok(profile, typ, parts, "reading a message")
         for part in parts:
             if isinstance(part, tuple) and len(part) == 2:
                 yield uid, part[1]
+        seen.last_uid = number
 
 
 def file_away(conn: imaplib.IMAP4_SSL, profile: Profile, uids: list[bytes]) -> None:
