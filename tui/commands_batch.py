@@ -1,12 +1,10 @@
-"""`mailroom batch ...` and `mailroom send` (`mailroom sending ...` and `mailroom
-resend` are in :mod:`tui.commands_sending`)."""
+"""`mailroom batch ...` (`mailroom send`, `mailroom sending ...` and `mailroom resend`
+are in :mod:`tui.commands_sending`)."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
-import signal
 import sys
 from typing import Any
 
@@ -94,22 +92,11 @@ def register(sub: Any) -> None:
     p.add_argument("item", metavar="ITEM")
     p.set_defaults(handler=cmd_mark_sent)
 
-    p = sub.add_parser("send", help="send the approved messages (of one batch, or of all)")
-    p.add_argument("batch_id", nargs="?", metavar="ID")
-    p.add_argument(
-        "--due",
-        action="store_true",
-        help="send every batch whose time has come (for cron or a systemd timer)",
-    )
-    p.add_argument("--dry-run", action="store_true", help="say what would be sent; send nothing")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=cmd_send)
-
 
 # ---------------------------------------------------------------- helpers
 
 
-class _Bar:
+class ProgressBar:
     """A one-line progress display on stderr, only on a terminal."""
 
     def __init__(self, label: str) -> None:
@@ -152,7 +139,7 @@ def recover_if_idle(ctx: Context) -> list[tuple[str, str]]:
     return found
 
 
-def _warn_unknown(found: list[tuple[str, str]]) -> None:
+def warn_unknown(found: list[tuple[str, str]]) -> None:
     for batch_id, item in found:
         print(
             f"warning: {batch_id} {item} was being sent when a sender stopped; it is now "
@@ -252,7 +239,7 @@ def _note(before: dict[str, Any] | None, ev: dict[str, Any]) -> str | None:
 def cmd_create(args: argparse.Namespace, ctx: Context) -> int:
     from mailing.batch import BuildProgress, build_batch
 
-    bar = _Bar("building")
+    bar = ProgressBar("building")
 
     def progress(p: BuildProgress) -> None:
         bar(p.done, p.total)
@@ -308,7 +295,7 @@ def cmd_create(args: argparse.Namespace, ctx: Context) -> int:
 def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
     from store.spool import Spool
 
-    _warn_unknown(recover_if_idle(ctx))
+    warn_unknown(recover_if_idle(ctx))
     rows = [batch_overview(b) for b in Spool(ctx.home).batches()]
     if args.json:
         print_json(rows)
@@ -329,7 +316,7 @@ def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
 def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
     from store.spool import STATES, Spool
 
-    _warn_unknown(recover_if_idle(ctx))
+    warn_unknown(recover_if_idle(ctx))
     batch = Spool(ctx.home).batch(args.batch_id)
     if args.state and args.state not in STATES:
         raise MailroomError(
@@ -433,74 +420,3 @@ def cmd_resend(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_mark_sent(args: argparse.Namespace, ctx: Context) -> int:
     return _change(args, ctx, "mark_sent", [args.item])
-
-
-def cmd_send(args: argparse.Namespace, ctx: Context) -> int:
-    from mailing.engine import Progress, SendOptions, send
-
-    bar = _Bar("sending")
-    stop_asked: list[int] = []
-
-    def ask_stop(signum: int, frame: Any) -> None:
-        # SIGTERM (Stop in the TUI) or SIGHUP (the terminal closed): finish the
-        # message in flight, then stop; the rest stays approved.
-        stop_asked.append(signum)
-
-    def progress(p: Progress) -> None:
-        with contextlib.suppress(OSError):  # a hung-up terminal
-            bar(p.done, p.total, f"{p.sent} sent, {p.failed} failed")
-
-    if args.due and args.batch_id:
-        raise MailroomError(
-            "Give a batch id or --due, not both.",
-            field="batch",
-            value=args.batch_id,
-            fix="`mailroom send --due` sends every batch whose time has come.",
-        )
-    previous = {sig: signal.signal(sig, ask_stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        report = send(
-            ctx.store,
-            ctx.user,
-            args.batch_id,
-            SendOptions(
-                dry_run=args.dry_run, progress=progress, should_stop=lambda: bool(stop_asked)
-            ),
-        )
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    if report.stopped:
-        print(
-            f"stopped on request ({signal.Signals(stop_asked[0]).name}) after "
-            f"{report.count('sent')} sent; the messages not yet sent stay approved"
-        )
-    if args.json:
-        print_json(
-            {
-                **report.summary(),
-                "items": [o.__dict__ for o in report.outcomes],
-            }
-        )
-    else:
-        _warn_unknown(report.found_unknown)
-        for o in report.outcomes:
-            if (o.outcome != "sent" or o.detail) and o.outcome != "stopped":
-                print(f"{o.batch} {o.item}: {o.outcome}" + (f" - {o.detail}" if o.detail else ""))
-        s = report.summary()
-        if args.dry_run:
-            print(f"dry run: {s['would-send']} would be sent, {s['refused']} refused")
-        else:
-            print(
-                f"{s['sent']} sent, {s['failed']} failed, {s['refused']} refused, "
-                f"{s['deferred']} deferred, {s['unknown']} unknown, {s['paused']} paused"
-                + (f", {s['stopped']} not sent (stopped)" if report.stopped else "")
-            )
-        for code, why in report.paused_profiles.items():
-            print(f"profile {code} paused: {why}", file=sys.stderr)
-        for batch_id, when in report.not_due:
-            print(f"batch {batch_id} waits until {when}")
-    bad = report.count("failed") + report.count("refused") + report.count("unknown")
-    if report.stopped:
-        return 3
-    return 1 if bad or report.paused_profiles or report.count("deferred") else 0

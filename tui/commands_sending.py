@@ -1,16 +1,31 @@
-"""`mailroom sending pause|resume|status|redirect|history` and `mailroom resend TYPE NUMBER`."""
+"""`mailroom send`, `mailroom sending pause|resume|status|redirect|history` and
+`mailroom resend TYPE NUMBER`."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 from typing import Any
 
 from store.errors import MailroomError
+from tui.commands_batch import ProgressBar, warn_unknown
 from tui.context import Context, print_json
 
 
 def register(sub: Any) -> None:
+    p = sub.add_parser("send", help="send the approved messages (of one batch, or of all)")
+    p.add_argument("batch_id", nargs="?", metavar="ID")
+    p.add_argument(
+        "--due",
+        action="store_true",
+        help="send every batch whose time has come (for cron or a systemd timer)",
+    )
+    p.add_argument("--dry-run", action="store_true", help="say what would be sent; send nothing")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_send)
+
     p = sub.add_parser("sending", help="pause or resume all sending; test mode; what went out")
     ssub = p.add_subparsers(dest="sending_command", metavar="ACTION", required=True)
     q = ssub.add_parser("pause", help="stop every send until resumed")
@@ -171,3 +186,74 @@ def cmd_resend_document(args: argparse.Namespace, ctx: Context) -> int:
     )
     print(batch.id)
     return 0
+
+
+def cmd_send(args: argparse.Namespace, ctx: Context) -> int:
+    from mailing.engine import Progress, SendOptions, send
+
+    bar = ProgressBar("sending")
+    stop_asked: list[int] = []
+
+    def ask_stop(signum: int, frame: Any) -> None:
+        # SIGTERM (Stop in the TUI) or SIGHUP (the terminal closed): finish the
+        # message in flight, then stop; the rest stays approved.
+        stop_asked.append(signum)
+
+    def progress(p: Progress) -> None:
+        with contextlib.suppress(OSError):  # a hung-up terminal
+            bar(p.done, p.total, f"{p.sent} sent, {p.failed} failed")
+
+    if args.due and args.batch_id:
+        raise MailroomError(
+            "Give a batch id or --due, not both.",
+            field="batch",
+            value=args.batch_id,
+            fix="`mailroom send --due` sends every batch whose time has come.",
+        )
+    previous = {sig: signal.signal(sig, ask_stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        report = send(
+            ctx.store,
+            ctx.user,
+            args.batch_id,
+            SendOptions(
+                dry_run=args.dry_run, progress=progress, should_stop=lambda: bool(stop_asked)
+            ),
+        )
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if report.stopped:
+        print(
+            f"stopped on request ({signal.Signals(stop_asked[0]).name}) after "
+            f"{report.count('sent')} sent; the messages not yet sent stay approved"
+        )
+    if args.json:
+        print_json(
+            {
+                **report.summary(),
+                "items": [o.__dict__ for o in report.outcomes],
+            }
+        )
+    else:
+        warn_unknown(report.found_unknown)
+        for o in report.outcomes:
+            if (o.outcome != "sent" or o.detail) and o.outcome != "stopped":
+                print(f"{o.batch} {o.item}: {o.outcome}" + (f" - {o.detail}" if o.detail else ""))
+        s = report.summary()
+        if args.dry_run:
+            print(f"dry run: {s['would-send']} would be sent, {s['refused']} refused")
+        else:
+            print(
+                f"{s['sent']} sent, {s['failed']} failed, {s['refused']} refused, "
+                f"{s['deferred']} deferred, {s['unknown']} unknown, {s['paused']} paused"
+                + (f", {s['stopped']} not sent (stopped)" if report.stopped else "")
+            )
+        for code, why in report.paused_profiles.items():
+            print(f"profile {code} paused: {why}", file=sys.stderr)
+        for batch_id, when in report.not_due:
+            print(f"batch {batch_id} waits until {when}")
+    bad = report.count("failed") + report.count("refused") + report.count("unknown")
+    if report.stopped:
+        return 3
+    return 1 if bad or report.paused_profiles or report.count("deferred") else 0
