@@ -8,7 +8,9 @@ Layout, under the data folder::
                              that keep one, with background where the table says so
         attachments/<name>   every attachment of the message (SPEC §7)
         record.json          batch, item, Message-ID, sender, recipients, server reply,
-                             refused recipients, who approved and when, SHA-256
+                             refused recipients, who approved and when, SHA-256, the
+                             DSN envelope id, and ``redirected_to`` when it was sent in
+                             test mode (to that address only, not to the customers)
 
 A document sent again later (another batch) is kept beside the first as
 ``<doctype>-<number>.2``, ``.3``, ...; nothing is overwritten. ``record.json`` is
@@ -96,12 +98,13 @@ def archive_item(
     item: str,
     approvals: dict[str, dict[str, str]],
     sent: dict[str, dict[str, Any]],
+    state: str = "sent",
 ) -> Path:
-    """Archive one sent item; return its folder."""
+    """Archive one sent item (``state``: sent, or bounced since); return its folder."""
     from mailing.pdf.layout import COPY_DOCUMENT_TYPES
 
     meta = batch.meta(item)
-    raw = batch.read(item, "email", "sent")
+    raw = batch.read(item, "email", state)
     document = meta["document"]
     folder = archive_folder(home, document, batch.id, item)
     (folder / "attachments").mkdir(parents=True, exist_ok=True)
@@ -137,6 +140,9 @@ def archive_item(
         "server_reply": sent_event.get("reply"),
         "accepted": sent_event.get("accepted"),
         "refused": sent_event.get("refused"),
+        # Test mode: the message went to this address only, not to the customers.
+        "redirected_to": sent_event.get("redirected_to"),
+        "envelope_id": sent_event.get("envid"),
         "copy_document": copy_name,
         "attachments": [name for name, _, _ in attachments],
     }
@@ -154,15 +160,20 @@ def archive_batch(store: Store, batch: Batch) -> int:
         done = set(done_path.read_text("utf-8").split())
     except FileNotFoundError:
         done = set()
-    pending = [r.item for r in batch.items("sent") if r.kind == "email" and r.item not in done]
+    pending = [
+        (r.item, r.state)
+        for state in ("sent", "bounced")
+        for r in batch.items(state)
+        if r.kind == "email" and r.item not in done
+    ]
     if not pending:
         return 0
     approvals = batch.approved_hashes()
     sent = sent_events(batch)
     fd = os.open(done_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
-        for item in pending:
-            archive_item(store.home, batch, item, approvals, sent)
+        for item, state in pending:
+            archive_item(store.home, batch, item, approvals, sent, state)
             os.write(fd, f"{item}\n".encode())
         os.fsync(fd)
     finally:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mailing.fingerprint import letterhead_fingerprint, template_fingerprint
+from mailing.once import choose_unsent, mark_sent_before
 from store.errors import MailroomError
 from store.records import DOC_TYPES, Document, Template
 from store.spool import PRINT_PDF, Batch, Spool, now_iso, write_new_file
@@ -140,6 +141,7 @@ class _Builder:
             return {
                 "item": item,
                 "number": doc.number,
+                "administration": doc.administration,
                 "kind": "error",
                 "state": "failed",
                 "reason": reason,
@@ -161,6 +163,7 @@ class _Builder:
             return {
                 "item": item,
                 "number": doc.number,
+                "administration": doc.administration,
                 "kind": "print",
                 "state": "print",
                 "reason": res.reason,
@@ -195,6 +198,7 @@ class _Builder:
         summary = {
             "item": item,
             "number": doc.number,
+            "administration": doc.administration,
             "kind": "email",
             "size": len(raw),
             "to": list(res.recipients.to),
@@ -308,9 +312,17 @@ def build_batch(
     documents: list[Document] | None = None,
     workers: int | None = None,
     progress: Callable[[BuildProgress], None] | None = None,
+    include_sent: bool = False,
+    resend: bool = False,
 ) -> Batch:
-    """Build a batch; return it. ``documents`` skips the selection (benchmarks)."""
+    """Build a batch; return it. ``documents`` skips the selection (benchmarks).
+
+    Documents already sent, or waiting in an open batch, are left out (counted in
+    ``batch.json``'s ``left_out``); ``include_sent`` puts the sent ones in, each
+    marked ``sent_before`` (its last send) in its summary and side-car.
+    """
     docs = documents
+    selection = None
     if docs is None:
         docs = select_documents(
             store,
@@ -320,6 +332,10 @@ def build_batch(
             date_to=date_to,
             numbers=numbers,
         )
+        selection = choose_unsent(store.home, docs, include_sent=include_sent)
+        docs = selection.documents
+        if not docs and selection.left_out():
+            raise selection.nothing_left(doc_type)
     if not docs:
         raise BatchError(
             f"No {doc_type} documents match"
@@ -346,6 +362,8 @@ def build_batch(
     else:
         summaries = _build_parallel(store, user, batch, numbered, n_workers, progress)
     summaries.sort(key=lambda s: str(s["item"]))
+    if selection is not None:
+        mark_sent_before(batch, summaries, doc_type, selection.sent_before)
     print_items = [s["item"] for s in summaries if s["kind"] == "print"]
     if print_items:
         _combine_print(batch, print_items)
@@ -369,6 +387,9 @@ def build_batch(
             "counts_at_build": counts,
             "items": summaries,
             "approvals": [],
+            "left_out": selection.left_out() if selection is not None else {},
+            "include_sent": include_sent,
+            "resend": resend,
         }
     )
     batch.log({"event": "built", "by": user, "counts": counts}, sync=True)

@@ -27,20 +27,26 @@ The rules (DESIGN.md, "Sending"):
 
 from __future__ import annotations
 
-import os
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+# resend and mark_sent are an admin's say after a send; imported from here by the doors.
 from mailing.admin_actions import mark_sent as mark_sent
 from mailing.admin_actions import resend as resend
 from mailing.config import ConfigSnapshot
-
-# resend and mark_sent are an admin's say after a send; imported from here by the doors.
-from mailing.delivery import customer_refusals, refusal_sentence
+from mailing.delivery import delivered_before
 from mailing.fingerprint import changed_since_build
+from mailing.send_item import Route, send_one
+from mailing.send_state import DEFAULT_BACKOFF as DEFAULT_BACKOFF
+from mailing.send_state import MAX_DEFERRED_IN_A_ROW as MAX_DEFERRED_IN_A_ROW
+from mailing.send_state import ItemOutcome as ItemOutcome
+from mailing.send_state import ProfileState
+from mailing.send_state import Progress as Progress
+from mailing.send_state import SendOptions as SendOptions
+from mailing.send_state import SendReport as SendReport
+from mailing.send_state import backoff_from_env as backoff_from_env
+from mailing.transports.dsn import envelope_id
 from store.errors import MailroomError
 from store.records import Profile
 from store.spool import Batch, Spool, State, boot_id, sha256_bytes
@@ -49,134 +55,30 @@ if TYPE_CHECKING:
     from mailing.transports import Transport
     from store.store import Store
 
-# Seconds to wait before each retry of a temporary failure; the number of
-# retries is the length. MAILROOM_SEND_BACKOFF="0.01,0.02" overrides it (tests).
-DEFAULT_BACKOFF: tuple[float, ...] = (5.0, 30.0, 120.0)
-# After this many messages of one profile in a row were deferred (temporary
-# failures that outlasted the back-off), the profile is paused for this run.
-MAX_DEFERRED_IN_A_ROW = 3
 # Messages claimed (approved -> sending) together, with one fsync for all.
 CLAIM_CHUNK = 32
-
-TransportFactory = Callable[[Profile, Path], "Transport"]
 
 
 class SendingPausedError(MailroomError):
     """Sending is paused for the whole installation."""
 
 
-def backoff_from_env() -> tuple[float, ...]:
-    raw = os.environ.get("MAILROOM_SEND_BACKOFF", "")
-    if not raw:
-        return DEFAULT_BACKOFF
-    try:
-        return tuple(float(x) for x in raw.split(",") if x.strip())
-    except ValueError:
-        raise MailroomError(
-            f"MAILROOM_SEND_BACKOFF={raw!r} is not a list of seconds.",
-            field="MAILROOM_SEND_BACKOFF",
-            value=raw,
-            fix="use comma-separated numbers such as 5,30,120, or unset it.",
-        ) from None
-
-
-@dataclass
-class Progress:
-    batch: str
-    done: int
-    total: int
-    sent: int
-    failed: int
-    deferred: int
-
-
-@dataclass
-class SendOptions:
-    backoff: tuple[float, ...] = field(default_factory=backoff_from_env)
-    dry_run: bool = False
-    transport_factory: TransportFactory | None = None
-    progress: Callable[[Progress], None] | None = None
-    sleep: Callable[[float], None] = time.sleep
-    archive: bool = True
-    # Asked between two messages; True stops the run: the message in flight is
-    # finished, the rest stays approved (Stop in the TUI, SIGTERM or SIGHUP on the CLI).
-    should_stop: Callable[[], bool] | None = None
-
-
-@dataclass
-class ItemOutcome:
-    batch: str
-    item: str
-    outcome: str  # sent | failed | deferred | unknown | refused | paused | stopped | would-send
-    detail: str = ""
-
-
-@dataclass
-class SendReport:
-    found_unknown: list[tuple[str, str]] = field(default_factory=list)
-    outcomes: list[ItemOutcome] = field(default_factory=list)
-    paused_profiles: dict[str, str] = field(default_factory=dict)
-    retries: int = 0
-    stopped: bool = False
-
-    def count(self, outcome: str) -> int:
-        return sum(1 for o in self.outcomes if o.outcome == outcome)
-
-    def summary(self) -> dict[str, Any]:
-        kinds = (
-            "sent",
-            "failed",
-            "deferred",
-            "unknown",
-            "refused",
-            "paused",
-            "stopped",
-            "would-send",
-        )
-        return {
-            **{k: self.count(k) for k in kinds},
-            "retries": self.retries,
-            "found_unknown": [f"{b}/{i}" for b, i in self.found_unknown],
-            "paused_profiles": self.paused_profiles,
-            "stopped_on_request": self.stopped,
-        }
-
-
-class _ProfileState:
-    """One profile's connection, rate limit and pause during a run."""
-
-    def __init__(self, profile: Profile, factory: TransportFactory, home: Path) -> None:
-        self.profile = profile
-        self._factory = factory
-        self._home = home
-        self.transport: Transport | None = None
-        self.interval = 60.0 / profile.rate_per_minute if profile.rate_per_minute else 0.0
-        self.next_at = 0.0
-        self.paused: str | None = None
-        self.deferred_in_a_row = 0
-
-    def get(self) -> Transport:
-        if self.transport is None:
-            self.transport = self._factory(self.profile, self._home)
-        return self.transport
-
-    def wait_turn(self, sleep: Callable[[float], None]) -> None:
-        if self.interval:
-            now = time.monotonic()
-            if now < self.next_at:
-                sleep(self.next_at - now)
-            self.next_at = max(now, self.next_at) + self.interval
-
-    def close(self) -> None:
-        if self.transport is not None:
-            self.transport.close()
-            self.transport = None
-
-
 def _default_factory(profile: Profile, home: Path) -> Transport:
     from mailing.transports import open_transport
 
     return open_transport(profile, home)
+
+
+def not_before(info: dict[str, Any]) -> dt.datetime | None:
+    """A batch's "not before" time (`mailroom batch schedule`), if it has one."""
+    raw = info.get("not_before")
+    if not isinstance(raw, str) or not raw:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else when.astimezone()
 
 
 def check_not_paused(cfg: ConfigSnapshot) -> None:
@@ -198,15 +100,33 @@ def send(
     cfg = ConfigSnapshot.load(store)
     spool = Spool(store.home)
     batches = [spool.batch(batch_id)] if batch_id else [b for b in spool.batches() if b.complete]
-    if batch_id:
-        batches[0].info()  # refuses a batch that was not finished building
     report = SendReport()
+    now = dt.datetime.now(dt.UTC)
+    if batch_id:
+        when = not_before(batches[0].info())  # refuses a batch that was not finished building
+        if when is not None and when > now:
+            raise MailroomError(
+                f"Batch {batch_id} may not go out before {when.isoformat()}.",
+                field="not_before",
+                value=when.isoformat(),
+                fix=f"let `mailroom send --due` send it then, or take the time away with "
+                f"`mailroom batch schedule {batch_id} off`.",
+            )
+    else:
+        due = []
+        for batch in batches:
+            when = not_before(batch.info())
+            if when is not None and when > now:
+                report.not_due.append((batch.id, when.isoformat()))
+            else:
+                due.append(batch)
+        batches = due
     if opts.dry_run:
         for batch in batches:
             _dry_run(batch, cfg, report)
         return report
     check_not_paused(cfg)
-    states: dict[str, _ProfileState] = {}
+    states: dict[str, ProfileState] = {}
     with spool.sender_lock(user):
         # Anything in flight when an earlier sender died is now unknown: every batch,
         # not only this one, since no other sender can be running.
@@ -236,7 +156,10 @@ def _dry_run(batch: Batch, cfg: ConfigSnapshot, report: SendReport) -> None:
         if why:
             report.outcomes.append(ItemOutcome(batch.id, ref.item, "refused", why))
         else:
-            detail = f"profile {meta.get('profile')} to {', '.join(meta['envelope']['rcpts'])}"
+            to = ", ".join(meta["envelope"]["rcpts"])
+            if cfg.system.redirect_to:
+                to = f"{cfg.system.redirect_to} only (test mode; not to {to})"
+            detail = f"profile {meta.get('profile')} to {to}"
             report.outcomes.append(ItemOutcome(batch.id, ref.item, "would-send", detail))
 
 
@@ -277,7 +200,7 @@ def _send_batch(
     store: Store,
     user: str,
     opts: SendOptions,
-    states: dict[str, _ProfileState],
+    states: dict[str, ProfileState],
     report: SendReport,
 ) -> None:
     refs = batch.items("approved")
@@ -298,7 +221,10 @@ def _send_batch(
 
     boot = boot_id()
     fingerprint_checks: dict[str, str | None] = {}
-    claimed: list[tuple[str, dict[str, Any], bytes, _ProfileState]] = []
+    # Test mode sends every message to one address (the envelope only); the
+    # recipients who took an item in an earlier run are not offered it again.
+    route = Route(cfg.system.redirect_to, delivered_before(batch.events(b'"accepted"')))
+    claimed: list[tuple[str, dict[str, Any], bytes, ProfileState]] = []
 
     def flush() -> None:
         """Send the claimed messages, in order."""
@@ -328,10 +254,16 @@ def _send_batch(
             if n + 1 < len(claimed) and claimed[n + 1][3] is st:
                 # Its envelope may go out with this message's end (SMTP PIPELINING);
                 # its content only after its own "attempt" event.
-                _, next_meta, next_raw, _ = claimed[n + 1]
+                next_item, next_meta, next_raw, _ = claimed[n + 1]
                 env = next_meta["envelope"]
-                st.get().announce(next_raw, env["mail_from"], list(env["rcpts"]))
-            _send_one(batch, item, meta, raw, st, opts, report, outcome)
+                if not route.delivered.get(next_item):
+                    st.get().announce(
+                        next_raw,
+                        env["mail_from"],
+                        route.rcpts(next_item, env),
+                        envelope_id(batch.id, next_item),
+                    )
+            send_one(batch, item, meta, raw, st, opts, report, outcome, route)
             if opts.progress is not None:
                 opts.progress(Progress(batch.id, done, total, **counts))
         claimed.clear()
@@ -345,7 +277,7 @@ def _send_batch(
         code = str(meta.get("profile"))
         st = states.get(code)
         if st is None and code in cfg.profiles:
-            st = states[code] = _ProfileState(cfg.profiles[code], factory, store.home)
+            st = states[code] = ProfileState(cfg.profiles[code], factory, store.home)
         if st is not None and st.paused:
             outcome(item, "paused", st.paused)
             continue
@@ -374,121 +306,6 @@ def _send_batch(
     batch.sync()
     if opts.archive:
         _archive_pending(store, batch)
-
-
-def _send_one(
-    batch: Batch,
-    item: str,
-    meta: dict[str, Any],
-    raw: bytes,
-    st: _ProfileState,
-    opts: SendOptions,
-    report: SendReport,
-    outcome: Callable[[str, str, str], None],
-) -> None:
-    from mailing.transports import TransportError
-
-    env = meta["envelope"]
-    mail_from, rcpts = env["mail_from"], list(env["rcpts"])
-    attempt = 0
-    while True:
-        attempt += 1
-        st.wait_turn(opts.sleep)
-        try:
-            result = st.get().send(raw, mail_from, rcpts)
-        except TransportError as exc:
-            ev: dict[str, Any] = {
-                "item": item,
-                "event": "attempt-failed",
-                "attempt": attempt,
-                "profile": st.profile.code,
-                "kind": exc.kind,
-                "code": exc.code,
-                "reply": exc.reply,
-                "stage": exc.stage,
-                "error": exc.diagnosis.title,
-            }
-            if exc.refused:
-                ev["refused"] = {r: list(v) for r, v in exc.refused.items()}
-            if exc.kind in ("temporary", "network"):
-                if exc.maybe_sent:
-                    batch.advance(item, State.SENDING, State.UNKNOWN, ev)
-                    outcome(
-                        item,
-                        "unknown",
-                        "the connection dropped after the message data; it may have been delivered",
-                    )
-                    return
-                if attempt <= len(opts.backoff):
-                    batch.log({**ev, "state": "sending", "retry_in": opts.backoff[attempt - 1]})
-                    report.retries += 1
-                    opts.sleep(opts.backoff[attempt - 1])
-                    continue
-                # Outlasted the back-off: back to approved, for a later run.
-                batch.advance(item, State.SENDING, State.APPROVED, {**ev, "deferred": True})
-                outcome(item, "deferred", str(exc))
-                st.deferred_in_a_row += 1
-                if st.deferred_in_a_row >= MAX_DEFERRED_IN_A_ROW:
-                    st.paused = (
-                        f"{MAX_DEFERRED_IN_A_ROW} messages in a row failed temporarily: {exc}"
-                    )
-                    report.paused_profiles[st.profile.code] = st.paused
-                return
-            if exc.kind == "permanent":
-                batch.advance(item, State.SENDING, State.FAILED, ev)
-                outcome(item, "failed", str(exc))
-                st.deferred_in_a_row = 0
-                return
-            # auth, tls, config: nothing was sent, and every message of this
-            # profile would fail alike: pause the profile after this first one.
-            batch.advance(item, State.SENDING, State.APPROVED, {**ev, "paused_profile": True})
-            st.paused = str(exc)
-            st.close()
-            report.paused_profiles[st.profile.code] = st.paused
-            outcome(item, "paused", st.paused)
-            return
-        st.deferred_in_a_row = 0
-        # "Sent": every To and Cc recipient was accepted (mailing/delivery.py).
-        refused_customers = customer_refusals(meta, rcpts, result.refused)
-        if result.accepted and refused_customers:
-            why = refusal_sentence(refused_customers, result.accepted)
-            partly = {
-                "event": "recipients-refused",
-                "error": why,
-                "reply": result.reply,
-                "accepted": result.accepted,
-                "refused": {r: list(v) for r, v in result.refused.items()},
-            }
-            batch.advance(item, State.SENDING, State.FAILED, partly)
-            outcome(item, "failed", why)
-            return
-        if result.accepted:
-            # Only now: the server has taken it. Durable at the next chunk's sync
-            # (before its first byte goes out) or at the end of the batch.
-            sent = {
-                "event": "sent",
-                "attempt": attempt,
-                "profile": st.profile.code,
-                "reply": result.reply,
-                "accepted": result.accepted,
-                "refused": {r: list(v) for r, v in result.refused.items()},
-            }
-            batch.advance(item, State.SENDING, State.SENT, sent, durable=False)
-            detail = ""
-            if result.refused:
-                detail = "refused by the server for: " + ", ".join(
-                    f"{r} ({c} {m})" for r, (c, m) in result.refused.items()
-                )
-            outcome(item, "sent", detail)
-        else:
-            refused_all = {
-                "event": "attempt-failed",
-                "reply": result.reply,
-                "refused": {r: list(v) for r, v in result.refused.items()},
-            }
-            batch.advance(item, State.SENDING, State.FAILED, refused_all)
-            outcome(item, "failed", "every recipient was refused")
-        return
 
 
 def _archive_pending(store: Store, batch: Batch) -> None:

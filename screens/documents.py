@@ -347,16 +347,40 @@ class DocumentsPane(Pane):
             "Nothing is sent: the batch waits in the queue for approval."
         )
 
+        # One document, one send: those sent (or printed) before go in only when asked.
+        again = sum(1 for d in chosen if self.state_of(d) in ("sent", "to print"))
+
+        def start(include_sent: bool) -> None:
+            self.building = BuildState(total=len(numbers), started=time.monotonic())
+            self._timer = self.set_interval(0.25, self._show_build)
+            self._build(f["type"], admins[0], numbers, self.building, include_sent)
+
         def answered(yes: bool | None) -> None:
-            if yes:
-                self.building = BuildState(total=len(numbers), started=time.monotonic())
-                self._timer = self.set_interval(0.25, self._show_build)
-                self._build(f["type"], admins[0], numbers, self.building)
+            if not yes:
+                return
+            if not again:
+                start(False)
+                return
+            self.app.push_screen(
+                ConfirmModal(
+                    f"{again} of them were sent (or printed) before.\nPut them in again? "
+                    "Each is marked 'sent before' in the queue. No leaves them out.",
+                    "Send again?",
+                ),
+                lambda include: start(bool(include)),
+            )
 
         self.app.push_screen(ConfirmModal(question), answered)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="documents-build")
-    def _build(self, doc_type: str, admin: str, numbers: list[str], state: BuildState) -> Any:
+    def _build(
+        self,
+        doc_type: str,
+        admin: str,
+        numbers: list[str],
+        state: BuildState,
+        include_sent: bool = False,
+    ) -> Any:
         from mailing.batch import BuildProgress, build_batch
 
         def progress(p: BuildProgress) -> None:
@@ -369,6 +393,7 @@ class DocumentsPane(Pane):
             administration=admin,
             numbers=numbers,
             progress=progress,
+            include_sent=include_sent,
         )
 
     def _show_build(self) -> None:
@@ -406,6 +431,9 @@ class DocumentsPane(Pane):
             self.reload()
             counts = {k: v for k, v in batch.counts().items() if v}
             text = ", ".join(f"{v} {k}" for k, v in counts.items())
+            left = sum(batch.info().get("left_out", {}).values())
+            if left:
+                text += f"; {left} left out (sent, printed or in an open batch)"
             self.query_one("#doc-progress", Static).update(f"Batch {batch.id} built: {text}")
 
             def answered(yes: bool | None) -> None:

@@ -84,11 +84,19 @@ def load_queued(home: Path, batch_id: str, item: str) -> PreviewData:
         data.notes.append(payload.decode("utf-8", "replace"))
     if meta.get("error"):
         data.notes.append(str(meta["error"]))
+    before = meta.get("sent_before")
+    if isinstance(before, dict):
+        data.notes.append(
+            f"Sent before on {str(before.get('at'))[:10]} (batch {before.get('batch')}, "
+            f"Message-ID {before.get('message_id')}); this batch sends it again."
+        )
     events = EventsIndex(batch)
     events.update()
     failure = events.failure.get(ref.item)
     if failure and ref.state in ("failed", "unknown", "approved"):
         data.notes.append("Last failure: " + failure_text(failure))
+    if failure and ref.state == "bounced":
+        data.notes.append("A delivery report came back: " + failure_text(failure))
     if ref.state == "unknown":
         data.notes.append(
             "UNKNOWN: it was being sent when the sender stopped; it may or may not have "

@@ -157,6 +157,11 @@ class Profile(Record):
     oauth_tenant: str = ""  # Office 365: tenant id or domain
     oauth_client_id: str = ""  # Office 365: application (client) id
     oauth_authority: str = ""  # override of https://login.microsoftonline.com (tests)
+    # The profile's mailbox, read for delivery reports (`mailroom bounces fetch`):
+    # IMAP over TLS (always verified), the same login; reports are filed in bounce_folder.
+    imap_server: str = ""
+    imap_port: int = Field(default=993, ge=1, le=65535)
+    bounce_folder: str = "Mailroom bounces"
 
     @field_validator(
         "sender", "sender_name", "reply_to", "bcc", "username", "server", "description"
@@ -308,6 +313,9 @@ class SystemSettings(Record):
     profile: str | None = None
     sending_paused: bool = False
     paused_reason: str = ""
+    # Test mode: every message goes to this address (the envelope only), not to
+    # the customers; `mailroom sending redirect ADDRESS|off`.
+    redirect_to: str | None = None
 
 
 # ---------------------------------------------------------------- documents

@@ -41,6 +41,8 @@ Knobs (all keyword arguments):
 ``smtputf8``        offer SMTPUTF8 (default True)
 ``pipelining``      offer PIPELINING (RFC 2920; default False, as aiosmtpd does not
                     announce it, though it reads pipelined commands in order)
+``dsn``             offer DSN (RFC 3461) and take its MAIL (ENVID, RET) and RCPT
+                    (NOTIFY, ORCPT) parameters, which plain aiosmtpd refuses
 
 What the server saw:
 
@@ -49,6 +51,9 @@ What the server saw:
 ``xoauth2_strings`` the decoded XOAUTH2 initial responses
 ``connections``     how many SMTP sessions were opened (the start-up probe of
                     aiosmtpd's Controller is not counted)
+``dsn_mail``        with ``dsn``: per MAIL command, its DSN parameters as given
+                    ({"ENVID": ..., "RET": ...})
+``dsn_rcpt``        with ``dsn``: per RCPT command, (address, {"NOTIFY": ..., "ORCPT": ...})
 
 ``server.drop_connections()`` closes every open session now (as an idle
 timeout would), to test reconnecting.
@@ -112,6 +117,8 @@ class _Handler:
         session.host_name = hostname
         if self.s.pipelining:
             responses.insert(len(responses) - 1, "250-PIPELINING")
+        if self.s.dsn:
+            responses.insert(len(responses) - 1, "250-DSN")
         return responses
 
     async def handle_MAIL(
@@ -251,12 +258,40 @@ class _SMTP(SMTP):
         super().__init__(handler, **kwargs)
         self._test_server = test_server
 
+    async def smtp_MAIL(self, arg: str) -> None:
+        if self._test_server.dsn and arg:
+            arg, taken = _take_params(arg, ("ENVID", "RET"))
+            with self._test_server._lock:
+                self._test_server.dsn_mail.append(taken)
+        await super().smtp_MAIL(arg)
+
+    async def smtp_RCPT(self, arg: str) -> None:
+        if self._test_server.dsn and arg:
+            arg, taken = _take_params(arg, ("NOTIFY", "ORCPT"))
+            address = arg.split(">", 1)[0].split("<", 1)[-1]
+            with self._test_server._lock:
+                self._test_server.dsn_rcpt.append((address, taken))
+        await super().smtp_RCPT(arg)
+
     async def smtp_DATA(self, arg: str) -> None:
         answer = self._test_server.answers.get("DATA_CMD")
         if answer and self.envelope is not None and self.envelope.rcpt_tos:
             await self.push(answer)
             return
         await super().smtp_DATA(arg)
+
+
+def _take_params(arg: str, names: tuple[str, ...]) -> tuple[str, dict[str, str]]:
+    """The command argument without the ESMTP parameters ``names``, and those."""
+    kept: list[str] = []
+    taken: dict[str, str] = {}
+    for word in arg.split(" "):
+        key, eq, value = word.partition("=")
+        if eq and key.upper() in names:
+            taken[key.upper()] = value
+        else:
+            kept.append(word)
+    return " ".join(kept), taken
 
 
 class _Controller(Controller):
@@ -290,6 +325,7 @@ class SMTPTestServer:
         smtputf8: bool = True,
         tmp_dir: Path | None = None,
         pipelining: bool | None = None,
+        dsn: bool = False,
     ) -> None:
         if security not in ("starttls", "tls", "none"):
             raise ValueError(f"security must be starttls, tls or none, not {security!r}")
@@ -304,6 +340,9 @@ class SMTPTestServer:
         self.rcpt_answers: dict[str, str] = dict(rcpt_answers or {})
         self.drop: set[str] = set(drop)
         self.pipelining = self.PIPELINING if pipelining is None else pipelining
+        self.dsn = dsn
+        self.dsn_mail: list[dict[str, str]] = []
+        self.dsn_rcpt: list[tuple[str, dict[str, str]]] = []
         self.pipelined = 0  # RCPTs answered while DATA was already waiting (RFC 2920)
         self.chained = 0  # messages whose final dot came with the next MAIL FROM
         self.host = "127.0.0.1"

@@ -52,7 +52,9 @@ def test_the_table_covers_every_state_and_the_folders_are_the_states(tmp_path: P
     batch, _ = _batch(tmp_path)
     assert {p.name for p in batch.path.iterdir() if p.is_dir()} == {*STATES, "meta"}
     # the final states: nothing leaves them
-    assert not TRANSITIONS[State.SENT] | TRANSITIONS[State.CANCELLED] | TRANSITIONS[State.PRINT]
+    assert not TRANSITIONS[State.BOUNCED] | TRANSITIONS[State.CANCELLED] | TRANSITIONS[State.PRINT]
+    # a sent message leaves sent only when a delivery report says it bounced
+    assert TRANSITIONS[State.SENT] == {State.BOUNCED}
 
 
 @pytest.mark.parametrize("durable", [True, False])
@@ -117,7 +119,7 @@ def test_sent_to_approved_and_cancelled_to_sending_are_refused_in_a_sentence(
         batch.advance(a, "sent", "approved", {"event": "resend"})
     assert str(exc.value) == (
         f"Item {a} of batch {batch.id} cannot go from sent to approved; nothing was changed. "
-        "Fix: sent is final: no item leaves it."
+        "Fix: from sent an item can go only to bounced."
     )
     with pytest.raises(TransitionError) as exc:
         batch.advance(b, State.CANCELLED, State.SENDING, {"event": "claimed"})
@@ -139,8 +141,8 @@ def test_a_lost_race_moves_and_logs_nothing(tmp_path: Path) -> None:
 
 def test_a_state_that_does_not_exist_is_refused(tmp_path: Path) -> None:
     batch, [item] = _batch(tmp_path, 1)
-    with pytest.raises(SpoolError, match="'bounced' is not a state of a spool item"):
-        batch.advance(item, "draft", "bounced", {"event": "bounced"})
+    with pytest.raises(SpoolError, match="'returned' is not a state of a spool item"):
+        batch.advance(item, "draft", "returned", {"event": "returned"})
     assert batch.locate(item).state == "draft"
 
 

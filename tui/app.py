@@ -105,6 +105,9 @@ class MailroomApp(App[int]):
 
     def compose(self) -> ComposeResult:
         yield PaneBar(self.panes, self.keymap)
+        from screens.widgets.redirect_banner import RedirectBanner
+
+        yield RedirectBanner(self.store)  # test mode: on every pane while it is on
         yield ContentSwitcher(id="panes")
         yield Footer()
 

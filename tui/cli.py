@@ -23,7 +23,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tui.commands_profile",  # profile ..., sink
     "tui.commands_documents",  # documents import/list, preview
     "tui.commands_resolve",  # resolve
-    "tui.commands_batch",  # batch ..., send
+    "tui.commands_batch",  # batch ...
+    "tui.commands_sending",  # send, sending pause/resume/status/redirect/history, resend
+    "tui.commands_bounces",  # bounces fetch/setup
     "tui.commands_extra",  # backup, restore, report, mail
 )
 

@@ -1,11 +1,10 @@
-"""`mailroom batch ...`, `mailroom send` and `mailroom sending pause|resume`."""
+"""`mailroom batch ...` (`mailroom send`, `mailroom sending ...` and `mailroom resend`
+are in :mod:`tui.commands_sending`)."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
-import signal
 import sys
 from typing import Any
 
@@ -39,6 +38,11 @@ def register(sub: Any) -> None:
     p.add_argument("--to", dest="date_to", type=_date, help="last document date")
     p.add_argument("--numbers", help="only these document numbers, comma-separated")
     p.add_argument("--workers", type=int, help="processes to render with (default: 2)")
+    p.add_argument(
+        "--include-sent",
+        action="store_true",
+        help="put in documents sent before too (each marked 'sent before on ...')",
+    )
     p.set_defaults(handler=cmd_create)
 
     p = bsub.add_parser("list", help="the batches and their counts per state")
@@ -56,7 +60,17 @@ def register(sub: Any) -> None:
     p = bsub.add_parser("approve", help="approve draft (or held) messages for sending")
     p.add_argument("batch_id", metavar="ID")
     p.add_argument("--items", nargs="+", help="only these items (default: every draft)")
+    p.add_argument(
+        "--not-before",
+        metavar="TIME",
+        help="send no earlier than this (e.g. 2026-12-02T07:00, local time) with `send --due`",
+    )
     p.set_defaults(handler=cmd_approve)
+
+    p = bsub.add_parser("schedule", help="the time before which a batch may not be sent")
+    p.add_argument("batch_id", metavar="ID")
+    p.add_argument("not_before", metavar="TIME|off", help="e.g. 2026-12-02T07:00 (local time)")
+    p.set_defaults(handler=cmd_schedule)
 
     p = bsub.add_parser("hold", help="keep messages back from sending")
     p.add_argument("batch_id", metavar="ID")
@@ -78,27 +92,11 @@ def register(sub: Any) -> None:
     p.add_argument("item", metavar="ITEM")
     p.set_defaults(handler=cmd_mark_sent)
 
-    p = sub.add_parser("send", help="send the approved messages (of one batch, or of all)")
-    p.add_argument("batch_id", nargs="?", metavar="ID")
-    p.add_argument("--dry-run", action="store_true", help="say what would be sent; send nothing")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=cmd_send)
-
-    p = sub.add_parser("sending", help="pause or resume all sending")
-    ssub = p.add_subparsers(dest="sending_command", metavar="ACTION", required=True)
-    q = ssub.add_parser("pause", help="stop every send until resumed")
-    q.add_argument("--reason", default="")
-    q.set_defaults(handler=cmd_pause)
-    q = ssub.add_parser("resume", help="allow sending again")
-    q.set_defaults(handler=cmd_resume)
-    q = ssub.add_parser("status", help="paused or not, and who is sending now")
-    q.set_defaults(handler=cmd_sending_status)
-
 
 # ---------------------------------------------------------------- helpers
 
 
-class _Bar:
+class ProgressBar:
     """A one-line progress display on stderr, only on a terminal."""
 
     def __init__(self, label: str) -> None:
@@ -141,7 +139,7 @@ def recover_if_idle(ctx: Context) -> list[tuple[str, str]]:
     return found
 
 
-def _warn_unknown(found: list[tuple[str, str]]) -> None:
+def warn_unknown(found: list[tuple[str, str]]) -> None:
     for batch_id, item in found:
         print(
             f"warning: {batch_id} {item} was being sent when a sender stopped; it is now "
@@ -199,6 +197,7 @@ def item_rows(
             error = s.get("reason")
         if ev.get("refused") and ref.state == "sent":
             error = "refused for " + ", ".join(ev["refused"])
+        before = s.get("sent_before")
         rows.append(
             {
                 "item": ref.item,
@@ -210,9 +209,28 @@ def item_rows(
                 "size": s.get("size"),
                 "error": error,
                 "reply": ev.get("reply") or None,
+                "delivered_to": ev.get("accepted"),
+                "refused": ev.get("refused") or None,
+                "redirected_to": ev.get("redirected_to"),
+                "bounce": (
+                    {"kind": ev.get("kind"), "reason": ev.get("reason"), "to": ev.get("recipients")}
+                    if ref.state == "bounced"
+                    else None
+                ),
+                "sent_before": before,
+                "note": _note(before, ev),
             }
         )
     return rows
+
+
+def _note(before: dict[str, Any] | None, ev: dict[str, Any]) -> str | None:
+    notes = []
+    if before:
+        notes.append(f"sent before on {str(before.get('at'))[:10]} (batch {before.get('batch')})")
+    if ev.get("redirected_to"):
+        notes.append(f"test mode: went to {ev['redirected_to']} only, not to the customer")
+    return "; ".join(notes) or None
 
 
 # ---------------------------------------------------------------- commands
@@ -221,7 +239,7 @@ def item_rows(
 def cmd_create(args: argparse.Namespace, ctx: Context) -> int:
     from mailing.batch import BuildProgress, build_batch
 
-    bar = _Bar("building")
+    bar = ProgressBar("building")
 
     def progress(p: BuildProgress) -> None:
         bar(p.done, p.total)
@@ -237,6 +255,7 @@ def cmd_create(args: argparse.Namespace, ctx: Context) -> int:
         numbers=numbers,
         workers=args.workers,
         progress=progress,
+        include_sent=args.include_sent,
     )
     info = batch.info()
     counts = info["counts_at_build"]
@@ -249,6 +268,26 @@ def cmd_create(args: argparse.Namespace, ctx: Context) -> int:
     )
     if counts.get("print"):
         print(f"to print: {batch.path / 'print' / 'print.pdf'}", file=sys.stderr)
+    left = info.get("left_out", {})
+    if left.get("sent"):
+        print(
+            f"left out {left['sent']} document(s) sent before; --include-sent puts them in",
+            file=sys.stderr,
+        )
+    if left.get("printed"):
+        print(
+            f"left out {left['printed']} document(s) on an earlier print list; "
+            "--include-sent puts them in",
+            file=sys.stderr,
+        )
+    if left.get("in_open_batch"):
+        print(
+            f"left out {left['in_open_batch']} document(s) waiting in an open batch",
+            file=sys.stderr,
+        )
+    again = sum(1 for s in info["items"] if s.get("sent_before"))
+    if again:
+        print(f"{again} document(s) were sent before and go again", file=sys.stderr)
     print(batch.id)
     return 0
 
@@ -256,7 +295,7 @@ def cmd_create(args: argparse.Namespace, ctx: Context) -> int:
 def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
     from store.spool import Spool
 
-    _warn_unknown(recover_if_idle(ctx))
+    warn_unknown(recover_if_idle(ctx))
     rows = [batch_overview(b) for b in Spool(ctx.home).batches()]
     if args.json:
         print_json(rows)
@@ -277,7 +316,7 @@ def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
 def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
     from store.spool import STATES, Spool
 
-    _warn_unknown(recover_if_idle(ctx))
+    warn_unknown(recover_if_idle(ctx))
     batch = Spool(ctx.home).batch(args.batch_id)
     if args.state and args.state not in STATES:
         raise MailroomError(
@@ -321,6 +360,8 @@ def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
         line = f"  {r['item']:<28} {r['state']:<9} {size} {r['profile'] or '-':<12} {to}"
         if r["error"]:
             line += f"\n      {r['error']}"
+        if r["note"]:
+            line += f"\n      {r['note']}"
         print(line)
     return 0
 
@@ -340,7 +381,26 @@ def _change(args: argparse.Namespace, ctx: Context, action: str, items: list[str
 
 
 def cmd_approve(args: argparse.Namespace, ctx: Context) -> int:
-    return _change(args, ctx, "approve", _items(args.items))
+    code = _change(args, ctx, "approve", _items(args.items))
+    if args.not_before:
+        _schedule(ctx, args.batch_id, args.not_before)
+    return code
+
+
+def _schedule(ctx: Context, batch_id: str, when: str | None) -> None:
+    from mailing.changes import schedule_batch
+
+    stamp = schedule_batch(ctx.store, ctx.user, batch_id, when)
+    if stamp:
+        print(f"batch {batch_id} goes out with `mailroom send --due` from {stamp}")
+    else:
+        print(f"batch {batch_id} has no time: it goes out with the next `mailroom send`")
+
+
+def cmd_schedule(args: argparse.Namespace, ctx: Context) -> int:
+    when = None if args.not_before.strip().lower() == "off" else args.not_before
+    _schedule(ctx, args.batch_id, when)
+    return 0
 
 
 def cmd_hold(args: argparse.Namespace, ctx: Context) -> int:
@@ -360,101 +420,3 @@ def cmd_resend(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_mark_sent(args: argparse.Namespace, ctx: Context) -> int:
     return _change(args, ctx, "mark_sent", [args.item])
-
-
-def cmd_send(args: argparse.Namespace, ctx: Context) -> int:
-    from mailing.engine import Progress, SendOptions, send
-
-    bar = _Bar("sending")
-    stop_asked: list[int] = []
-
-    def ask_stop(signum: int, frame: Any) -> None:
-        # SIGTERM (Stop in the TUI) or SIGHUP (the terminal closed): finish the
-        # message in flight, then stop; the rest stays approved.
-        stop_asked.append(signum)
-
-    def progress(p: Progress) -> None:
-        with contextlib.suppress(OSError):  # a hung-up terminal
-            bar(p.done, p.total, f"{p.sent} sent, {p.failed} failed")
-
-    previous = {sig: signal.signal(sig, ask_stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        report = send(
-            ctx.store,
-            ctx.user,
-            args.batch_id,
-            SendOptions(
-                dry_run=args.dry_run, progress=progress, should_stop=lambda: bool(stop_asked)
-            ),
-        )
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    if report.stopped:
-        print(
-            f"stopped on request ({signal.Signals(stop_asked[0]).name}) after "
-            f"{report.count('sent')} sent; the messages not yet sent stay approved"
-        )
-    if args.json:
-        print_json(
-            {
-                **report.summary(),
-                "items": [o.__dict__ for o in report.outcomes],
-            }
-        )
-    else:
-        _warn_unknown(report.found_unknown)
-        for o in report.outcomes:
-            if (o.outcome != "sent" or o.detail) and o.outcome != "stopped":
-                print(f"{o.batch} {o.item}: {o.outcome}" + (f" - {o.detail}" if o.detail else ""))
-        s = report.summary()
-        if args.dry_run:
-            print(f"dry run: {s['would-send']} would be sent, {s['refused']} refused")
-        else:
-            print(
-                f"{s['sent']} sent, {s['failed']} failed, {s['refused']} refused, "
-                f"{s['deferred']} deferred, {s['unknown']} unknown, {s['paused']} paused"
-                + (f", {s['stopped']} not sent (stopped)" if report.stopped else "")
-            )
-        for code, why in report.paused_profiles.items():
-            print(f"profile {code} paused: {why}", file=sys.stderr)
-    bad = report.count("failed") + report.count("refused") + report.count("unknown")
-    if report.stopped:
-        return 3
-    return 1 if bad or report.paused_profiles or report.count("deferred") else 0
-
-
-def _set_paused(ctx: Context, paused: bool, reason: str) -> None:
-    from mailing.changes import set_sending_paused
-
-    set_sending_paused(ctx.store, paused, reason)
-
-
-def cmd_pause(args: argparse.Namespace, ctx: Context) -> int:
-    _set_paused(ctx, True, args.reason or f"paused by {ctx.user}")
-    print("sending is paused; `mailroom sending resume` allows it again")
-    return 0
-
-
-def cmd_resume(args: argparse.Namespace, ctx: Context) -> int:
-    _set_paused(ctx, False, "")
-    print("sending is allowed again")
-    return 0
-
-
-def cmd_sending_status(args: argparse.Namespace, ctx: Context) -> int:
-    from store.spool import Spool
-
-    system = ctx.store.system()
-    print(
-        f"sending: {'PAUSED (' + system.paused_reason + ')' if system.sending_paused else 'allowed'}"
-    )
-    who = Spool(ctx.home).sender()
-    if who:
-        print(
-            f"sending now: {who.get('user')} (process {who.get('pid')} on {who.get('host')}, "
-            f"since {who.get('since')})"
-        )
-    else:
-        print("nobody is sending now")
-    return 0

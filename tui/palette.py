@@ -56,6 +56,14 @@ class MailroomCommands(Provider):
                         f"Send a test mail from {profile.sender or profile.code}",
                     )
                 )
+                if profile.imap_server:
+                    out.append(
+                        (
+                            f"Fetch bounces of profile {profile.code}",
+                            partial(self._fetch_bounces, profile.code),
+                            f"Read delivery reports from {profile.imap_server}",
+                        )
+                    )
             for batch_id in _batch_ids(app):
                 out.append(
                     (
@@ -118,6 +126,11 @@ class MailroomCommands(Provider):
             pane.when_clean(opened, f"test {code}")
 
         pane.call_after_refresh(go)
+
+    def _fetch_bounces(self, code: str) -> None:
+        from screens.widgets.bounce_fetch import fetch_in_background
+
+        fetch_in_background(self.app, self.mailroom.store, code)
 
     def _go_to_relation(self, key: str) -> None:
         from screens.widgets.pane import RecordPane

@@ -29,6 +29,7 @@ from mailing.changes.files import (
 )
 from mailing.changes.problems import ChangeRefused, Problem
 from mailing.changes.secrets import forget_secrets, has_password, store_password
+from mailing.changes.sending import schedule_batch, set_redirect
 
 __all__ = [
     "BATCH_ACTIONS",
@@ -48,6 +49,8 @@ __all__ = [
     "save_profile",
     "save_record",
     "save_settings",
+    "schedule_batch",
+    "set_redirect",
     "set_sending_paused",
     "store_password",
     "restore_database_copy",

@@ -374,3 +374,12 @@ def configuration_problems(cfg: Config, *, need_system_profile: bool) -> list[Pr
     if need_system_profile:
         out = system_profile_problems(cfg) + out
     return out
+
+
+def redirect_address_problems(value: str) -> list[Problem]:
+    """Test mode's one address: a single plain e-mail address."""
+    where = "sending redirect address"
+    if not value.strip():
+        return [Problem(where, "is empty", value, "give one e-mail address, or `off`.")]
+    found = _address(where, value.strip(), where)
+    return [Problem(p.where, p.message, value, p.fix) for p in found]

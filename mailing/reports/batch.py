@@ -102,8 +102,12 @@ def batch_rows(batch: Batch) -> list[BatchRow]:
             why = str(meta.get("error") or ev.get("error") or ev.get("detail") or "")
             if ev.get("reply"):
                 why = f"{why} (server: {ev['reply']})".strip()
+        elif ref.state == "bounced":
+            why = str(ev.get("error") or "a delivery report came back")
         elif ref.state == "sent":
             why = f"server: {ev['reply']}" if ev.get("reply") else ""
+            if ev.get("redirected_to"):
+                why = f"test mode: to {ev['redirected_to']} only; {why}"
             refused = ev.get("refused") or {}
             if refused:
                 why += "; refused: " + ", ".join(

@@ -108,10 +108,16 @@ class Transport:
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
 
-    def send(self, raw: bytes, mail_from: str, rcpts: list[str]) -> SendResult:
+    def send(
+        self, raw: bytes, mail_from: str, rcpts: list[str], envid: str | None = None
+    ) -> SendResult:
+        """Offer one message. ``envid`` names it in delivery status notifications
+        (RFC 3461 ENVID) when the server offers DSN."""
         raise NotImplementedError
 
-    def announce(self, raw: bytes, mail_from: str, rcpts: list[str]) -> None:
+    def announce(
+        self, raw: bytes, mail_from: str, rcpts: list[str], envid: str | None = None
+    ) -> None:
         """A hint: this message will be the next one given to :meth:`send`.
 
         A transport may prepare it (SMTP pipelines its envelope after the current

@@ -26,6 +26,9 @@ log = logging.getLogger("mailroom.office365")
 
 AUTHORITY_HOST = "https://login.microsoftonline.com"
 SCOPES = ["https://outlook.office.com/SMTP.Send"]
+# Reading the mailbox for delivery reports (`mailroom bounces fetch`): asked for at
+# sign-in together with SMTP.Send, and requested on its own when reading.
+IMAP_SCOPES = ["https://outlook.office.com/IMAP.AccessAsUser.All"]
 
 
 def _auth_error(
@@ -116,7 +119,7 @@ def start_device_login(profile: Profile, home: Path, *, http_client: Any = None)
     """Begin the device-code sign-in; the flow holds verification_uri, user_code,
     expires_in and a ready ``message`` to show the user."""
     app = _App(profile, http_client)
-    flow: dict[str, Any] = app.app.initiate_device_flow(scopes=SCOPES)
+    flow: dict[str, Any] = app.app.initiate_device_flow(scopes=[*SCOPES, *IMAP_SCOPES])
     if "user_code" not in flow:
         raise _auth_error(
             profile,
@@ -154,8 +157,11 @@ def finish_device_login(
     return user
 
 
-def get_access_token(profile: Profile, home: Path, *, http_client: Any = None) -> tuple[str, str]:
-    """(user name, access token) from the cache, refreshed silently when needed."""
+def get_access_token(
+    profile: Profile, home: Path, *, http_client: Any = None, scopes: list[str] | None = None
+) -> tuple[str, str]:
+    """(user name, access token) from the cache, refreshed silently when needed;
+    for sending (``SCOPES``) unless ``scopes`` says otherwise (``IMAP_SCOPES``)."""
     app = _App(profile, http_client)
     accounts = app.app.get_accounts(username=profile.username or None)
     if not accounts:
@@ -170,7 +176,7 @@ def get_access_token(profile: Profile, home: Path, *, http_client: Any = None) -
         )
     account = accounts[0]
     try:
-        result = app.app.acquire_token_silent_with_error(SCOPES, account=account)
+        result = app.app.acquire_token_silent_with_error(scopes or SCOPES, account=account)
     except OSError as exc:
         raise _auth_error(
             profile,

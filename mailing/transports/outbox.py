@@ -47,7 +47,9 @@ class OutboxTransport(Transport):
         super().__init__(profile)
         self.folder = outbox_folder(profile, home)
 
-    def send(self, raw: bytes, mail_from: str, rcpts: list[str]) -> SendResult:
+    def send(
+        self, raw: bytes, mail_from: str, rcpts: list[str], envid: str | None = None
+    ) -> SendResult:
         try:
             self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:

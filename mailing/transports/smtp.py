@@ -9,6 +9,10 @@
   dropped meanwhile is reconnected once, before the message is offered.
 - Refused recipients are reported one by one (smtplib's ``sendmail`` would
   return them silently when others were accepted).
+- When the server offers DSN (RFC 3461) and the message has an envelope id, MAIL
+  carries ``ENVID`` (and ``RET=HDRS``: a report quotes the headers, not the
+  invoice) and every RCPT ``NOTIFY=FAILURE,DELAY`` with its ``ORCPT``, so a
+  failure or delay notice names the item (:mod:`mailing.transports.dsn`).
 
 Connecting, TLS and the login are :mod:`mailing.transports.smtp_connect`.
 """
@@ -18,6 +22,7 @@ from __future__ import annotations
 import logging
 import re
 import smtplib
+from collections.abc import Callable
 from pathlib import Path
 
 from mailing.diagnosis import Diagnosis
@@ -28,6 +33,7 @@ from mailing.transports import (
     config_error,
     error_for_reply,
 )
+from mailing.transports.dsn import dsn_mail_options, dsn_rcpt_options
 from mailing.transports.smtp_connect import Login as Login
 from mailing.transports.smtp_connect import _failure, _quiet_close, connect
 from mailing.transports.smtp_connect import password_login as password_login
@@ -51,7 +57,7 @@ class SMTPTransport(Transport):
         # PIPELINING across messages (RFC 2920 §3.1: message content may be the first
         # "command" of a group): the next message, as announced by the engine, and the
         # head (MAIL/RCPT/DATA) already written for it whose replies are not read yet.
-        self._announced: tuple[bytes, str, list[str]] | None = None
+        self._announced: tuple[bytes, str, list[str], str | None] | None = None
         self._pending: str | None = None
 
     # ------------------------------------------------------------ connecting
@@ -65,7 +71,9 @@ class SMTPTransport(Transport):
         self._smtp = None
         self._pending = None
 
-    def announce(self, raw: bytes, mail_from: str, rcpts: list[str]) -> None:
+    def announce(
+        self, raw: bytes, mail_from: str, rcpts: list[str], envid: str | None = None
+    ) -> None:
         """The message :meth:`send` will be given next, so that its MAIL FROM, RCPT TO
         and DATA can go out with this message's final dot, in one write.
 
@@ -73,7 +81,7 @@ class SMTPTransport(Transport):
         sent (paused, or not the one given) is dropped with the connection, never
         completed. Safe to leave out.
         """
-        self._announced = (raw, mail_from, list(rcpts))
+        self._announced = (raw, mail_from, list(rcpts), envid)
 
     def close(self) -> None:
         self._announced = None
@@ -92,14 +100,17 @@ class SMTPTransport(Transport):
 
     # ------------------------------------------------------------ sending
 
-    def send(self, raw: bytes, mail_from: str, rcpts: list[str]) -> SendResult:
+    def send(
+        self, raw: bytes, mail_from: str, rcpts: list[str], envid: str | None = None
+    ) -> SendResult:
         p = self.profile
         if not rcpts:
             raise config_error(
                 p, "The message has no recipients", "Nothing to send to.", "add a recipient."
             )
         utf8 = not all(a.isascii() for a in (mail_from, *rcpts))
-        if self._pending is not None and self._pending != _head(raw, mail_from, rcpts, self._smtp):
+        head_now = _head(raw, mail_from, rcpts, self._smtp, envid)
+        if self._pending is not None and self._pending != head_now:
             self._drop()  # another message than the one announced: the server waits in DATA
         for attempt in (1, 2):
             fresh = self._smtp is None
@@ -115,11 +126,18 @@ class SMTPTransport(Transport):
                 )
                 raise TransportError("permanent", diag, stage="mail", profile=p.code)
             options: list[str] = ["SMTPUTF8"] if utf8 else []
-            options.extend(_mail_options(raw, smtp))
+            options.extend(_mail_options(raw, smtp, envid))
+            rcpt_opts = _rcpt_options(smtp, envid)
             if not utf8 and smtp.has_extn("pipelining") and _plain(mail_from, rcpts):
                 try:
                     return self._send_pipelined(
-                        smtp, raw, mail_from, rcpts, options, retry=attempt == 1 and not fresh
+                        smtp,
+                        raw,
+                        mail_from,
+                        rcpts,
+                        options,
+                        rcpt_opts,
+                        retry=attempt == 1 and not fresh,
                     )
                 except _Reconnect:
                     log.info("connection for profile %s was dropped; reconnecting", p.code)
@@ -144,7 +162,7 @@ class SMTPTransport(Transport):
         refused: dict[str, tuple[int, str]] = {}
         try:
             for rcpt in rcpts:
-                code, resp = smtp.rcpt(rcpt)
+                code, resp = smtp.rcpt(rcpt, [o(rcpt) for o in rcpt_opts])
                 if code in (250, 251):
                     accepted.append(rcpt)
                 else:
@@ -180,6 +198,7 @@ class SMTPTransport(Transport):
         mail_from: str,
         rcpts: list[str],
         options: list[str],
+        rcpt_opts: list[RcptOption],
         *,
         retry: bool,
     ) -> SendResult:
@@ -192,7 +211,7 @@ class SMTPTransport(Transport):
         (or closing, 421) at MAIL and ``retry`` allows one reconnect.
         """
         p = self.profile
-        head = _command_group(mail_from, rcpts, options)
+        head = _command_group(mail_from, rcpts, options, rcpt_opts)
         written, self._pending = self._pending == head, None
         try:
             if not written:
@@ -283,7 +302,7 @@ class SMTPTransport(Transport):
             body += b"\r\n"
         body += b".\r\n"
         nxt, self._announced = self._announced, None
-        head = _head(*nxt, smtp) if chain and nxt is not None else None
+        head = _head(nxt[0], nxt[1], nxt[2], smtp, nxt[3]) if chain and nxt is not None else None
         if head is not None:
             body += head.encode("ascii")
         try:
@@ -325,27 +344,54 @@ class SMTPTransport(Transport):
             self._drop()
 
 
-def _mail_options(raw: bytes, smtp: smtplib.SMTP) -> list[str]:
+RcptOption = Callable[[str], str]
+
+
+def _mail_options(raw: bytes, smtp: smtplib.SMTP, envid: str | None = None) -> list[str]:
     options: list[str] = []
     if not raw.isascii() and smtp.has_extn("8bitmime"):
         options.append("BODY=8BITMIME")
     if smtp.has_extn("size"):
         options.append(f"SIZE={len(raw)}")
+    if envid and smtp.has_extn("dsn"):
+        options.extend(dsn_mail_options(envid))
     return options
 
 
-def _command_group(mail_from: str, rcpts: list[str], options: list[str]) -> str:
+def _rcpt_options(smtp: smtplib.SMTP, envid: str | None) -> list[RcptOption]:
+    """Per recipient, the RCPT options (DSN's NOTIFY and ORCPT when asked for)."""
+    if envid and smtp.has_extn("dsn"):
+        return [lambda rcpt: " ".join(dsn_rcpt_options(rcpt))]
+    return []
+
+
+def _command_group(
+    mail_from: str,
+    rcpts: list[str],
+    options: list[str],
+    rcpt_opts: list[RcptOption] | None = None,
+) -> str:
     """MAIL FROM, every RCPT TO and DATA: one group of pipelined commands."""
     opts = "".join(f" {o}" for o in options)
-    rcpt_lines = "".join(f"RCPT TO:<{r}>\r\n" for r in rcpts)
+    rcpt_lines = "".join(
+        f"RCPT TO:<{r}>{''.join(' ' + o(r) for o in rcpt_opts or ())}\r\n" for r in rcpts
+    )
     return f"MAIL FROM:<{mail_from}>{opts}\r\n{rcpt_lines}DATA\r\n"
 
 
-def _head(raw: bytes, mail_from: str, rcpts: list[str], smtp: smtplib.SMTP | None) -> str | None:
+def _head(
+    raw: bytes,
+    mail_from: str,
+    rcpts: list[str],
+    smtp: smtplib.SMTP | None,
+    envid: str | None = None,
+) -> str | None:
     """The command group of a message that may be pipelined ahead of it, else None."""
     if smtp is None or not smtp.has_extn("pipelining") or not _plain(mail_from, rcpts):
         return None
-    return _command_group(mail_from, rcpts, _mail_options(raw, smtp))
+    return _command_group(
+        mail_from, rcpts, _mail_options(raw, smtp, envid), _rcpt_options(smtp, envid)
+    )
 
 
 class _Reconnect(Exception):

@@ -281,7 +281,9 @@ class BatchView:
         doc = meta.get("document", {})
         to = ", ".join(meta.get("recipients", {}).get("to", []))
         note = ""
-        if ref.state in ("failed", "unknown", "sent", "approved") and self.events is not None:
+        if ref.state in ("failed", "unknown", "sent", "approved", "bounced") and (
+            self.events is not None
+        ):
             ev = self.events.failure.get(ref.item)
             last = self.events.last.get(ref.item, {})
             if ref.state == "unknown":
@@ -290,6 +292,11 @@ class BatchView:
                 note = failure_text(ev) or str(meta.get("error") or "")
             elif ref.state == "approved" and last.get("deferred"):
                 note = "deferred: " + failure_text(ev)
+            elif ref.state == "bounced":
+                note = failure_text(ev) or "bounced"
+        before = meta.get("sent_before")
+        if not note and isinstance(before, dict):
+            note = f"sent before on {str(before.get('at'))[:10]}"
         if ref.kind == "print":
             note = f"print: {meta.get('reason') or 'cannot be mailed'}"
         elif ref.kind == "error":

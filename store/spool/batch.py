@@ -76,8 +76,9 @@ class Batch(BatchFolder):
             self.sync()
             self._log.close()
 
-    def events(self) -> Iterator[dict[str, Any]]:
-        return read_events(self.path / EVENTS_FILE)
+    def events(self, containing: bytes = b"") -> Iterator[dict[str, Any]]:
+        """The events of the log (only the lines holding ``containing``, when given)."""
+        return read_events(self.path / EVENTS_FILE, containing)
 
     def last_events(self) -> dict[str, dict[str, Any]]:
         """Per item, its last event (one pass over the log)."""

@@ -54,8 +54,9 @@ class EventLog:
             self._fd = None
 
 
-def read_events(path: Path) -> Iterator[dict[str, Any]]:
-    """Every whole, readable event of the log, oldest first."""
+def read_events(path: Path, containing: bytes = b"") -> Iterator[dict[str, Any]]:
+    """Every whole, readable event of the log, oldest first (only the lines holding
+    ``containing``, when given: the others are not parsed)."""
     try:
         fh = open(path, "rb")
     except FileNotFoundError:
@@ -64,6 +65,8 @@ def read_events(path: Path) -> Iterator[dict[str, Any]]:
         for line in fh:
             if not line.endswith(b"\n"):
                 break  # a line cut by a crash: ignore it
+            if containing and containing not in line:
+                continue
             try:
                 event = json.loads(line)
             except (ValueError, RecursionError):

@@ -19,6 +19,7 @@ class State(StrEnum):
     HELD = "held"
     SENDING = "sending"
     SENT = "sent"
+    BOUNCED = "bounced"
     FAILED = "failed"
     UNKNOWN = "unknown"
     PRINT = "print"
@@ -46,8 +47,10 @@ TRANSITIONS: dict[State, frozenset[State]] = {
     State.UNKNOWN: frozenset({State.APPROVED, State.SENT, State.CANCELLED}),
     # resend, cancel
     State.FAILED: frozenset({State.APPROVED, State.CANCELLED}),
+    # a delivery report came back after the server took it (`mailroom bounces fetch`)
+    State.SENT: frozenset({State.BOUNCED}),
     # final: nothing moves an item out of these
-    State.SENT: frozenset(),
+    State.BOUNCED: frozenset(),
     State.PRINT: frozenset(),
     State.CANCELLED: frozenset(),
 }

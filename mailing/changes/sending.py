@@ -1,0 +1,62 @@
+"""The doors for sending: test mode, which sends every message to one address
+(`mailroom sending redirect ADDRESS|off`), and the time before which a batch may not
+go (`mailroom batch schedule`)."""
+
+from __future__ import annotations
+
+from mailing.changes.problems import ChangeRefused, Problem
+from mailing.changes.rules import redirect_address_problems
+from store.store import Store
+
+
+def set_redirect(store: Store, address: str | None) -> str | None:
+    """Turn test mode on (every message goes to ``address``, in the envelope only) or
+    off (``None``); returns the address now in force. A bad address is refused."""
+    clean = None
+    if address is not None:
+        problems = redirect_address_problems(address)
+        if problems:
+            raise ChangeRefused("Test mode was not turned on", problems)
+        clean = address.strip()
+    with store.transaction() as tx:
+        system = tx.system()
+        system.redirect_to = clean
+        tx.put(system)
+    return clean
+
+
+def schedule_batch(store: Store, user: str, batch_id: str, not_before: str | None) -> str | None:
+    """Let an approved batch go out only from ``not_before`` (ISO 8601; a time without
+    a zone is local time) with `mailroom send --due`; ``None`` takes the time away.
+    Returns the time stored (with its zone)."""
+    import datetime as dt
+
+    from store.spool import Spool
+
+    stamp = None
+    if not_before is not None:
+        try:
+            when = dt.datetime.fromisoformat(not_before.strip())
+        except ValueError:
+            raise ChangeRefused(
+                f"Batch {batch_id} was not scheduled",
+                [
+                    Problem(
+                        "not before",
+                        "is not a date and time",
+                        not_before,
+                        "write it like 2026-12-02T07:00 (local time) or 2026-12-02T06:00+00:00.",
+                    )
+                ],
+            ) from None
+        if when.tzinfo is None:
+            when = when.astimezone()  # local time, as the office reads a clock
+        stamp = when.isoformat(timespec="minutes")
+    batch = Spool(store.home).batch(batch_id)
+    info = dict(batch.info(fresh=True))
+    info["not_before"] = stamp
+    info.setdefault("schedule", []).append({"by": user, "not_before": stamp})
+    batch.write_info(info)
+    batch.log({"event": "scheduled", "by": user, "not_before": stamp}, sync=True)
+    batch.close()
+    return stamp

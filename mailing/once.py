@@ -1,0 +1,104 @@
+"""One document, one send, unless asked: the selection of a new batch leaves out
+the documents already sent (a batch over a date range must not send an invoice twice
+by accident), those on an earlier print list, and those waiting in an open batch, and
+says how many. ``--include-sent`` puts the sent and printed ones back in, each sent
+one marked "sent before on …".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mailing.history import DocKey, SentRecord, document_history
+from store.errors import MailroomError
+from store.records import Document
+from store.spool import META_DIR, Batch, write_new_file
+from store.spool.layout import json_bytes
+
+
+@dataclass
+class Selection:
+    documents: list[Document]
+    sent: list[Document] = field(default_factory=list)  # left out: sent before
+    waiting: list[tuple[Document, str]] = field(default_factory=list)  # left out: (doc, batch)
+    printed: list[Document] = field(default_factory=list)  # left out: on a print list
+    sent_before: dict[DocKey, SentRecord] = field(default_factory=dict)  # put in anyway
+
+    def left_out(self) -> dict[str, int]:
+        out = {
+            "sent": len(self.sent),
+            "in_open_batch": len(self.waiting),
+            "printed": len(self.printed),
+        }
+        return {k: v for k, v in out.items() if v}
+
+    def nothing_left(self, doc_type: str) -> MailroomError:
+        parts = []
+        if self.sent:
+            parts.append(f"{len(self.sent)} sent before")
+        if self.printed:
+            parts.append(f"{len(self.printed)} on an earlier print list")
+        if self.waiting:
+            batches = sorted({b for _, b in self.waiting})
+            parts.append(f"{len(self.waiting)} waiting in an open batch ({', '.join(batches)})")
+        return MailroomError(
+            f"Every {doc_type} document that matches is left out: {'; '.join(parts)}. "
+            "Nothing was built.",
+            field="documents",
+            value=", ".join(
+                d.number for d in [*self.sent, *self.printed, *(d for d, _ in self.waiting)][:10]
+            ),
+            fix="to send them again on purpose, add --include-sent (or `mailroom resend "
+            "TYPE NUMBER` for one); a document in an open batch is sent from there, or "
+            "cancelled there first.",
+        )
+
+
+def key_of(doc: Document) -> DocKey:
+    return (doc.administration, doc.type, doc.number)
+
+
+def choose_unsent(home: Path, docs: list[Document], *, include_sent: bool) -> Selection:
+    """The documents to build: without those sent before (unless ``include_sent``) and
+    without those waiting in an open batch."""
+    history = document_history(home, keys=[key_of(d) for d in docs])
+    chosen = Selection(documents=[])
+    for doc in docs:
+        key = key_of(doc)
+        if key in history.open:
+            chosen.waiting.append((doc, history.open[key][0]))
+            continue
+        last = history.last_sent(key)
+        if last is None and key in history.printed and not include_sent:
+            chosen.printed.append(doc)
+            continue
+        if last is not None and not include_sent:
+            chosen.sent.append(doc)
+            continue
+        if last is not None:
+            chosen.sent_before[key] = last
+        chosen.documents.append(doc)
+    return chosen
+
+
+def mark_sent_before(
+    batch: Batch,
+    summaries: list[dict[str, Any]],
+    doc_type: str,
+    sent_before: dict[DocKey, SentRecord],
+) -> None:
+    """Mark each item of a document sent before, in its summary and its side-car (before
+    ``batch.json`` is written: the batch is not complete yet, nobody reads them)."""
+    if not sent_before:
+        return
+    for s in summaries:
+        record = sent_before.get((str(s.get("administration")), doc_type, str(s.get("number"))))
+        if record is None:
+            continue
+        mark = record.to_json()
+        s["sent_before"] = mark
+        meta = batch.meta(s["item"])
+        meta["sent_before"] = mark
+        write_new_file(batch.path / META_DIR / f"{s['item']}.json", json_bytes(meta))
