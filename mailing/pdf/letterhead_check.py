@@ -19,6 +19,7 @@ from mailing.pdf.letterhead_forms import (
     _prepare,
     _short,
 )
+from mailing.pdf.letterhead_pdfa import pdfa_problems
 
 A4_WIDTH = 595.2756  # points: 210 mm
 A4_HEIGHT = 841.8898  # points: 297 mm
@@ -176,6 +177,7 @@ def _inspect(data: bytes) -> tuple[list[str], list[str]]:
             content = page.get_contents()
             if content is not None:
                 draws(content.get_data(), resources.get_object() if resources else {}, ())
+        errors.extend(pdfa_problems(reader, pages))
         _prepare(data, "LH1", "letterhead")
     except DocumentError as exc:
         errors.append(exc.message)
@@ -246,10 +248,14 @@ def validate_letterhead(data: bytes, what: str = "letterhead") -> list[str]:
     """Check a letterhead PDF before it is stored; returns warnings.
 
     Raises DocumentError when it cannot be opened, is encrypted, is not A4 (naming the
-    size found), has too many pages, holds a "zip bomb" or a circular reference.
+    size found), has too many pages, holds a "zip bomb" or a circular reference, or
+    cannot be part of an archival PDF/A document (letterhead_pdfa.py).
     The check runs in a child process bounded in time and memory.
     """
-    fix = "choose an unencrypted, undamaged one-page PDF of A4 size (210 × 297 mm)."
+    fix = (
+        "choose an unencrypted, undamaged one-page PDF of A4 size (210 × 297 mm), saved "
+        "as PDF/A or with its fonts embedded and without transparency."
+    )
     if not data.startswith(b"%PDF") and b"%PDF" not in data[:1024]:
         raise DocumentError(f"The {what} is not a PDF file.", field=what, fix=fix)
     if len(data) > MAX_LETTERHEAD_BYTES:
