@@ -111,7 +111,9 @@ def test_200_invoices_built_approved_and_sent_each_once_with_its_pdf(tmp_path: P
         pdfs = [p for p in msg.iter_attachments() if p.get_content_type() == "application/pdf"]  # type: ignore[attr-defined]
         assert len(pdfs) == 1
         pdf_text = PdfReader(io.BytesIO(pdfs[0].get_payload(decode=True))).pages[0].extract_text()
-        number = pdfs[0].get_filename().removeprefix("sales_invoice-").removesuffix(".pdf")
+        # "Factuur F20260001.pdf", "Rechnung ...": the type's word in the customer's language
+        word, number = pdfs[0].get_filename().removesuffix(".pdf").rsplit(" ", 1)
+        assert word in {"Factuur", "Rechnung", "Invoice"}
         assert number in pdf_text
     expected_ids = {batch.meta(r.item)["message_id"] for r in batch.items("sent")}
     assert len(expected_ids) == len(drafts) == len(server.messages)

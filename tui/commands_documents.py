@@ -312,7 +312,8 @@ def documents_export_ubl(args: argparse.Namespace, ctx: Context) -> int:
             docs = [
                 d
                 for d in tx.all(Document)
-                if d.type in EINVOICE_TYPES and (args.admin is None or d.administration == args.admin)
+                if d.type in EINVOICE_TYPES
+                and (args.admin is None or d.administration == args.admin)
             ]
         docs.sort(key=lambda d: (d.administration, d.number))
         if not docs:

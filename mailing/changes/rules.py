@@ -376,7 +376,7 @@ def e_invoice_problems(cfg: Config) -> list[Problem]:
     country prefix (EN 16931 BT-31 and BT-40), for the administration and its relations."""
     out: list[Problem] = []
     for admin in cfg.administrations.values():
-        users = [admin] if admin.e_invoice != "off" else []
+        users: list[Administration | Relation] = [admin] if admin.e_invoice != "off" else []
         users += [
             r
             for r in cfg.relations.values()

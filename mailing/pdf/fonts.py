@@ -15,7 +15,7 @@ The fallback face (4 MB) is read only when a text needs it.
 from __future__ import annotations
 
 import unicodedata
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,7 +40,7 @@ FACES = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cmap(name: str) -> frozenset[int]:
     """Register the face ``name`` with reportlab (once per process); its code points."""
     from reportlab.pdfbase import pdfmetrics
@@ -112,7 +112,7 @@ def width(text: str, font: str, size: float) -> float:
     """The width of ``text`` in points, each run measured in its own face."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
-    return sum(stringWidth(part, face, size) for face, part in runs(text, font))
+    return float(sum(stringWidth(part, face, size) for face, part in runs(text, font)))
 
 
 def draw(

@@ -13,9 +13,7 @@ from mailing.pdf.fonts import describe, missing
 from store.records import Administration, Document, Relation
 
 
-def _texts(
-    doc: Document, relation: Relation, adm: Administration
-) -> Iterator[tuple[str, str]]:
+def _texts(doc: Document, relation: Relation, adm: Administration) -> Iterator[tuple[str, str]]:
     """(field in words, text) for every text of the document that is drawn."""
     yield "the relation's name", relation.name
     for n, line in enumerate(relation.address, start=1):
