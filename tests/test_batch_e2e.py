@@ -23,6 +23,7 @@ from store.records import Profile
 from store.spool import Spool
 from store.store import Store
 from tests.conftest import PYTHON, cli_env
+from tests.pdfa_check import assert_pdfa3b
 from tests.smtp_server import SMTPTestServer
 
 # Slow (real processes, kills, hundreds of messages): `pytest -m 'not slow'` skips it
@@ -126,5 +127,8 @@ def test_200_invoices_built_approved_and_sent_each_once_with_its_pdf(tmp_path: P
         assert got.rcpt_tos == meta["envelope"]["rcpts"]
     assert batch.counts()["sent"] == len(drafts)
     # the archive holds the copy document of each sent invoice
-    copies = list((home / "archive").rglob("copy-sales_invoice-*.pdf"))
+    copies = list((home / "archive").rglob("copy-*.pdf"))
     assert len(copies) == len(drafts)
+    # an archival PDF/A-3b, the one that was sent, with the word in the customer's language
+    assert_pdfa3b(copies[0].read_bytes(), tmp_path / "copy.pdf")
+    assert copies[0].name.split(" ")[0] in {"copy-Factuur", "copy-Rechnung", "copy-Invoice"}
