@@ -68,7 +68,7 @@ class Composer:
         return Letterhead.from_refs(self.store, language)
 
     def compose(self, doc: Document, *, now: dt.datetime | None = None) -> Composed:
-        from mailing.einvoice import apply_e_invoice
+        from mailing.einvoice import e_invoice_for
         from mailing.pdf.layout import render_document_pdf
         from mailing.pdf.layout_texts import attachment_name
         from mailing.pdf.render import parties_of
@@ -78,14 +78,15 @@ class Composer:
         relation = self.cfg.relation_of(doc) or address_relation
         language = self.cfg.language_of(relation)
         lang_code = language.code if language is not None else relation.language
+        einvoice = e_invoice_for(doc, address_relation, admin)
         pdf = render_document_pdf(
             doc,
             address_relation,
             admin,
             language=lang_code,
             letterhead=self.letterhead(language),
+            facturx=einvoice.facturx,
         )
-        einvoice = apply_e_invoice(pdf, doc, address_relation, admin, lang_code)
         out = Composed(
             doc=doc,
             resolution=res,
@@ -93,7 +94,7 @@ class Composer:
             administration=admin,
             language=language,
             language_code=lang_code,
-            pdf=einvoice.pdf,
+            pdf=pdf,
             pdf_name=attachment_name(doc.type, doc.number, lang_code),
             ubl=einvoice.ubl,
             ubl_name=einvoice.ubl_name,

@@ -74,7 +74,10 @@ def test_a_factur_x_invoice_is_valid_and_equals_the_document(tmp_path: Path) -> 
     total = root.findtext(".//ram:GrandTotalAmount", namespaces=CII)
     assert Decimal(total) == doc.total_incl
     # still a PDF/A-3b, the XML attached as the invoice's data
-    assert_pdfa3b(pdf, tmp_path / "fx.pdf")
+    xmp = assert_pdfa3b(pdf, tmp_path / "fx.pdf")
+    fx = {"fx": "urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#"}
+    assert xmp.findtext(".//fx:ConformanceLevel", namespaces=fx) == "EN 16931"
+    assert xmp.findtext(".//fx:DocumentFileName", namespaces=fx) == "factur-x.xml"
     reader = PdfReader(io.BytesIO(pdf))
     assert reader.trailer["/Root"]["/AF"][0].get_object()["/AFRelationship"] == "/Data"
     assert "factur-x.xml" in reader.attachments

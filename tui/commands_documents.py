@@ -235,14 +235,16 @@ def documents_show(args: argparse.Namespace, ctx: Context) -> int:
 def documents_pdf(args: argparse.Namespace, ctx: Context) -> int:
     from mailing.changes.files import write_user_file
     from mailing.config import ConfigSnapshot
-    from mailing.einvoice import apply_e_invoice
+    from mailing.einvoice import e_invoice_for
     from mailing.pdf.render import find_document, parties_of, render_stored_document
 
     doc = find_document(ctx.store, _check_type(args.doctype, "DOCTYPE"), args.number, args.admin)
     config = ConfigSnapshot.load(ctx.store)
-    pdf = render_stored_document(ctx.store, config, doc, background=not args.no_background)
     relation, adm = parties_of(config, doc)
-    pdf = apply_e_invoice(pdf, doc, relation, adm, relation.language).pdf  # Factur-X inside
+    einvoice = e_invoice_for(doc, relation, adm)  # Factur-X inside, when the relation takes it
+    pdf = render_stored_document(
+        ctx.store, config, doc, background=not args.no_background, facturx=einvoice.facturx
+    )
     out = Path(args.out)
     try:
         write_user_file(out, pdf)

@@ -15,9 +15,9 @@ The fallback face (4 MB) is read only when a text needs it.
 from __future__ import annotations
 
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from reportlab.pdfgen.canvas import Canvas
@@ -47,8 +47,61 @@ def _cmap(name: str) -> frozenset[int]:
     from reportlab.pdfbase.ttfonts import TTFont
 
     font = TTFont(name, str(FONT_DIR / _FILES[name]))
+    _cache_subsets(font.face)
     pdfmetrics.registerFont(font)
     return frozenset(font.face.charToGlyph)
+
+
+def _cache_subsets(face: Any) -> None:
+    """Make the face reuse its compressed subsets from one PDF to the next.
+
+    reportlab builds and compresses each embedded subset anew for every document;
+    invoices mostly use the same few dozen glyphs, so the compressed font file is
+    kept per glyph set (at most 64 per face) and written as is.
+    """
+    import zlib
+
+    from reportlab.pdfbase import pdfdoc
+    from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC
+
+    cache: dict[tuple[int, ...], tuple[bytes, int]] = {}
+
+    def add_subset_objects(doc: Any, fontname: str, subset: list[int]) -> Any:
+        # reportlab's TTFontFile.addSubsetObjects, with the font file made once per glyph set
+        key = tuple(subset)
+        hit = cache.get(key)
+        if hit is None:
+            raw = face.makeSubset(subset)
+            hit = (zlib.compress(raw), len(raw))
+            if len(cache) >= 64:
+                cache.pop(next(iter(cache)))
+            cache[key] = hit
+        data, length1 = hit
+        font_file = pdfdoc.PDFStream(
+            pdfdoc.PDFDictionary(
+                {"Length1": length1, "Filter": pdfdoc.PDFArray([pdfdoc.PDFName("FlateDecode")])}
+            ),
+            data,
+        )
+        font_file_ref = doc.Reference(font_file, f"fontFile:{face.filename}({fontname})")
+        descriptor = pdfdoc.PDFDictionary(
+            {
+                "Type": "/FontDescriptor",
+                "Ascent": face.ascent,
+                "CapHeight": face.capHeight,
+                "Descent": face.descent,
+                "Flags": (face.flags & ~FF_NONSYMBOLIC) | FF_SYMBOLIC,
+                "FontBBox": pdfdoc.PDFArray(face.bbox),
+                "FontName": pdfdoc.PDFName(fontname),
+                "ItalicAngle": face.italicAngle,
+                "StemV": face.stemV,
+                "FontFile2": font_file_ref,
+                "MissingWidth": face.defaultWidth,
+            }
+        )
+        return doc.Reference(descriptor, "fontDescriptor:" + fontname)
+
+    face.addSubsetObjects = add_subset_objects
 
 
 def register() -> None:
@@ -110,9 +163,15 @@ def runs(text: str, font: str = FONT) -> list[tuple[str, str]]:
 
 def width(text: str, font: str, size: float) -> float:
     """The width of ``text`` in points, each run measured in its own face."""
+    return _unit_width(text, font) * size
+
+
+@lru_cache(maxsize=8192)
+def _unit_width(text: str, font: str) -> float:
+    """Width at size 1 (invoices repeat their labels, amounts and articles: cached)."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
-    return float(sum(stringWidth(part, face, size) for face, part in runs(text, font)))
+    return float(sum(stringWidth(part, face, 1.0) for face, part in runs(text, font)))
 
 
 def draw(
@@ -121,7 +180,8 @@ def draw(
     """Draw ``text`` at (x, y), left-aligned, or right-aligned on x when ``right``."""
     parts = runs(text, font)
     if len(parts) == 1:
-        c.setFont(parts[0][0], size)
+        if c._fontname != parts[0][0] or c._fontsize != size:
+            c.setFont(parts[0][0], size)
         if right:
             c.drawRightString(x, y, text)
         else:
@@ -132,6 +192,7 @@ def draw(
     if right:
         x -= sum(stringWidth(part, face, size) for face, part in parts)
     for face, part in parts:
-        c.setFont(face, size)
+        if c._fontname != face or c._fontsize != size:
+            c.setFont(face, size)
         c.drawString(x, y, part)
         x += stringWidth(part, face, size)

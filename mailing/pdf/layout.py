@@ -86,6 +86,7 @@ class _Renderer:
         *,
         embed_fonts: bool = True,
         archival: bool = True,
+        facturx: bytes | None = None,
     ) -> None:
         if doc.type not in DOC_TYPES:
             raise DocumentError(
@@ -101,6 +102,7 @@ class _Renderer:
         self.sender_header = sender_header
         self.columns = _columns(doc.type)
         self.archival = archival
+        self.facturx = facturx
         self.title = f"{_TITLES[self.lang][doc.type]} {doc.number}"
         if embed_fonts:
             register()
@@ -204,8 +206,6 @@ class _Renderer:
         c.setTitle(title)
         c.setAuthor(self.adm.name)
         c.setCreator("Mailroom")
-        if self.archival:
-            make_archival(c, self.archive_info())
         applier = self.letterhead.applier(c) if self.letterhead is not None else None
         pages = self.paginate(_rows(self.doc, self.f, self.columns, self.font))
         total = len(pages)
@@ -236,6 +236,8 @@ class _Renderer:
             for n in range(total, self.letterhead.first_page_count):
                 applier.draw(n)
                 c.showPage()
+        if self.archival:
+            make_archival(c, self.archive_info(), self.facturx)
         c.save()
         return buf.getvalue()
 
@@ -326,6 +328,7 @@ def render_document_pdf(
     sender_header: bool = True,
     embed_fonts: bool = True,
     archival: bool = True,
+    facturx: bytes | None = None,
 ) -> bytes:
     """The document as an A4 PDF/A-3b, on ``letterhead`` when given.
 
@@ -333,6 +336,7 @@ def render_document_pdf(
     ``sender_header`` is False (pre-printed stationery, or the benchmark's baseline).
     ``embed_fonts=False`` and ``archival=False`` give reportlab's plain output with its
     built-in Helvetica (no other script than Latin-1): the benchmark's baseline only.
+    ``facturx``: the invoice's CII XML, embedded as a Factur-X / ZUGFeRD invoice.
     Raises DocumentError naming the field when a text holds a character that no
     embedded font has.
     """
@@ -345,6 +349,7 @@ def render_document_pdf(
         sender_header,
         embed_fonts=embed_fonts,
         archival=archival,
+        facturx=facturx,
     ).render()
 
 

@@ -11,8 +11,10 @@ Added to reportlab's own document before it is written (no second PDF pass):
 
 Every font is embedded by fonts.py; a letterhead that would break conformance
 (fonts not embedded, transparency, JavaScript, actions) is refused when it is saved
-(letterhead_check.py). Factur-X (mailing/einvoice/) adds the invoice XML to this
-PDF/A-3 and replaces the XMP with one that also declares the Factur-X schema.
+(letterhead_check.py). A Factur-X invoice gets its CII XML (made and checked against
+the EN 16931 XSD by mailing/einvoice/ with the ``factur-x`` library) embedded in the
+same pass, and the XMP declares the Factur-X schema with the library's own extension
+schema description: no second PDF pass (pypdf) per invoice.
 """
 
 from __future__ import annotations
@@ -58,7 +60,24 @@ class ArchiveInfo:
         return f"{self.number}, {self.administration_code}"
 
 
-def _xmp(info: ArchiveInfo) -> bytes:
+FACTURX_FILE = "factur-x.xml"
+
+
+@lru_cache(maxsize=1)
+def _facturx_xmp() -> str:
+    """The Factur-X properties and their PDF/A extension schema, from the ``factur-x``
+    library's own XMP (Factur-X_extension_schema.xmp), at the EN 16931 level."""
+    from importlib.resources import files
+
+    text = (files("facturx") / "xmp" / "Factur-X_extension_schema.xmp").read_text("utf-8")
+    body = text[text.index("<rdf:Description") : text.rindex("</rdf:RDF>")]
+    return body.replace(
+        "<fx:ConformanceLevel>BASIC</fx:ConformanceLevel>",
+        "<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>",
+    )
+
+
+def _xmp(info: ArchiveInfo, facturx: bool = False) -> bytes:
     when = f"{info.date.isoformat()}T00:00:00+00:00"
     lang = escape(info.language.lower()[:2] or "x-default")
     text = f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
@@ -86,14 +105,19 @@ def _xmp(info: ArchiveInfo) -> bytes:
 <xmp:CreateDate>{when}</xmp:CreateDate>
 <xmp:ModifyDate>{when}</xmp:ModifyDate>
 </rdf:Description>
-</rdf:RDF>
+{_facturx_xmp() if facturx else ""}</rdf:RDF>
 </x:xmpmeta>
 <?xpacket end="w"?>"""
     return text.encode("utf-8")
 
 
-def make_archival(c: Canvas, info: ArchiveInfo) -> None:
-    """Turn the canvas's document into PDF/A-3b (call before ``c.save()``)."""
+def make_archival(c: Canvas, info: ArchiveInfo, facturx: bytes | None = None) -> None:
+    """Turn the canvas's document into PDF/A-3b (call before ``c.save()``).
+
+    With ``facturx`` (the CII XML of the invoice), the XML is embedded as
+    ``factur-x.xml`` the way Factur-X 1.0 / ZUGFeRD 2 asks (an associated file with
+    relationship Data, in the embedded files, the XMP declaring the Factur-X schema).
+    """
     from reportlab.pdfbase.pdfdoc import (
         PDFArray,
         PDFDictionary,
@@ -124,11 +148,41 @@ def make_archival(c: Canvas, info: ArchiveInfo) -> None:
     )
     metadata = PDFStream(
         PDFDictionary({"Type": PDFName("Metadata"), "Subtype": PDFName("XML")}),
-        _xmp(info),
+        _xmp(info, facturx=facturx is not None),
         filters=[],
     )
     catalog = doc.Catalog
-    catalog.__NoDefault__ = [*type(catalog).__NoDefault__, "OutputIntents"]
+    catalog.__NoDefault__ = [*type(catalog).__NoDefault__, "OutputIntents", "AF"]
     catalog.OutputIntents = PDFArray([intent])
+    if facturx is not None:
+        stamp = PDFString(f"D:{info.date:%Y%m%d}000000+00'00'")
+        embedded = PDFStream(
+            PDFDictionary(
+                {
+                    "Type": PDFName("EmbeddedFile"),
+                    "Subtype": "/text#2Fxml",  # the name text/xml, its slash escaped
+                    "Params": PDFDictionary({"ModDate": stamp, "Size": len(facturx)}),
+                }
+            ),
+            facturx,
+        )
+        ref = doc.Reference(embedded)
+        spec = doc.Reference(
+            PDFDictionary(
+                {
+                    "Type": PDFName("Filespec"),
+                    "F": PDFString(FACTURX_FILE),
+                    "UF": PDFString(FACTURX_FILE),
+                    "Desc": PDFString("Factur-X XML file"),
+                    "AFRelationship": PDFName("Data"),
+                    "EF": PDFDictionary({"F": ref, "UF": ref}),
+                }
+            )
+        )
+        catalog.AF = PDFArray([spec])
+        catalog.Names = PDFDictionary(
+            {"EmbeddedFiles": PDFDictionary({"Names": PDFArray([PDFString(FACTURX_FILE), spec])})}
+        )
+        catalog.PageMode = PDFName("UseAttachments")
     catalog.Metadata = metadata
     catalog.Lang = PDFString(info.language.lower()[:2] or "nl")
