@@ -124,6 +124,7 @@ def make_archival(c: Canvas, info: ArchiveInfo, facturx: bytes | None = None) ->
         PDFName,
         PDFStream,
         PDFString,
+        PDFZCompress,
     )
 
     c.setTitle(info.title)
@@ -165,6 +166,7 @@ def make_archival(c: Canvas, info: ArchiveInfo, facturx: bytes | None = None) ->
                 }
             ),
             facturx,
+            filters=[PDFZCompress],
         )
         ref = doc.Reference(embedded)
         spec = doc.Reference(
