@@ -162,3 +162,18 @@ def test_e_invoices_need_the_administrations_vat_number(tmp_path: Path) -> None:
     text = str(err.value)
     assert "e_invoice" in text and "VAT number of administration HOLT" in text
     assert "PDF only" in text
+
+
+def test_export_ubl_of_a_reminder_is_a_clear_error(tmp_path: Path) -> None:
+    store, _, _ = _demo(tmp_path)
+    reminder = next(
+        d for d in store.all(Document) if d.administration == "HOLT" and d.type == "reminder"
+    )
+    out = tmp_path / "r.xml"
+    run = mailroom(
+        tmp_path / "h", "documents", "export-ubl", "reminder", reminder.number,
+        "--admin", "HOLT", "--out", str(out),
+    )  # fmt: skip
+    assert run.returncode == 2, run.stderr
+    assert "cannot be an e-invoice" in run.stderr and "Traceback" not in run.stderr
+    assert not out.exists()

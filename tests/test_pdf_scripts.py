@@ -108,3 +108,30 @@ def test_attachment_name_is_in_the_customer_language(language: str, expected: st
 
 def test_attachment_name_is_a_safe_file_name() -> None:
     assert attachment_name("reminder", "R/2026\\01:x", "DE") == "Zahlungserinnerung R_2026_01_x.pdf"
+
+
+def test_the_command_line_names_the_field_and_character_without_a_traceback(
+    tmp_path: Path,
+) -> None:
+    from mailing.changes import save_record
+    from mailing.demo import load_demo
+    from store.records import Document, Relation
+    from store.store import Store
+    from tests.test_preview_cli import mailroom
+
+    home = tmp_path / "h"
+    store = Store(home)
+    load_demo(store)
+    doc = next(
+        d for d in store.all(Document) if d.administration == "HOLT" and d.number == "F20260001"
+    )
+    rel = store.get(Relation, f"HOLT/{doc.invoice_debtor or doc.relation}")
+    save_record(store, rel.model_copy(update={"name": "Linear 𐀀 B.V."}), rel.key)
+    out = tmp_path / "f.pdf"
+    run = mailroom(
+        home, "documents", "pdf", "sales_invoice", doc.number, "--admin", "HOLT", "--out", str(out)
+    )
+    assert run.returncode == 2, run.stderr
+    assert "Factuur F20260001 cannot be drawn" in run.stderr
+    assert "the relation's name" in run.stderr and "U+10000" in run.stderr
+    assert "Traceback" not in run.stderr and not out.exists()

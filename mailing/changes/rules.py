@@ -164,24 +164,34 @@ def template_problems(template: Template, where: str) -> list[Problem]:
 
 # Letterheads are stored by their SHA-256, so a verdict holds for the content for good:
 # the (slow, child-process) check runs once per distinct file in a process.
-_LETTERHEAD_VERDICTS: dict[tuple[str, str], MailroomError | None] = {}
+_LETTERHEAD_VERDICTS: dict[tuple[str, str, bool], MailroomError | None] = {}
 
 
-def _letterhead_verdict(ref: StoredFileRef, data: bytes, what: str) -> MailroomError | None:
+def _letterhead_verdict(
+    ref: StoredFileRef, data: bytes, what: str, archival: bool
+) -> MailroomError | None:
     from mailing.pdf.letterhead import validate_letterhead
 
-    key = (ref.sha256, what)
+    key = (ref.sha256, what, archival)
     if key not in _LETTERHEAD_VERDICTS:
         try:
-            validate_letterhead(data, what)
+            validate_letterhead(data, what, archival=archival)
             _LETTERHEAD_VERDICTS[key] = None
         except MailroomError as exc:
             _LETTERHEAD_VERDICTS[key] = exc
     return _LETTERHEAD_VERDICTS[key]
 
 
-def letterhead_problems(lc: LanguageCode, where: str, read: ReadFile) -> list[Problem]:
-    """SPEC §3: a letterhead is an A4 portrait PDF that is safe to open."""
+def letterhead_problems(
+    lc: LanguageCode, where: str, read: ReadFile, known: frozenset[str] | None = frozenset()
+) -> list[Problem]:
+    """SPEC §3: a letterhead is an A4 portrait PDF that is safe to open; a new one can
+    also lie under an archival PDF/A document (issue 17).
+
+    ``known``: the SHA-256 of letterheads the record already had, which are not held to
+    the PDF/A rule (None: none is, as on an import or a restore of older data); the
+    documents on such a letterhead are drawn as plain PDF.
+    """
     out: list[Problem] = []
     for name in ("first_background", "second_background"):
         ref: StoredFileRef | None = getattr(lc, name)
@@ -199,14 +209,21 @@ def letterhead_problems(lc: LanguageCode, where: str, read: ReadFile) -> list[Pr
                 )
             )
             continue
-        verdict = _letterhead_verdict(ref, data, name.replace("_", " "))
+        archival = known is not None and ref.sha256 not in known
+        verdict = _letterhead_verdict(ref, data, name.replace("_", " "), archival)
         if verdict is not None:
             out.append(problem_from_error(f"{where}.{name}", verdict))
     return out
 
 
-def record_problems(cfg: Config, rec: Record, read: ReadFile | None = None) -> list[Problem]:
-    """Every per-record rule that applies to ``rec``."""
+def record_problems(
+    cfg: Config,
+    rec: Record,
+    read: ReadFile | None = None,
+    known_files: frozenset[str] | None = frozenset(),
+) -> list[Problem]:
+    """Every per-record rule that applies to ``rec`` (``known_files``: see
+    :func:`letterhead_problems`)."""
     where = cfg.where(rec)
     if isinstance(rec, Relation):
         return relation_address_problems(rec, where)
@@ -217,7 +234,7 @@ def record_problems(cfg: Config, rec: Record, read: ReadFile | None = None) -> l
     if isinstance(rec, Administration):
         return administration_problems(rec, where)
     if isinstance(rec, LanguageCode) and read is not None:
-        return letterhead_problems(rec, where, read)
+        return letterhead_problems(rec, where, read, known_files)
     return []
 
 

@@ -101,9 +101,20 @@ class _Renderer:
         self.letterhead = letterhead
         self.sender_header = sender_header
         self.columns = _columns(doc.type)
-        self.archival = archival
+        # PDF/A-3b unless the letterhead under it cannot be (stored before that rule)
+        self.archival = archival and (letterhead is None or letterhead.conforms)
         self.facturx = facturx
         self.title = f"{_TITLES[self.lang][doc.type]} {doc.number}"
+        if facturx is not None and letterhead is not None and not letterhead.conforms:
+            raise DocumentError(
+                f"{self.title} cannot go as Factur-X: its letterhead cannot be part of a "
+                f"PDF/A-3 document. {' '.join(letterhead.pdfa_problems)}",
+                field="letterhead",
+                value=self.title,
+                fix="choose the letterhead of the language code again, saved with its fonts "
+                "embedded and without transparency (e.g. as PDF/A), or send this relation "
+                "its invoices as PDF only.",
+            )
         if embed_fonts:
             register()
             check_drawable(doc, relation, administration, self.title)

@@ -61,7 +61,7 @@ def is_a4(width: float, height: float) -> bool:
 # ---------------------------------------------------------------- validation
 
 
-def _inspect(data: bytes) -> tuple[list[str], list[str]]:
+def _inspect(data: bytes, archival: bool = True) -> tuple[list[str], list[str]]:
     """(errors, warnings) for a letterhead PDF; runs inside the bounded child process."""
     from pypdf.errors import LimitReachedError, PyPdfError
     from pypdf.generic import IndirectObject, StreamObject
@@ -177,7 +177,8 @@ def _inspect(data: bytes) -> tuple[list[str], list[str]]:
             content = page.get_contents()
             if content is not None:
                 draws(content.get_data(), resources.get_object() if resources else {}, ())
-        errors.extend(pdfa_problems(reader, pages))
+        if archival:
+            errors.extend(pdfa_problems(reader, pages))
         _prepare(data, "LH1", "letterhead")
     except DocumentError as exc:
         errors.append(exc.message)
@@ -234,7 +235,7 @@ def _child_main() -> int:
     data = sys.stdin.buffer.read()
     try:
         _limit_pypdf()
-        errors, warnings = _inspect(data)
+        errors, warnings = _inspect(data, archival="--not-archival" not in sys.argv)
     except MemoryError:
         errors, warnings = (
             ["Reading the letterhead needs more memory than allowed (a 'zip bomb'?)."],
@@ -244,12 +245,16 @@ def _child_main() -> int:
     return 0
 
 
-def validate_letterhead(data: bytes, what: str = "letterhead") -> list[str]:
+def validate_letterhead(
+    data: bytes, what: str = "letterhead", *, archival: bool = True
+) -> list[str]:
     """Check a letterhead PDF before it is stored; returns warnings.
 
     Raises DocumentError when it cannot be opened, is encrypted, is not A4 (naming the
     size found), has too many pages, holds a "zip bomb" or a circular reference, or
-    cannot be part of an archival PDF/A document (letterhead_pdfa.py).
+    cannot be part of an archival PDF/A document (letterhead_pdfa.py; with
+    ``archival=False`` that last check is left out: a letterhead stored before it
+    existed, under which documents are then drawn as plain PDF).
     The check runs in a child process bounded in time and memory.
     """
     fix = (
@@ -274,6 +279,7 @@ def validate_letterhead(data: bytes, what: str = "letterhead") -> list[str]:
                 sys.executable,
                 "-c",
                 "from mailing.pdf.letterhead_check import _child_main as m; raise SystemExit(m())",
+                *([] if archival else ["--not-archival"]),
             ],
             input=data,
             capture_output=True,
