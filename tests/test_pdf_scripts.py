@@ -135,3 +135,16 @@ def test_the_command_line_names_the_field_and_character_without_a_traceback(
     assert "Factuur F20260001 cannot be drawn" in run.stderr
     assert "the relation's name" in run.stderr and "U+10000" in run.stderr
     assert "Traceback" not in run.stderr and not out.exists()
+
+
+def test_a_tab_or_line_break_in_a_text_is_drawn_as_a_space(tmp_path: Path) -> None:
+    doc = invoice(1)
+    lines = [doc.lines[0].model_copy(update={"description": "Two\tcolumns\nand a line"})]
+    path = tmp_path / "ws.pdf"
+    path.write_bytes(
+        render_document_pdf(doc.model_copy(update={"lines": lines}), relation(), administration())
+    )
+    text = subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Two columns and a line" in text

@@ -110,6 +110,10 @@ def register() -> None:
     _cmap(FONT_BOLD)
 
 
+# Tabs, line breaks and other white space are drawn as a space (a layout line is one line).
+_SPACES = {ord(c): " " for c in "\t\n\r\v\f\x1c\x1d\x1e\x1f\x85\u2028\u2029"}
+
+
 def _has(name: str, ch: str) -> bool:
     return ord(ch) in _cmap(name)
 
@@ -120,7 +124,7 @@ def missing(text: str) -> list[str]:
         return []
     main = _cmap(FONT)
     out: list[str] = []
-    for ch in text:
+    for ch in text.translate(_SPACES):
         if ord(ch) in main or ch in out:
             continue
         if not _has(FALLBACK, ch):
@@ -143,6 +147,7 @@ def runs(text: str, font: str = FONT) -> list[tuple[str, str]]:
     """
     if (text.isascii() and text.isprintable()) or font not in _FILES:
         return [(font, text)]
+    text = text.translate(_SPACES)
     main = _cmap(font)
     if all(ord(ch) in main for ch in text):
         return [(font, text)]
@@ -183,9 +188,9 @@ def draw(
         if c._fontname != parts[0][0] or c._fontsize != size:
             c.setFont(parts[0][0], size)
         if right:
-            c.drawRightString(x, y, text)
+            c.drawRightString(x, y, parts[0][1])
         else:
-            c.drawString(x, y, text)
+            c.drawString(x, y, parts[0][1])
         return
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
