@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import email.policy
 import io
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -177,3 +178,22 @@ def test_export_ubl_of_a_reminder_is_a_clear_error(tmp_path: Path) -> None:
     assert run.returncode == 2, run.stderr
     assert "cannot be an e-invoice" in run.stderr and "Traceback" not in run.stderr
     assert not out.exists()
+
+
+def test_export_ubl_of_a_batch_writes_its_invoices(tmp_path: Path) -> None:
+    _demo(tmp_path)
+    home = tmp_path / "h"
+    created = mailroom(home, "batch", "create", "--type", "sales_invoice")
+    assert created.returncode == 0, created.stderr
+    batch_id = created.stdout.strip().splitlines()[-1]
+    shown = mailroom(home, "batch", "show", batch_id, "--json")
+    assert shown.returncode == 0, shown.stderr
+    run = mailroom(
+        home, "documents", "export-ubl", "--batch", batch_id, "--out", str(tmp_path / "b")
+    )
+    assert run.returncode == 0, run.stderr
+    files = sorted((tmp_path / "b").glob("*.xml"))
+    numbers = {etree.fromstring(f.read_bytes()).findtext("cbc:ID", namespaces=UBL) for f in files}
+    meta = json.loads(shown.stdout)
+    assert numbers == {row["number"] for row in meta["items"]} and len(numbers) > 1
+    assert all(xml_check_xsd(f.read_bytes(), flavor="ubl-2.1") for f in files)

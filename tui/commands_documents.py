@@ -4,7 +4,7 @@
     mailroom documents list [--type DOCTYPE] [--admin CODE] [--json]
     mailroom documents show DOCTYPE NUMBER [--admin CODE] [--json]
     mailroom documents pdf DOCTYPE NUMBER --out FILE [--admin CODE] [--no-background]
-    mailroom documents export-ubl [DOCTYPE NUMBER] --out FILE|FOLDER [--admin CODE]
+    mailroom documents export-ubl [DOCTYPE NUMBER] --out FILE|FOLDER [--admin CODE] [--batch ID]
 
 The import formats (JSON, CSV, UBL 2.1) are described in docs/import-formats.md.
 """
@@ -89,14 +89,16 @@ def register(sub: Any) -> None:
         help="write invoices as Peppol BIS Billing 3.0 UBL (for an access point)",
         description=(
             "Write one invoice as Peppol BIS Billing 3.0 UBL 2.1 XML to FILE, or, without "
-            "DOCTYPE and NUMBER, every sales, counter and subscription invoice (of --admin "
-            "CODE, or of all administrations) into the folder FOLDER, one file per invoice."
+            "DOCTYPE and NUMBER, every sales, counter and subscription invoice (of a batch "
+            "with --batch ID, of --admin CODE, or of all administrations) into the folder "
+            "FOLDER, one file per invoice."
         ),
     )
     ubl.add_argument("doctype", metavar="DOCTYPE", nargs="?", help="an invoice type")
     ubl.add_argument("number", metavar="NUMBER", nargs="?")
     ubl.add_argument("--out", required=True, metavar="FILE|FOLDER", help="where to write")
     ubl.add_argument("--admin", metavar="CODE", help="the administration")
+    ubl.add_argument("--batch", metavar="ID", help="the invoices of this batch")
     ubl.set_defaults(handler=documents_export_ubl)
 
 
@@ -309,6 +311,11 @@ def documents_export_ubl(args: argparse.Namespace, ctx: Context) -> int:
         doctype = _check_type(args.doctype, "DOCTYPE")
         docs = [find_document(ctx.store, doctype, args.number, args.admin)]
         targets = [out]
+    elif args.batch is not None:
+        docs = _batch_invoices(ctx, args.batch)
+        targets = [
+            out / safe_file_name(f"{d.administration}-{d.type}-{d.number}.xml") for d in docs
+        ]
     else:
         with ctx.store.view(Document) as tx:
             docs = [
@@ -318,16 +325,17 @@ def documents_export_ubl(args: argparse.Namespace, ctx: Context) -> int:
                 and (args.admin is None or d.administration == args.admin)
             ]
         docs.sort(key=lambda d: (d.administration, d.number))
-        if not docs:
-            raise DocumentError(
-                "There is no invoice to export.",
-                field="--admin",
-                value=args.admin,
-                fix="import invoices first, or name another administration.",
-            )
         targets = [
             out / safe_file_name(f"{d.administration}-{d.type}-{d.number}.xml") for d in docs
         ]
+    if not docs:
+        raise DocumentError(
+            "There is no invoice to export.",
+            field="--batch" if args.batch else "--admin",
+            value=args.batch or args.admin,
+            fix="name a batch or an administration that has sales, counter or "
+            "subscription invoices.",
+        )
     datas = []
     for doc in docs:  # every invoice is checked before anything is written
         relation, adm = parties_of(config, doc)
@@ -347,3 +355,25 @@ def documents_export_ubl(args: argparse.Namespace, ctx: Context) -> int:
         print(f"{target}", file=sys.stdout)
     print(f"{len(docs)} invoice(s) written as Peppol BIS Billing 3.0 UBL.", file=sys.stderr)
     return 0
+
+
+def _batch_invoices(ctx: Context, batch_id: str) -> list[Any]:
+    """The invoices a batch was built from, in build order."""
+    from mailing.einvoice import EINVOICE_TYPES
+    from mailing.pdf.render import find_document
+    from store.spool import Spool
+
+    batch = Spool(ctx.home).batch(batch_id)
+    docs = []
+    for item in batch.all_items():
+        document = batch.meta(item).get("document") or {}
+        if document.get("type") in EINVOICE_TYPES:
+            docs.append(
+                find_document(
+                    ctx.store,
+                    str(document["type"]),
+                    str(document["number"]),
+                    str(document["administration"]),
+                )
+            )
+    return docs
