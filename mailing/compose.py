@@ -35,6 +35,8 @@ class Composed:
     pdf: bytes
     pdf_name: str
     raw: bytes | None = None
+    ubl: bytes | None = None  # Peppol UBL beside the PDF (the relation's e-invoice form)
+    ubl_name: str = ""
     message_id: str = ""
     subject: str = ""
     attachments: list[tuple[str, int]] = field(default_factory=list)  # (file name, size)
@@ -66,7 +68,9 @@ class Composer:
         return Letterhead.from_refs(self.store, language)
 
     def compose(self, doc: Document, *, now: dt.datetime | None = None) -> Composed:
+        from mailing.einvoice import e_invoice_for
         from mailing.pdf.layout import render_document_pdf
+        from mailing.pdf.layout_texts import attachment_name
         from mailing.pdf.render import parties_of
 
         res = self.resolver.resolve(doc, self.user)
@@ -74,12 +78,14 @@ class Composer:
         relation = self.cfg.relation_of(doc) or address_relation
         language = self.cfg.language_of(relation)
         lang_code = language.code if language is not None else relation.language
+        einvoice = e_invoice_for(doc, address_relation, admin)
         pdf = render_document_pdf(
             doc,
             address_relation,
             admin,
             language=lang_code,
             letterhead=self.letterhead(language),
+            facturx=einvoice.facturx,
         )
         out = Composed(
             doc=doc,
@@ -89,7 +95,9 @@ class Composer:
             language=language,
             language_code=lang_code,
             pdf=pdf,
-            pdf_name=f"{doc.type}-{doc.number}.pdf",
+            pdf_name=attachment_name(doc.type, doc.number, lang_code),
+            ubl=einvoice.ubl,
+            ubl_name=einvoice.ubl_name,
         )
         if res.action == "email":
             self._message(out, now or dt.datetime.now(dt.UTC))
@@ -121,6 +129,8 @@ class Composer:
         attachments = [Attachment(out.pdf_name, out.pdf, "application/pdf")]
         if doc.ubl is not None:
             attachments.append(Attachment(doc.ubl.name, self.file(doc.ubl), "application/xml"))
+        elif out.ubl is not None:  # the relation takes Peppol UBL beside the PDF
+            attachments.append(Attachment(out.ubl_name, out.ubl, "application/xml"))
         for ref in (*template.attachments, *doc.attachments):
             attachments.append(Attachment(ref.name, self.file(ref), ref.content_type))
         images = [

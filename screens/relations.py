@@ -219,6 +219,18 @@ class RelationsPane(RecordPane):
                     "Contacts: Name <e-mail> roles (main, administration, invoice)",
                     "multiline",
                 ),
+                Field(
+                    "e_invoice",
+                    "Invoices go as",
+                    "choice",
+                    choices=[
+                        ("As its administration says", ""),
+                        ("PDF only", "off"),
+                        ("Factur-X (e-invoice inside the PDF)", "factur-x"),
+                        ("PDF with Peppol UBL attached", "ubl"),
+                    ],
+                    allow_blank=False,
+                ),
             ],
             id="relation-form",
         )
@@ -236,6 +248,7 @@ class RelationsPane(RecordPane):
             "administration": admins[0].code if admins else None,
             "kind": "customer",
             "language": admins[0].default_language if admins else "NL",
+            "e_invoice": "",
         }
 
     def values_of(self, key: str) -> dict[str, Any]:
@@ -251,6 +264,7 @@ class RelationsPane(RecordPane):
         data = {k: v for k, v in values.items()}
         data["contacts"] = contacts_from_text(values.get("contacts") or "")
         data["invoice_debtor"] = (values.get("invoice_debtor") or "").strip() or None
+        data["e_invoice"] = values.get("e_invoice") or ""
         current = self.store.find(Relation, self.current_key) if self.current_key else None
         if current is not None:
             # Fields this form does not show are kept as they are.

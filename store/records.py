@@ -235,6 +235,8 @@ class Administration(Record):
     bic: str = ""
     payment_days: int = Field(default=30, ge=0, le=365)
     default_language: str = "NL"
+    # Which form its invoices take (issue 17): the PDF only, Factur-X, or UBL beside it.
+    e_invoice: Literal["off", "factur-x", "ubl"] = "off"
 
 
 # ---------------------------------------------------------------- relations
@@ -276,6 +278,8 @@ class Relation(Record):
     email_addresses: dict[DocType, AddressSet] = Field(default_factory=dict)
     contacts: list[Contact] = Field(default_factory=list)
     invoice_debtor: str | None = None  # code of the relation billed, when it differs
+    # Which form its invoices take; "" = as its administration says (issue 17).
+    e_invoice: Literal["", "off", "factur-x", "ubl"] = ""
 
     @property
     def id(self) -> str:

@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.pdfgen.canvas import Canvas
 
+from mailing.pdf.fonts import FONT, FONT_BOLD, register
 from store.records import (
     Administration,
     Document,
@@ -27,11 +28,16 @@ MM = 72 / 25.4
 
 
 def background_pdf(*texts: str, pagesize: tuple[float, float] = A4, image: bool = False) -> bytes:
-    """A letterhead made with reportlab: one page per text, the text at the top right."""
+    """A letterhead made with reportlab: one page per text, the text at the top right.
+
+    Its fonts are embedded (the PDF fonts of Mailroom), as an archival PDF/A document
+    needs of what lies under it.
+    """
+    register()
     buf = io.BytesIO()
-    c = Canvas(buf, pagesize=pagesize, invariant=1)
+    c = Canvas(buf, pagesize=pagesize, invariant=1, initialFontName=FONT)
     for text in texts:
-        c.setFont("Helvetica-Bold", 18)
+        c.setFont(FONT_BOLD, 18)
         c.drawRightString(pagesize[0] - 20 * MM, pagesize[1] - 20 * MM, text)
         c.setFillColorRGB(0.1, 0.3, 0.7)
         c.rect(0, 0, pagesize[0], 8 * MM, fill=1, stroke=0)
@@ -42,7 +48,7 @@ def background_pdf(*texts: str, pagesize: tuple[float, float] = A4, image: bool 
             img = Image.new("RGB", (40, 20), (200, 30, 30))
             c.drawImage(ImageReader(img), 20 * MM, pagesize[1] - 30 * MM, 30 * MM, 15 * MM)
             c.beginForm("logo")
-            c.setFont("Times-Roman", 8)
+            c.setFont(FONT, 8)
             c.drawString(20 * MM, pagesize[1] - 35 * MM, "NESTED FORM TEXT")
             c.endForm()
             c.doForm("logo")

@@ -23,6 +23,7 @@ from store.records import Profile
 from store.spool import Spool
 from store.store import Store
 from tests.conftest import PYTHON, cli_env
+from tests.pdfa_check import assert_pdfa3b
 from tests.smtp_server import SMTPTestServer
 
 # Slow (real processes, kills, hundreds of messages): `pytest -m 'not slow'` skips it
@@ -111,7 +112,9 @@ def test_200_invoices_built_approved_and_sent_each_once_with_its_pdf(tmp_path: P
         pdfs = [p for p in msg.iter_attachments() if p.get_content_type() == "application/pdf"]  # type: ignore[attr-defined]
         assert len(pdfs) == 1
         pdf_text = PdfReader(io.BytesIO(pdfs[0].get_payload(decode=True))).pages[0].extract_text()
-        number = pdfs[0].get_filename().removeprefix("sales_invoice-").removesuffix(".pdf")
+        # "Factuur F20260001.pdf", "Rechnung ...": the type's word in the customer's language
+        word, number = pdfs[0].get_filename().removesuffix(".pdf").rsplit(" ", 1)
+        assert word in {"Factuur", "Rechnung", "Invoice"}
         assert number in pdf_text
     expected_ids = {batch.meta(r.item)["message_id"] for r in batch.items("sent")}
     assert len(expected_ids) == len(drafts) == len(server.messages)
@@ -124,5 +127,8 @@ def test_200_invoices_built_approved_and_sent_each_once_with_its_pdf(tmp_path: P
         assert got.rcpt_tos == meta["envelope"]["rcpts"]
     assert batch.counts()["sent"] == len(drafts)
     # the archive holds the copy document of each sent invoice
-    copies = list((home / "archive").rglob("copy-sales_invoice-*.pdf"))
+    copies = list((home / "archive").rglob("copy-*.pdf"))
     assert len(copies) == len(drafts)
+    # an archival PDF/A-3b, the one that was sent, with the word in the customer's language
+    assert_pdfa3b(copies[0].read_bytes(), tmp_path / "copy.pdf")
+    assert copies[0].name.split(" ")[0] in {"copy-Factuur", "copy-Rechnung", "copy-Invoice"}

@@ -41,7 +41,7 @@ def test_preview_writes_the_message_and_explains_it(tmp_path: Path) -> None:
     assert msg["Bcc"] is None  # Bcc goes in the envelope only
     assert "F20260001" in msg["Subject"]
     names = [p.get_filename() for p in msg.iter_attachments()]
-    assert names == ["sales_invoice-F20260001.pdf"]
+    assert names == ["Factuur F20260001.pdf"]  # in the relation's language
 
 
 def test_preview_of_a_document_to_print_says_why(tmp_path: Path) -> None:
@@ -79,7 +79,7 @@ def test_imported_ubl_goes_along_as_second_attachment(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
     parts = list(msg.iter_attachments())
-    assert [p.get_filename() for p in parts] == ["sales_invoice-UBL-7.pdf", "UBL-7.xml"]
+    assert [p.get_filename() for p in parts] == ["Factuur UBL-7.pdf", "UBL-7.xml"]
     assert parts[1].get_payload(decode=True) == xml.read_bytes()
     assert msg["To"] == "info@knipengo-holt.example"
 

@@ -4,6 +4,7 @@
     mailroom documents list [--type DOCTYPE] [--admin CODE] [--json]
     mailroom documents show DOCTYPE NUMBER [--admin CODE] [--json]
     mailroom documents pdf DOCTYPE NUMBER --out FILE [--admin CODE] [--no-background]
+    mailroom documents export-ubl [DOCTYPE NUMBER] --out FILE|FOLDER [--admin CODE] [--batch ID]
 
 The import formats (JSON, CSV, UBL 2.1) are described in docs/import-formats.md.
 """
@@ -82,6 +83,23 @@ def register(sub: Any) -> None:
         "--no-background", action="store_true", help="without the letterhead background"
     )
     pdf.set_defaults(handler=documents_pdf)
+
+    ubl = dsub.add_parser(
+        "export-ubl",
+        help="write invoices as Peppol BIS Billing 3.0 UBL (for an access point)",
+        description=(
+            "Write one invoice as Peppol BIS Billing 3.0 UBL 2.1 XML to FILE, or, without "
+            "DOCTYPE and NUMBER, every sales, counter and subscription invoice (of a batch "
+            "with --batch ID, of --admin CODE, or of all administrations) into the folder "
+            "FOLDER, one file per invoice."
+        ),
+    )
+    ubl.add_argument("doctype", metavar="DOCTYPE", nargs="?", help="an invoice type")
+    ubl.add_argument("number", metavar="NUMBER", nargs="?")
+    ubl.add_argument("--out", required=True, metavar="FILE|FOLDER", help="where to write")
+    ubl.add_argument("--admin", metavar="CODE", help="the administration")
+    ubl.add_argument("--batch", metavar="ID", help="the invoices of this batch")
+    ubl.set_defaults(handler=documents_export_ubl)
 
 
 def _check_type(value: str, what: str) -> str:
@@ -219,11 +237,16 @@ def documents_show(args: argparse.Namespace, ctx: Context) -> int:
 def documents_pdf(args: argparse.Namespace, ctx: Context) -> int:
     from mailing.changes.files import write_user_file
     from mailing.config import ConfigSnapshot
-    from mailing.pdf.render import find_document, render_stored_document
+    from mailing.einvoice import e_invoice_for
+    from mailing.pdf.render import find_document, parties_of, render_stored_document
 
     doc = find_document(ctx.store, _check_type(args.doctype, "DOCTYPE"), args.number, args.admin)
     config = ConfigSnapshot.load(ctx.store)
-    pdf = render_stored_document(ctx.store, config, doc, background=not args.no_background)
+    relation, adm = parties_of(config, doc)
+    einvoice = e_invoice_for(doc, relation, adm)  # Factur-X inside, when the relation takes it
+    pdf = render_stored_document(
+        ctx.store, config, doc, background=not args.no_background, facturx=einvoice.facturx
+    )
     out = Path(args.out)
     try:
         write_user_file(out, pdf)
@@ -263,3 +286,94 @@ def documents_preview(args: Any, ctx: Any) -> int:
         write_user_file(Path(args.eml), composed.raw, mode=0o644)
         print(f"Message ({len(composed.raw):,} bytes) written to {args.eml}")
     return 0
+
+
+def documents_export_ubl(args: argparse.Namespace, ctx: Context) -> int:
+    """One invoice as Peppol UBL to a file, or every invoice into a folder."""
+    from mailing.changes.files import write_user_file
+    from mailing.config import ConfigSnapshot
+    from mailing.einvoice import EINVOICE_TYPES, e_invoice_data, ubl_xml
+    from mailing.errors import DocumentError
+    from mailing.names import safe_file_name
+    from mailing.pdf.render import find_document, parties_of
+    from store.records import Document
+
+    config = ConfigSnapshot.load(ctx.store)
+    out = Path(args.out)
+    if (args.doctype is None) != (args.number is None):
+        raise DocumentError(
+            "Give both DOCTYPE and NUMBER for one invoice, or neither for all invoices.",
+            field="NUMBER",
+            value=args.doctype or args.number,
+            fix="e.g. `mailroom documents export-ubl sales_invoice F20260025 --out F.xml`.",
+        )
+    if args.doctype is not None:
+        doctype = _check_type(args.doctype, "DOCTYPE")
+        docs = [find_document(ctx.store, doctype, args.number, args.admin)]
+        targets = [out]
+    elif args.batch is not None:
+        docs = _batch_invoices(ctx, args.batch)
+        targets = [
+            out / safe_file_name(f"{d.administration}-{d.type}-{d.number}.xml") for d in docs
+        ]
+    else:
+        with ctx.store.view(Document) as tx:
+            docs = [
+                d
+                for d in tx.all(Document)
+                if d.type in EINVOICE_TYPES
+                and (args.admin is None or d.administration == args.admin)
+            ]
+        docs.sort(key=lambda d: (d.administration, d.number))
+        targets = [
+            out / safe_file_name(f"{d.administration}-{d.type}-{d.number}.xml") for d in docs
+        ]
+    if not docs:
+        raise DocumentError(
+            "There is no invoice to export.",
+            field="--batch" if args.batch else "--admin",
+            value=args.batch or args.admin,
+            fix="name a batch or an administration that has sales, counter or "
+            "subscription invoices.",
+        )
+    datas = []
+    for doc in docs:  # every invoice is checked before anything is written
+        relation, adm = parties_of(config, doc)
+        datas.append(ubl_xml(e_invoice_data(doc, relation, adm)))
+    for target, xml in zip(targets, datas, strict=True):
+        try:
+            if target.parent != Path(""):
+                target.parent.mkdir(parents=True, exist_ok=True)
+            write_user_file(target, xml, mode=0o644)
+        except OSError as exc:
+            raise DocumentError(
+                f"The UBL cannot be written to {target} ({exc.strerror}).",
+                field="--out",
+                value=str(target),
+                fix="choose a folder you can write to.",
+            ) from None
+        print(f"{target}", file=sys.stdout)
+    print(f"{len(docs)} invoice(s) written as Peppol BIS Billing 3.0 UBL.", file=sys.stderr)
+    return 0
+
+
+def _batch_invoices(ctx: Context, batch_id: str) -> list[Any]:
+    """The invoices a batch was built from, in build order."""
+    from mailing.einvoice import EINVOICE_TYPES
+    from mailing.pdf.render import find_document
+    from store.spool import Spool
+
+    batch = Spool(ctx.home).batch(batch_id)
+    docs = []
+    for item in batch.all_items():
+        document = batch.meta(item).get("document") or {}
+        if document.get("type") in EINVOICE_TYPES:
+            docs.append(
+                find_document(
+                    ctx.store,
+                    str(document["type"]),
+                    str(document["number"]),
+                    str(document["administration"]),
+                )
+            )
+    return docs

@@ -25,6 +25,7 @@ from mailing.changes.rules import (
 from store.records import (
     CONFIG_RECORDS,
     Administration,
+    LanguageCode,
     Profile,
     Record,
     StoredFileRef,
@@ -87,7 +88,7 @@ def _apply(
         if problems:
             raise ChangeRefused(what, problems)
         for rec in put:
-            problems += record_problems(after, rec, store.files.read)
+            problems += record_problems(after, rec, store.files.read, _files_of(before, rec))
         old = _keyed(configuration_problems(before, need_system_profile=True))
         problems += [
             p
@@ -219,6 +220,14 @@ def save_settings(
 # ---------------------------------------------------------------- whole configuration
 
 
+def _files_of(before: Config, rec: Record) -> frozenset[str]:
+    """The letterheads the record had before this change (not held to newer rules)."""
+    old = before.language_codes.get(rec.key) if isinstance(rec, LanguageCode) else None
+    if old is None:
+        return frozenset()
+    return frozenset(r.sha256 for r in (old.first_background, old.second_background) if r)
+
+
 def check_configuration(
     records: list[Record], positions: dict[int, str], read: ReadFile
 ) -> list[Problem]:
@@ -226,7 +235,7 @@ def check_configuration(
     cfg = Config.of(records, positions)
     problems: list[Problem] = []
     for rec in records:
-        problems += record_problems(cfg, rec, read)
+        problems += record_problems(cfg, rec, read, known_files=None)
     problems += configuration_problems(cfg, need_system_profile=True)
     return problems
 

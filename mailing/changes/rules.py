@@ -164,24 +164,34 @@ def template_problems(template: Template, where: str) -> list[Problem]:
 
 # Letterheads are stored by their SHA-256, so a verdict holds for the content for good:
 # the (slow, child-process) check runs once per distinct file in a process.
-_LETTERHEAD_VERDICTS: dict[tuple[str, str], MailroomError | None] = {}
+_LETTERHEAD_VERDICTS: dict[tuple[str, str, bool], MailroomError | None] = {}
 
 
-def _letterhead_verdict(ref: StoredFileRef, data: bytes, what: str) -> MailroomError | None:
+def _letterhead_verdict(
+    ref: StoredFileRef, data: bytes, what: str, archival: bool
+) -> MailroomError | None:
     from mailing.pdf.letterhead import validate_letterhead
 
-    key = (ref.sha256, what)
+    key = (ref.sha256, what, archival)
     if key not in _LETTERHEAD_VERDICTS:
         try:
-            validate_letterhead(data, what)
+            validate_letterhead(data, what, archival=archival)
             _LETTERHEAD_VERDICTS[key] = None
         except MailroomError as exc:
             _LETTERHEAD_VERDICTS[key] = exc
     return _LETTERHEAD_VERDICTS[key]
 
 
-def letterhead_problems(lc: LanguageCode, where: str, read: ReadFile) -> list[Problem]:
-    """SPEC §3: a letterhead is an A4 portrait PDF that is safe to open."""
+def letterhead_problems(
+    lc: LanguageCode, where: str, read: ReadFile, known: frozenset[str] | None = frozenset()
+) -> list[Problem]:
+    """SPEC §3: a letterhead is an A4 portrait PDF that is safe to open; a new one can
+    also lie under an archival PDF/A document (issue 17).
+
+    ``known``: the SHA-256 of letterheads the record already had, which are not held to
+    the PDF/A rule (None: none is, as on an import or a restore of older data); the
+    documents on such a letterhead are drawn as plain PDF.
+    """
     out: list[Problem] = []
     for name in ("first_background", "second_background"):
         ref: StoredFileRef | None = getattr(lc, name)
@@ -199,14 +209,21 @@ def letterhead_problems(lc: LanguageCode, where: str, read: ReadFile) -> list[Pr
                 )
             )
             continue
-        verdict = _letterhead_verdict(ref, data, name.replace("_", " "))
+        archival = known is not None and ref.sha256 not in known
+        verdict = _letterhead_verdict(ref, data, name.replace("_", " "), archival)
         if verdict is not None:
             out.append(problem_from_error(f"{where}.{name}", verdict))
     return out
 
 
-def record_problems(cfg: Config, rec: Record, read: ReadFile | None = None) -> list[Problem]:
-    """Every per-record rule that applies to ``rec``."""
+def record_problems(
+    cfg: Config,
+    rec: Record,
+    read: ReadFile | None = None,
+    known_files: frozenset[str] | None = frozenset(),
+) -> list[Problem]:
+    """Every per-record rule that applies to ``rec`` (``known_files``: see
+    :func:`letterhead_problems`)."""
     where = cfg.where(rec)
     if isinstance(rec, Relation):
         return relation_address_problems(rec, where)
@@ -217,7 +234,7 @@ def record_problems(cfg: Config, rec: Record, read: ReadFile | None = None) -> l
     if isinstance(rec, Administration):
         return administration_problems(rec, where)
     if isinstance(rec, LanguageCode) and read is not None:
-        return letterhead_problems(rec, where, read)
+        return letterhead_problems(rec, where, read, known_files)
     return []
 
 
@@ -368,9 +385,40 @@ def reference_problems(cfg: Config) -> list[Problem]:
     return out
 
 
+E_INVOICE_FORMS = {"off": "PDF only", "factur-x": "Factur-X", "ubl": "UBL (Peppol)"}
+
+
+def e_invoice_problems(cfg: Config) -> list[Problem]:
+    """Issue 17: an e-invoice (Factur-X or UBL) needs the seller's VAT number with its
+    country prefix (EN 16931 BT-31 and BT-40), for the administration and its relations."""
+    out: list[Problem] = []
+    for admin in cfg.administrations.values():
+        users: list[Administration | Relation] = [admin] if admin.e_invoice != "off" else []
+        users += [
+            r
+            for r in cfg.relations.values()
+            if r.administration == admin.code and r.e_invoice not in ("", "off")
+        ]
+        vat = admin.vat_number.replace(" ", "").upper()
+        if users and not (len(vat) > 2 and vat[:2].isalpha()):
+            first = users[0]
+            form = E_INVOICE_FORMS[first.e_invoice]
+            out.append(
+                Problem(
+                    f"{cfg.where(first)}.e_invoice",
+                    f"invoices as {form} need the VAT number of administration {admin.code} "
+                    "with its country prefix, and it has none",
+                    admin.vat_number,
+                    f"enter the VAT number of administration {admin.code} (e.g. "
+                    "NL123456789B01), or choose 'PDF only'.",
+                )
+            )
+    return out
+
+
 def configuration_problems(cfg: Config, *, need_system_profile: bool) -> list[Problem]:
     """The rules over the whole configuration."""
-    out = reference_problems(cfg) + personal_profile_problems(cfg)
+    out = reference_problems(cfg) + personal_profile_problems(cfg) + e_invoice_problems(cfg)
     if need_system_profile:
         out = system_profile_problems(cfg) + out
     return out

@@ -14,25 +14,28 @@ def letterhead_pdf(admin: Administration, *, follow_on: bool = False) -> bytes:
     from reportlab.lib.units import mm
     from reportlab.pdfgen.canvas import Canvas
 
+    from mailing.pdf.fonts import FONT, FONT_BOLD, register
+
+    register()  # embedded fonts: the letterhead can go under an archival (PDF/A) document
     buf = io.BytesIO()
-    c = Canvas(buf, pagesize=A4, invariant=1)
+    c = Canvas(buf, pagesize=A4, invariant=1, initialFontName=FONT)
     w, h = A4
     accent = HexColor("#1F4E79") if admin.code == "HOLT" else HexColor("#8A5A00")
     c.setFillColor(accent)
     if follow_on:
         c.rect(0, h - 12 * mm, w, 12 * mm, stroke=0, fill=1)
         c.setFillColor(HexColor("#FFFFFF"))
-        c.setFont("Helvetica-Bold", 9)
+        c.setFont(FONT_BOLD, 9)
         c.drawString(20 * mm, h - 8 * mm, admin.name)
     else:
         c.rect(0, h - 30 * mm, w, 30 * mm, stroke=0, fill=1)
         c.setFillColor(HexColor("#FFFFFF"))
-        c.setFont("Helvetica-Bold", 18)
+        c.setFont(FONT_BOLD, 18)
         c.drawString(20 * mm, h - 18 * mm, admin.name)
-        c.setFont("Helvetica", 9)
+        c.setFont(FONT, 9)
         c.drawString(20 * mm, h - 25 * mm, "  ·  ".join([*admin.address, admin.website]))
     c.setFillColor(accent)
-    c.setFont("Helvetica", 7.5)
+    c.setFont(FONT, 7.5)
     footer = (
         f"{admin.name}  ·  KvK {admin.coc_number}  ·  BTW {admin.vat_number}  ·  "
         f"IBAN {admin.iban}  ·  {admin.phone}  ·  {admin.email}"

@@ -24,6 +24,8 @@ import io
 from typing import TYPE_CHECKING
 
 from mailing.errors import DocumentError
+from mailing.pdf.fonts import draw, register
+from mailing.pdf.glyph_check import check_drawable
 from mailing.pdf.layout_geometry import (
     DATA_LEFT,
     FIRST_TABLE_TOP,
@@ -46,6 +48,7 @@ from mailing.pdf.layout_geometry import WINDOW_TOP as WINDOW_TOP  # reached by t
 from mailing.pdf.layout_geometry import WINDOW_WIDTH as WINDOW_WIDTH  # reached by tests
 from mailing.pdf.layout_table import Page, Row, _columns, _fit, _rows
 from mailing.pdf.layout_texts import _COUNTRIES, _LABELS, _TITLES, Formats, layout_language
+from mailing.pdf.pdfa import ArchiveInfo, make_archival
 from store.records import DOC_TYPES, Administration, Document, Relation
 
 if TYPE_CHECKING:
@@ -80,6 +83,10 @@ class _Renderer:
         language: str,
         letterhead: Letterhead | None,
         sender_header: bool = True,
+        *,
+        embed_fonts: bool = True,
+        archival: bool = True,
+        facturx: bytes | None = None,
     ) -> None:
         if doc.type not in DOC_TYPES:
             raise DocumentError(
@@ -94,6 +101,36 @@ class _Renderer:
         self.letterhead = letterhead
         self.sender_header = sender_header
         self.columns = _columns(doc.type)
+        # PDF/A-3b unless the letterhead under it cannot be (stored before that rule)
+        self.archival = archival and (letterhead is None or letterhead.conforms)
+        self.facturx = facturx
+        self.title = f"{_TITLES[self.lang][doc.type]} {doc.number}"
+        if facturx is not None and letterhead is not None and not letterhead.conforms:
+            raise DocumentError(
+                f"{self.title} cannot go as Factur-X: its letterhead cannot be part of a "
+                f"PDF/A-3 document. {' '.join(letterhead.pdfa_problems)}",
+                field="letterhead",
+                value=self.title,
+                fix="choose the letterhead of the language code again, saved with its fonts "
+                "embedded and without transparency (e.g. as PDF/A), or send this relation "
+                "its invoices as PDF only.",
+            )
+        if embed_fonts:
+            register()
+            check_drawable(doc, relation, administration, self.title)
+            self.font, self.bold = FONT, FONT_BOLD
+        else:  # reportlab's built-in Helvetica: the benchmark's baseline only
+            self.font, self.bold = "Helvetica", "Helvetica-Bold"
+
+    def archive_info(self) -> ArchiveInfo:
+        return ArchiveInfo(
+            title=self.title,
+            number=self.doc.number,
+            administration=self.adm.name,
+            administration_code=self.adm.code,
+            date=self.doc.date,
+            language=self.lang,
+        )
 
     # -- measuring
 
@@ -134,7 +171,7 @@ class _Renderer:
         )
 
     def _terms_lines(self) -> list[str]:
-        lines = _fit(self._terms_text(), RIGHT - LEFT)
+        lines = _fit(self._terms_text(), RIGHT - LEFT, self.font)
         ids = []
         if self.adm.vat_number:
             ids.append(f"{self.t['vat_no']} {self.adm.vat_number}")
@@ -169,13 +206,19 @@ class _Renderer:
         from reportlab.pdfgen.canvas import Canvas
 
         buf = io.BytesIO()
-        c = Canvas(buf, pagesize=(PAGE_W, PAGE_H), invariant=1, pageCompression=1)
-        title = f"{_TITLES[self.lang][self.doc.type]} {self.doc.number}"
+        c = Canvas(
+            buf,
+            pagesize=(PAGE_W, PAGE_H),
+            invariant=1,
+            pageCompression=1,
+            initialFontName=self.font,  # no Helvetica reference in an archival PDF
+        )
+        title = self.title
         c.setTitle(title)
         c.setAuthor(self.adm.name)
         c.setCreator("Mailroom")
         applier = self.letterhead.applier(c) if self.letterhead is not None else None
-        pages = self.paginate(_rows(self.doc, self.f, self.columns))
+        pages = self.paginate(_rows(self.doc, self.f, self.columns, self.font))
         total = len(pages)
         for n, page in enumerate(pages):
             if applier is not None:
@@ -185,58 +228,53 @@ class _Renderer:
                     self._sender_header(c)
                 self._address(c)
                 self._data_block(c)
-                c.setFont(FONT_BOLD, 14)
-                c.drawString(LEFT, PAGE_H - 98 * MM, title)
+                draw(c, LEFT, PAGE_H - 98 * MM, title, self.bold, 14)
                 if self.doc.description:
-                    c.setFont(FONT, SIZE)
-                    c.drawString(
-                        LEFT, PAGE_H - 103 * MM, _fit(self.doc.description, RIGHT - LEFT)[0]
-                    )
+                    text = _fit(self.doc.description, RIGHT - LEFT, self.font)[0]
+                    draw(c, LEFT, PAGE_H - 103 * MM, text, self.font, SIZE)
                 y = FIRST_TABLE_TOP
             else:
-                c.setFont(FONT, SIZE)
-                c.drawString(LEFT, NEXT_TABLE_TOP + 8 * MM, title)
+                draw(c, LEFT, NEXT_TABLE_TOP + 8 * MM, title, self.font, SIZE)
                 y = NEXT_TABLE_TOP
             y = self._table(c, page.rows, y, header=bool(page.rows) or not page.totals)
             if page.totals:
                 self._closing(c, y)
-            c.setFont(FONT, 8)
-            c.drawRightString(RIGHT, FOOTER_Y, self.t["page"].format(n=n + 1, total=total))
+            page_no = self.t["page"].format(n=n + 1, total=total)
+            draw(c, RIGHT, FOOTER_Y, page_no, self.font, 8, right=True)
             c.showPage()
         # A first background longer than the document: all its pages are used (SPEC §3).
         if self.letterhead is not None and applier is not None:
             for n in range(total, self.letterhead.first_page_count):
                 applier.draw(n)
                 c.showPage()
+        if self.archival:
+            make_archival(c, self.archive_info(), self.facturx)
         c.save()
         return buf.getvalue()
 
     def _sender_header(self, c: Canvas) -> None:
         """Without letterhead: the sender's name and address at the top right."""
-        c.setFont(FONT_BOLD, 12)
-        c.drawRightString(RIGHT, PAGE_H - 20 * MM, self.adm.name)
-        c.setFont(FONT, 8)
+        draw(c, RIGHT, PAGE_H - 20 * MM, self.adm.name, self.bold, 12, right=True)
         y = PAGE_H - 25 * MM
         for line in [*self.adm.address, self.adm.phone, self.adm.email, self.adm.website]:
             if line:
-                c.drawRightString(RIGHT, y, line)
+                draw(c, RIGHT, y, line, self.font, 8, right=True)
                 y -= 3.6 * MM
 
     def _address(self, c: Canvas) -> None:
         top = PAGE_H - WINDOW_TOP
         x = WINDOW_LEFT + 3 * MM
         sender = ", ".join([self.adm.name, *self.adm.address[:2]])
-        c.setFont(FONT, 6.5)
-        c.drawString(x, top - 5 * MM, _fit(sender, WINDOW_WIDTH - 6 * MM, FONT, 6.5)[0])
+        sender = _fit(sender, WINDOW_WIDTH - 6 * MM, self.font, 6.5)[0]
+        draw(c, x, top - 5 * MM, sender, self.font, 6.5)
         lines = [self.rel.name, *self.rel.address]
         if self.rel.country and self.rel.country.upper() != "NL":
             names = _COUNTRIES.get(self.rel.country.upper())
             idx = {"NL": 0, "EN": 1, "DE": 2}[self.lang]
             lines.append(names[idx] if names else self.rel.country.upper())
-        c.setFont(FONT, 10)
         y = top - 12 * MM
         for line in lines[:7]:
-            c.drawString(x, y, _fit(line, WINDOW_WIDTH - 6 * MM, FONT, 10)[0])
+            draw(c, x, y, _fit(line, WINDOW_WIDTH - 6 * MM, self.font, 10)[0], self.font, 10)
             y -= 4.4 * MM
 
     def _data_block(self, c: Canvas) -> None:
@@ -250,30 +288,25 @@ class _Renderer:
         rows.append((who, self.rel.code))
         y = PAGE_H - 50 * MM
         for label, value in rows:
-            c.setFont(FONT, SIZE)
-            c.drawString(DATA_LEFT, y, label)
-            c.setFont(FONT_BOLD, SIZE)
-            c.drawString(DATA_LEFT + 30 * MM, y, _fit(value, RIGHT - DATA_LEFT - 30 * MM)[0])
+            draw(c, DATA_LEFT, y, label, self.font, SIZE)
+            text = _fit(value, RIGHT - DATA_LEFT - 30 * MM, self.bold)[0]
+            draw(c, DATA_LEFT + 30 * MM, y, text, self.bold, SIZE)
             y -= 4.8 * MM
 
     def _table(self, c: Canvas, rows: list[Row], y: float, header: bool) -> float:
         if not header:
             return y
         t = self.t
-        c.setFont(FONT_BOLD, SIZE)
         for col in self.columns:
-            draw = c.drawRightString if col.right else c.drawString
-            draw(col.x, y, t[col.key])
+            draw(c, col.x, y, t[col.key], self.bold, SIZE, right=col.right)
         c.setLineWidth(0.5)
         c.line(LEFT, y - 1.6 * MM, RIGHT, y - 1.6 * MM)
         y -= ROW_H * 1.4
-        c.setFont(FONT, SIZE)
         for row in rows:
             for col, lines in zip(self.columns, row.cells, strict=True):
                 ly = y
-                draw = c.drawRightString if col.right else c.drawString
                 for text in lines:
-                    draw(col.x, ly, text)
+                    draw(c, col.x, ly, text, self.font, SIZE, right=col.right)
                     ly -= SIZE + 1.5
             y -= row.height
         return y
@@ -285,15 +318,14 @@ class _Renderer:
             c.line(LEFT + 100 * MM, y + ROW_H - 2.4 * MM, RIGHT, y + ROW_H - 2.4 * MM)
             y -= 1.5 * MM
             for label, value, bold in closing:
-                c.setFont(FONT_BOLD if bold else FONT, SIZE)
-                c.drawString(LEFT + 100 * MM, y, label)
-                c.drawRightString(RIGHT, y, value)
+                face = self.bold if bold else self.font
+                draw(c, LEFT + 100 * MM, y, label, face, SIZE)
+                draw(c, RIGHT, y, value, face, SIZE, right=True)
                 y -= ROW_H
             y -= 4 * MM
-        c.setFont(FONT, SIZE)
         y -= 2 * MM
         for line in self._terms_lines():
-            c.drawString(LEFT, y, line)
+            draw(c, LEFT, y, line, self.font, SIZE)
             y -= SIZE + 2
 
 
@@ -305,13 +337,31 @@ def render_document_pdf(
     language: str = "NL",
     letterhead: Letterhead | None = None,
     sender_header: bool = True,
+    embed_fonts: bool = True,
+    archival: bool = True,
+    facturx: bytes | None = None,
 ) -> bytes:
-    """The document as an A4 PDF, on ``letterhead`` when given.
+    """The document as an A4 PDF/A-3b, on ``letterhead`` when given.
 
     Without a letterhead the sender's name and address are drawn at the top, unless
     ``sender_header`` is False (pre-printed stationery, or the benchmark's baseline).
+    ``embed_fonts=False`` and ``archival=False`` give reportlab's plain output with its
+    built-in Helvetica (no other script than Latin-1): the benchmark's baseline only.
+    ``facturx``: the invoice's CII XML, embedded as a Factur-X / ZUGFeRD invoice.
+    Raises DocumentError naming the field when a text holds a character that no
+    embedded font has.
     """
-    return _Renderer(doc, relation, administration, language, letterhead, sender_header).render()
+    return _Renderer(
+        doc,
+        relation,
+        administration,
+        language,
+        letterhead,
+        sender_header,
+        embed_fonts=embed_fonts,
+        archival=archival,
+        facturx=facturx,
+    ).render()
 
 
 def copy_document_pdf(

@@ -58,26 +58,35 @@ def _columns(doc_type: str) -> list[Column]:
 
 
 def _fit(text: str, width: float, font: str = FONT, size: float = SIZE) -> list[str]:
-    from reportlab.lib.utils import simpleSplit
-    from reportlab.pdfbase.pdfmetrics import stringWidth
+    """``text`` wrapped at spaces to ``width`` points; a word wider than that is cut."""
+    from mailing.pdf.fonts import width as measure
 
     if not text:
         return [""]
-    if stringWidth(text, font, size) <= width:
+    if measure(text, font, size) <= width:
         return [text]
-    lines = simpleSplit(text, font, size, width)
     out: list[str] = []
-    for line in lines or [text]:
-        # a single word wider than the column: cut it
-        while stringWidth(line, font, size) > width and len(line) > 1:
-            cut = max(1, int(len(line) * width / stringWidth(line, font, size)) - 1)
-            out.append(line[:cut])
-            line = line[cut:]
-        out.append(line)
+    line = ""
+    for word in text.split():
+        candidate = f"{line} {word}" if line else word
+        if measure(candidate, font, size) <= width:
+            line = candidate
+            continue
+        if line:
+            out.append(line)
+        # a single word wider than the column (or a script without spaces): cut it
+        while measure(word, font, size) > width and len(word) > 1:
+            cut = max(1, int(len(word) * width / measure(word, font, size)) - 1)
+            while cut > 1 and measure(word[:cut], font, size) > width:
+                cut -= 1
+            out.append(word[:cut])
+            word = word[cut:]
+        line = word
+    out.append(line)
     return out
 
 
-def _rows(doc: Document, f: Formats, columns: list[Column]) -> list[Row]:
+def _rows(doc: Document, f: Formats, columns: list[Column], font: str = FONT) -> list[Row]:
     rows: list[Row] = []
     if doc.type == "reminder":
         for item in doc.open_items:
@@ -104,7 +113,7 @@ def _rows(doc: Document, f: Formats, columns: list[Column]) -> list[Row]:
                 f.number(ln.vat_rate),
                 f.money(ln.amount),
             ]
-        cells = [_fit(v, c.width) for v, c in zip(values, columns, strict=True)]
+        cells = [_fit(v, c.width, font) for v, c in zip(values, columns, strict=True)]
         height = max(len(c) for c in cells) * (SIZE + 1.5) + (ROW_H - SIZE - 1.5)
         rows.append(Row(cells, height))
     return rows

@@ -200,3 +200,16 @@ class Formats:
         if self.lang == "DE":
             return f"{value.day:02d}.{value.month:02d}.{value.year}"
         return f"{value.day} {_EN_MONTHS[value.month - 1]} {value.year}"
+
+
+def document_title(doc_type: str, language: str) -> str:
+    """The document type's word in the language: 'Factuur', 'Rechnung', 'Invoice'."""
+    return _TITLES[layout_language(language)][doc_type]
+
+
+def attachment_name(doc_type: str, number: str, language: str) -> str:
+    """The PDF's file name in the customer's language: 'Factuur F20260025.pdf'."""
+    from mailing.names import safe_file_name
+
+    stem = safe_file_name(f"{document_title(doc_type, language)} {number}", default="document")
+    return f"{stem}.pdf"

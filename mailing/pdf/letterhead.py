@@ -43,6 +43,10 @@ class Letterhead:
         self.second_bytes = second
         self._first = _prepare(first, "LH1", "first background")
         self._second = _prepare(second, "LH2", "second background") if second else None
+        # Whether documents on it can be PDF/A: a letterhead stored before that rule
+        # (fonts not embedded, transparency...) gets documents drawn as plain PDF.
+        self.pdfa_problems = _pdfa_problems(first) + (_pdfa_problems(second) if second else [])
+        self.conforms = not self.pdfa_problems
 
     @classmethod
     def from_bytes(cls, first: bytes, second: bytes | None = None) -> Letterhead:
@@ -112,6 +116,14 @@ class LetterheadApplier:
             self._registered.add((which, idx))
             doc.Reference(raw(bg.objects[idx].chunks, bg.names), bg.names[idx])
         self.canvas.doForm(bg.forms[n])
+
+
+def _pdfa_problems(data: bytes) -> list[str]:
+    from mailing.pdf.letterhead_forms import _open_reader
+    from mailing.pdf.letterhead_pdfa import pdfa_problems
+
+    reader = _open_reader(data, "letterhead")
+    return pdfa_problems(reader, list(reader.pages))
 
 
 _CACHE: dict[tuple[str, str], Letterhead] = {}

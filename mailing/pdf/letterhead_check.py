@@ -19,6 +19,7 @@ from mailing.pdf.letterhead_forms import (
     _prepare,
     _short,
 )
+from mailing.pdf.letterhead_pdfa import pdfa_problems
 
 A4_WIDTH = 595.2756  # points: 210 mm
 A4_HEIGHT = 841.8898  # points: 297 mm
@@ -60,7 +61,7 @@ def is_a4(width: float, height: float) -> bool:
 # ---------------------------------------------------------------- validation
 
 
-def _inspect(data: bytes) -> tuple[list[str], list[str]]:
+def _inspect(data: bytes, archival: bool = True) -> tuple[list[str], list[str]]:
     """(errors, warnings) for a letterhead PDF; runs inside the bounded child process."""
     from pypdf.errors import LimitReachedError, PyPdfError
     from pypdf.generic import IndirectObject, StreamObject
@@ -176,6 +177,8 @@ def _inspect(data: bytes) -> tuple[list[str], list[str]]:
             content = page.get_contents()
             if content is not None:
                 draws(content.get_data(), resources.get_object() if resources else {}, ())
+        if archival:
+            errors.extend(pdfa_problems(reader, pages))
         _prepare(data, "LH1", "letterhead")
     except DocumentError as exc:
         errors.append(exc.message)
@@ -232,7 +235,7 @@ def _child_main() -> int:
     data = sys.stdin.buffer.read()
     try:
         _limit_pypdf()
-        errors, warnings = _inspect(data)
+        errors, warnings = _inspect(data, archival="--not-archival" not in sys.argv)
     except MemoryError:
         errors, warnings = (
             ["Reading the letterhead needs more memory than allowed (a 'zip bomb'?)."],
@@ -242,14 +245,22 @@ def _child_main() -> int:
     return 0
 
 
-def validate_letterhead(data: bytes, what: str = "letterhead") -> list[str]:
+def validate_letterhead(
+    data: bytes, what: str = "letterhead", *, archival: bool = True
+) -> list[str]:
     """Check a letterhead PDF before it is stored; returns warnings.
 
     Raises DocumentError when it cannot be opened, is encrypted, is not A4 (naming the
-    size found), has too many pages, holds a "zip bomb" or a circular reference.
+    size found), has too many pages, holds a "zip bomb" or a circular reference, or
+    cannot be part of an archival PDF/A document (letterhead_pdfa.py; with
+    ``archival=False`` that last check is left out: a letterhead stored before it
+    existed, under which documents are then drawn as plain PDF).
     The check runs in a child process bounded in time and memory.
     """
-    fix = "choose an unencrypted, undamaged one-page PDF of A4 size (210 × 297 mm)."
+    fix = (
+        "choose an unencrypted, undamaged one-page PDF of A4 size (210 × 297 mm), saved "
+        "as PDF/A or with its fonts embedded and without transparency."
+    )
     if not data.startswith(b"%PDF") and b"%PDF" not in data[:1024]:
         raise DocumentError(f"The {what} is not a PDF file.", field=what, fix=fix)
     if len(data) > MAX_LETTERHEAD_BYTES:
@@ -268,6 +279,7 @@ def validate_letterhead(data: bytes, what: str = "letterhead") -> list[str]:
                 sys.executable,
                 "-c",
                 "from mailing.pdf.letterhead_check import _child_main as m; raise SystemExit(m())",
+                *([] if archival else ["--not-archival"]),
             ],
             input=data,
             capture_output=True,

@@ -43,14 +43,22 @@ def parties_of(config: ConfigSnapshot, doc: Document) -> tuple[Relation, Adminis
 
 
 def render_stored_document(
-    store: Store, config: ConfigSnapshot, doc: Document, *, background: bool = True
+    store: Store,
+    config: ConfigSnapshot,
+    doc: Document,
+    *,
+    background: bool = True,
+    facturx: bytes | None = None,
 ) -> bytes:
-    """The document's PDF in its relation's language, on the language code's letterhead."""
+    """The document's PDF in its relation's language, on the language code's letterhead.
+
+    ``facturx``: the invoice's CII XML to embed (mailing.einvoice makes it).
+    """
     relation, adm = parties_of(config, doc)
     language = config.language_of(relation)
     letterhead = Letterhead.from_refs(store, language) if background else None
     return render_document_pdf(
-        doc, relation, adm, language=relation.language, letterhead=letterhead
+        doc, relation, adm, language=relation.language, letterhead=letterhead, facturx=facturx
     )
 
 

@@ -1,0 +1,203 @@
+"""The embedded fonts of every PDF Mailroom draws, and text drawn per run of one face.
+
+DejaVu Sans (regular and bold; Latin, Greek, Cyrillic and many symbols) is the main
+face; Droid Sans Fallback (Chinese, Japanese, Korean) takes what DejaVu lacks. Both
+are TrueType (glyf) fonts shipped in ``mailing/pdf/fonts/`` with their licences, so
+reportlab embeds a subset of each into every PDF: no viewer ever substitutes a
+font, and the PDF/A archive copy holds every glyph it shows.
+
+Text is cut into runs of one face (:func:`runs`), measured (:func:`width`) and drawn
+(:func:`draw`) run by run. A character that no face has is never drawn as a box:
+:func:`missing` finds it, and the layout refuses the document naming the field.
+The fallback face (4 MB) is read only when a text needs it.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reportlab.pdfgen.canvas import Canvas
+
+FONT = "MailroomSans"
+FONT_BOLD = "MailroomSans-Bold"
+FALLBACK = "MailroomFallback"
+
+FONT_DIR = Path(__file__).resolve().parent / "fonts"
+_FILES = {
+    FONT: "DejaVuSans.ttf",
+    FONT_BOLD: "DejaVuSans-Bold.ttf",
+    FALLBACK: "DroidSansFallbackFull.ttf",
+}
+# What each face is, in words, for messages and the docs.
+FACES = {
+    FONT: "DejaVu Sans",
+    FONT_BOLD: "DejaVu Sans Bold",
+    FALLBACK: "Droid Sans Fallback",
+}
+
+
+@cache
+def _cmap(name: str) -> frozenset[int]:
+    """Register the face ``name`` with reportlab (once per process); its code points."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    font = TTFont(name, str(FONT_DIR / _FILES[name]))
+    _cache_subsets(font.face)
+    pdfmetrics.registerFont(font)
+    return frozenset(font.face.charToGlyph)
+
+
+def _cache_subsets(face: Any) -> None:
+    """Make the face reuse its compressed subsets from one PDF to the next.
+
+    reportlab builds and compresses each embedded subset anew for every document;
+    invoices mostly use the same few dozen glyphs, so the compressed font file is
+    kept per glyph set (at most 64 per face) and written as is.
+    """
+    import zlib
+
+    from reportlab.pdfbase import pdfdoc
+    from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC
+
+    cache: dict[tuple[int, ...], tuple[bytes, int]] = {}
+
+    def add_subset_objects(doc: Any, fontname: str, subset: list[int]) -> Any:
+        # reportlab's TTFontFile.addSubsetObjects, with the font file made once per glyph set
+        key = tuple(subset)
+        hit = cache.get(key)
+        if hit is None:
+            raw = face.makeSubset(subset)
+            hit = (zlib.compress(raw), len(raw))
+            if len(cache) >= 64:
+                cache.pop(next(iter(cache)))
+            cache[key] = hit
+        data, length1 = hit
+        font_file = pdfdoc.PDFStream(
+            pdfdoc.PDFDictionary(
+                {"Length1": length1, "Filter": pdfdoc.PDFArray([pdfdoc.PDFName("FlateDecode")])}
+            ),
+            data,
+        )
+        font_file_ref = doc.Reference(font_file, f"fontFile:{face.filename}({fontname})")
+        descriptor = pdfdoc.PDFDictionary(
+            {
+                "Type": "/FontDescriptor",
+                "Ascent": face.ascent,
+                "CapHeight": face.capHeight,
+                "Descent": face.descent,
+                "Flags": (face.flags & ~FF_NONSYMBOLIC) | FF_SYMBOLIC,
+                "FontBBox": pdfdoc.PDFArray(face.bbox),
+                "FontName": pdfdoc.PDFName(fontname),
+                "ItalicAngle": face.italicAngle,
+                "StemV": face.stemV,
+                "FontFile2": font_file_ref,
+                "MissingWidth": face.defaultWidth,
+            }
+        )
+        return doc.Reference(descriptor, "fontDescriptor:" + fontname)
+
+    face.addSubsetObjects = add_subset_objects
+
+
+def register() -> None:
+    """Make the main faces known to reportlab; the fallback is loaded when needed."""
+    _cmap(FONT)
+    _cmap(FONT_BOLD)
+
+
+# Tabs, line breaks and other white space are drawn as a space (a layout line is one line).
+_SPACES = {ord(c): " " for c in "\t\n\r\v\f\x1c\x1d\x1e\x1f\x85\u2028\u2029"}
+
+
+def _has(name: str, ch: str) -> bool:
+    return ord(ch) in _cmap(name)
+
+
+def missing(text: str) -> list[str]:
+    """The characters of ``text`` that no face has (each once, in order)."""
+    if text.isascii() and text.isprintable():
+        return []
+    main = _cmap(FONT)
+    out: list[str] = []
+    for ch in text.translate(_SPACES):
+        if ord(ch) in main or ch in out:
+            continue
+        if not _has(FALLBACK, ch):
+            out.append(ch)
+    return out
+
+
+def describe(ch: str) -> str:
+    """'"𐀀" (U+10000 LINEAR B SYLLABLE B008 A)' for a message."""
+    name = unicodedata.name(ch, "")
+    shown = repr(ch) if not ch.isprintable() else f'"{ch}"'
+    return f"{shown} (U+{ord(ch):04X}{' ' + name if name else ''})"
+
+
+def runs(text: str, font: str = FONT) -> list[tuple[str, str]]:
+    """``text`` cut into (face, part) runs: the main face where it has the glyph.
+
+    Raises ValueError for a character that no face has (the layout checks every
+    field first, so a drawing never meets one).
+    """
+    if (text.isascii() and text.isprintable()) or font not in _FILES:
+        return [(font, text)]
+    text = text.translate(_SPACES)
+    main = _cmap(font)
+    if all(ord(ch) in main for ch in text):
+        return [(font, text)]
+    out: list[tuple[str, str]] = []
+    for ch in text:
+        if ord(ch) in main:
+            face = font
+        elif _has(FALLBACK, ch):
+            face = FALLBACK
+        else:
+            raise ValueError(f"no font has the character {describe(ch)}")
+        if out and out[-1][0] == face:
+            out[-1] = (face, out[-1][1] + ch)
+        else:
+            out.append((face, ch))
+    return out
+
+
+def width(text: str, font: str, size: float) -> float:
+    """The width of ``text`` in points, each run measured in its own face."""
+    return _unit_width(text, font) * size
+
+
+@lru_cache(maxsize=8192)
+def _unit_width(text: str, font: str) -> float:
+    """Width at size 1 (invoices repeat their labels, amounts and articles: cached)."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    return float(sum(stringWidth(part, face, 1.0) for face, part in runs(text, font)))
+
+
+def draw(
+    c: Canvas, x: float, y: float, text: str, font: str, size: float, *, right: bool = False
+) -> None:
+    """Draw ``text`` at (x, y), left-aligned, or right-aligned on x when ``right``."""
+    parts = runs(text, font)
+    if len(parts) == 1:
+        if c._fontname != parts[0][0] or c._fontsize != size:
+            c.setFont(parts[0][0], size)
+        if right:
+            c.drawRightString(x, y, parts[0][1])
+        else:
+            c.drawString(x, y, parts[0][1])
+        return
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    if right:
+        x -= sum(stringWidth(part, face, size) for face, part in parts)
+    for face, part in parts:
+        if c._fontname != face or c._fontsize != size:
+            c.setFont(face, size)
+        c.drawString(x, y, part)
+        x += stringWidth(part, face, size)

@@ -1,0 +1,62 @@
+"""Before drawing: every text a document shows has a glyph in an embedded face.
+
+A character that no face has would print as a box (or nothing); the document is
+refused instead, naming the document, the field and the character.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from mailing.errors import DocumentError
+from mailing.pdf.fonts import describe, missing
+from store.records import Administration, Document, Relation
+
+
+def _texts(doc: Document, relation: Relation, adm: Administration) -> Iterator[tuple[str, str]]:
+    """(field in words, text) for every text of the document that is drawn."""
+    yield "the relation's name", relation.name
+    for n, line in enumerate(relation.address, start=1):
+        yield f"the relation's address line {n}", line
+    yield "the relation's code", relation.code
+    yield "the administration's name", adm.name
+    for n, line in enumerate(adm.address, start=1):
+        yield f"the administration's address line {n}", line
+    for label, value in (
+        ("phone", adm.phone),
+        ("e-mail address", adm.email),
+        ("website", adm.website),
+        ("IBAN", adm.iban),
+        ("BIC", adm.bic),
+        ("VAT number", adm.vat_number),
+        ("chamber of commerce number", adm.coc_number),
+    ):
+        yield f"the administration's {label}", value
+    yield "the document number", doc.number
+    yield "the reference", doc.reference
+    yield "the description", doc.description
+    yield "the currency", doc.currency
+    for n, ln in enumerate(doc.lines, start=1):
+        yield f"line {n}'s article", ln.article
+        yield f"line {n}'s description", ln.description
+    for n, item in enumerate(doc.open_items, start=1):
+        yield f"open item {n}'s number", item.number
+
+
+def check_drawable(doc: Document, relation: Relation, adm: Administration, title: str) -> None:
+    """Raise DocumentError for the first text holding a character no face has."""
+    for field, text in _texts(doc, relation, adm):
+        if not text:
+            continue
+        bad = missing(text)
+        if bad:
+            chars = ", ".join(describe(ch) for ch in bad)
+            raise DocumentError(
+                f"{title} cannot be drawn: {field} ({text!r}) holds {chars}, which none of "
+                "the embedded fonts (DejaVu Sans, Droid Sans Fallback) has; it would print "
+                "as a box.",
+                field=field,
+                value=text,
+                fix="replace the character in the relation, administration or document "
+                "(e.g. with a similar letter), then build the document again.",
+            )
