@@ -239,6 +239,9 @@ def build_app(ctx: Context, first_pane: str = "profiles") -> MailroomApp:
 
 def run_app(ctx: Context, first_pane: str = "profiles") -> int:
     """What `mailroom` with no command runs (`mailroom demo` opens on the documents)."""
+    from mailing.changes.secrets import set_passphrase_source
+
+    set_passphrase_source(None)  # never a prompt on the terminal: the TUI has its dialog
     app = build_app(ctx, first_pane=first_pane)
     result = app.run()
     return result if isinstance(result, int) else (app.return_code or 0)

@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tui.commands_resolve",  # resolve
     "tui.commands_batch",  # batch ..., send
     "tui.commands_extra",  # backup, restore, report, mail
+    "tui.commands_secrets",  # secrets init/unlock/status/change-passphrase
 )
 
 
@@ -38,6 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--home", help="data folder (default: $MAILROOM_HOME, else the platform's)")
     parser.add_argument("--user", help="who is working (default: the login name)")
+    parser.add_argument(
+        "--passphrase-file",
+        metavar="PATH",
+        help="file holding the secrets file's passphrase, for cron and systemd "
+        "(default: $MAILROOM_PASSPHRASE_FILE, else $CREDENTIALS_DIRECTORY/mailroom-passphrase)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -59,6 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ctx: Context | None = None
     try:
         ctx = make_context(args)
+        from tui.commands_secrets import install
+
+        install(args.passphrase_file)  # the TUI takes it back: it asks in its own dialog
         if handler is None:
             # No command: open the TUI.
             from tui.app import run_app
