@@ -16,6 +16,7 @@ from textual.worker import Worker, WorkerState
 from screens.widgets.form import Field, RecordForm
 from screens.widgets.modals import MODAL_CSS, MessageModal, PromptModal
 from screens.widgets.pane import RecordPane
+from screens.widgets.passphrase import PassphraseModal
 from screens.widgets.record_list import Page, page_of
 
 PASSWORD = "password"
@@ -136,8 +137,28 @@ class ProfilesPane(RecordPane):
                 if has_password(self.current_key):
                     placeholder = "stored in the keyring (type to replace)"
             except Exception as exc:
-                placeholder = f"keyring unavailable: {type(exc).__name__}"
+                from mailing.changes.secrets import SecretsLocked
+
+                placeholder = (
+                    "the secrets file is locked"
+                    if isinstance(exc, SecretsLocked)
+                    else f"keyring unavailable: {type(exc).__name__}"
+                )
         field.placeholder = placeholder
+
+    def action_save(self) -> None:
+        # A password to store: the secrets file is opened (or created) in a dialog first.
+        if self.form.read().get(PASSWORD):
+            from screens.widgets.passphrase import with_secrets
+
+            with_secrets(
+                self.app,
+                super().action_save,
+                create=True,
+                why="The password of this profile is kept there.",
+            )
+            return
+        super().action_save()
 
     def save_values(self, values: dict[str, Any]) -> str:
         from mailing.changes import save_profile
@@ -307,4 +328,4 @@ class SignInModal(ModalScreen[None]):
         self.dismiss(None)
 
 
-EXTRA_BINDING_CLASSES = (SignInModal,)
+EXTRA_BINDING_CLASSES = (SignInModal, PassphraseModal)

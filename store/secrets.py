@@ -92,7 +92,7 @@ def _os_keyring() -> KeyringBackend | None:
             from keyring.backends import SecretService
 
             SecretService.Keyring.priority  # noqa: B018  (raises when not usable)
-            return SecretService.Keyring()
+            return SecretService.Keyring()  # type: ignore[no-untyped-call]
         except Exception:
             return None
     return None
@@ -195,7 +195,7 @@ def _file_path() -> Path:
 
 
 def file_state() -> str:
-    """"absent", "locked" or "unlocked" (the encrypted secrets file of the data folder)."""
+    """ "absent", "locked" or "unlocked" (the encrypted secrets file of the data folder)."""
     path = _file_path()
     if not path.exists():
         return "absent"

@@ -17,9 +17,7 @@ import json
 import os
 import secrets as _random
 from pathlib import Path
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from filelock import FileLock
 
@@ -256,7 +254,7 @@ def keyring_backend(path: Path) -> KeyringBackend:
     from keyring.errors import PasswordDeleteError
 
     class EncryptedFileKeyring(KeyringBackend):
-        priority = 0  # type: ignore[assignment]
+        priority = 0
 
         def get_password(self, service: str, username: str) -> str | None:
             if not path.exists():
@@ -271,4 +269,4 @@ def keyring_backend(path: Path) -> KeyringBackend:
                 raise PasswordDeleteError(username)
             _change(path, f"{service}\x1f{username}", None)
 
-    return EncryptedFileKeyring()
+    return EncryptedFileKeyring()  # type: ignore[no-untyped-call]

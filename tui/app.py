@@ -113,6 +113,9 @@ class MailroomApp(App[int]):
             self.set_keymap(self.keymap)
         self.theme = "textual-dark"
         self.show_pane(self.first_pane)
+        from screens.widgets.passphrase import ask_unlock_at_start
+
+        ask_unlock_at_start(self)  # a locked secrets file: its dialog, never the terminal
         if self.start_warnings:  # e.g. a key map that cannot be used: say so, keep going
             from screens.widgets.modals import MessageModal
 
@@ -195,7 +198,14 @@ class MailroomApp(App[int]):
         )
 
     def show_error(self, exc: BaseException, title: str = "That did not work") -> None:
+        from mailing.changes.secrets import SecretsLocked
         from screens.widgets.modals import MessageModal, error_text
+
+        if isinstance(exc, SecretsLocked):  # ask for the passphrase in a dialog instead
+            from screens.widgets.passphrase import with_secrets
+
+            with_secrets(self, lambda: self.notify("Unlocked: do it again."), create=False)
+            return
 
         self.push_screen(MessageModal(title, error_text(exc), error=True))
 

@@ -60,7 +60,7 @@ def secrets_backend() -> tuple[str, str, str]:
 
 
 def secrets_file_state() -> str:
-    """"absent", "locked" or "unlocked"."""
+    """ "absent", "locked" or "unlocked"."""
     from store.secrets import file_state
 
     return file_state()
