@@ -308,6 +308,8 @@ class SystemSettings(Record):
     profile: str | None = None
     sending_paused: bool = False
     paused_reason: str = ""
+    # Four eyes: "other-user" lets nobody approve a batch they built (rules: approval_problems).
+    approval: str = "same-user"
 
 
 # ---------------------------------------------------------------- documents

@@ -26,6 +26,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tui.commands_batch",  # batch ..., send
     "tui.commands_extra",  # backup, restore, report, mail
     "tui.commands_secrets",  # secrets init/unlock/status/change-passphrase
+    "tui.commands_audit",  # audit [--since]
+    "tui.commands_doctor",  # doctor
 )
 
 

@@ -143,6 +143,16 @@ def restore_backup(
             _swap(home, new, old)
         store.config_db._cache = None
         store.documents_db._cache = None
+    from mailing.audit import append
+
+    append(
+        home,
+        who,
+        "restore backup",
+        Path(source).name,
+        None,
+        {"created": str(unpacked.manifest.get("created", "")), "records": unpacked.records},
+    )
     return RestoreResult(
         source=str(source),
         members=unpacked.members,

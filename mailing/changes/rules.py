@@ -205,9 +205,31 @@ def letterhead_problems(lc: LanguageCode, where: str, read: ReadFile) -> list[Pr
     return out
 
 
+APPROVAL_MODES = {
+    "same-user": "anyone may approve, also who built the batch",
+    "other-user": "four eyes: who built a batch may not approve it",
+}
+
+
+def approval_problems(system: SystemSettings, where: str) -> list[Problem]:
+    """The approval setting is one of the two modes."""
+    if system.approval in APPROVAL_MODES:
+        return []
+    return [
+        Problem(
+            f"{where}.approval",
+            "is not a way of approving batches",
+            system.approval,
+            "use same-user (anyone may approve) or other-user (who built a batch may not).",
+        )
+    ]
+
+
 def record_problems(cfg: Config, rec: Record, read: ReadFile | None = None) -> list[Problem]:
     """Every per-record rule that applies to ``rec``."""
     where = cfg.where(rec)
+    if isinstance(rec, SystemSettings):
+        return approval_problems(rec, where)
     if isinstance(rec, Relation):
         return relation_address_problems(rec, where)
     if isinstance(rec, Profile):

@@ -1,0 +1,114 @@
+"""Four eyes (``approval: other-user``) and the audit log written by the one door."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mailing.batch import build_batch
+from mailing.changes import ChangeRefused, change_items, save_settings, set_sending_paused
+from mailing.demo import load_demo
+from store.records import SystemSettings
+from store.store import Store
+from tui.cli import main
+
+NUMBERS = ["F20260001", "F20260002"]
+
+
+def _office(home: Path) -> tuple[Store, Store]:
+    alice = Store(home, "alice")
+    load_demo(alice)
+    bob = Store(home, "bob")
+    return alice, bob
+
+
+def _settings(store: Store, approval: str) -> None:
+    system = store.system()
+    save_settings(
+        store,
+        store.user,
+        system_profile=system.profile,
+        admin_profiles={},
+        full_name="",
+        personal_profile=None,
+        signature="",
+        approval=approval,
+    )
+
+
+def test_who_built_may_not_approve_another_may_and_the_audit_shows_both(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "home"
+    alice, bob = _office(home)
+    _settings(bob, "other-user")
+    assert alice.system().approval == "other-user"
+    batch = build_batch(alice, "alice", "sales_invoice", administration="HOLT", numbers=NUMBERS)
+    drafts = batch.counts()["draft"]
+    assert drafts >= 1
+
+    with pytest.raises(ChangeRefused) as refused:
+        change_items(alice, "alice", batch.id, "approve", None)
+    text = str(refused.value)
+    assert "built by alice" in text and "four eyes" in text
+    assert "bob" in text  # who may: the other administrators the data folder knows
+    assert batch.counts()["approved"] == 0  # nothing moved
+
+    done, skipped = change_items(bob, "bob", batch.id, "approve", None)
+    assert len(done) == drafts and skipped == []
+    assert batch.counts()["approved"] == drafts
+
+    code = main(["--home", str(home), "audit", "--json"])
+    assert code == 0
+    log = json.loads(capsys.readouterr().out)
+    actions = [(e["user"], e["action"], e["what"]) for e in log]
+    assert ("bob", "save settings", "system settings") in actions
+    assert ("bob", "approve", f"batch {batch.id}") in actions
+    setting = next(e for e in log if e["action"] == "save settings")
+    assert setting["before"]["approval"] == "same-user"
+    assert setting["after"]["approval"] == "other-user"
+    approve = next(e for e in log if e["action"] == "approve")
+    assert approve["after"]["count"] == drafts
+    # Alice's refused approval changed nothing, so it is no entry of the log.
+    assert not any(u == "alice" and a == "approve" for u, a, _ in actions)
+
+    # The lines for people, and --since.
+    assert main(["--home", str(home), "audit"]) == 0
+    out = capsys.readouterr().out
+    assert "bob" in out and "approve" in out and f"batch {batch.id}" in out
+    assert main(["--home", str(home), "audit", "--since", "2999-01-01"]) == 0
+    assert "Nothing in the audit log since" in capsys.readouterr().out
+    assert main(["--home", str(home), "audit", "--since", "last tuesday"]) == 2
+    assert "is not a date" in capsys.readouterr().err
+
+
+def test_same_user_lets_the_builder_approve_and_every_change_is_logged(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    alice, _ = _office(home)
+    batch = build_batch(alice, "alice", "sales_invoice", administration="HOLT", numbers=NUMBERS)
+    done, _ = change_items(alice, "alice", batch.id, "approve", None)
+    assert done
+    change_items(alice, "alice", batch.id, "hold", None)
+    change_items(alice, "alice", batch.id, "cancel", None)
+    set_sending_paused(alice, True, "month end")
+    from mailing.audit import entries
+
+    seen = [(e.user, e.action) for e in entries(home)]
+    for action in ("approve", "hold", "cancel", "pause sending"):
+        assert ("alice", action) in seen
+    paused = [e for e in entries(home) if e.action == "pause sending"][0]
+    assert paused.before == {"sending_paused": False, "paused_reason": ""}
+    assert paused.after == {"sending_paused": True, "paused_reason": "month end"}
+    assert (home / "audit.log").stat().st_mode & 0o777 == 0o600
+
+
+def test_an_unknown_approval_mode_is_refused_naming_the_fix(tmp_path: Path) -> None:
+    store = Store(tmp_path / "home", "alice")
+    load_demo(store)
+    with pytest.raises(ChangeRefused) as refused:
+        _settings(store, "whoever")
+    assert "same-user" in str(refused.value) and "other-user" in str(refused.value)
+    assert store.system().approval == "same-user"
+    assert isinstance(store.system(), SystemSettings)
