@@ -69,7 +69,7 @@ class SettingsPane(Pane):
             Field("signature", "Signature (added to hand-written e-mails)", "multiline"),
             Field(
                 "approval",
-                "Who may approve a batch",
+                "Approval by",
                 "choice",
                 choices=[
                     ("Anyone, also who built it", "same-user"),
