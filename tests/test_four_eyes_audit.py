@@ -112,3 +112,23 @@ def test_an_unknown_approval_mode_is_refused_naming_the_fix(tmp_path: Path) -> N
     assert "same-user" in str(refused.value) and "other-user" in str(refused.value)
     assert store.system().approval == "same-user"
     assert isinstance(store.system(), SystemSettings)
+
+
+def test_user_is_the_login_and_another_name_only_in_a_demo_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from store.store import default_user
+
+    home = tmp_path / "office"
+    Store(home, default_user())
+    code = main(["--home", str(home), "--user", "eve-unknown", "audit"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--user eve-unknown is refused" in err and f"logged in as {default_user()}" in err
+    assert "leave out --user" in err
+    assert main(["--home", str(home), "--user", default_user(), "audit"]) == 0
+    capsys.readouterr()
+    # The README's demo: `mailroom --home demo-home --user demo demo` on a new folder.
+    demo = tmp_path / "demo-home"
+    assert main(["--home", str(demo), "--user", "demo", "demo", "--no-tui"]) == 0
+    assert main(["--home", str(demo), "--user", "eve", "batch", "list"]) == 0

@@ -40,7 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Send business documents by e-mail: set up, preview, approve, send.",
     )
     parser.add_argument("--home", help="data folder (default: $MAILROOM_HOME, else the platform's)")
-    parser.add_argument("--user", help="who is working (default: the login name)")
+    parser.add_argument(
+        "--user", help="work under another name: only in a demo data folder (default: your login)"
+    )
     parser.add_argument(
         "--passphrase-file",
         metavar="PATH",
@@ -54,9 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def make_context(args: argparse.Namespace) -> Context:
+    """The data folder, and who is working: the login (another name only in a demo)."""
+    from mailing.identity import acting_user
     from store.store import default_user, resolve_home
 
-    return Context(home=resolve_home(args.home), user=args.user or default_user())
+    home = resolve_home(args.home)
+    user = acting_user(
+        home, args.user, default_user(), loading_demo=getattr(args, "command", "") == "demo"
+    )
+    return Context(home=home, user=user)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
