@@ -160,3 +160,53 @@ def test_no_terminal_prompt_while_the_tui_runs(tmp_path: Path) -> None:
         assert prompt not in text
     assert PASSPHRASE.encode() not in text  # typed into a masked field, never echoed
     assert proc.returncode == 0
+
+
+async def test_the_queue_sends_with_the_unlocked_file_through_its_detached_sender(
+    tmp_path: Path,
+) -> None:
+    """The sender runs as its own `mailroom send` process: the TUI hands it the key of
+    the unlocked secrets file through a pipe (no prompt, no file, no environment value)."""
+    from mailing.batch import build_batch
+    from mailing.changes import change_items, store_password
+    from mailing.changes.secrets import create_secrets_file
+    from mailing.demo import load_demo
+    from tui.app import MailroomApp
+
+    home = tmp_path / "home"
+    with SMTPTestServer(users={LOGIN: PASSWORD}) as server:
+        store = Store(home, "demo")
+        load_demo(store)
+        create_secrets_file(PASSPHRASE)
+        changed = []
+        for code in ("SYSTEM", "HOLT", "DEBITEUREN", "PERSONAL-DEMO"):
+            data = store.get(Profile, code).dump()
+            data.update(server.profile_fields(tmp_path, username=LOGIN), outbox_dir="")
+            changed.append(Profile.parse(data))
+            store_password(code, PASSWORD)
+        store.put_many(changed)
+        numbers = ["F20260001", "F20260002", "F20260003"]
+        batch = build_batch(store, "demo", "sales_invoice", administration="HOLT", numbers=numbers)
+        approved, _ = change_items(store, "demo", batch.id, "approve", None)
+        assert approved
+        forget_unlock()  # the TUI starts as after a reboot: the file is locked
+
+        app = MailroomApp(store, "demo", first_pane="queue")
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, "Unlock the secrets file")
+            await type_text(pilot, PASSPHRASE)
+            await pilot.press("enter")
+            await wait_for(pilot, batch.id)
+            await pilot.press("enter")
+            await wait_for(pilot, f"approved {len(approved)}")
+            await pilot.press("s")
+            await wait_for(pilot, "Send the")
+            await pilot.press("y")
+            text = await wait_for(pilot, "Sending done", tries=600)
+            assert f"{len(approved)} sent, 0 failed" in text, text
+
+    assert len(server.messages) == len(approved)
+    assert {m.login for m in server.messages} == {LOGIN}
+    logs = list((home / "spool").rglob("send.log"))
+    assert logs
+    assert files_containing([home, tmp_path], PASSWORD, PASSPHRASE) == []
