@@ -209,6 +209,10 @@ def resume_sending(store: Store) -> None:
     """Lift the pause a restore put on sending (``mailroom sending resume`` does the same)."""
     with store.transaction() as tx:
         system = tx.system()
+        was = {"sending_paused": system.sending_paused, "paused_reason": system.paused_reason}
         system.sending_paused = False
         system.paused_reason = ""
         tx.put(system)
+    from mailing.audit import append
+
+    append(store.home, store.user, "resume sending", "sending", was, {"sending_paused": False})

@@ -214,6 +214,14 @@ def update_profile(store: Store, code: str, fields: dict[str, Any]) -> Profile:
     return profile
 
 
+def set_system_profile(store: Store, code: str) -> None:
+    """Make ``code`` the system profile (``mailroom profile system CODE``)."""
+    with store.view() as tx:
+        system = tx.system()
+    changed = SystemSettings.parse({**system.dump(), "profile": code})
+    _apply(store, "System profile not set", [changed])
+
+
 def add_profile(store: Store, profile: Profile) -> None:
     """Add a new profile (``mailroom profile add``)."""
     save_profile(store, profile, None)
