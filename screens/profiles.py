@@ -16,7 +16,7 @@ from textual.worker import Worker, WorkerState
 from screens.widgets.form import Field, RecordForm
 from screens.widgets.modals import MODAL_CSS, MessageModal, PromptModal
 from screens.widgets.pane import RecordPane
-from screens.widgets.passphrase import PassphraseModal
+from screens.widgets.passphrase import PassphraseModal, with_secrets
 from screens.widgets.record_list import Page, page_of
 
 PASSWORD = "password"
@@ -149,8 +149,6 @@ class ProfilesPane(RecordPane):
     def action_save(self) -> None:
         # A password to store: the secrets file is opened (or created) in a dialog first.
         if self.form.read().get(PASSWORD):
-            from screens.widgets.passphrase import with_secrets
-
             with_secrets(
                 self.app,
                 super().action_save,
@@ -197,8 +195,14 @@ class ProfilesPane(RecordPane):
 
         def answered(to: str | None) -> None:
             if to:
-                self.app.notify(f"Sending a test mail with {code} to {to}...", timeout=3)
-                self.send_test(code, to.strip())
+                address = to.strip()
+
+                def send() -> None:
+                    self.app.notify(f"Sending a test mail with {code} to {to}...", timeout=3)
+                    self.send_test(code, address)
+
+                # A locked secrets file is opened in its dialog first, not told as a failure.
+                with_secrets(self.app, send, create=False)
 
         self.app.push_screen(
             PromptModal(
