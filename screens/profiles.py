@@ -147,12 +147,16 @@ class ProfilesPane(RecordPane):
         field.placeholder = placeholder
 
     def action_save(self) -> None:
-        # A password to store: the secrets file is opened (or created) in a dialog first.
-        if self.form.read().get(PASSWORD):
+        # A password to store, or to move with a renamed profile: the secrets file is
+        # opened (or, for a new password, created) in a dialog first.
+        values = self.form.read()
+        typed = bool(values.get(PASSWORD))
+        renamed = self.current_key is not None and values.get("code") != self.current_key
+        if typed or renamed:
             with_secrets(
                 self.app,
                 super().action_save,
-                create=True,
+                create=typed,
                 why="The password of this profile is kept there.",
             )
             return
@@ -251,7 +255,17 @@ class ProfilesPane(RecordPane):
                 "Choose 'OAuth 2.0 (Office 365)' and save to sign in with a device code.",
             )
             return
-        self.sign_in(profile)
+
+        # The sign-in is kept in the secrets file: opened (or created) in a dialog first.
+        def start() -> None:
+            self.sign_in(profile)
+
+        with_secrets(
+            self.app,
+            start,
+            create=True,
+            why="The Office 365 sign-in of this profile is kept there.",
+        )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="profile-sign-in")
     def sign_in(self, profile: Any) -> str:
