@@ -16,6 +16,7 @@ from textual.worker import Worker, WorkerState
 from screens.widgets.form import Field, RecordForm
 from screens.widgets.modals import MODAL_CSS, MessageModal, PromptModal
 from screens.widgets.pane import RecordPane
+from screens.widgets.passphrase import PassphraseModal, with_secrets
 from screens.widgets.record_list import Page, page_of
 
 PASSWORD = "password"
@@ -136,8 +137,30 @@ class ProfilesPane(RecordPane):
                 if has_password(self.current_key):
                     placeholder = "stored in the keyring (type to replace)"
             except Exception as exc:
-                placeholder = f"keyring unavailable: {type(exc).__name__}"
+                from mailing.changes.secrets import SecretsLocked
+
+                placeholder = (
+                    "the secrets file is locked"
+                    if isinstance(exc, SecretsLocked)
+                    else f"keyring unavailable: {type(exc).__name__}"
+                )
         field.placeholder = placeholder
+
+    def action_save(self) -> None:
+        # A password to store, or to move with a renamed profile: the secrets file is
+        # opened (or, for a new password, created) in a dialog first.
+        values = self.form.read()
+        typed = bool(values.get(PASSWORD))
+        renamed = self.current_key is not None and values.get("code") != self.current_key
+        if typed or renamed:
+            with_secrets(
+                self.app,
+                super().action_save,
+                create=typed,
+                why="The password of this profile is kept there.",
+            )
+            return
+        super().action_save()
 
     def save_values(self, values: dict[str, Any]) -> str:
         from mailing.changes import save_profile
@@ -176,8 +199,14 @@ class ProfilesPane(RecordPane):
 
         def answered(to: str | None) -> None:
             if to:
-                self.app.notify(f"Sending a test mail with {code} to {to}...", timeout=3)
-                self.send_test(code, to.strip())
+                address = to.strip()
+
+                def send() -> None:
+                    self.app.notify(f"Sending a test mail with {code} to {to}...", timeout=3)
+                    self.send_test(code, address)
+
+                # A locked secrets file is opened in its dialog first, not told as a failure.
+                with_secrets(self.app, send, create=False)
 
         self.app.push_screen(
             PromptModal(
@@ -226,7 +255,17 @@ class ProfilesPane(RecordPane):
                 "Choose 'OAuth 2.0 (Office 365)' and save to sign in with a device code.",
             )
             return
-        self.sign_in(profile)
+
+        # The sign-in is kept in the secrets file: opened (or created) in a dialog first.
+        def start() -> None:
+            self.sign_in(profile)
+
+        with_secrets(
+            self.app,
+            start,
+            create=True,
+            why="The Office 365 sign-in of this profile is kept there.",
+        )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="profile-sign-in")
     def sign_in(self, profile: Any) -> str:
@@ -307,4 +346,4 @@ class SignInModal(ModalScreen[None]):
         self.dismiss(None)
 
 
-EXTRA_BINDING_CLASSES = (SignInModal,)
+EXTRA_BINDING_CLASSES = (SignInModal, PassphraseModal)

@@ -15,6 +15,7 @@ state this uses (``sending``, ``_other_sender``).
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import subprocess
 import sys
@@ -59,16 +60,24 @@ class SendState:
 def start_sender(home: Path, user: str, batch_id: str) -> tuple[subprocess.Popen[bytes], Path]:
     """``mailroom send BATCH`` in its own session, so a hang-up of our terminal spares it."""
     log = home / "spool" / batch_id / "send.log"
+    from mailing.changes.secrets import hand_down_secrets
+
     cmd = [sys.executable, "-m", "tui", "--home", str(home), "--user", user, "send", batch_id]
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            close_fds=True,
-        )
+    env, fds, after_start = hand_down_secrets()  # an unlocked secrets file: its key, by pipe
+    try:
+        with open(log, "ab") as out:
+            proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                close_fds=True,
+                pass_fds=fds,
+                env={**os.environ, **env},
+            )
+    finally:
+        after_start()
     return proc, log
 
 
@@ -131,7 +140,12 @@ class QueueSending(_PaneBase):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._start_send(view.batch.id, approved)
+                from screens.widgets.passphrase import with_secrets
+
+                # The sender needs the profiles' passwords: a locked secrets file first.
+                with_secrets(
+                    self.app, lambda: self._start_send(view.batch.id, approved), create=False
+                )
 
         self.app.push_screen(
             ConfirmModal(f"Send the {approved:,} approved message(s) of batch {view.batch.id}?"),

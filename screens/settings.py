@@ -67,6 +67,17 @@ class SettingsPane(Pane):
                 help="Only with a system profile, and of the same system as it.",
             ),
             Field("signature", "Signature (added to hand-written e-mails)", "multiline"),
+            Field(
+                "approval",
+                "Approval by",
+                "choice",
+                choices=[
+                    ("Anyone, also who built it", "same-user"),
+                    ("Four eyes: not who built it", "other-user"),
+                ],
+                allow_blank=False,
+                help="For the whole office; changes are in the audit log (Tools, g).",
+            ),
         ]
         return RecordForm(fields, id="settings-form")
 
@@ -103,6 +114,7 @@ class SettingsPane(Pane):
                 "full_name": user.full_name,
                 "personal_profile": user.profile,
                 "signature": user.signature,
+                "approval": system.approval,
             }
             for admin in tx.all(Administration):
                 values[f"admin_{admin.code}"] = admin.profile
@@ -137,6 +149,7 @@ class SettingsPane(Pane):
             full_name=values.get("full_name") or "",
             personal_profile=values.get("personal_profile"),
             signature=values.get("signature") or "",
+            approval=values.get("approval") or None,
         )
 
     def action_save(self) -> None:

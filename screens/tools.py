@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Select, Static, TextArea
 from textual.worker import Worker, WorkerState
 
+from screens.checks import AuditModal, DoctorModal
 from screens.widgets.modals import ConfirmModal, PickerModal, PromptModal, error_text
 from screens.widgets.pane import Pane
 
@@ -30,6 +31,9 @@ ACTIONS_TEXT = """\
    m  mail a backup
    r  restore a backup (file or .eml)    Hand-written e-mail
    u  resume sending after a restore       n  compose a new e-mail
+                                         Checks
+                                           d  doctor: ready to send?
+                                           g  audit log: who changed what
 """
 
 
@@ -215,6 +219,8 @@ class ToolsPane(Pane):
         Binding("u", "resume", "Resume", id="tools.resume", tooltip="Resume sending"),
         Binding("p", "report", "Report", id="tools.report", tooltip="Make a report"),
         Binding("n", "compose", "New e-mail", id="tools.compose", tooltip="Hand-written e-mail"),
+        Binding("d", "doctor", "Doctor", id="tools.doctor", tooltip="Check the installation"),
+        Binding("g", "audit", "Audit log", id="tools.audit", tooltip="Who changed what, when"),
     ]
 
     def __init__(self) -> None:
@@ -246,6 +252,12 @@ class ToolsPane(Pane):
         if system.sending_paused:
             text = f"SENDING IS PAUSED: {system.paused_reason or 'by an admin'}.  u resumes it."
         self.query_one("#tools-status", Static).update(text)
+
+    def action_doctor(self) -> None:
+        self.app.push_screen(DoctorModal(self.store))
+
+    def action_audit(self) -> None:
+        self.app.push_screen(AuditModal(self.store))
 
     def say(self, line: str) -> None:
         stamp = dt.datetime.now().strftime("%H:%M:%S")
@@ -455,4 +467,4 @@ class ToolsPane(Pane):
         self.app.push_screen(ComposeScreen(self.store, self.user), done)
 
 
-EXTRA_BINDING_CLASSES: tuple[type, ...] = (ComposeScreen,)
+EXTRA_BINDING_CLASSES: tuple[type, ...] = (ComposeScreen, DoctorModal, AuditModal)

@@ -320,6 +320,8 @@ class SystemSettings(Record):
     # Test mode: every message goes to this address (the envelope only), not to
     # the customers; `mailroom sending redirect ADDRESS|off`.
     redirect_to: str | None = None
+    # Four eyes: "other-user" lets nobody approve a batch they built (rules: approval_problems).
+    approval: str = "same-user"
 
 
 # ---------------------------------------------------------------- documents

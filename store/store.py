@@ -141,6 +141,9 @@ class Store:
         self.config_db = Database(self.home / CONFIG_FILE)
         self.documents_db = Database(self.home / DOCUMENTS_FILE)
         self.files = FileStore(self.home / "files")
+        from store.secrets import bind_data_folder
+
+        bind_data_folder(self.home)  # its encrypted secrets file, when that is the backend
 
     def _db_for(self, cls: type[Record]) -> Database:
         return self.documents_db if cls is Document else self.config_db

@@ -22,6 +22,9 @@ SENDER = "billing@sender.example"
 
 def make_store(home: Path, profile_fields: dict[str, Any], **profile_extra: Any) -> Store:
     store = Store(home, "alice")
+    from mailing.identity import mark_demo
+
+    mark_demo(home)  # alice and the sender are names, not logins: a demo folder allows them
     profile = Profile.parse(
         {"code": "P", "sender": SENDER, "auth": "none", **profile_fields, **profile_extra}
     )

@@ -119,7 +119,7 @@ def test_backup_and_restore_from_the_command_line(demo: Store, tmp_path: Path) -
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [PYTHON, "-m", "tui", "--user", "demo", *args],
+            [PYTHON, "-m", "tui", *args],  # as the login: "other" is no demo folder
             cwd=ROOT,
             env=env,
             capture_output=True,

@@ -101,7 +101,7 @@ def test_mailroom_send_warns_about_the_damaged_batch(tmp_path: Path) -> None:
     """The real command line: the warning on stderr, the good batch sent, exit 0."""
     store, good, bad = two_batches(tmp_path / "home", b"{garbage")
     done = subprocess.run(
-        [PYTHON, "-m", "tui", "--home", str(store.home), "--user", "carol", "send"],
+        [PYTHON, "-m", "tui", "--home", str(store.home), "send"],
         cwd=ROOT,
         env=cli_env(),
         capture_output=True,

@@ -165,7 +165,7 @@ def test_test_mode_sends_to_the_one_address_and_says_so(tmp_path: Path) -> None:
     with SMTPTestServer(security="none", dsn=True) as server:
         store = make_store(tmp_path / "home", server.profile_fields(tmp_path))
         batch = spool_batch(store, 2, RCPTS, bcc=["archive@office.example"])
-        set_redirect(store, "test@office.example")
+        set_redirect(store, "demo", "test@office.example")
         dry = send(store, "carol", batch.id, SendOptions(dry_run=True))
         assert "test@office.example only (test mode; not to a@example.com" in dry.outcomes[0].detail
         report = send(store, "carol", batch.id, SendOptions(backoff=(0.0,)))

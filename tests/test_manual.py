@@ -214,8 +214,6 @@ def test_mail_command_with_password_login(tmp_path: Path) -> None:
                 "tui",
                 "--home",
                 str(store.home),
-                "--user",
-                "bob",
                 "mail",
                 "--to",
                 "a@example.com",

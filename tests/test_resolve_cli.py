@@ -44,6 +44,9 @@ def _fill(home: Path) -> None:
         make_doc(doctype="packing_slip", number="P1", relation="C1"),
     ]
     Store(home, "jan").put_many(records)
+    from mailing.identity import mark_demo
+
+    mark_demo(home)  # jan and piet are names, not logins: a demo folder allows them
 
 
 def _run(capsys: pytest.CaptureFixture[str], home: Path, *argv: str) -> tuple[int, str, str]:

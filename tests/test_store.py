@@ -189,19 +189,28 @@ def test_password_never_reaches_the_data_folder(tmp_path: Path) -> None:
             assert b"S3cret-Pa55word!" not in path.read_bytes(), path
 
 
-def test_no_keyring_backend_says_what_to_configure() -> None:
+def test_no_keyring_backend_says_what_to_configure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import keyring
+
+    Store(tmp_path / "h")
     from keyring.backends import fail
 
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     keyring.set_keyring(fail.Keyring())
     with pytest.raises(SecretStoreError) as info:
         set_secret("MAIN", "password", "x")
-    assert "keyrings.cryptfile" in str(info.value)
+    assert "mailroom secrets init" in str(info.value)
     assert "docs/secrets.md" in str(info.value)
 
 
-def test_plaintext_backend_is_not_chosen_silently(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_plaintext_backend_is_not_chosen_silently(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import keyring
+
+    Store(tmp_path / "h")
     from keyring.backend import KeyringBackend
 
     class PlaintextKeyring(KeyringBackend):
@@ -217,8 +226,16 @@ def test_plaintext_backend_is_not_chosen_silently(monkeypatch: pytest.MonkeyPatc
             pass
 
     PlaintextKeyring.__module__ = "keyrings.alt.file"
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    # Installed and even made the default, but not named: never chosen. Without a
+    # system keyring the data folder's encrypted file is, and it does not exist yet.
     monkeypatch.delenv("PYTHON_KEYRING_BACKEND")
     keyring.set_keyring(PlaintextKeyring())
+    with pytest.raises(SecretStoreError) as info:
+        set_secret("MAIN", "password", "x")
+    assert "mailroom secrets init" in str(info.value)
+    # Named, but plain text all the same: refused.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring.other")
     with pytest.raises(SecretStoreError) as info:
         set_secret("MAIN", "password", "x")
     assert "plain text" in str(info.value)

@@ -116,6 +116,9 @@ class MailroomApp(App[int]):
             self.set_keymap(self.keymap)
         self.theme = "textual-dark"
         self.show_pane(self.first_pane)
+        from screens.widgets.passphrase import ask_unlock_at_start
+
+        ask_unlock_at_start(self)  # a locked secrets file: its dialog, never the terminal
         if self.start_warnings:  # e.g. a key map that cannot be used: say so, keep going
             from screens.widgets.modals import MessageModal
 
@@ -198,7 +201,14 @@ class MailroomApp(App[int]):
         )
 
     def show_error(self, exc: BaseException, title: str = "That did not work") -> None:
+        from mailing.changes.secrets import SecretsLocked
         from screens.widgets.modals import MessageModal, error_text
+
+        if isinstance(exc, SecretsLocked):  # ask for the passphrase in a dialog instead
+            from screens.widgets.passphrase import with_secrets
+
+            with_secrets(self, lambda: self.notify("Unlocked: do it again."), create=False)
+            return
 
         self.push_screen(MessageModal(title, error_text(exc), error=True))
 
@@ -242,6 +252,9 @@ def build_app(ctx: Context, first_pane: str = "profiles") -> MailroomApp:
 
 def run_app(ctx: Context, first_pane: str = "profiles") -> int:
     """What `mailroom` with no command runs (`mailroom demo` opens on the documents)."""
+    from mailing.changes.secrets import set_passphrase_source
+
+    set_passphrase_source(None)  # never a prompt on the terminal: the TUI has its dialog
     app = build_app(ctx, first_pane=first_pane)
     result = app.run()
     return result if isinstance(result, int) else (app.return_code or 0)

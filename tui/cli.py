@@ -27,6 +27,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tui.commands_sending",  # send, sending pause/resume/status/redirect/history, resend
     "tui.commands_bounces",  # bounces fetch/setup
     "tui.commands_extra",  # backup, restore, report, mail
+    "tui.commands_secrets",  # secrets init/unlock/status/change-passphrase
+    "tui.commands_audit",  # audit [--since]
+    "tui.commands_doctor",  # doctor
 )
 
 
@@ -39,7 +42,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Send business documents by e-mail: set up, preview, approve, send.",
     )
     parser.add_argument("--home", help="data folder (default: $MAILROOM_HOME, else the platform's)")
-    parser.add_argument("--user", help="who is working (default: the login name)")
+    parser.add_argument(
+        "--user", help="work under another name: only in a demo data folder (default: your login)"
+    )
+    parser.add_argument(
+        "--passphrase-file",
+        metavar="PATH",
+        help="file holding the secrets file's passphrase, for cron and systemd "
+        "(default: $MAILROOM_PASSPHRASE_FILE, else $CREDENTIALS_DIRECTORY/mailroom-passphrase)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -47,9 +58,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def make_context(args: argparse.Namespace) -> Context:
+    """The data folder, and who is working: the login (another name only in a demo)."""
+    from mailing.identity import acting_user
     from store.store import default_user, resolve_home
 
-    return Context(home=resolve_home(args.home), user=args.user or default_user())
+    home = resolve_home(args.home)
+    user = acting_user(
+        home, args.user, default_user(), loading_demo=getattr(args, "command", "") == "demo"
+    )
+    return Context(home=home, user=user)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -61,6 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ctx: Context | None = None
     try:
         ctx = make_context(args)
+        from tui.commands_secrets import install
+
+        install(args.passphrase_file)  # the TUI takes it back: it asks in its own dialog
         if handler is None:
             # No command: open the TUI.
             from tui.app import run_app

@@ -5,6 +5,7 @@
     mailroom profile add CODE --sender ADDR [--server HOST] [--port N] [--security ...] ...
     mailroom profile set CODE [--server HOST] [--port N] ...
     mailroom profile set-password CODE      (from the terminal, or stdin when piped)
+    mailroom profile system CODE            (make it the system profile)
     mailroom profile login CODE             (Office 365 device-code sign-in)
     mailroom profile test CODE [--to ADDR]
     mailroom sink [--host 127.0.0.1] [--port 2525] [--maildir DIR]
@@ -83,6 +84,10 @@ def register(sub: Any) -> None:
     )
     pw.add_argument("code", metavar="CODE")
     pw.set_defaults(handler=run_set_password)
+
+    system = psub.add_parser("system", help="make this profile the system profile (SPEC §5.4)")
+    system.add_argument("code", metavar="CODE")
+    system.set_defaults(handler=run_system)
 
     login = psub.add_parser("login", help="Office 365: sign in with a device code (fits SSH)")
     login.add_argument("code", metavar="CODE")
@@ -247,6 +252,14 @@ def run_set_password(args: argparse.Namespace, ctx: Context) -> int:
             f"warning: profile {profile.code} uses authentication {profile.auth!r}; the "
             "password is not used until it is set to 'password'."
         )
+    return 0
+
+
+def run_system(args: argparse.Namespace, ctx: Context) -> int:
+    from mailing.changes.config import set_system_profile
+
+    set_system_profile(ctx.store, args.code)
+    print(f"Profile {args.code} is the system profile: it sends when nothing else is set.")
     return 0
 
 

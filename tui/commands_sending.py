@@ -96,10 +96,10 @@ def cmd_redirect(args: argparse.Namespace, ctx: Context) -> int:
     from mailing.changes import set_redirect
 
     if args.address.strip().lower() == "off":
-        set_redirect(ctx.store, None)
+        set_redirect(ctx.store, ctx.user, None)
         print("test mode is off: messages go to their own recipients again")
         return 0
-    address = set_redirect(ctx.store, args.address)
+    address = set_redirect(ctx.store, ctx.user, args.address)
     print(
         f"TEST MODE: every message now goes to {address} only (the customers get nothing; "
         "a message sent so does not count as sent to them). `mailroom sending redirect off` "

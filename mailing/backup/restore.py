@@ -143,6 +143,16 @@ def restore_backup(
             _swap(home, new, old)
         store.config_db._cache = None
         store.documents_db._cache = None
+    from mailing.audit import append
+
+    append(
+        home,
+        who,
+        "restore backup",
+        Path(source).name,
+        None,
+        {"created": str(unpacked.manifest.get("created", "")), "records": unpacked.records},
+    )
     return RestoreResult(
         source=str(source),
         members=unpacked.members,
@@ -199,6 +209,10 @@ def resume_sending(store: Store) -> None:
     """Lift the pause a restore put on sending (``mailroom sending resume`` does the same)."""
     with store.transaction() as tx:
         system = tx.system()
+        was = {"sending_paused": system.sending_paused, "paused_reason": system.paused_reason}
         system.sending_paused = False
         system.paused_reason = ""
         tx.put(system)
+    from mailing.audit import append
+
+    append(store.home, store.user, "resume sending", "sending", was, {"sending_paused": False})

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from store.spool import Batch
     from store.store import Store
 
 
@@ -48,7 +49,6 @@ def change_items(
 
     Returns (done, [(item, why not)]).
     """
-    from mailing.engine import mark_sent, resend
     from store.errors import MailroomError
     from store.spool import Spool
 
@@ -62,23 +62,74 @@ def change_items(
         )
     batch = Spool(store.home).batch(batch_id)
     try:
-        if action == "approve":
-            return batch.approve(None if items is None else list(items), user)
-        if action in ("resend", "mark_sent"):
-            fn = resend if action == "resend" else mark_sent
-            done: list[str] = []
-            skipped: list[tuple[str, str]] = []
-            names = (
-                [r.item for s in spec.sources for r in batch.items(s) if r.kind in spec.kinds]
-                if items is None
-                else list(items)
-            )
-            for name in names:
-                try:
-                    done.append(fn(store, user, batch_id, name))
-                except MailroomError as exc:
-                    skipped.append((name, exc.message))
-            return done, skipped
-        return batch.transition(items, spec.sources, spec.dst, spec.done, user, kinds=spec.kinds)
+        if action in ("approve", "resend"):
+            _four_eyes(store, user, batch_id, batch.info().get("created_by") or "")
+        done, skipped = _do(store, user, batch, spec, items)
     finally:
         batch.close()
+    if done:
+        from mailing.audit import append
+
+        append(
+            store.home,
+            user,
+            action.replace("_", " "),
+            f"batch {batch_id}",
+            {"states": list(spec.sources)},
+            {"state": spec.dst, "items": done[:50], "count": len(done)},
+        )
+    return done, skipped
+
+
+def _four_eyes(store: Store, user: str, batch_id: str, builder: str) -> None:
+    """With ``approval: other-user`` who built a batch may not approve its messages."""
+    from mailing.changes.problems import ChangeRefused, Problem
+    from store.records import User
+
+    if store.system().approval != "other-user" or not builder or builder != user:
+        return
+    others = sorted(u.name for u in store.all(User) if u.name != builder)
+    who = (
+        f"another administrator, e.g. {', '.join(others)}"
+        if others
+        else f"any administrator other than {builder}"
+    )
+    raise ChangeRefused(
+        f"Batch {batch_id} not approved",
+        [
+            Problem(
+                f"batch {batch_id}",
+                f"was built by {builder}, and this office approves with four eyes "
+                "(approval: other-user): who built a batch may not approve it",
+                user,
+                f"ask {who} to approve it.",
+            )
+        ],
+    )
+
+
+def _do(
+    store: Store, user: str, batch: Batch, spec: BatchAction, items: Iterable[str] | None
+) -> tuple[list[str], list[tuple[str, str]]]:
+    from mailing.engine import mark_sent, resend
+    from store.errors import MailroomError
+
+    action = spec.name
+    if action == "approve":
+        return batch.approve(None if items is None else list(items), user)
+    if action in ("resend", "mark_sent"):
+        fn = resend if action == "resend" else mark_sent
+        done: list[str] = []
+        skipped: list[tuple[str, str]] = []
+        names = (
+            [r.item for s in spec.sources for r in batch.items(s) if r.kind in spec.kinds]
+            if items is None
+            else list(items)
+        )
+        for name in names:
+            try:
+                done.append(fn(store, user, batch.id, name))
+            except MailroomError as exc:
+                skipped.append((name, exc.message))
+        return done, skipped
+    return batch.transition(items, spec.sources, spec.dst, spec.done, user, kinds=spec.kinds)

@@ -103,6 +103,47 @@ def _apply(
             tx.delete(cls, key)
         for rec in put:
             tx.put(rec)
+    _audit_records(store, before, put, delete)
+
+
+def _audit_records(
+    store: Store, before: Config, put: list[Record], delete: list[tuple[type[Record], str]]
+) -> None:
+    """One audit entry per record deleted or changed (a save that changed nothing: none)."""
+    from mailing.audit import append
+
+    def old(cls: type[Record], key: str) -> Record | None:
+        if cls is SystemSettings:
+            return before.system
+        found: Record | None = getattr(before, cls.table, {}).get(key)
+        return found
+
+    for cls, key in delete:
+        gone = old(cls, key)
+        kind = KIND_NAMES.get(cls.table, cls.table)
+        append(
+            store.home,
+            store.user,
+            f"delete {kind}",
+            f"{kind} {key}",
+            gone.dump() if gone else None,
+            None,
+        )
+    for rec in put:
+        was = old(type(rec), rec.key)
+        if was is not None and was.dump() == rec.dump():
+            continue
+        kind = (
+            "settings" if isinstance(rec, SystemSettings) else KIND_NAMES.get(rec.table, rec.table)
+        )
+        append(
+            store.home,
+            store.user,
+            f"save {kind}",
+            describe(rec),
+            was.dump() if was else None,
+            rec.dump(),
+        )
 
 
 def _upper_first(text: str) -> str:
@@ -156,7 +197,12 @@ def save_profile(
         elif old_key and old_key != profile.code:
             move_password(old_key, profile.code)
 
-    return _save(store, profile, old_key, before_write=secrets)
+    key = _save(store, profile, old_key, before_write=secrets)
+    if password:
+        from mailing.audit import append
+
+        append(store.home, store.user, "store password", f"profile {key}")
+    return key
 
 
 def update_profile(store: Store, code: str, fields: dict[str, Any]) -> Profile:
@@ -169,6 +215,14 @@ def update_profile(store: Store, code: str, fields: dict[str, Any]) -> Profile:
     return profile
 
 
+def set_system_profile(store: Store, code: str) -> None:
+    """Make ``code`` the system profile (``mailroom profile system CODE``)."""
+    with store.view() as tx:
+        system = tx.system()
+    changed = SystemSettings.parse({**system.dump(), "profile": code})
+    _apply(store, "System profile not set", [changed])
+
+
 def add_profile(store: Store, profile: Profile) -> None:
     """Add a new profile (``mailroom profile add``)."""
     save_profile(store, profile, None)
@@ -179,6 +233,9 @@ def delete_profile(store: Store, code: str) -> None:
 
     _apply(store, f"Profile {code} not deleted", [], [(Profile, code)])
     forget_secrets(code)
+    from mailing.audit import append
+
+    append(store.home, store.user, "forget secrets", f"profile {code}")
 
 
 def save_settings(
@@ -190,14 +247,22 @@ def save_settings(
     full_name: str,
     personal_profile: str | None,
     signature: str,
+    approval: str | None = None,
 ) -> None:
-    """The Settings pane: the system profile, each administration's, the user's own."""
+    """The Settings pane: the system profile, each administration's, the user's own, and
+    who may approve (``approval``; None keeps it)."""
     with store.view() as tx:
         system = tx.system()
         admins = {a.code: a for a in tx.all(Administration)}
         current_user = tx.find(User, user)
     puts: list[Record] = []
-    system = SystemSettings.parse({**system.dump(), "profile": system_profile or None})
+    system = SystemSettings.parse(
+        {
+            **system.dump(),
+            "profile": system_profile or None,
+            "approval": approval or system.approval,
+        }
+    )
     puts.append(system)
     for code, prof in admin_profiles.items():
         if code in admins:
@@ -274,15 +339,30 @@ def import_config(store: Store, data: Any, source: str = "configuration") -> int
     for payload in files.values():
         store.files.add_bytes("imported", payload)
     with store.transaction() as tx:
+        before = {cls.table: len(tx.raw(cls)) for cls in CONFIG_RECORDS}
         for cls in CONFIG_RECORDS:
             tx.clear(cls)
-        return tx.put_many(records)
+        n = tx.put_many(records)
+    from mailing.audit import append
+
+    after: dict[str, int] = {}
+    for rec in records:
+        after[rec.table] = after.get(rec.table, 0) + 1
+    append(store.home, store.user, "import configuration", source, before, after)
+    return n
 
 
 def set_sending_paused(store: Store, paused: bool, reason: str = "") -> None:
     """Stop every send until resumed (`mailroom sending pause|resume`)."""
     with store.transaction() as tx:
         system = tx.system()
+        was = {"sending_paused": system.sending_paused, "paused_reason": system.paused_reason}
         system.sending_paused = paused
         system.paused_reason = reason if paused else ""
         tx.put(system)
+    from mailing.audit import append
+
+    now = {"sending_paused": paused, "paused_reason": system.paused_reason}
+    append(
+        store.home, store.user, "pause sending" if paused else "resume sending", "sending", was, now
+    )

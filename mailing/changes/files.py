@@ -30,8 +30,13 @@ def restore_database_copy(home: Path, documents: bool) -> tuple[Path, str]:
     from store.store import CONFIG_FILE, DOCUMENTS_FILE, ensure_home
 
     home = ensure_home(home)
+    from mailing.audit import append
+    from store.store import default_user
+
     db = Database(home / (DOCUMENTS_FILE if documents else CONFIG_FILE))
-    return db.path, db.restore_copy()
+    chosen = db.restore_copy()
+    append(home, default_user(), "restore database copy", db.path.name, None, {"copy": chosen})
+    return db.path, chosen
 
 
 def copy_in_file(store: Store, path: str | Path, what: str = "file") -> StoredFileRef:

@@ -216,6 +216,26 @@ def letterhead_problems(
     return out
 
 
+APPROVAL_MODES = {
+    "same-user": "anyone may approve, also who built the batch",
+    "other-user": "four eyes: who built a batch may not approve it",
+}
+
+
+def approval_problems(system: SystemSettings, where: str) -> list[Problem]:
+    """The approval setting is one of the two modes."""
+    if system.approval in APPROVAL_MODES:
+        return []
+    return [
+        Problem(
+            f"{where}.approval",
+            "is not a way of approving batches",
+            system.approval,
+            "use same-user (anyone may approve) or other-user (who built a batch may not).",
+        )
+    ]
+
+
 def record_problems(
     cfg: Config,
     rec: Record,
@@ -225,6 +245,11 @@ def record_problems(
     """Every per-record rule that applies to ``rec`` (``known_files``: see
     :func:`letterhead_problems`)."""
     where = cfg.where(rec)
+    if isinstance(rec, SystemSettings):
+        out = approval_problems(rec, where)
+        if rec.redirect_to is not None:  # test mode, also when set by an import or restore
+            out += redirect_address_problems(rec.redirect_to)
+        return out
     if isinstance(rec, Relation):
         return relation_address_problems(rec, where)
     if isinstance(rec, Profile):

@@ -9,9 +9,12 @@ from mailing.changes.rules import redirect_address_problems
 from store.store import Store
 
 
-def set_redirect(store: Store, address: str | None) -> str | None:
+def set_redirect(store: Store, user: str, address: str | None) -> str | None:
     """Turn test mode on (every message goes to ``address``, in the envelope only) or
-    off (``None``); returns the address now in force. A bad address is refused."""
+    off (``None``); returns the address now in force. A bad address is refused. The
+    change is written to the audit log under ``user``."""
+    from mailing.audit import append
+
     clean = None
     if address is not None:
         problems = redirect_address_problems(address)
@@ -20,8 +23,11 @@ def set_redirect(store: Store, address: str | None) -> str | None:
         clean = address.strip()
     with store.transaction() as tx:
         system = tx.system()
+        before = system.redirect_to
         system.redirect_to = clean
         tx.put(system)
+    if before != clean:
+        append(store.home, user, "test mode", "sending redirect", before, clean)
     return clean
 
 
@@ -59,4 +65,7 @@ def schedule_batch(store: Store, user: str, batch_id: str, not_before: str | Non
     batch.write_info(info)
     batch.log({"event": "scheduled", "by": user, "not_before": stamp}, sync=True)
     batch.close()
+    from mailing.audit import append
+
+    append(store.home, user, "schedule", f"batch {batch_id}", None, {"not_before": stamp})
     return stamp

@@ -119,4 +119,7 @@ def load_demo(store: Store) -> tuple[int, int]:
         n_config = tx.put_many(config)
     with store.transaction(Document) as tx:
         n_docs = tx.put_many(documents)
+    from mailing.identity import mark_demo
+
+    mark_demo(store.home)  # a demo folder: `--user NAME` may name anyone here
     return n_config, n_docs

@@ -70,6 +70,13 @@ class Pane(Container):
         """Put the focus where work in this pane starts."""
 
     def show_error(self, exc: BaseException, title: str = "That did not work") -> None:
+        from mailing.changes.secrets import SecretsLocked
+
+        if isinstance(exc, SecretsLocked):  # ask for the passphrase in a dialog instead
+            from screens.widgets.passphrase import with_secrets
+
+            with_secrets(self.app, lambda: self.app.notify("Unlocked: do it again."), create=False)
+            return
         self.app.push_screen(MessageModal(title, error_text(exc), error=True))
 
     def show_message(self, title: str, text: str) -> None:

@@ -20,7 +20,7 @@ async def test_the_banner_is_on_every_pane_at_80x24_while_test_mode_is_on(
     home = tmp_path / "home"
     store = Store(home)
     seed(store)
-    set_redirect(store, "test@office.example")
+    set_redirect(store, "demo", "test@office.example")
     app = build_app(Context(home=home, user="tester"))
     async with app.run_test(size=SIZE) as pilot:
         assert app.size == (80, 24)
@@ -32,10 +32,10 @@ async def test_the_banner_is_on_every_pane_at_80x24_while_test_mode_is_on(
             text = await wait_for(pilot, BANNER)
             assert BANNER in text
         # Turned off elsewhere (the command line): the banner goes.
-        set_redirect(Store(home), None)
+        set_redirect(Store(home), "demo", None)
         await wait_until(pilot, lambda: BANNER not in screen_text(app), "the banner going")
         # And back on.
-        set_redirect(Store(home), "test@office.example")
+        set_redirect(Store(home), "demo", "test@office.example")
         await wait_for(pilot, BANNER)
 
 

@@ -1,0 +1,245 @@
+"""``mailroom doctor``: the checklist of an installation, each line OK or what to do.
+
+The data folder and its permissions, the secrets backend and whether it is open, a
+system profile, each profile reachable and accepting its login (SMTP: greeting,
+STARTTLS, AUTH, then QUIT: nothing is sent), each letterhead valid, items whose
+sending is unknown, sending paused. The same checks feed the command and the TUI.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from store.records import Profile
+    from store.store import Store
+
+
+@dataclass(frozen=True)
+class Check:
+    what: str  # "Data folder", "Profile HOLT"
+    ok: bool
+    detail: str  # what was found (OK) or what is wrong
+    fix: str = ""  # the one command (or step) that fixes it
+
+    def line(self) -> str:
+        if self.ok:
+            return f"OK    {self.what}: {self.detail}"
+        return f"FIX   {self.what}: {self.detail}" + (
+            f"\n        -> {self.fix}" if self.fix else ""
+        )
+
+
+def data_folder(store: Store) -> Check:
+    home = store.home
+    mode = home.stat().st_mode & 0o777
+    if not os.access(home, os.W_OK):
+        return Check("Data folder", False, f"{home} cannot be written by you", f"ls -ld {home}")
+    if mode & 0o007:
+        return Check(
+            "Data folder",
+            False,
+            f"{home} can be read by every user of this computer (mode {mode:o})",
+            f"chmod -R o-rwx {home}",
+        )
+    loose = [
+        p.name
+        for p in home.iterdir()
+        if p.is_file() and not p.is_symlink() and p.stat().st_mode & 0o007
+    ]
+    if loose:
+        return Check(
+            "Data folder",
+            False,
+            f"files others can read: {', '.join(sorted(loose)[:5])}",
+            f"chmod -R o-rwx {home}",
+        )
+    shared = " (shared with its group)" if mode & 0o070 else ""
+    return Check("Data folder", True, f"{home}, mode {mode:o}{shared}")
+
+
+def _uses_password(store: Store) -> list[str]:
+    from store.records import Profile
+
+    return [p.code for p in store.all(Profile) if p.system == "smtp" and p.auth == "password"]
+
+
+def secrets(store: Store) -> Check:
+    from mailing.changes.secrets import secrets_backend, secrets_file_state, unlock_now
+    from store.errors import MailroomError
+
+    kind, name, why = secrets_backend()
+    if kind != "file":
+        return Check("Secrets", True, f"{name} ({why})")
+    state = secrets_file_state()
+    if state == "absent":
+        needing = _uses_password(store)
+        if needing:
+            return Check(
+                "Secrets",
+                False,
+                f"no secrets file, and profile(s) {', '.join(needing)} log in with a password",
+                "mailroom secrets init",
+            )
+        return Check("Secrets", True, "no secrets file yet (no profile needs a password)")
+    if state == "locked":
+        try:
+            unlock_now()  # the command line's passphrase source: credentials file, terminal
+        except MailroomError as exc:
+            return Check(
+                "Secrets",
+                False,
+                f"the secrets file is locked ({exc.message})",
+                "mailroom --passphrase-file PATH doctor (or run it on a terminal)",
+            )
+    return Check("Secrets", True, f"{name}, unlocked")
+
+
+def system_profile(store: Store) -> Check:
+    from store.records import Profile
+
+    code = store.system().profile
+    if not code:
+        return Check(
+            "System profile",
+            False,
+            "none is set, so some documents have no sender",
+            "mailroom profile add CODE --sender ADDRESS ..., then choose it in Settings (F6)",
+        )
+    if store.find(Profile, code) is None:
+        return Check(
+            "System profile",
+            False,
+            f"{code} does not exist",
+            f"mailroom profile add {code} --sender ADDRESS ...",
+        )
+    return Check("System profile", True, code)
+
+
+def profile_login(store: Store, profile: Profile) -> Check:
+    """Reach the server and log in, then QUIT: nothing is sent."""
+    from mailing.profiles import check_profile
+    from mailing.transports import TransportError
+    from store.errors import MailroomError
+
+    what = f"Profile {profile.code}"
+    try:
+        check_profile(profile)
+        if profile.system == "outbox":
+            folder = store.home / (profile.outbox_dir or "outbox")
+            folder.mkdir(parents=True, exist_ok=True)
+            if not os.access(folder, os.W_OK):
+                return Check(what, False, f"cannot write to {folder}", f"ls -ld {folder}")
+            return Check(what, True, f"delivers into {folder}")
+        if profile.auth == "oauth2-office365":
+            from mailing.changes.secrets import has_secret
+
+            if not has_secret(profile.code, "oauth-cache"):
+                return Check(
+                    what,
+                    False,
+                    "not signed in to Office 365",
+                    f"mailroom profile login {profile.code}",
+                )
+            return Check(what, True, "signed in to Office 365 (the sign-in is kept)")
+        from mailing.transports.smtp_connect import connect, password_login
+
+        login = password_login(profile) if profile.auth == "password" else None
+        smtp = connect(profile, login, store.home)
+        try:
+            smtp.quit()
+        except Exception:  # the check is done; a rude goodbye changes nothing
+            smtp.close()
+    except TransportError as exc:
+        diag = exc.diagnosis
+        fix = f"{diag.fix} Then: mailroom profile test {profile.code}"
+        if profile.auth == "password" and exc.kind == "auth":
+            fix = f"mailroom profile set-password {profile.code}"
+        return Check(what, False, diag.title, fix)
+    except MailroomError as exc:
+        return Check(what, False, exc.message, exc.fix or f"mailroom profile show {profile.code}")
+    logged = "logged in" if profile.auth == "password" else "no login"
+    return Check(what, True, f"{profile.server}:{profile.port} answers, {logged}; nothing sent")
+
+
+def letterheads(store: Store) -> Iterator[Check]:
+    from mailing.changes.rules import letterhead_problems
+    from store.records import LanguageCode
+
+    for lc in store.all(LanguageCode):
+        if lc.first_background is None and lc.second_background is None:
+            continue
+        where = f"language code {lc.administration}/{lc.code}"
+        problems = letterhead_problems(lc, where, store.files.read)
+        if problems:
+            first = problems[0]
+            yield Check(
+                f"Letterhead {lc.administration}/{lc.code}",
+                False,
+                first.message,
+                f"choose another letterhead: Language codes (F4), {lc.administration}/{lc.code}"
+                + (f" ({first.fix})" if first.fix else ""),
+            )
+        else:
+            yield Check(f"Letterhead {lc.administration}/{lc.code}", True, "A4 portrait, safe")
+
+
+def spool(store: Store) -> Iterator[Check]:
+    from store.spool import Spool
+
+    unknown = 0
+    batches: list[str] = []
+    for batch in Spool(store.home).batches():
+        try:
+            n = batch.counts().get("unknown", 0)
+        except Exception:
+            continue
+        if n:
+            unknown += n
+            batches.append(batch.id)
+    if unknown:
+        yield Check(
+            "Queue",
+            False,
+            f"{unknown} message(s) may or may not have been sent (batch {', '.join(batches)})",
+            f"check with the recipient, then `mailroom batch mark-sent {batches[0]}` or "
+            f"`mailroom batch resend {batches[0]}`",
+        )
+    else:
+        yield Check("Queue", True, "no message of unknown fate")
+    system = store.system()
+    if system.sending_paused:
+        yield Check(
+            "Sending",
+            False,
+            f"paused: {system.paused_reason or 'by an administrator'}",
+            "mailroom sending resume",
+        )
+    else:
+        yield Check("Sending", True, "not paused")
+    if system.redirect_to:
+        yield Check(
+            "Test mode",
+            False,
+            f"on: every message goes to {system.redirect_to} only, not to the customers",
+            "mailroom sending redirect off",
+        )
+    else:
+        yield Check("Test mode", True, "off: messages go to their own recipients")
+
+
+def run_checks(store: Store, *, reach_servers: bool = True) -> Iterator[Check]:
+    """Every check, in order; each profile's login only when ``reach_servers``."""
+    from store.records import Profile
+
+    yield data_folder(store)
+    yield secrets(store)
+    yield system_profile(store)
+    for profile in sorted(store.all(Profile), key=lambda p: p.code):
+        if reach_servers:
+            yield profile_login(store, profile)
+    yield from letterheads(store)
+    yield from spool(store)
