@@ -20,6 +20,7 @@ from textual.timer import Timer
 from textual.widgets import Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
+from mailing import words
 from screens.widgets.modals import ConfirmModal, PromptModal
 from screens.widgets.paged_list import PagedList
 from screens.widgets.pane import Pane
@@ -125,7 +126,7 @@ class DocumentsPane(Pane):
                 admins, id="f-admin", allow_blank=not admins, compact=True, prompt="(admin)"
             )
             yield Select(
-                [(t, t) for t in DOC_TYPES],
+                [(words.doc_type(t), t) for t in DOC_TYPES],
                 id="f-type",
                 allow_blank=False,
                 value="sales_invoice",

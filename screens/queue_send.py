@@ -50,6 +50,8 @@ class SendState:
     total: int = 0
     done: int = 0
     stop: bool = False
+    all_done_at: float | None = None  # when the last message was handed over
+    where: str = ""  # where the mail goes, in words
 
     @property
     def finished(self) -> bool:
@@ -112,35 +114,70 @@ class QueueSending(_PaneBase):
 
         def _on_screen(self) -> bool: ...
 
-    @property
-    def dirty(self) -> bool:
-        # A running send is work a quit would interrupt: the app asks first.
-        return self.sending is not None and not self.sending.finished
+        def where_text(self, counts: dict[str, int]) -> str: ...
+
+    def quit_note(self) -> str | None:
+        """What quitting now means for a send this pane started (the app asks first)."""
+        st = self.sending
+        if st is None or st.finished:
+            return None
+        return (
+            f"A send is running (batch {st.batch}, process {st.process.pid}). It goes on "
+            "in the background after you quit, to its end; the Queue shows its progress "
+            "when you come back. To stop it, press t in the Queue before quitting."
+        )
+
+    def _running_send(self) -> str | None:
+        """Who is sending now, in words (this pane's sender or any other), or None."""
+        st = self.sending
+        if st is not None and not st.finished:
+            return f"batch {st.batch} is being sent from here (process {st.process.pid})"
+        try:
+            from store.spool import Spool
+
+            other = Spool(self.store.home).sender()
+        except Exception:
+            other = None
+        if other:
+            return (
+                f"{other.get('user', '?')} is sending (process {other.get('pid', '?')} "
+                f"on {other.get('host', '?')})"
+            )
+        return None
 
     def action_send(self) -> None:
         view = self._need_batch()
         if view is None:
             return
-        if self.sending is not None and not self.sending.finished:
-            self.app.notify("Already sending.", severity="warning")
+        running = self._running_send()
+        if running:
+            self.show_message(
+                "A send is already running",
+                f"Not started: {running}. One send at a time; it goes on. "
+                "Press s again when it has finished.",
+            )
             return
         approved = len(view.names("approved"))
         if not approved:
             self.app.notify("Nothing is approved in this batch: approve first (a).")
             return
+        where = self.where_text(view.profile_counts(["approved"]))
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._start_send(view.batch.id, approved)
+                self._start_send(view.batch.id, approved, where)
 
         self.app.push_screen(
-            ConfirmModal(f"Send the {approved:,} approved message(s) of batch {view.batch.id}?"),
+            ConfirmModal(
+                f"Send the {approved:,} approved message(s) of batch {view.batch.id}?\n"
+                f"Goes out: {where}."
+            ),
             answered,
         )
 
-    def _start_send(self, batch_id: str, total: int) -> None:
+    def _start_send(self, batch_id: str, total: int, where: str = "") -> None:
         proc, log = start_sender(self.store.home, self.user, batch_id)
-        self.sending = SendState(batch_id, proc, log, total=total)
+        self.sending = SendState(batch_id, proc, log, total=total, where=where)
         self.app.notify(f"Sending in the background (process {proc.pid}); log: {log}")
         self._tick()
 
@@ -156,7 +193,10 @@ class QueueSending(_PaneBase):
         code = st.process.returncode
         tail = log_tail(st.log)
         title = "Sending stopped" if st.stop or code not in (0, 1) else "Sending done"
-        self.show_message(title, tail or f"The sender ended with exit code {code}.")
+        text = tail or f"The sender ended with exit code {code}."
+        if st.where:
+            text = f"Mail went: {st.where}.\n\n{text}"
+        self.show_message(title, text)
 
     def _batch_progress(self, batch_id: str) -> tuple[int, int]:
         from store.spool import Spool
@@ -175,8 +215,15 @@ class QueueSending(_PaneBase):
             with contextlib.suppress(Exception):
                 st.done, st.total = self._batch_progress(st.batch)
             finished = st.finished
-            extra = "done" if finished else ("stopping" if st.stop else "sending")
-            line.update(progress_line(st.done, st.total, time.monotonic() - st.started, extra))
+            now = time.monotonic()
+            if st.total and st.done >= st.total and st.all_done_at is None:
+                st.all_done_at = now  # every message handed over: the rate stops here
+            if finished or st.all_done_at is not None:
+                extra = "done" if finished else "all handed over; finishing"
+            else:
+                extra = "stopping" if st.stop else "sending"
+            elapsed = (st.all_done_at or now) - st.started
+            line.update(progress_line(st.done, st.total, elapsed, extra))
             if self.view is not None and self.view.batch.id == st.batch and self._on_screen():
                 self.items.load()
                 self._show_info()

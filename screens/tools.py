@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Select, Static, TextArea
 from textual.worker import Worker, WorkerState
 
+from screens.widgets.form import EditorArea
 from screens.widgets.modals import ConfirmModal, PickerModal, PromptModal, error_text
 from screens.widgets.pane import Pane
 
@@ -109,7 +110,7 @@ class ComposeScreen(Screen[Any]):
         with Horizontal(classes="row"):
             yield Label("Template")
             yield Select(templates, id="c-template", prompt="(none)", compact=True)
-        area = TextArea(id="c-body", soft_wrap=True)
+        area = EditorArea(id="c-body", soft_wrap=True)
         area.cursor_blink = False
         yield area
         yield Footer()

@@ -73,6 +73,14 @@ class MailroomApp(App[int]):
     CSS = """
     Screen { layout: vertical; }
     #panes { height: 1fr; }
+    /* The focus is always visible: the field in the focus colour, its label too. */
+    .form-row.focused > .form-label, .form-block.focused > .form-block-label {
+        color: $accent; text-style: bold;
+    }
+    Input.-textual-compact:focus { background: $accent 25%; }
+    Select.-textual-compact:focus > SelectCurrent { background: $accent 25%; }
+    TextArea:focus { background-tint: $accent 8%; }
+    Horizontal:focus-within > Label { color: $accent; }
     """
     ENABLE_COMMAND_PALETTE = True
     COMMAND_PALETTE_BINDING = "ctrl+p"
@@ -179,8 +187,10 @@ class MailroomApp(App[int]):
         self.push_screen(HelpScreen())
 
     async def action_quit(self) -> None:
-        unsaved = [p.title for p in self.mounted_panes() if p.dirty]
-        if not unsaved:
+        panes = self.mounted_panes()
+        unsaved = [p.title for p in panes if p.dirty]
+        notes = [n for n in (p.quit_note() for p in panes) if n]
+        if not unsaved and not notes:
             self.exit(0)
             return
         from screens.widgets.modals import ConfirmModal
@@ -189,10 +199,11 @@ class MailroomApp(App[int]):
             if yes:
                 self.exit(0)
 
-        self.push_screen(
-            ConfirmModal(f"Unsaved changes in {', '.join(unsaved)}. Quit and drop them?"),
-            answered,
-        )
+        lines = list(notes)
+        if unsaved:
+            lines.append(f"Unsaved changes in {', '.join(unsaved)} are dropped.")
+        lines.append("Quit Mailroom?")
+        self.push_screen(ConfirmModal("\n\n".join(lines), "Quit?"), answered)
 
     def show_error(self, exc: BaseException, title: str = "That did not work") -> None:
         from screens.widgets.modals import MessageModal, error_text

@@ -11,9 +11,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeVar, cast, overload
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, SelectionList, Static, TextArea
@@ -61,12 +63,46 @@ class FieldChanged(Message):
     """Posted by custom field widgets when their value changes."""
 
 
+class EditorArea(TextArea):
+    """A text area that Tab leaves, like every other field; ctrl+] indents instead."""
+
+    BINDINGS = [
+        Binding(
+            "ctrl+right_square_bracket",
+            "indent",
+            "Indent",
+            id="editor.indent",
+            tooltip="Indent: insert two spaces at the cursor (Tab moves to the next field)",
+        ),
+    ]
+
+    def action_indent(self) -> None:
+        self.insert("  ")
+
+
+class TickBox(Checkbox):
+    """A checkbox readable without colour: ``[x] label`` or ``[ ] label``, label kept on focus."""
+
+    DEFAULT_CSS = """
+    TickBox, TickBox:focus { border: none; height: 1; padding: 0; background: transparent; }
+    TickBox > .toggle--button, TickBox.-on > .toggle--button { background: transparent; }
+    TickBox:focus > .toggle--label { color: $text; background: $accent 40%; text-style: bold; }
+    """
+
+    @property
+    def _button(self) -> Content:
+        style = self.get_visual_style("toggle--button")
+        return Content.assemble(("[x]" if self.value else "[ ]", style))
+
+
 def html_editor(text: str = "", *, id: str | None = None) -> TextArea:
     """A TextArea for HTML source, highlighted when tree-sitter's HTML grammar is present."""
     try:
-        area = TextArea.code_editor(text, language="html", id=id, soft_wrap=True)
+        area: TextArea = EditorArea.code_editor(
+            text, language="html", id=id, soft_wrap=True, tab_behavior="focus"
+        )
     except Exception:  # no tree-sitter: plain text is still an editor
-        area = TextArea(text, id=id, soft_wrap=True)
+        area = EditorArea(text, id=id, soft_wrap=True)
     area.show_line_numbers = False
     area.cursor_blink = False
     return area
@@ -75,7 +111,7 @@ def html_editor(text: str = "", *, id: str | None = None) -> TextArea:
 class RecordForm(VerticalScroll):
     DEFAULT_CSS = """
     RecordForm { height: 1fr; padding: 0 1 0 0; }
-    RecordForm .form-row { height: auto; }
+    RecordForm .form-row, RecordForm .form-block { height: auto; }
     RecordForm .form-label { width: 18; color: $text-muted; padding-right: 1; }
     RecordForm .form-row > Input, RecordForm .form-row > Select { width: 1fr; }
     RecordForm .form-block-label { color: $text-muted; width: 100%; }
@@ -111,13 +147,14 @@ class RecordForm(VerticalScroll):
         for f in self.fields:
             wid = f"f-{f.name}"
             if f.kind == "bool":
-                yield Checkbox(f.label, id=wid)
+                yield TickBox(f.label, id=wid)
             elif f.kind in ("multiline", "html", "multi", "custom"):
-                yield Label(f.label, classes="form-block-label")
-                yield self._make(f, wid)
+                with Vertical(classes="form-block"):
+                    yield Label(f.label, classes="form-block-label", name=f.label)
+                    yield self._make(f, wid)
             else:
                 with Horizontal(classes="form-row"):
-                    yield Label(f.label, classes="form-label")
+                    yield Label(f.label, classes="form-label", name=f.label)
                     yield self._make(f, wid)
             if f.help:
                 yield Static(f.help, classes="form-help", markup=False)
@@ -136,7 +173,7 @@ class RecordForm(VerticalScroll):
                 list(f.choices), allow_blank=f.allow_blank, id=wid, prompt="(none)", compact=True
             )
         if f.kind == "multiline":
-            area = TextArea(id=wid, soft_wrap=True)
+            area = EditorArea(id=wid, soft_wrap=True)
             area.cursor_blink = False
             return area
         if f.kind == "html":
@@ -250,6 +287,24 @@ class RecordForm(VerticalScroll):
         box.display = bool(text)
         if text:
             self.scroll_home(animate=False)
+
+    # ------------------------------------------------------------ focus
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self._mark_focus()
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        self.call_after_refresh(self._mark_focus)
+
+    def _mark_focus(self) -> None:
+        """The label of the focused field gets a ``▸`` and the focus colour (any terminal)."""
+        focused = self.screen.focused if self.is_attached else None
+        for row in self.query(".form-row, .form-block"):
+            has = focused is not None and focused in row.query("*")
+            row.set_class(has, "focused")
+            label = row.query_children(Label).first()
+            bare = label.name or ""
+            label.update(f"▸ {bare}" if has else bare)
 
     # ------------------------------------------------------------ tracking
 
