@@ -12,6 +12,7 @@ from textual.events import DescendantFocus
 from textual.timer import Timer
 from textual.widgets import Input, Label, Static, TextArea
 
+from mailing import words
 from screens.widgets.form import Field, FieldChanged, RecordForm
 from screens.widgets.modals import PickerModal, PromptModal, error_text
 from screens.widgets.pane import RecordPane
@@ -206,7 +207,10 @@ class TemplatesPane(RecordPane):
             if name:
                 self.insert_expression(target, name)
 
-        self.app.push_screen(PickerModal(f"Insert a field of {obj} into {target}", items), chosen)
+        self.app.push_screen(
+            PickerModal(f"Insert a field of the {words.doc_type_lower(obj)} into {target}", items),
+            chosen,
+        )
 
     def insert_expression(self, target: str, name: str) -> None:
         widget = self.form.widget(target)

@@ -10,6 +10,7 @@ import importlib
 import time
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal
@@ -106,6 +107,10 @@ class MailroomApp(App[int]):
         self.start_warnings: list[str] = []  # pane id -> its AwaitMount, until first shown
         self.started = time.perf_counter()
         self.animation_level = "none"
+        # Keys typed while a pane or a dialog is still being built: held, then given to
+        # the widget that has the focus once it is there (None: not holding).
+        self._held_keys: list[events.Key] | None = None
+        self._hold_token = 0
         # msal's HTTP client for the Office 365 sign-in; None: msal's own (tests set a fake).
         self.oauth_http_client: Any = None
 
@@ -147,6 +152,7 @@ class MailroomApp(App[int]):
         if not any(p.id == pane_id for p in self.panes):
             self.notify(f"The {pane_id} pane is not available yet.", severity="warning")
             return None
+        token = self.hold_keys()
         widget = self.pane(pane_id)
         switcher = self.query_one("#panes", ContentSwitcher)
         first_time = self.current_pane is None or not widget.is_mounted
@@ -162,11 +168,56 @@ class MailroomApp(App[int]):
             # machine the refresh can come first, and its widgets are not there yet.
             if mounting is not None:
                 await mounting
-            if widget.is_mounted and switcher.current == widget.id:
-                widget.focus_first()
+            try:
+                if widget.is_mounted and switcher.current == widget.id:
+                    widget.focus_first()
+            finally:
+                # After the focus has moved: keys typed meanwhile land where aimed.
+                self.call_after_refresh(self.release_keys, token)
 
         self.call_after_refresh(focus_when_composed)
         return widget
+
+    # ------------------------------------------------------------ keys while loading
+
+    def hold_keys(self) -> int:
+        """Hold typed keys until ``release_keys``; returns the token to release with."""
+        if self._held_keys is None:
+            self._held_keys = []
+        self._hold_token += 1
+        token = self._hold_token
+        # A safety net, never the normal path: keys are not held for ever.
+        self.set_timer(3.0, lambda: self.release_keys(token))
+        return token
+
+    def release_keys(self, token: int | None = None) -> None:
+        """Give the held keys, in order, to what has the focus now."""
+        if token is not None and token != self._hold_token:
+            return  # a newer hold (another pane or dialog opening) releases them
+        held, self._held_keys = self._held_keys, None
+        for key in held or []:
+            self.post_message(events.Key(key.key, key.character))
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and self._held_keys is not None and not event.is_forwarded:
+            self._held_keys.append(event)
+            return
+        await super().on_event(event)
+
+    def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
+        """Open a screen; keys typed before it has its focus go to it, not to the one below."""
+        token = self.hold_keys()
+        result = super().push_screen(screen, *args, **kwargs)
+
+        async def release_when_mounted() -> None:
+            try:
+                if not kwargs.get("wait_for_dismiss"):
+                    await result
+            finally:
+                self.call_after_refresh(self.release_keys, token)
+
+        self.call_later(release_when_mounted)
+        return result
 
     def action_show_pane(self, pane_id: str) -> None:
         self.show_pane(pane_id)
