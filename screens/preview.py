@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -264,6 +264,8 @@ class PreviewScreen(Screen[None]):
         Binding("t", "focus_trace", "Trace", id="preview.trace", tooltip="Scroll the trace"),
         Binding("m", "focus_message", "Message", id="preview.message", tooltip="Scroll it"),
     ]
+
+    help_title: ClassVar[str] = "the preview"
 
     def __init__(self, loader: Callable[[], PreviewData], title: str = "Preview") -> None:
         super().__init__()

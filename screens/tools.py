@@ -68,6 +68,7 @@ class ComposeScreen(Screen[Any]):
     ComposeScreen .row Label { width: 13; color: $text-muted; }
     ComposeScreen .row Input, ComposeScreen .row Select { width: 1fr; }
     ComposeScreen #c-body { height: 1fr; }
+    ComposeScreen #c-from { height: 1; padding: 0 1; color: $text-muted; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "send", "Send", id="compose.send", tooltip="Send it", priority=True),
@@ -97,6 +98,7 @@ class ComposeScreen(Screen[Any]):
             if t.object == "manual"
         ]
         yield Label("New hand-written e-mail", id="compose-title")
+        yield Static(self.from_line(), id="c-from", markup=False)
         for wid, label, hint in (
             ("c-to", "To", "addresses, comma-separated (ctrl+o picks)"),
             ("c-cc", "Cc", ""),
@@ -114,6 +116,23 @@ class ComposeScreen(Screen[Any]):
         area.cursor_blink = False
         yield area
         yield Footer()
+
+    help_title: ClassVar[str] = "the hand-written e-mail"
+
+    def from_line(self) -> str:
+        """From whom and through which profile and server this mail would go."""
+        from mailing.config import ConfigSnapshot
+        from mailing.resolve import resolve_sender_for_object
+        from mailing.words import profile_destination
+
+        try:
+            cfg = ConfigSnapshot.load(self.store)
+            choice, _ = resolve_sender_for_object(cfg, "manual", self.user)
+        except Exception as exc:
+            return f"From: no sender ({error_text(exc)})"
+        who = f"{choice.name} <{choice.address}>" if choice.name else choice.address
+        where = profile_destination(cfg.profiles.get(choice.profile), self.store.home)
+        return f"From: {who}, profile {where}"
 
     def on_mount(self) -> None:
         for w in self.query(Input):
@@ -159,7 +178,16 @@ class ComposeScreen(Screen[Any]):
         self.app.push_screen(PickerModal(f"Add to {target[2:].capitalize()}", choices), chosen)
 
     def action_send(self) -> None:
-        self._send(self.values())
+        vals = self.values()
+        to = ", ".join(vals["to"]) or "(nobody yet)"
+        subject = vals["subject"] or "(no subject)"
+        question = f"Send this e-mail now?\n\nTo: {to}\nSubject: {subject}\n{self.from_line()}"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._send(vals)
+
+        self.app.push_screen(ConfirmModal(question, "Send the e-mail?"), answered)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="compose-send")
     def _send(self, vals: dict[str, Any]) -> Any:

@@ -235,7 +235,15 @@ class MailroomApp(App[int]):
         if isinstance(self.screen, HelpScreen):
             self.pop_screen()
             return
-        self.push_screen(HelpScreen())
+        from screens.help import help_text
+
+        screen = self.screen
+        on_panes = len(self.screen_stack) == 1
+        if on_panes and self.current_pane:
+            title = f"Keys of the {self.pane(self.current_pane).title} pane"
+        else:
+            title = f"Keys of {getattr(screen, 'help_title', 'this screen')}"
+        self.push_screen(HelpScreen(help_text(self, screen, on_panes=on_panes), title))
 
     async def action_quit(self) -> None:
         panes = self.mounted_panes()
