@@ -122,3 +122,12 @@ def destinations(counts: dict[str, int], profiles: dict[str, Profile], home: Pat
         for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     ]
     return "; ".join(parts)
+
+
+def plain(text: str) -> str:
+    """A sentence of the trace with the identifiers in it in words (codes left alone)."""
+    import re
+
+    names = {**{k: doc_type_lower(k) for k in OBJECT_LABELS}, **PRINT_REASONS}
+    pattern = re.compile(r"(?<![\w\-.])(" + "|".join(map(re.escape, names)) + r")(?![\w\-])")
+    return pattern.sub(lambda m: names[m.group(1)], text)

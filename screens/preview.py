@@ -231,7 +231,7 @@ def trace_view(res: Resolution | None) -> Text:
     out.append(f"Sender:    {who}, profile {s.profile} ({words.level(s.level)})\n")
     out.append(f"Template:  {res.template or '(none)'}\n")
     for w in res.warnings:
-        out.append(f"WARNING:   {w}\n", style="bold yellow")
+        out.append(f"WARNING:   {words.plain(w)}\n", style="bold yellow")
     for i, step in enumerate(res.trace, 1):
         if step.decided:
             out.append(
@@ -239,7 +239,7 @@ def trace_view(res: Resolution | None) -> Text:
             )
         else:
             out.append(f"   {i:2}. {words.trace_rule(step.rule)}\n", style="bold")
-        out.append(f"       {step.looked_at}: {step.found}\n")
+        out.append(f"       {words.plain(step.looked_at)}: {words.plain(step.found)}\n")
     return out
 
 

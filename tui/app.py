@@ -109,7 +109,8 @@ class MailroomApp(App[int]):
         self.animation_level = "none"
         # Keys typed while a pane or a dialog is still being built: held, then given to
         # the widget that has the focus once it is there (None: not holding).
-        self._held_keys: list[events.Key] | None = None
+        self._held_keys: list[events.Key] = []
+        self._holds: set[int] = set()
         self._hold_token = 0
         # msal's HTTP client for the Office 365 sign-in; None: msal's own (tests set a fake).
         self.oauth_http_client: Any = None
@@ -181,26 +182,38 @@ class MailroomApp(App[int]):
     # ------------------------------------------------------------ keys while loading
 
     def hold_keys(self) -> int:
-        """Hold typed keys until ``release_keys``; returns the token to release with."""
-        if self._held_keys is None:
-            self._held_keys = []
+        """Hold typed keys until ``release_keys(token)``; returns the token."""
         self._hold_token += 1
         token = self._hold_token
+        self._holds.add(token)
         # A safety net, never the normal path: keys are not held for ever.
         self.set_timer(3.0, lambda: self.release_keys(token))
         return token
 
-    def release_keys(self, token: int | None = None) -> None:
-        """Give the held keys, in order, to what has the focus now."""
-        if token is not None and token != self._hold_token:
-            return  # a newer hold (another pane or dialog opening) releases them
-        held, self._held_keys = self._held_keys, None
-        for key in held or []:
-            self.post_message(events.Key(key.key, key.character))
+    def release_keys(self, token: int) -> None:
+        """End one hold; when none is left, the held keys go out, one at a time."""
+        self._holds.discard(token)
+        self._give_next_key()
+
+    def _give_next_key(self) -> None:
+        # One key, then the screen catches up (a focus moved by that key lands first),
+        # then the next; a key that opens a pane or dialog holds the rest again.
+        if self._holds or not self._held_keys:
+            return
+        held = self._held_keys.pop(0)
+        key = events.Key(held.key, held.character)
+        key._mailroom_replayed = True  # type: ignore[attr-defined]  # let through on_event
+        self.post_message(key)
+        self.call_after_refresh(self._give_next_key)
 
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.Key) and self._held_keys is not None and not event.is_forwarded:
-            self._held_keys.append(event)
+        if (
+            isinstance(event, events.Key)
+            and not event.is_forwarded
+            and not getattr(event, "_mailroom_replayed", False)
+            and (self._holds or self._held_keys)
+        ):
+            self._held_keys.append(event)  # typed while loading: kept, in order
             return
         await super().on_event(event)
 

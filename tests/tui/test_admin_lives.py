@@ -1,0 +1,194 @@
+"""At 80x24, what an administrator who lives in the TUI relies on: the focus can be seen,
+keys typed while something loads land where aimed, plain words, where mail goes, an
+honest quit, and F1 per screen."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from textual import events
+
+from mailing.demo import load_demo
+from screens.widgets.paged_list import PagedList
+from store.records import Profile, Template
+from store.store import Store
+from tests.send_support import make_store, spool_batch
+from tests.tui.helpers import (
+    SIZE,
+    make_app,
+    screen_text,
+    seed,
+    settle,
+    type_text,
+    wait_focus,
+    wait_for,
+    wait_until,
+)
+
+OUTBOX = {"system": "outbox", "outbox_dir": "outbox", "auth": "none"}
+
+
+def typed_at_once(app: Any, *keys: str) -> None:
+    """Keys arriving faster than the app can follow: all queued before any is handled."""
+    for key in keys:
+        char = key if len(key) == 1 else None
+        app.post_message(events.Key(key, char))
+
+
+def marked_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if "▸" in line]
+
+
+async def test_the_focused_field_and_its_label_are_marked(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    seed(Store(home))
+    async with make_app(home).run_test(size=SIZE) as pilot:
+        await pilot.press("f2")
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        await wait_focus(pilot, "f-code")
+        text = screen_text(pilot.app)
+        assert len(marked_lines(text)) == 1 and "▸ Code" in marked_lines(text)[0]
+        await pilot.press("tab")
+        await wait_focus(pilot, "f-description")
+        text = screen_text(pilot.app)
+        assert len(marked_lines(text)) == 1 and "▸ Description" in marked_lines(text)[0]
+        # A checkbox reads without colour, and keeps its label when it has the focus.
+        assert "[x] Send HTML" in text
+        pilot.app.query_one("#f-html").focus()
+        await wait_focus(pilot, "f-html")
+        await pilot.press("space")
+        text = await wait_for(pilot, "[ ] Send HTML")
+        assert "[x] Send HTML" not in text
+
+
+async def test_tab_leaves_the_template_body_and_ctrl_bracket_indents(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    seed(Store(home))
+    app = make_app(home)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        await wait_focus(pilot, "f-code")
+        app.query_one("#f-body").focus()
+        await wait_focus(pilot, "f-body")
+        await pilot.press("ctrl+right_square_bracket")
+        await type_text(pilot, "Hi")
+        await pilot.press("tab")
+        await wait_until(
+            pilot, lambda: app.focused is not None and app.focused.id != "f-body", "Tab"
+        )
+        assert app.query_one("#f-body").text == "  Hi"
+        await pilot.press("f1")
+        text = await wait_for(pilot, "Keys of the Templates pane")
+        assert "ctrl+]" not in text or "Indent" in text
+
+
+async def test_keys_typed_while_a_dialog_or_pane_loads_land_where_aimed(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    seed(Store(home))
+    app = make_app(home)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f2")
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        await wait_focus(pilot, "f-code")
+        await pilot.press("tab")
+        await wait_focus(pilot, "f-description")
+        # F3 opens the Templates pane for the first time; ctrl+n and a code are typed
+        # before it is there. They go to the new template, not to the profile's field.
+        typed_at_once(app, "f3", "ctrl+n", "N", "E", "W")
+        await wait_until(
+            pilot,
+            lambda: app.query_one("#pane-templates").query_one("#f-code").value == "NEW",
+            "the code typed during loading in the template's Code",
+        )
+        assert app.query_one("#pane-profiles").query_one("#f-description").value == ""
+        # In the template's subject, ctrl+g opens the field picker; what is typed at
+        # once goes into its filter, not into the subject.
+        app.query_one("#f-subject").focus()
+        await wait_focus(pilot, "f-subject")
+        typed_at_once(app, "ctrl+g", "r", "e", "l")
+        text = await wait_for(pilot, "Insert a field of the sales invoice into subject")
+        await wait_until(pilot, lambda: app.screen.query_one("#filter").value == "rel", "filter")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.query_one("#f-subject").value == ""
+        assert "type to filter" not in text or "rel" in screen_text(app)
+
+
+async def test_plain_words_in_documents_preview_and_trace(tmp_path: Path) -> None:
+    from tui.app import MailroomApp
+
+    store = Store(tmp_path / "home", "demo")
+    load_demo(store)
+    app = MailroomApp(store, "demo", first_pane="documents")
+    async with app.run_test(size=SIZE) as pilot:
+        text = await wait_for(pilot, "110 shown")
+        assert "Sales invoice" in text and "sales_invoice" not in text
+        await pilot.press("enter")
+        text = await wait_for(pilot, "Resolution trace")
+        shown = text.replace("HOLT-NL-sales_invoice", "")  # a template's code is data
+        for identifier in ("sales_invoice", "[sender.", "[recipients.", "not_opted_in"):
+            assert identifier not in shown, identifier
+        assert "Sender from" in text or "Sender:" in text
+        assert "Sales invoice F" in text
+
+
+async def test_approve_dialog_says_where_mail_goes_and_counts_warnings_once(
+    tmp_path: Path,
+) -> None:
+    from tui.app import MailroomApp
+
+    store = make_store(tmp_path / "home", OUTBOX)
+    batch = spool_batch(store, 5, approve=False)
+    profile = next(p for p in store.all(Profile) if p.system == "outbox")
+    for item in ("00002-F2", "00004-F4"):  # two messages whose resolution warned
+        side_car = batch.path / "meta" / f"{item}.json"
+        data = json.loads(side_car.read_text())
+        data["warnings"] = ["the relation has two main contacts; the first was used"]
+        side_car.write_text(json.dumps(data))
+    async with MailroomApp(store, "alice", first_pane="queue").run_test(size=SIZE) as pilot:
+        await wait_for(pilot, batch.id)
+        await pilot.press("enter")
+        text = await wait_for(pilot, "Mail goes: 5 via")
+        assert f"via {profile.code} (folder" in text
+        await pilot.press("a")
+        text = await wait_for(pilot, "Dry run: what approving leads to")
+        assert f"Goes out: 5 via {profile.code} (folder" in text
+        assert "2 item(s) have warnings" in text
+        await pilot.press("n")
+        await pilot.press("w")
+        text = await wait_for(pilot, "warnings only")
+        assert pilot.app.query_one("#items", PagedList).total == 2
+        assert "1-2 of 2" in text
+
+
+async def test_f1_lists_this_panes_keys_in_words(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    seed(Store(home))
+    Store(home).put(Template(code="X", name="x", subject="s", body="b"))
+    app = make_app(home, first_pane="documents")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f1")
+        text = await wait_for(pilot, "Keys of the Documents pane")
+        help_text = str(app.screen.query_one("#help-text").render())
+        assert "Build a batch of the marked documents" in help_text
+        assert "Space" in help_text and "Enter" in help_text
+        assert "/ " in help_text and "Go to the filters" in help_text
+        assert "slash" not in help_text and "id:" not in help_text
+        assert "pane.profiles" not in help_text
+        assert "F2" in help_text and "Show the Profiles pane" in help_text
+        await pilot.press("escape")
+        await pilot.press("f2")
+        await settle(pilot)
+        await pilot.press("f1")
+        await wait_for(pilot, "Keys of the Profiles pane")
+        help_text = str(app.screen.query_one("#help-text").render())
+        assert "Save the record" in help_text
+        assert "Build a batch" not in help_text
+        assert text
