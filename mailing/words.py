@@ -50,6 +50,16 @@ TRACE_RULES: dict[str, str] = {
     "recipients.invoice_debtor_contact": "Contact of the invoice debtor",
     "recipients.profile": "Addresses of the profile",
     "recipients.business": "Business e-mail address",
+    "recipients.administration_contact": "The relation's administration contact",
+    "recipients.main_contact": "The relation's main contact",
+    "recipients.business_email": "The relation's business e-mail address",
+    "administration_contact": "the relation's administration contact",
+    "main_contact": "the relation's main contact",
+    "business_email": "the relation's business e-mail address",
+    "invoice_debtor_contact": "the invoice contact of the debtor",
+    "order_override": "the addresses of the order",
+    "per_type": "the addresses for this document type",
+    "profile": "the profile's addresses",
     "warning": "Warning",
 }
 

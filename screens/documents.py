@@ -344,7 +344,7 @@ class DocumentsPane(Pane):
         already = sum(1 for d in chosen if self.state_of(d) in ("in a batch", "sent"))
         warn = f"\n{already} of them are already in a batch or sent." if already else ""
         question = (
-            f"Build a batch of {len(chosen):,} {f['type']} document(s) of {admins[0]}?{warn}\n"
+            f"Build a batch of {len(chosen):,} {words.doc_type_lower(f['type'])} document(s) of {admins[0]}?{warn}\n"
             "Nothing is sent: the batch waits in the queue for approval."
         )
 

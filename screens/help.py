@@ -42,8 +42,17 @@ _KEY_WORDS = {
     "ctrl+right_square_bracket": "ctrl+]",
 }
 
-# Keys of Textual's own widgets worth listing (the rest is the usual editing).
-_WIDGET_KEYS = {"enter", "space", "up", "down", "pageup", "pagedown", "home", "end"}
+# Keys of Textual's own widgets worth listing (the rest is the usual editing), in words.
+_WIDGET_KEYS = {
+    "enter": "Open or choose the highlighted line",
+    "space": "Mark the line, or tick the box",
+    "up": "Previous line",
+    "down": "Next line",
+    "pageup": "A screen up",
+    "pagedown": "A screen down",
+    "home": "To the first line",
+    "end": "To the last line",
+}
 
 
 def key_words(keys: str) -> str:
@@ -91,7 +100,9 @@ def help_text(app: Any, screen: Screen[Any], *, on_panes: bool = True) -> str:
             if shown in seen:
                 continue  # a nearer widget's binding wins, as it does when typing
             seen.add(shown)
-            what = binding.tooltip or binding.description or binding.action
+            what = (
+                binding.tooltip or binding.description if own else _WIDGET_KEYS[key]
+            ) or binding.action
             title = "Panes" if (binding.id or "").startswith("pane.") else _where(node, screen)
             sections.setdefault(title, []).append(f"  {shown:<18} {what}")
     lines: list[str] = []

@@ -59,7 +59,12 @@ class QueuePane(QueueChanges, QueueSending, Pane):
         Binding("f", "filter_state", "State", id="queue.filter", tooltip="Show one state"),
         Binding("w", "filter_warnings", "Warnings", id="queue.warnings", tooltip="Only warnings"),
         Binding(
-            "r", "resend", "Re-send", id="queue.resend", tooltip="Send an unknown/failed again"
+            "r",
+            "resend",
+            "Re-send",
+            id="queue.resend",
+            tooltip="Send an unknown or failed message again",
+            show=False,
         ),
         Binding(
             "k",
@@ -67,6 +72,7 @@ class QueuePane(QueueChanges, QueueSending, Pane):
             "Mark sent",
             id="queue.mark-sent",
             tooltip="Confirm an unknown message did arrive",
+            show=False,
         ),
         Binding("p", "print_list", "Print", id="queue.print", tooltip="The print list and PDF"),
         Binding(

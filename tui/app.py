@@ -69,6 +69,9 @@ class PaneBar(Horizontal):
         self._label()
 
 
+MIN_SIZE = (80, 24)  # the smallest terminal the panes are laid out for
+
+
 class MailroomApp(App[int]):
     TITLE = "Mailroom"
     CSS = """
@@ -82,6 +85,9 @@ class MailroomApp(App[int]):
     Select.-textual-compact:focus > SelectCurrent { background: $accent 25%; }
     TextArea:focus { background-tint: $accent 8%; }
     Horizontal:focus-within > Label { color: $accent; }
+    #too-small { display: none; height: 1fr; content-align: center middle; text-style: bold; }
+    Screen.too-small #too-small { display: block; }
+    Screen.too-small #pane-bar, Screen.too-small #panes { display: none; }
     """
     ENABLE_COMMAND_PALETTE = True
     COMMAND_PALETTE_BINDING = "ctrl+p"
@@ -118,9 +124,11 @@ class MailroomApp(App[int]):
     # ------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
+        yield Static("", id="too-small", markup=False)
         yield PaneBar(self.panes, self.keymap)
         yield ContentSwitcher(id="panes")
-        yield Footer()
+        # Compact, and the palette's key in F1 (ctrl+p): the pane's own keys fit at 80.
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         if self.keymap:
@@ -131,6 +139,19 @@ class MailroomApp(App[int]):
             from screens.widgets.modals import MessageModal
 
             self.push_screen(MessageModal("Key map not used", "\n\n".join(self.start_warnings)))
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Below 80x24 the panes do not fit: say so instead of showing them cut."""
+        width, height = event.size
+        small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
+        if self.screen_stack:
+            screen = self.screen_stack[0]
+            screen.set_class(small, "too-small")
+            if small:
+                screen.query_one("#too-small", Static).update(
+                    f"Make the window at least {MIN_SIZE[0]}×{MIN_SIZE[1]} "
+                    f"(it is {width}×{height} now)."
+                )
 
     # ------------------------------------------------------------ panes
 

@@ -78,8 +78,9 @@ APP_BINDINGS: list[BindingType] = [
         "quit",
         "Quit",
         id="app.quit",
-        tooltip="Leave Mailroom (asks when something is unsaved)",
+        tooltip="Leave Mailroom (asks when something is unsaved or a send runs)",
         priority=True,
+        show=False,  # the footer keeps room for the pane's keys; F1 lists it
     ),
     *_pane_bindings(PANES),
 ]

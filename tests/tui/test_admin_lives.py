@@ -192,3 +192,18 @@ async def test_f1_lists_this_panes_keys_in_words(tmp_path: Path) -> None:
         assert "Save the record" in help_text
         assert "Build a batch" not in help_text
         assert text
+
+
+async def test_below_80x24_a_notice_says_how_big_the_window_must_be(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    seed(Store(home))
+    app = make_app(home, first_pane="documents")
+    async with app.run_test(size=(60, 20)) as pilot:
+        text = await wait_for(pilot, "Make the window at least 80×24 (it is 60×20 now).")
+        assert "F2 Prof" not in text
+        await pilot.resize_terminal(80, 24)
+        text = await wait_for(pilot, "F2 Prof")
+        assert "Make the window" not in text
+        # At 80x24 the footer shows every key of the pane in full, Help included.
+        footer = text.rstrip().splitlines()[-1]
+        assert footer.rstrip().endswith("f1 Help"), footer

@@ -43,7 +43,8 @@ async def test_relation_cc_for_invoices_changes_the_resolution(tmp_path: Path) -
         await pilot.press("ctrl+t")  # who would receive what, live, before saving
         text = await wait_for(pilot, "to  invoices@customer.example")
         assert "cc  boss@customer.example" in text, text
-        assert "order_confirmation: PRINT (not opted" in text
+        assert "Order confirmation: to print" in text
+        assert "order_confirmation" not in text and "PRINT" not in text
         await pilot.press("ctrl+s")
         await settle(pilot)
 
