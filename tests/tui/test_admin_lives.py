@@ -207,3 +207,21 @@ async def test_below_80x24_a_notice_says_how_big_the_window_must_be(tmp_path: Pa
         # At 80x24 the footer shows every key of the pane in full, Help included.
         footer = text.rstrip().splitlines()[-1]
         assert footer.rstrip().endswith("f1 Help"), footer
+
+
+async def test_f8_right_after_dropping_a_new_template_opens_the_queue(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    seed(Store(home))
+    app = make_app(home)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        await wait_focus(pilot, "f-code")
+        await type_text(pilot, "DRAFT")
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, "Please confirm")
+        typed_at_once(app, "y", "f8")  # the Queue is built for the first time here
+        text = await wait_for(pilot, "Choose a batch and press Enter.")
+        assert "Something went wrong" not in text and "NoMatches" not in text
+        assert "Queue" in text
