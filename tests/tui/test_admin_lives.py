@@ -225,3 +225,30 @@ async def test_f8_right_after_dropping_a_new_template_opens_the_queue(tmp_path: 
         text = await wait_for(pilot, "Choose a batch and press Enter.")
         assert "Something went wrong" not in text and "NoMatches" not in text
         assert "Queue" in text
+
+
+async def test_a_language_codes_reminder_list_offers_only_reminder_templates(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    store = Store(home)
+    seed(store)
+    store.put_many(
+        [
+            Template(code="REM-NL", name="Herinnering", object="reminder", subject="s", body="b"),
+            Template(
+                code="DP-NL", name="Aanbetaling", object="down_payment", subject="s", body="b"
+            ),
+        ]
+    )
+    app = make_app(home, first_pane="language_codes")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        app.query_one("#f-tpl_reminder").focus()
+        await wait_focus(pilot, "f-tpl_reminder")
+        await pilot.press("enter")
+        text = await wait_for(pilot, "REM-NL  Herinnering")
+        assert "DP-NL" not in text and "INV-NL" not in text
+        assert "▸ Reminder" in text
