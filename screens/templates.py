@@ -61,8 +61,20 @@ def expression_items(obj: str) -> list[tuple[str, str]]:
     for f in OBJECT_FIELDS.get(obj, []):
         name = getattr(f, "name", str(f))
         description = getattr(f, "description", "")
-        items.append((name, f"{name:<22} {description}"))
+        # An amount is inserted with its currency: {{ total|money }} -> € 1.493,82.
+        value = f"{name}|money" if getattr(f, "type", "") == "money" else name
+        items.append((value, f"{name:<22} {description}"))
     return items
+
+
+def bare_amounts(obj: str, source: str) -> list[str]:
+    """Amount fields written without ``|money`` in ``source`` (shown without currency)."""
+    import re
+
+    from mailing.catalogue import OBJECT_FIELDS
+
+    money = [f.name for f in OBJECT_FIELDS.get(obj, []) if f.type == "money"]
+    return [name for name in money if re.search(r"\{\{\s*" + re.escape(name) + r"\s*\}\}", source)]
 
 
 class TemplatesPane(RecordPane):
@@ -298,4 +310,12 @@ class TemplatesPane(RecordPane):
         except Exception as exc:
             return "Cannot render this template yet:\n\n" + error_text(exc)
         body = message.text if self.preview_mode == "text" else message.html
-        return f"Subject: {message.subject}\n\n{body}"
+        source = " ".join(str(values.get(k) or "") for k in ("subject", "body", "disclaimer"))
+        bare = bare_amounts(template.object, source)
+        note = ""
+        if bare:
+            note = (
+                f"\n\nNote: {', '.join(bare)} shows a bare number here; write "
+                f"{{{{ {bare[0]}|money }}}} for the amount with its currency."
+            )
+        return f"Subject: {message.subject}\n\n{body}{note}"

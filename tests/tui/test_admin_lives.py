@@ -252,3 +252,29 @@ async def test_a_language_codes_reminder_list_offers_only_reminder_templates(
         text = await wait_for(pilot, "REM-NL  Herinnering")
         assert "DP-NL" not in text and "INV-NL" not in text
         assert "▸ Reminder" in text
+
+
+async def test_a_picked_amount_is_previewed_with_its_currency(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    seed(Store(home))
+    app = make_app(home)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        await wait_focus(pilot, "f-code")
+        await type_text(pilot, "T1")
+        app.query_one("#f-subject").focus()
+        await wait_focus(pilot, "f-subject")
+        await type_text(pilot, "Total ")
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, "Insert a field of the sales invoice")
+        await type_text(pilot, "total")
+        await pilot.press("enter")
+        await wait_focus(pilot, "f-subject")
+        assert app.query_one("#f-subject").value == "Total {{ total|money }}"
+        await pilot.press("ctrl+t")
+        text = await wait_for(pilot, "Preview (text)")
+        text = await wait_for(pilot, "Subject:")
+        subject = next((ln for ln in text.splitlines() if "Subject:" in ln), text)
+        assert "€" in subject or "EUR" in subject, subject
