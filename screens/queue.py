@@ -168,7 +168,9 @@ class QueuePane(QueueChanges, QueueSending, Pane):
             return
         widget = self.batches_list
         keep = self.view.batch.id if self.view is not None else None
-        widget.set_options([Option(s.label(), id=s.id) for s in summaries])
+        # One line per batch: cut to the width (the header shows the batch in full).
+        width = max(widget.size.width - 2, 40) if widget.size.width else 76
+        widget.set_options([Option(cut(s.label(), width), id=s.id) for s in summaries])
         if summaries:
             ids = [s.id for s in summaries]
             widget.highlighted = ids.index(keep) if keep in ids else 0

@@ -51,6 +51,7 @@ class SendState:
     done: int = 0
     stop: bool = False
     all_done_at: float | None = None  # when the last message was handed over
+    samples: list[tuple[float, int]] = field(default_factory=list)  # (time, done)
     where: str = ""  # where the mail goes, in words
 
     @property
@@ -82,16 +83,45 @@ def log_tail(log: Path, lines: int = 12) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
-def progress_line(done: int, total: int, elapsed: float, extra: str = "", width: int = 24) -> str:
-    """``[#####.....] 120/400  35.2 msg/s  0:08 left``: text only, nothing animates."""
+def progress_line(
+    done: int,
+    total: int,
+    elapsed: float,
+    extra: str = "",
+    width: int = 24,
+    rate: float | None = None,
+) -> str:
+    """``[#####.....] 120/400  35.2 msg/s  0:08 left``: text only, nothing animates.
+
+    ``rate``: messages a second lately (a rate-limited profile sends a first burst
+    and then slowly: the time left follows the recent rate, not the average).
+    """
     filled = int(width * done / total) if total else 0
     bar = "#" * filled + "." * (width - filled)
-    rate = done / elapsed if elapsed > 0 else 0.0
+    if rate is None:
+        rate = done / elapsed if elapsed > 0 else 0.0
     left = ""
     if rate > 0 and total > done:
         secs = int((total - done) / rate)
         left = f"  {secs // 60}:{secs % 60:02d} left"
-    return f"[{bar}] {done:,}/{total:,}  {rate:.1f} msg/s{left}" + (f"  {extra}" if extra else "")
+    shown = f"{rate:.1f} msg/s" if rate >= 1 or rate == 0 else f"{rate * 60:.1f} msg/min"
+    return f"[{bar}] {done:,}/{total:,}  {shown}{left}" + (f"  {extra}" if extra else "")
+
+
+RATE_WINDOW = 60.0  # seconds of progress the recent rate is taken over
+
+
+def recent_rate(st: SendState, now: float) -> float | None:
+    """Messages a second over the last RATE_WINDOW seconds (None: too early to say)."""
+    if st.all_done_at is not None:
+        return None  # finished: the average over the whole send
+    st.samples.append((now, st.done))
+    while len(st.samples) > 2 and now - st.samples[1][0] > RATE_WINDOW:
+        st.samples.pop(0)
+    t0, d0 = st.samples[0]
+    if now - t0 < 2 * POLL_SECONDS:
+        return None
+    return (st.done - d0) / (now - t0)
 
 
 class QueueSending(_PaneBase):
@@ -223,7 +253,7 @@ class QueueSending(_PaneBase):
             else:
                 extra = "stopping" if st.stop else "sending"
             elapsed = (st.all_done_at or now) - st.started
-            line.update(progress_line(st.done, st.total, elapsed, extra))
+            line.update(progress_line(st.done, st.total, elapsed, extra, rate=recent_rate(st, now)))
             if self.view is not None and self.view.batch.id == st.batch and self._on_screen():
                 self.items.load()
                 self._show_info()

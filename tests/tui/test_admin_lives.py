@@ -278,3 +278,11 @@ async def test_a_picked_amount_is_previewed_with_its_currency(tmp_path: Path) ->
         text = await wait_for(pilot, "Subject:")
         subject = next((ln for ln in text.splitlines() if "Subject:" in ln), text)
         assert "€" in subject or "EUR" in subject, subject
+
+
+def test_time_left_follows_the_recent_rate_of_a_rate_limited_send() -> None:
+    from screens.queue_send import progress_line
+
+    # 10 went out in a first burst; lately 6 a minute: 82 left take 13:40, not seconds.
+    line = progress_line(10, 92, 20.0, "sending", rate=0.1)
+    assert "6.0 msg/min" in line and "13:40 left" in line
