@@ -98,6 +98,7 @@ def all_binding_ids() -> set[str]:
         modals.PromptModal,
         modals.PickerModal,
         form.RecordForm,
+        form.EditorArea,
     ]
     for spec in available_panes():
         module = importlib.import_module(spec.module)
