@@ -68,6 +68,7 @@ LEVELS: dict[str, str] = {
     "administration": "the administration's profile",
     "personal": "your personal profile",
     "system": "the system profile",
+    "given": "the profile asked for",
 }
 
 

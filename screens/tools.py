@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Select, Static, TextArea
 from textual.worker import Worker, WorkerState
 
+from mailing import words
 from screens.widgets.form import EditorArea
 from screens.widgets.modals import ConfirmModal, PickerModal, PromptModal, error_text
 from screens.widgets.pane import Pane
@@ -53,7 +54,7 @@ def address_choices(store: Any) -> list[tuple[str, str]]:
             add(c.email, f"{where}: {c.name}")
         for doc_type, aset in rel.email_addresses.items():
             for addr in (*aset.to, *aset.cc, *aset.bcc):
-                add(addr, f"{where} ({doc_type})")
+                add(addr, f"{where} ({words.doc_type_lower(doc_type)})")
     return out
 
 
@@ -341,7 +342,7 @@ class ToolsPane(Pane):
                 m = r.mail
                 return (
                     f"{human_size(r.backup.size)} mailed to {', '.join(m.accepted)} from "
-                    f"{m.sender} (profile {m.profile}, {m.level} level)"
+                    f"{m.sender} (profile {m.profile}, {words.level(m.level)})"
                 )
 
             self.start("Backup by mail", send)
@@ -477,7 +478,7 @@ class ToolsPane(Pane):
             if sent is not None:
                 self.say(
                     f"E-mail {sent.subject!r} sent to {', '.join(sent.accepted)} from "
-                    f"{sent.sender} (profile {sent.profile}, {sent.level} level); "
+                    f"{sent.sender} (profile {sent.profile}, {words.level(sent.level)}); "
                     f"archived in {sent.archive}"
                 )
 
