@@ -378,7 +378,14 @@ class DocumentsPane(Pane):
         st = self.building
         if st is None:
             return
-        line = progress_line(st.done, st.total, time.monotonic() - st.started, "building")
+        if st.done == 0:
+            # Before the first document is done the workers are starting: say that,
+            # not a bar standing at 0.
+            secs = int(time.monotonic() - st.started)
+            total = f"{st.total:,} " if st.total else ""
+            line = f"Building {total}document(s): starting the PDF workers… {secs} s"
+        else:
+            line = progress_line(st.done, st.total, time.monotonic() - st.started, "building")
         self.query_one("#doc-progress", Static).update(line)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

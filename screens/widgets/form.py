@@ -301,6 +301,8 @@ class RecordForm(VerticalScroll):
         focused = self.screen.focused if self.is_attached else None
         for row in self.query(".form-row, .form-block"):
             has = focused is not None and focused in row.query("*")
+            if has == row.has_class("focused"):
+                continue  # unchanged: no label is redrawn
             row.set_class(has, "focused")
             label = row.query_children(Label).first()
             bare = label.name or ""
