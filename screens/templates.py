@@ -26,6 +26,7 @@ class AttachmentList(Static):
     """The template's attachments (stored files); its value is a list of file refs."""
 
     DEFAULT_CSS = "AttachmentList { height: auto; margin-bottom: 1; color: $text; }"
+    EMPTY = "(none; ctrl+o adds one)"
 
     def __init__(self) -> None:
         super().__init__("", markup=False)
@@ -39,8 +40,14 @@ class AttachmentList(Static):
     def value(self, files: list[dict[str, Any]] | None) -> None:
         self._files = [dict(f) for f in files or []]
         names = [f"{f['name']} ({int(f.get('size', 0)) // 1024 + 1} kB)" for f in self._files]
-        self.update(", ".join(names) if names else "(none; ctrl+o adds one)")
+        self.update(", ".join(names) if names else self.EMPTY)
         self.post_message(FieldChanged())
+
+
+class ImageList(AttachmentList):
+    """The template's images, embedded where the HTML says ``<img src="cid:NAME">``."""
+
+    EMPTY = '(none; ctrl+o adds one; in the HTML: <img src="cid:logo.png">)'
 
 
 def object_choices() -> list[tuple[str, str]]:
@@ -109,7 +116,7 @@ class TemplatesPane(RecordPane):
             "attachments",
             "Attach",
             id="template.attachments",
-            tooltip="Add an attachment by path, or remove one",
+            tooltip="Add or remove an attachment, or an image the HTML shows (cid:NAME)",
             priority=True,
         ),
     ]
@@ -151,6 +158,7 @@ class TemplatesPane(RecordPane):
                 Field("body", "Body (ctrl+g: insert a field)", "html"),
                 Field("disclaimer", "Disclaimer", "html"),
                 Field("attachments", "Attachments (ctrl+o)", "custom", factory=AttachmentList),
+                Field("images", "Images in the HTML (ctrl+o)", "custom", factory=ImageList),
             ],
             id="template-form",
         )
@@ -236,35 +244,47 @@ class TemplatesPane(RecordPane):
     # ------------------------------------------------------------ attachments
 
     def action_attachments(self) -> None:
-        widget = self.form.widget("attachments")
-        assert isinstance(widget, AttachmentList)
-        current = widget.value
-        items = [("+", "Add a file by path...")]
-        items += [(f"-{i}", f"Remove {f['name']}") for i, f in enumerate(current)]
+        lists = {name: self.form.widget(name, AttachmentList) for name in ("attachments", "images")}
+        items = [("+attachments", "Add an attachment by path..."), ("+images", "Add an image...")]
+        for name, widget in lists.items():
+            what = "attachment" if name == "attachments" else "image"
+            items += [
+                (f"-{name}-{i}", f"Remove {what} {f['name']}") for i, f in enumerate(widget.value)
+            ]
 
         def chosen(choice: str | None) -> None:
-            if choice == "+":
-                self.app.push_screen(
-                    PromptModal("Attach which file? (path)", placeholder="/path/to/terms.pdf"),
-                    self._add_attachment,
+            if not choice:
+                return
+            if choice.startswith("+"):
+                name = choice[1:]
+                question = (
+                    "Attach which file? (path)"
+                    if name == "attachments"
+                    else 'Which image? (path; the HTML shows it with <img src="cid:NAME">)'
                 )
-            elif choice and choice.startswith("-"):
-                index = int(choice[1:])
-                widget.value = [f for i, f in enumerate(current) if i != index]
+                example = "/path/to/terms.pdf" if name == "attachments" else "/path/to/logo.png"
+                self.app.push_screen(
+                    PromptModal(question, placeholder=example),
+                    lambda path: self._add_file(name, path),
+                )
+            else:
+                _, name, index = choice.split("-")
+                widget = lists[name]
+                widget.value = [f for i, f in enumerate(widget.value) if i != int(index)]
 
-        self.app.push_screen(PickerModal("Attachments", items), chosen)
+        self.app.push_screen(PickerModal("Attachments and images", items), chosen)
 
-    def _add_attachment(self, path: str | None) -> None:
+    def _add_file(self, name: str, path: str | None) -> None:
         if not path:
             return
-        widget = self.form.widget("attachments")
-        assert isinstance(widget, AttachmentList)
+        widget = self.form.widget(name, AttachmentList)
         from mailing.changes import copy_in_file
 
+        what = "attachment" if name == "attachments" else "image"
         try:
-            ref = copy_in_file(self.store, path.strip(), "attachment")
+            ref = copy_in_file(self.store, path.strip(), what)
         except Exception as exc:
-            self.show_error(exc, "Not attached")
+            self.show_error(exc, "Not added")
             return
         widget.value = [*widget.value, ref.model_dump(mode="json")]
 

@@ -286,3 +286,43 @@ def test_time_left_follows_the_recent_rate_of_a_rate_limited_send() -> None:
     # 10 went out in a first burst; lately 6 a minute: 82 left take 13:40, not seconds.
     line = progress_line(10, 92, 20.0, "sending", rate=0.1)
     assert "6.0 msg/min" in line and "13:40 left" in line
+
+
+PNG_1X1 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
+async def test_a_template_image_is_added_with_keys_and_saved_through_the_door(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    seed(Store(home))
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(PNG_1X1)
+    app = make_app(home)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        await settle(pilot)
+        await pilot.press("enter")  # open INV-NL
+        await wait_for(pilot, "Templates: INV-NL")
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, "Attachments and images")
+        await type_text(pilot, "image")
+        await pilot.press("enter")
+        await wait_for(pilot, "Which image?")
+        await type_text(pilot, str(logo))
+        await pilot.press("enter")
+        app.query_one("#f-body").focus()
+        await wait_focus(pilot, "f-body")
+        await pilot.press("end")
+        app.query_one("#f-body").insert('<img src="cid:logo.png">')
+        await pilot.press("ctrl+s")
+        await wait_until(
+            pilot,
+            lambda: [i.name for i in Store(home).get(Template, "INV-NL").images] == ["logo.png"],
+            "the image saved with the template",
+        )
+        text = screen_text(app)
+        assert "Not saved" not in text
