@@ -21,6 +21,7 @@ from textual.widgets import Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
 from mailing import words
+from screens.document_attachments import DocumentAttachments
 from screens.widgets.modals import ConfirmModal, PromptModal
 from screens.widgets.paged_list import PagedList
 from screens.widgets.pane import Pane
@@ -56,7 +57,7 @@ def parse_date(value: str, field: str) -> dt.date | None:
         ) from None
 
 
-class DocumentsPane(Pane):
+class DocumentsPane(DocumentAttachments, Pane):
     title = "Documents"
     DEFAULT_CSS = """
     DocumentsPane .filters { height: 1; }
@@ -78,6 +79,14 @@ class DocumentsPane(Pane):
             tooltip="Build a batch of the marked documents, or of every one shown",
         ),
         Binding("i", "import", "Import", id="documents.import", tooltip="Import from a file"),
+        Binding(
+            "e",
+            "attachments",
+            "Attachments",
+            id="documents.attachments",
+            tooltip="The highlighted document's own e-mail attachments: add or remove",
+            show=False,
+        ),
         Binding(
             "ctrl+a",
             "mark_all",

@@ -282,7 +282,7 @@ class PreviewScreen(Screen[None]):
                 yield Static("Loading ...", id="message-text", markup=False)
             with VerticalScroll(id="preview-trace", can_focus=True):
                 yield Static("", id="trace-text", markup=False)
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.set_class(self.app.size.width >= 120, "wide")

@@ -116,7 +116,7 @@ class ComposeScreen(Screen[Any]):
         area = EditorArea(id="c-body", soft_wrap=True)
         area.cursor_blink = False
         yield area
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     help_title: ClassVar[str] = "the hand-written e-mail"
 

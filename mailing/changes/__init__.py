@@ -20,6 +20,7 @@ from mailing.changes.config import (
     set_sending_paused,
     update_profile,
 )
+from mailing.changes.documents import ATTACHMENT_DOC_TYPES, set_document_attachments
 from mailing.changes.files import (
     copy_in_file,
     export_config_json,
@@ -31,6 +32,7 @@ from mailing.changes.problems import ChangeRefused, Problem
 from mailing.changes.secrets import forget_secrets, has_password, store_password
 
 __all__ = [
+    "ATTACHMENT_DOC_TYPES",
     "BATCH_ACTIONS",
     "ChangeRefused",
     "Problem",
@@ -48,6 +50,7 @@ __all__ = [
     "save_profile",
     "save_record",
     "save_settings",
+    "set_document_attachments",
     "set_sending_paused",
     "store_password",
     "restore_database_copy",

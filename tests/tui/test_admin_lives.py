@@ -326,3 +326,40 @@ async def test_a_template_image_is_added_with_keys_and_saved_through_the_door(
         )
         text = screen_text(app)
         assert "Not saved" not in text
+
+
+async def test_a_documents_own_attachment_is_added_with_e_and_goes_with_its_message(
+    tmp_path: Path,
+) -> None:
+    from store.records import Document
+    from tui.app import MailroomApp
+
+    store = Store(tmp_path / "home", "demo")
+    load_demo(store)
+    note = tmp_path / "werkbon.txt"
+    note.write_text("Werkbon 17: twee uur, onderdelen.\n")
+    app = MailroomApp(store, "demo", first_pane="documents")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, "110 shown")
+        key = app.query_one("#docs", PagedList).highlighted_key
+        assert key is not None
+        await pilot.press("e")
+        await wait_for(pilot, "E-mail attachments of sales invoice")
+        await pilot.press("enter")  # the first choice: add a file
+        await wait_for(pilot, "Attach which file to")
+        await type_text(pilot, str(note))
+        await pilot.press("enter")
+        await wait_until(
+            pilot,
+            lambda: (
+                [a.name for a in Store(store.home).get(Document, key).attachments]
+                == ["werkbon.txt"]
+            ),
+            "the attachment saved with the document",
+        )
+        # The message the preview composes (the batch's own path) carries it.
+        await pilot.press("enter")
+        await wait_for(pilot, "Resolution trace")
+        data = getattr(app.screen, "data", None)
+        assert data is not None and data.raw is not None
+        assert b'filename="werkbon.txt"' in data.raw or b"filename=werkbon.txt" in data.raw
