@@ -208,7 +208,7 @@ class MailroomApp(App[int]):
         token = self._hold_token
         self._holds.add(token)
         # A safety net, never the normal path: keys are not held for ever.
-        self.set_timer(3.0, lambda: self.release_keys(token))
+        self.set_timer(10.0, lambda: self.release_keys(token))
         return token
 
     def release_keys(self, token: int) -> None:
@@ -217,25 +217,40 @@ class MailroomApp(App[int]):
         self._give_next_key()
 
     def _give_next_key(self) -> None:
-        # One key, then the screen catches up (a focus moved by that key lands first),
-        # then the next; a key that opens a pane or dialog holds the rest again.
+        # One key at a time: the next is posted when this one has been handled (see
+        # _replay_key); a key that opens a pane or dialog holds the rest again.
         if self._holds or not self._held_keys:
             return
         held = self._held_keys.pop(0)
         key = events.Key(held.key, held.character)
         key._mailroom_replayed = True  # type: ignore[attr-defined]  # let through on_event
         self.post_message(key)
-        self.call_after_refresh(self._give_next_key)
+
+    async def _replay_key(self, key: events.Key) -> None:
+        """A held key, routed as a typed one is, but handled to its end here, in the app's
+        own turn: a binding's action (which may move the focus) has run before the next
+        held key is posted, behind any focus change it asked for."""
+        try:
+            if await self._check_bindings(key.key, priority=True):
+                return
+            focused = self.focused
+            if focused is not None and focused.check_consume_key(key.key, key.character):
+                focused._forward_event(key)  # typing into a field: it keeps the order
+                return
+            if await self._check_bindings(key.key):
+                return
+            (focused or self.screen)._forward_event(key)
+        finally:
+            self.call_later(self._give_next_key)
 
     async def on_event(self, event: events.Event) -> None:
-        if (
-            isinstance(event, events.Key)
-            and not event.is_forwarded
-            and not getattr(event, "_mailroom_replayed", False)
-            and (self._holds or self._held_keys)
-        ):
-            self._held_keys.append(event)  # typed while loading: kept, in order
-            return
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if getattr(event, "_mailroom_replayed", False):
+                await self._replay_key(event)
+                return
+            if self._holds or self._held_keys:
+                self._held_keys.append(event)  # typed while loading: kept, in order
+                return
         await super().on_event(event)
 
     def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
