@@ -54,7 +54,7 @@ class ComposeScreen(Screen[Any]):
     ComposeScreen .row Label { width: 13; color: $text-muted; }
     ComposeScreen .row Input, ComposeScreen .row Select { width: 1fr; }
     ComposeScreen #c-body { height: 1fr; }
-    ComposeScreen #c-from { height: 1; padding: 0 1; color: $text-muted; }
+    ComposeScreen #c-from { height: auto; max-height: 2; padding: 0 1; color: $text-muted; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "send", "Send", id="compose.send", tooltip="Send it", priority=True),

@@ -84,9 +84,9 @@ def _where(node: Any, screen: Screen[Any]) -> str:
 
 def help_text(app: Any, screen: Screen[Any], *, on_panes: bool = True) -> str:
     """Sections of ``keys  what it does`` lines for ``screen`` (the one below the help)."""
-    keymap: dict[str, str] = dict(getattr(app, "keymap", {}))
-    sections: dict[str, list[str]] = {}
-    seen: set[str] = set()
+    # (section, what) -> the keys that do it; a key listed once, for the nearest binding.
+    rows: dict[tuple[str, str], list[str]] = {}
+    taken: set[str] = set()
     # The chain from the focused widget out to the app: what a key does now.
     for node, bindings in screen._binding_chain:
         for key, binding in bindings:
@@ -95,24 +95,25 @@ def help_text(app: Any, screen: Screen[Any], *, on_panes: bool = True) -> str:
             own = bool(binding.id)
             if not own and (key not in _WIDGET_KEYS or not binding.description):
                 continue
-            keys = keymap.get(binding.id or "", binding.key) if binding.id else key
-            shown = key_words(keys)
-            if shown in seen:
+            if key in taken:
                 continue  # a nearer widget's binding wins, as it does when typing
-            seen.add(shown)
+            taken.add(key)
             what = (
                 binding.tooltip or binding.description if own else _WIDGET_KEYS[key]
             ) or binding.action
             title = "Panes" if (binding.id or "").startswith("pane.") else _where(node, screen)
-            sections.setdefault(title, []).append(f"  {shown:<18} {what}")
+            rows.setdefault((title, what), []).append(key_words(key))
+    sections: dict[str, list[str]] = {}
+    for (title, what), keys in rows.items():
+        sections.setdefault(title, []).append(f"  {', '.join(keys):<18} {what}")
     lines: list[str] = []
     order = ["Where the cursor is", *[t for t in sections if t.startswith("In ")]]
     order += ["On this screen", "Panes", "Everywhere"]
     for title in order:
-        rows = sections.get(title)
-        if rows:
+        shown = sections.get(title)
+        if shown:
             lines.append(title)
-            lines.extend(rows)
+            lines.extend(shown)
             lines.append("")
     lines.append("Tab, Shift+Tab       next / previous field (also out of a text editor)")
     if on_panes:

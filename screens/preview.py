@@ -262,7 +262,9 @@ class PreviewScreen(Screen[None]):
         Binding("e", "save_eml", "Save .eml", id="preview.save", tooltip="Save the message"),
         Binding("h", "toggle_html", "HTML", id="preview.html", tooltip="Show the HTML source"),
         Binding("t", "focus_trace", "Trace", id="preview.trace", tooltip="Scroll the trace"),
-        Binding("m", "focus_message", "Message", id="preview.message", tooltip="Scroll it"),
+        Binding(
+            "m", "focus_message", "Message", id="preview.message", tooltip="Scroll the message"
+        ),
     ]
 
     help_title: ClassVar[str] = "the preview"
