@@ -23,10 +23,11 @@ log = logging.getLogger("mailroom.sink")
 class MaildirHandler:
     """aiosmtpd handler that delivers every message into a Maildir."""
 
-    def __init__(self, maildir: Path) -> None:
+    def __init__(self, maildir: Path, announce: Callable[[str], None] | None = None) -> None:
         self.maildir = mailbox.Maildir(str(maildir), create=True)
         self._lock = threading.Lock()
         self.count = 0
+        self.announce = announce  # told one line per message that arrives
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         data = envelope.original_content or envelope.content or b""
@@ -37,15 +38,33 @@ class MaildirHandler:
         with self._lock:
             key = self.maildir.add(head.encode("utf-8") + data)
             self.count += 1
+            count = self.count
         log.info("stored message %s from %s to %s", key, envelope.mail_from, rcpts)
+        if self.announce is not None:
+            self.announce(arrival_line(count, envelope.mail_from, rcpts, data))
         return "250 2.0.0 OK stored"
 
 
-def start_sink(host: str, port: int, maildir: Path) -> Any:
+def arrival_line(count: int, sender: str, rcpts: str, data: bytes) -> str:
+    """``#3 from a@x to b@y: "Factuur F1" (8.6 kB)``: one line per message received."""
+    from email.parser import BytesHeaderParser
+    from email.policy import default
+
+    try:
+        subject = str(BytesHeaderParser(policy=default).parsebytes(data).get("Subject", ""))
+    except Exception:  # a header that does not parse: the line says so, the sink goes on
+        subject = "(subject unreadable)"
+    subject = " ".join(subject.split())[:80]
+    return f"#{count} from {sender} to {rcpts}: {subject!r} ({len(data) / 1000:.1f} kB)"
+
+
+def start_sink(
+    host: str, port: int, maildir: Path, announce: Callable[[str], None] | None = None
+) -> Any:
     """Start the sink in a thread; returns the aiosmtpd Controller (call ``.stop()``)."""
     from aiosmtpd.controller import Controller
 
-    handler = MaildirHandler(maildir)
+    handler = MaildirHandler(maildir, announce)
     controller = Controller(
         handler,
         hostname=host,
@@ -75,7 +94,7 @@ def run_sink(
     stop: threading.Event | None = None,
 ) -> int:
     """Run until Ctrl-C (or until ``stop`` is set); returns how many messages arrived."""
-    controller = start_sink(host, port, maildir)
+    controller = start_sink(host, port, maildir, announce)
     announce(
         f"Listening on {host}:{port} (SMTP, no TLS, no login); storing messages in the "
         f"Maildir {maildir}. Ctrl-C stops."

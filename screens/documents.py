@@ -20,6 +20,8 @@ from textual.timer import Timer
 from textual.widgets import Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
+from mailing import words
+from screens.document_attachments import DocumentAttachments
 from screens.widgets.modals import ConfirmModal, PromptModal
 from screens.widgets.paged_list import PagedList
 from screens.widgets.pane import Pane
@@ -55,7 +57,7 @@ def parse_date(value: str, field: str) -> dt.date | None:
         ) from None
 
 
-class DocumentsPane(Pane):
+class DocumentsPane(DocumentAttachments, Pane):
     title = "Documents"
     DEFAULT_CSS = """
     DocumentsPane .filters { height: 1; }
@@ -77,6 +79,14 @@ class DocumentsPane(Pane):
             tooltip="Build a batch of the marked documents, or of every one shown",
         ),
         Binding("i", "import", "Import", id="documents.import", tooltip="Import from a file"),
+        Binding(
+            "e",
+            "attachments",
+            "Attachments",
+            id="documents.attachments",
+            tooltip="The highlighted document's own e-mail attachments: add or remove",
+            show=False,
+        ),
         Binding(
             "ctrl+a",
             "mark_all",
@@ -125,7 +135,7 @@ class DocumentsPane(Pane):
                 admins, id="f-admin", allow_blank=not admins, compact=True, prompt="(admin)"
             )
             yield Select(
-                [(t, t) for t in DOC_TYPES],
+                [(words.doc_type(t), t) for t in DOC_TYPES],
                 id="f-type",
                 allow_blank=False,
                 value="sales_invoice",
@@ -343,7 +353,7 @@ class DocumentsPane(Pane):
         already = sum(1 for d in chosen if self.state_of(d) in ("in a batch", "sent"))
         warn = f"\n{already} of them are already in a batch or sent." if already else ""
         question = (
-            f"Build a batch of {len(chosen):,} {f['type']} document(s) of {admins[0]}?{warn}\n"
+            f"Build a batch of {len(chosen):,} {words.doc_type_lower(f['type'])} document(s) of {admins[0]}?{warn}\n"
             "Nothing is sent: the batch waits in the queue for approval."
         )
 
@@ -402,7 +412,14 @@ class DocumentsPane(Pane):
         st = self.building
         if st is None:
             return
-        line = progress_line(st.done, st.total, time.monotonic() - st.started, "building")
+        if st.done == 0:
+            # Before the first document is done the workers are starting: say that,
+            # not a bar standing at 0.
+            secs = int(time.monotonic() - st.started)
+            total = f"{st.total:,} " if st.total else ""
+            line = f"Building {total}document(s): starting the PDF workers… {secs} s"
+        else:
+            line = progress_line(st.done, st.total, time.monotonic() - st.started, "building")
         self.query_one("#doc-progress", Static).update(line)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -101,10 +101,11 @@ class LanguageCodesPane(RecordPane):
             Field("locale", "Locale (money, dates)", placeholder="nl_NL"),
         ]
         for doc_type in DOC_TYPES:
-            # Offer templates of this object first; any template is allowed.
+            # Only templates of this document type (the rules refuse any other).
             choices = [
                 (f"{t.code}  {t.name}", t.code)
-                for t in sorted(templates, key=lambda t: (t.object != doc_type, t.code))
+                for t in sorted(templates, key=lambda t: t.code)
+                if t.object == doc_type
             ]
             label = OBJECT_LABELS.get(doc_type, doc_type)
             fields.append(Field(f"tpl_{doc_type}", label, "choice", choices=choices))

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -28,6 +28,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 from textual.worker import Worker, WorkerState
 
+from mailing import words
 from screens.widgets.modals import MessageModal, PromptModal, error_text
 from screens.widgets.spool_view import failure_text, human_size
 
@@ -67,7 +68,7 @@ def load_queued(home: Path, batch_id: str, item: str) -> PreviewData:
     ref = batch.locate(batch.find_item(item))
     meta = batch.meta(ref.item)
     data = PreviewData(
-        title=f"Batch {batch_id}, item {ref.item} ({ref.state})",
+        title=f"Batch {batch_id}, item {ref.item} ({words.item_state(ref.state)})",
         file_name=f"{ref.item}.eml",
         state=ref.state,
     )
@@ -79,7 +80,7 @@ def load_queued(home: Path, batch_id: str, item: str) -> PreviewData:
         data.raw = payload
     elif ref.kind == "print":
         data.pdf = payload
-        data.notes.append(f"Goes to print: {meta.get('reason') or 'cannot be mailed'}.")
+        data.notes.append(f"Goes to print: {words.print_reason(meta.get('reason'))}.")
     else:
         data.notes.append(payload.decode("utf-8", "replace"))
     if meta.get("error"):
@@ -114,7 +115,8 @@ def load_document(store: Store, doc: Document, user: str) -> PreviewData:
 
     composer = Composer(store, user)
     data = PreviewData(
-        title=f"{doc.type} {doc.number} ({doc.administration}, relation {doc.relation}), "
+        title=f"{words.doc_type(doc.type)} {doc.number} ({doc.administration}, "
+        f"relation {doc.relation}), "
         "not yet in a batch",
         file_name=f"{doc.type}-{doc.number}.eml",
         state="preview",
@@ -133,7 +135,7 @@ def load_document(store: Store, doc: Document, user: str) -> PreviewData:
     data.bcc = list(res.recipients.bcc)
     if composed.raw is None:
         data.pdf = composed.pdf
-        data.notes.append(f"Goes to print: {res.reason}.")
+        data.notes.append(f"Goes to print: {words.print_reason(res.reason)}.")
     else:
         data.raw = composed.raw
     return data
@@ -229,21 +231,23 @@ def trace_view(res: Resolution | None) -> Text:
     out.append("   (>> marks the step that decided)\n")
     if res.action == "email":
         r = res.recipients
-        out.append(f"Outcome:   e-mail, recipients by rule {r.rule}\n")
+        out.append(f"Outcome:   e-mail; recipients: {words.trace_rule(r.rule)}\n")
     else:
-        out.append(f"Outcome:   PRINT ({res.reason})\n", style="bold yellow")
+        out.append(f"Outcome:   to print ({words.print_reason(res.reason)})\n", style="bold yellow")
     s = res.sender
     who = f"{s.name} <{s.address}>" if s.name else s.address
-    out.append(f"Sender:    {who}, profile {s.profile}, {s.level} level\n")
+    out.append(f"Sender:    {who}, profile {s.profile} ({words.level(s.level)})\n")
     out.append(f"Template:  {res.template or '(none)'}\n")
     for w in res.warnings:
-        out.append(f"WARNING:   {w}\n", style="bold yellow")
+        out.append(f"WARNING:   {words.plain(w)}\n", style="bold yellow")
     for i, step in enumerate(res.trace, 1):
         if step.decided:
-            out.append(f">> {i:2}. [{step.rule}] <= DECIDED\n", style="bold reverse")
+            out.append(
+                f">> {i:2}. {words.trace_rule(step.rule)} <= DECIDED\n", style="bold reverse"
+            )
         else:
-            out.append(f"   {i:2}. [{step.rule}]\n", style="bold")
-        out.append(f"       {step.looked_at}: {step.found}\n")
+            out.append(f"   {i:2}. {words.trace_rule(step.rule)}\n", style="bold")
+        out.append(f"       {words.plain(step.looked_at)}: {words.plain(step.found)}\n")
     return out
 
 
@@ -266,8 +270,12 @@ class PreviewScreen(Screen[None]):
         Binding("e", "save_eml", "Save .eml", id="preview.save", tooltip="Save the message"),
         Binding("h", "toggle_html", "HTML", id="preview.html", tooltip="Show the HTML source"),
         Binding("t", "focus_trace", "Trace", id="preview.trace", tooltip="Scroll the trace"),
-        Binding("m", "focus_message", "Message", id="preview.message", tooltip="Scroll it"),
+        Binding(
+            "m", "focus_message", "Message", id="preview.message", tooltip="Scroll the message"
+        ),
     ]
+
+    help_title: ClassVar[str] = "the preview"
 
     def __init__(self, loader: Callable[[], PreviewData], title: str = "Preview") -> None:
         super().__init__()
@@ -284,7 +292,7 @@ class PreviewScreen(Screen[None]):
                 yield Static("Loading ...", id="message-text", markup=False)
             with VerticalScroll(id="preview-trace", can_focus=True):
                 yield Static("", id="trace-text", markup=False)
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.set_class(self.app.size.width >= 120, "wide")

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.timer import Timer
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from mailing import words
 from screens.queue_changes import QueueChanges
 from screens.queue_send import POLL_SECONDS, QueueSending, SendState
 from screens.queue_send import progress_line as progress_line  # screens.documents uses it
@@ -25,12 +26,20 @@ from screens.widgets.paged_list import PagedList
 from screens.widgets.pane import Pane
 from screens.widgets.spool_view import ITEM_FILTERS, BatchView, list_batches
 
+# The states of the messages the header says the destination of.
+MAIL_STATES = ("draft", "approved", "held", "sending", "failed", "unknown", "sent")
+
+
+def cut(text: str, width: int) -> str:
+    """One line of at most ``width`` columns, ``…`` where it was cut."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
 
 class QueuePane(QueueChanges, QueueSending, Pane):
     title = "Queue"
     DEFAULT_CSS = """
     QueuePane #batches { height: 4; border: none; border-bottom: solid $panel-lighten-2; }
-    QueuePane #batch-info { height: 2; padding: 0 1; }
+    QueuePane #batch-info { height: 3; padding: 0 1; }
     QueuePane #send-progress { height: 1; padding: 0 1; color: $success; }
     QueuePane #items { height: 1fr; }
     """
@@ -50,7 +59,12 @@ class QueuePane(QueueChanges, QueueSending, Pane):
         Binding("f", "filter_state", "State", id="queue.filter", tooltip="Show one state"),
         Binding("w", "filter_warnings", "Warnings", id="queue.warnings", tooltip="Only warnings"),
         Binding(
-            "r", "resend", "Re-send", id="queue.resend", tooltip="Send an unknown/failed again"
+            "r",
+            "resend",
+            "Re-send",
+            id="queue.resend",
+            tooltip="Send an unknown or failed message again",
+            show=False,
         ),
         Binding(
             "k",
@@ -58,6 +72,7 @@ class QueuePane(QueueChanges, QueueSending, Pane):
             "Mark sent",
             id="queue.mark-sent",
             tooltip="Confirm an unknown message did arrive",
+            show=False,
         ),
         Binding("p", "print_list", "Print", id="queue.print", tooltip="The print list and PDF"),
         Binding(
@@ -103,6 +118,7 @@ class QueuePane(QueueChanges, QueueSending, Pane):
         self.sending: SendState | None = None
         self._poll: Timer | None = None
         self._other_sender: dict[str, Any] | None = None
+        self._where: dict[str, str] = {}  # batch id -> where its mail goes, in words
 
     # ------------------------------------------------------------ layout
 
@@ -152,7 +168,9 @@ class QueuePane(QueueChanges, QueueSending, Pane):
             return
         widget = self.batches_list
         keep = self.view.batch.id if self.view is not None else None
-        widget.set_options([Option(s.label(), id=s.id) for s in summaries])
+        # One line per batch: cut to the width (the header shows the batch in full).
+        width = max(widget.size.width - 2, 40) if widget.size.width else 76
+        widget.set_options([Option(cut(s.label(), width), id=s.id) for s in summaries])
         if summaries:
             ids = [s.id for s in summaries]
             widget.highlighted = ids.index(keep) if keep in ids else 0
@@ -177,6 +195,18 @@ class QueuePane(QueueChanges, QueueSending, Pane):
         self.items.load(0)
         self._show_info()
         self.items.focus_rows()
+        if batch_id not in self._where:
+            self._find_where(self.view)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="queue-where")
+    def _find_where(self, view: BatchView) -> None:
+        counts = view.profile_counts(MAIL_STATES)
+        text = self.where_text(counts) if counts else "no message left to send"
+        self.app.call_from_thread(self._found_where, view.batch.id, text)
+
+    def _found_where(self, batch_id: str, text: str) -> None:
+        self._where[batch_id] = text
+        self._show_info()
 
     def _fetch_items(self, offset: int, limit: int) -> tuple[list[tuple[str, str]], int]:
         if self.view is None:
@@ -191,18 +221,30 @@ class QueuePane(QueueChanges, QueueSending, Pane):
             info.update("Choose a batch and press Enter.")
             return
         counts = self.view.counts()
-        shown = "  ".join(f"{k} {v:,}" for k, v in counts.items() if v) or "empty"
-        what = f"filter: {self.state_filter}" + (", warnings only" if self.warnings_only else "")
-        line2 = what
+        shown = "  ".join(f"{words.item_state(k)} {v:,}" for k, v in counts.items() if v) or "empty"
+        what = f"filter: {words.item_state(self.state_filter)}" + (
+            ", warnings only" if self.warnings_only else ""
+        )
         if self._other_sender:
             o = self._other_sender
-            line2 = (
-                f"SENDING NOW by {o.get('user')} (process {o.get('pid')} on {o.get('host')}, "
+            what += (
+                f"   SENDING NOW by {o.get('user')} (process {o.get('pid')} on {o.get('host')}, "
                 f"since {str(o.get('since'))[:19]})"
             )
-        info.update(f"Batch {self.view.batch.id}: {shown}\n{line2}")
+        where = self._where.get(self.view.batch.id, "…")
+        width = max(self.size.width - 2, 40)
+        lines = [f"Batch {self.view.batch.id}: {shown}", f"Mail goes: {where}", what]
+        info.update("\n".join(cut(line, width) for line in lines))
         title = f"Queue: batch {self.view.batch.id}"
         self.query_one("#pane-title", Label).update(title)
+
+    def where_text(self, counts: dict[str, int]) -> str:
+        """Where these messages go: per profile, its server (host:port) or outbox folder."""
+        from mailing.words import destinations
+        from store.records import Profile
+
+        profiles = {p.code: p for p in self.store.all(Profile)}
+        return destinations(counts, profiles, self.store.home)
 
     def _need_batch(self) -> BatchView | None:
         if self.view is None:

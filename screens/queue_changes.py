@@ -51,6 +51,8 @@ class QueueChanges(_PaneBase):
 
         def _need_batch(self) -> BatchView | None: ...
 
+        def where_text(self, counts: dict[str, int]) -> str: ...
+
     def action_summary(self) -> None:
         if self._need_batch() is not None:
             self._dry_run(None, approve=False)
@@ -70,6 +72,8 @@ class QueueChanges(_PaneBase):
 
     def _after_dry_run(self, summary: DryRun, items: list[str] | None, approve: bool) -> None:
         text = summary.text()
+        if summary.mailed:
+            text += "\nGoes out: " + self.where_text(summary.profiles) + "."
         if not approve:
             self.show_message("Dry-run summary", text)
             return

@@ -51,6 +51,9 @@ class SendState:
     total: int = 0
     done: int = 0
     stop: bool = False
+    all_done_at: float | None = None  # when the last message was handed over
+    samples: list[tuple[float, int]] = field(default_factory=list)  # (time, done)
+    where: str = ""  # where the mail goes, in words
 
     @property
     def finished(self) -> bool:
@@ -89,16 +92,45 @@ def log_tail(log: Path, lines: int = 12) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
-def progress_line(done: int, total: int, elapsed: float, extra: str = "", width: int = 24) -> str:
-    """``[#####.....] 120/400  35.2 msg/s  0:08 left``: text only, nothing animates."""
+def progress_line(
+    done: int,
+    total: int,
+    elapsed: float,
+    extra: str = "",
+    width: int = 24,
+    rate: float | None = None,
+) -> str:
+    """``[#####.....] 120/400  35.2 msg/s  0:08 left``: text only, nothing animates.
+
+    ``rate``: messages a second lately (a rate-limited profile sends a first burst
+    and then slowly: the time left follows the recent rate, not the average).
+    """
     filled = int(width * done / total) if total else 0
     bar = "#" * filled + "." * (width - filled)
-    rate = done / elapsed if elapsed > 0 else 0.0
+    if rate is None:
+        rate = done / elapsed if elapsed > 0 else 0.0
     left = ""
     if rate > 0 and total > done:
         secs = int((total - done) / rate)
         left = f"  {secs // 60}:{secs % 60:02d} left"
-    return f"[{bar}] {done:,}/{total:,}  {rate:.1f} msg/s{left}" + (f"  {extra}" if extra else "")
+    shown = f"{rate:.1f} msg/s" if rate >= 1 or rate == 0 else f"{rate * 60:.1f} msg/min"
+    return f"[{bar}] {done:,}/{total:,}  {shown}{left}" + (f"  {extra}" if extra else "")
+
+
+RATE_WINDOW = 60.0  # seconds of progress the recent rate is taken over
+
+
+def recent_rate(st: SendState, now: float) -> float | None:
+    """Messages a second over the last RATE_WINDOW seconds (None: too early to say)."""
+    if st.all_done_at is not None:
+        return None  # finished: the average over the whole send
+    st.samples.append((now, st.done))
+    while len(st.samples) > 2 and now - st.samples[1][0] > RATE_WINDOW:
+        st.samples.pop(0)
+    t0, d0 = st.samples[0]
+    if now - t0 < 2 * POLL_SECONDS:
+        return None
+    return (st.done - d0) / (now - t0)
 
 
 class QueueSending(_PaneBase):
@@ -121,22 +153,54 @@ class QueueSending(_PaneBase):
 
         def _on_screen(self) -> bool: ...
 
-    @property
-    def dirty(self) -> bool:
-        # A running send is work a quit would interrupt: the app asks first.
-        return self.sending is not None and not self.sending.finished
+        def where_text(self, counts: dict[str, int]) -> str: ...
+
+    def quit_note(self) -> str | None:
+        """What quitting now means for a send this pane started (the app asks first)."""
+        st = self.sending
+        if st is None or st.finished:
+            return None
+        return (
+            f"A send is running (batch {st.batch}, process {st.process.pid}). It goes on "
+            "in the background after you quit, to its end; the Queue shows its progress "
+            "when you come back. To stop it, press t in the Queue before quitting."
+        )
+
+    def _running_send(self) -> str | None:
+        """Who is sending now, in words (this pane's sender or any other), or None."""
+        st = self.sending
+        if st is not None and not st.finished:
+            return f"batch {st.batch} is being sent from here (process {st.process.pid})"
+        try:
+            from store.spool import Spool
+
+            other = Spool(self.store.home).sender()
+        except Exception:
+            other = None
+        if other:
+            return (
+                f"{other.get('user', '?')} is sending (process {other.get('pid', '?')} "
+                f"on {other.get('host', '?')})"
+            )
+        return None
 
     def action_send(self) -> None:
         view = self._need_batch()
         if view is None:
             return
-        if self.sending is not None and not self.sending.finished:
-            self.app.notify("Already sending.", severity="warning")
+        running = self._running_send()
+        if running:
+            self.show_message(
+                "A send is already running",
+                f"Not started: {running}. One send at a time; it goes on. "
+                "Press s again when it has finished.",
+            )
             return
         approved = len(view.names("approved"))
         if not approved:
             self.app.notify("Nothing is approved in this batch: approve first (a).")
             return
+        where = self.where_text(view.profile_counts(["approved"]))
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -144,17 +208,22 @@ class QueueSending(_PaneBase):
 
                 # The sender needs the profiles' passwords: a locked secrets file first.
                 with_secrets(
-                    self.app, lambda: self._start_send(view.batch.id, approved), create=False
+                    self.app,
+                    lambda: self._start_send(view.batch.id, approved, where),
+                    create=False,
                 )
 
         self.app.push_screen(
-            ConfirmModal(f"Send the {approved:,} approved message(s) of batch {view.batch.id}?"),
+            ConfirmModal(
+                f"Send the {approved:,} approved message(s) of batch {view.batch.id}?\n"
+                f"Goes out: {where}."
+            ),
             answered,
         )
 
-    def _start_send(self, batch_id: str, total: int) -> None:
+    def _start_send(self, batch_id: str, total: int, where: str = "") -> None:
         proc, log = start_sender(self.store.home, self.user, batch_id)
-        self.sending = SendState(batch_id, proc, log, total=total)
+        self.sending = SendState(batch_id, proc, log, total=total, where=where)
         self.app.notify(f"Sending in the background (process {proc.pid}); log: {log}")
         self._tick()
 
@@ -170,7 +239,10 @@ class QueueSending(_PaneBase):
         code = st.process.returncode
         tail = log_tail(st.log)
         title = "Sending stopped" if st.stop or code not in (0, 1) else "Sending done"
-        self.show_message(title, tail or f"The sender ended with exit code {code}.")
+        text = tail or f"The sender ended with exit code {code}."
+        if st.where:
+            text = f"Mail went: {st.where}.\n\n{text}"
+        self.show_message(title, text)
 
     def _batch_progress(self, batch_id: str) -> tuple[int, int]:
         from store.spool import Spool
@@ -189,8 +261,15 @@ class QueueSending(_PaneBase):
             with contextlib.suppress(Exception):
                 st.done, st.total = self._batch_progress(st.batch)
             finished = st.finished
-            extra = "done" if finished else ("stopping" if st.stop else "sending")
-            line.update(progress_line(st.done, st.total, time.monotonic() - st.started, extra))
+            now = time.monotonic()
+            if st.total and st.done >= st.total and st.all_done_at is None:
+                st.all_done_at = now  # every message handed over: the rate stops here
+            if finished or st.all_done_at is not None:
+                extra = "done" if finished else "all handed over; finishing"
+            else:
+                extra = "stopping" if st.stop else "sending"
+            elapsed = (st.all_done_at or now) - st.started
+            line.update(progress_line(st.done, st.total, elapsed, extra, rate=recent_rate(st, now)))
             if self.view is not None and self.view.batch.id == st.batch and self._on_screen():
                 self.items.load()
                 self._show_info()

@@ -371,17 +371,18 @@ class RelationsPane(RecordPane):
 
 def describe_resolution(doc_type: str, res: Any) -> str:
     """One document type's outcome in a few short lines."""
+    from mailing import words
+
     if res.action != "email":
-        reason = {
-            "not_opted_in": "not opted in",
-            "no_address": "no address found",
-        }.get(str(res.reason), str(res.reason))
-        return f"{doc_type}: PRINT ({reason})"
+        return words.outcome_print(doc_type, res.reason)
     r = res.recipients
-    lines = [f"{doc_type}: e-mail ({r.rule})", f"  to  {', '.join(r.to)}"]
+    lines = [
+        f"{words.doc_type(doc_type)}: e-mail ({words.trace_rule(r.rule).lower()})",
+        f"  to  {', '.join(r.to)}",
+    ]
     if r.cc:
         lines.append(f"  cc  {', '.join(r.cc)}")
     if r.bcc:
         lines.append(f"  bcc {', '.join(r.bcc)}")
-    lines.append(f"  from {res.sender.address} ({res.sender.level})")
+    lines.append(f"  from {res.sender.address} ({words.level(res.sender.level)})")
     return "\n".join(lines)

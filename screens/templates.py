@@ -12,6 +12,7 @@ from textual.events import DescendantFocus
 from textual.timer import Timer
 from textual.widgets import Input, Label, Static, TextArea
 
+from mailing import words
 from screens.widgets.form import Field, FieldChanged, RecordForm
 from screens.widgets.modals import PickerModal, PromptModal, error_text
 from screens.widgets.pane import RecordPane
@@ -25,6 +26,7 @@ class AttachmentList(Static):
     """The template's attachments (stored files); its value is a list of file refs."""
 
     DEFAULT_CSS = "AttachmentList { height: auto; margin-bottom: 1; color: $text; }"
+    EMPTY = "(none; ctrl+o adds one)"
 
     def __init__(self) -> None:
         super().__init__("", markup=False)
@@ -38,8 +40,14 @@ class AttachmentList(Static):
     def value(self, files: list[dict[str, Any]] | None) -> None:
         self._files = [dict(f) for f in files or []]
         names = [f"{f['name']} ({int(f.get('size', 0)) // 1024 + 1} kB)" for f in self._files]
-        self.update(", ".join(names) if names else "(none; ctrl+o adds one)")
+        self.update(", ".join(names) if names else self.EMPTY)
         self.post_message(FieldChanged())
+
+
+class ImageList(AttachmentList):
+    """The template's images, embedded where the HTML says ``<img src="cid:NAME">``."""
+
+    EMPTY = '(none; ctrl+o adds one; in the HTML: <img src="cid:logo.png">)'
 
 
 def object_choices() -> list[tuple[str, str]]:
@@ -60,8 +68,20 @@ def expression_items(obj: str) -> list[tuple[str, str]]:
     for f in OBJECT_FIELDS.get(obj, []):
         name = getattr(f, "name", str(f))
         description = getattr(f, "description", "")
-        items.append((name, f"{name:<22} {description}"))
+        # An amount is inserted with its currency: {{ total|money }} -> € 1.493,82.
+        value = f"{name}|money" if getattr(f, "type", "") == "money" else name
+        items.append((value, f"{name:<22} {description}"))
     return items
+
+
+def bare_amounts(obj: str, source: str) -> list[str]:
+    """Amount fields written without ``|money`` in ``source`` (shown without currency)."""
+    import re
+
+    from mailing.catalogue import OBJECT_FIELDS
+
+    money = [f.name for f in OBJECT_FIELDS.get(obj, []) if f.type == "money"]
+    return [name for name in money if re.search(r"\{\{\s*" + re.escape(name) + r"\s*\}\}", source)]
 
 
 class TemplatesPane(RecordPane):
@@ -96,7 +116,7 @@ class TemplatesPane(RecordPane):
             "attachments",
             "Attach",
             id="template.attachments",
-            tooltip="Add an attachment by path, or remove one",
+            tooltip="Add or remove an attachment, or an image the HTML shows (cid:NAME)",
             priority=True,
         ),
     ]
@@ -138,6 +158,7 @@ class TemplatesPane(RecordPane):
                 Field("body", "Body (ctrl+g: insert a field)", "html"),
                 Field("disclaimer", "Disclaimer", "html"),
                 Field("attachments", "Attachments (ctrl+o)", "custom", factory=AttachmentList),
+                Field("images", "Images in the HTML (ctrl+o)", "custom", factory=ImageList),
             ],
             id="template-form",
         )
@@ -206,7 +227,10 @@ class TemplatesPane(RecordPane):
             if name:
                 self.insert_expression(target, name)
 
-        self.app.push_screen(PickerModal(f"Insert a field of {obj} into {target}", items), chosen)
+        self.app.push_screen(
+            PickerModal(f"Insert a field of the {words.doc_type_lower(obj)} into {target}", items),
+            chosen,
+        )
 
     def insert_expression(self, target: str, name: str) -> None:
         widget = self.form.widget(target)
@@ -220,35 +244,47 @@ class TemplatesPane(RecordPane):
     # ------------------------------------------------------------ attachments
 
     def action_attachments(self) -> None:
-        widget = self.form.widget("attachments")
-        assert isinstance(widget, AttachmentList)
-        current = widget.value
-        items = [("+", "Add a file by path...")]
-        items += [(f"-{i}", f"Remove {f['name']}") for i, f in enumerate(current)]
+        lists = {name: self.form.widget(name, AttachmentList) for name in ("attachments", "images")}
+        items = [("+attachments", "Add an attachment by path..."), ("+images", "Add an image...")]
+        for name, widget in lists.items():
+            what = "attachment" if name == "attachments" else "image"
+            items += [
+                (f"-{name}-{i}", f"Remove {what} {f['name']}") for i, f in enumerate(widget.value)
+            ]
 
         def chosen(choice: str | None) -> None:
-            if choice == "+":
-                self.app.push_screen(
-                    PromptModal("Attach which file? (path)", placeholder="/path/to/terms.pdf"),
-                    self._add_attachment,
+            if not choice:
+                return
+            if choice.startswith("+"):
+                name = choice[1:]
+                question = (
+                    "Attach which file? (path)"
+                    if name == "attachments"
+                    else 'Which image? (path; the HTML shows it with <img src="cid:NAME">)'
                 )
-            elif choice and choice.startswith("-"):
-                index = int(choice[1:])
-                widget.value = [f for i, f in enumerate(current) if i != index]
+                example = "/path/to/terms.pdf" if name == "attachments" else "/path/to/logo.png"
+                self.app.push_screen(
+                    PromptModal(question, placeholder=example),
+                    lambda path: self._add_file(name, path),
+                )
+            else:
+                _, name, index = choice.split("-")
+                widget = lists[name]
+                widget.value = [f for i, f in enumerate(widget.value) if i != int(index)]
 
-        self.app.push_screen(PickerModal("Attachments", items), chosen)
+        self.app.push_screen(PickerModal("Attachments and images", items), chosen)
 
-    def _add_attachment(self, path: str | None) -> None:
+    def _add_file(self, name: str, path: str | None) -> None:
         if not path:
             return
-        widget = self.form.widget("attachments")
-        assert isinstance(widget, AttachmentList)
+        widget = self.form.widget(name, AttachmentList)
         from mailing.changes import copy_in_file
 
+        what = "attachment" if name == "attachments" else "image"
         try:
-            ref = copy_in_file(self.store, path.strip(), "attachment")
+            ref = copy_in_file(self.store, path.strip(), what)
         except Exception as exc:
-            self.show_error(exc, "Not attached")
+            self.show_error(exc, "Not added")
             return
         widget.value = [*widget.value, ref.model_dump(mode="json")]
 
@@ -294,4 +330,12 @@ class TemplatesPane(RecordPane):
         except Exception as exc:
             return "Cannot render this template yet:\n\n" + error_text(exc)
         body = message.text if self.preview_mode == "text" else message.html
-        return f"Subject: {message.subject}\n\n{body}"
+        source = " ".join(str(values.get(k) or "") for k in ("subject", "body", "disclaimer"))
+        bare = bare_amounts(template.object, source)
+        note = ""
+        if bare:
+            note = (
+                f"\n\nNote: {', '.join(bare)} shows a bare number here; write "
+                f"{{{{ {bare[0]}|money }}}} for the amount with its currency."
+            )
+        return f"Subject: {message.subject}\n\n{body}{note}"

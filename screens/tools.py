@@ -16,12 +16,13 @@ from typing import Any, ClassVar
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, Select, Static, TextArea
+from textual.containers import VerticalScroll
+from textual.widgets import Label, Static
 from textual.worker import Worker, WorkerState
 
+from mailing import words
 from screens.checks import AuditModal, DoctorModal
+from screens.compose_mail import ComposeScreen
 from screens.widgets.modals import ConfirmModal, PickerModal, PromptModal, error_text
 from screens.widgets.pane import Pane
 
@@ -35,173 +36,6 @@ ACTIONS_TEXT = """\
                                            d  doctor: ready to send?
                                            g  audit log: who changed what
 """
-
-
-def address_choices(store: Any) -> list[tuple[str, str]]:
-    """(address, label) for every relation address and contact, for the To/Cc/Bcc picker."""
-    from store.records import Relation
-
-    out: list[tuple[str, str]] = []
-    seen: set[str] = set()
-
-    def add(addr: str, label: str) -> None:
-        if addr and addr.lower() not in seen:
-            seen.add(addr.lower())
-            out.append((addr, f"{addr}  {label}"))
-
-    for rel in store.all(Relation):
-        where = f"{rel.administration}/{rel.code} {rel.name}"
-        add(rel.business_email, f"{where} (business)")
-        for c in rel.contacts:
-            add(c.email, f"{where}: {c.name}")
-        for doc_type, aset in rel.email_addresses.items():
-            for addr in (*aset.to, *aset.cc, *aset.bcc):
-                add(addr, f"{where} ({doc_type})")
-    return out
-
-
-class ComposeScreen(Screen[Any]):
-    """A hand-written e-mail: To/Cc/Bcc (picked from relations and contacts), subject,
-    body, attachments by path, an optional template of the manual object."""
-
-    DEFAULT_CSS = """
-    ComposeScreen { layout: vertical; }
-    ComposeScreen #compose-title { background: $boost; text-style: bold; width: 100%; padding: 0 1; }
-    ComposeScreen .row { height: 1; }
-    ComposeScreen .row Label { width: 13; color: $text-muted; }
-    ComposeScreen .row Input, ComposeScreen .row Select { width: 1fr; }
-    ComposeScreen #c-body { height: 1fr; }
-    """
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "send", "Send", id="compose.send", tooltip="Send it", priority=True),
-        Binding(
-            "ctrl+o",
-            "pick",
-            "Pick address",
-            id="compose.pick",
-            tooltip="Pick a relation or contact address for To, Cc or Bcc",
-            priority=True,
-        ),
-        Binding("escape", "close", "Close", id="compose.close", tooltip="Close (asks first)"),
-    ]
-
-    def __init__(self, store: Any, user: str) -> None:
-        super().__init__()
-        self.store = store
-        self.user = user
-        self.last_address_field = "c-to"
-
-    def compose(self) -> ComposeResult:
-        from store.records import Template
-
-        templates = [
-            (f"{t.code}  {t.name}", t.code)
-            for t in self.store.all(Template)
-            if t.object == "manual"
-        ]
-        yield Label("New hand-written e-mail", id="compose-title")
-        for wid, label, hint in (
-            ("c-to", "To", "addresses, comma-separated (ctrl+o picks)"),
-            ("c-cc", "Cc", ""),
-            ("c-bcc", "Bcc", ""),
-            ("c-subject", "Subject", ""),
-            ("c-attach", "Attachments", "file paths, separated by ;"),
-        ):
-            with Horizontal(classes="row"):
-                yield Label(label)
-                yield Input(placeholder=hint, id=wid, compact=True)
-        with Horizontal(classes="row"):
-            yield Label("Template")
-            yield Select(templates, id="c-template", prompt="(none)", compact=True)
-        area = TextArea(id="c-body", soft_wrap=True)
-        area.cursor_blink = False
-        yield area
-        yield Footer()
-
-    def on_mount(self) -> None:
-        for w in self.query(Input):
-            w.cursor_blink = False
-        self.query_one("#c-to", Input).focus()
-
-    def on_descendant_focus(self, event: Any) -> None:
-        wid = getattr(event.widget, "id", None)
-        if wid in ("c-to", "c-cc", "c-bcc"):
-            self.last_address_field = wid
-
-    def values(self) -> dict[str, Any]:
-        def v(wid: str) -> str:
-            return self.query_one(f"#{wid}", Input).value.strip()
-
-        template = self.query_one("#c-template", Select).value
-        return {
-            "to": [v("c-to")] if v("c-to") else [],
-            "cc": [v("c-cc")] if v("c-cc") else [],
-            "bcc": [v("c-bcc")] if v("c-bcc") else [],
-            "subject": v("c-subject"),
-            "attachments": [Path(p.strip()) for p in v("c-attach").split(";") if p.strip()],
-            "template": template if isinstance(template, str) else None,
-            "body": self.query_one("#c-body", TextArea).text,
-        }
-
-    @property
-    def dirty(self) -> bool:
-        vals = self.values()
-        return bool(vals["to"] or vals["subject"] or vals["body"].strip())
-
-    def action_pick(self) -> None:
-        target = self.last_address_field
-        choices = address_choices(self.store)
-
-        def chosen(addr: str | None) -> None:
-            if not addr:
-                return
-            field = self.query_one(f"#{target}", Input)
-            field.value = f"{field.value.rstrip(', ')}, {addr}" if field.value.strip() else addr
-            field.focus()
-
-        self.app.push_screen(PickerModal(f"Add to {target[2:].capitalize()}", choices), chosen)
-
-    def action_send(self) -> None:
-        self._send(self.values())
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="compose-send")
-    def _send(self, vals: dict[str, Any]) -> Any:
-        from mailing.manual import send_manual
-
-        return send_manual(
-            self.store,
-            self.user,
-            vals["to"],
-            vals["cc"],
-            vals["bcc"],
-            vals["subject"],
-            vals["body"],
-            vals["attachments"],
-            template=vals["template"],
-        )
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        from screens.widgets.modals import MessageModal
-
-        if event.worker.group != "compose-send":
-            return
-        if event.state == WorkerState.SUCCESS and event.worker.result is not None:
-            self.dismiss(event.worker.result)
-        elif event.state == WorkerState.ERROR and event.worker.error is not None:
-            self.app.push_screen(
-                MessageModal("Not sent", error_text(event.worker.error), error=True)
-            )
-
-    def action_close(self) -> None:
-        if not self.dirty:
-            self.dismiss(None)
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.dismiss(None)
-
-        self.app.push_screen(ConfirmModal("Drop this e-mail?"), answered)
 
 
 class ToolsPane(Pane):
@@ -324,7 +158,7 @@ class ToolsPane(Pane):
                 m = r.mail
                 return (
                     f"{human_size(r.backup.size)} mailed to {', '.join(m.accepted)} from "
-                    f"{m.sender} (profile {m.profile}, {m.level} level)"
+                    f"{m.sender} (profile {m.profile}, {words.level(m.level)})"
                 )
 
             self.start("Backup by mail", send)
@@ -460,7 +294,7 @@ class ToolsPane(Pane):
             if sent is not None:
                 self.say(
                     f"E-mail {sent.subject!r} sent to {', '.join(sent.accepted)} from "
-                    f"{sent.sender} (profile {sent.profile}, {sent.level} level); "
+                    f"{sent.sender} (profile {sent.profile}, {words.level(sent.level)}); "
                     f"archived in {sent.archive}"
                 )
 

@@ -34,7 +34,8 @@ def test_preview_writes_the_message_and_explains_it(tmp_path: Path) -> None:
         home, "preview", "sales_invoice", "F20260001", "--admin", "HOLT", "--eml", str(eml)
     )
     assert run.returncode == 0, run.stderr
-    assert "=>" in run.stdout and "[recipients.per_type]" in run.stdout
+    assert "=>" in run.stdout and "Addresses for this document type" in run.stdout
+    assert "[recipients." not in run.stdout
     msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
     assert msg["To"] == "facturen@jansen-holt.example"
     assert msg["Cc"] == "controller@jansen-holt.example"

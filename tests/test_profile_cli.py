@@ -187,6 +187,9 @@ def test_sink_stores_messages_in_a_maildir_and_stops_on_ctrl_c(tmp_path: Path) -
         out, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err
     assert "2 message(s) received" in out
+    # One line per message as it arrives: who, to whom, the subject, the size.
+    assert "#1 from a@example.com to b@example.org: 'Mailroom test message (profile SINK)'" in out
+    assert "#2 from x@example.com to hidden@example.org: 'hi' (0.0 kB)" in out
 
 
 def test_warnings_for_office365_and_gmail() -> None:

@@ -95,9 +95,10 @@ def test_resolve_as_another_user_and_as_text(
         capsys, tmp_path, "resolve", "packing_slip", "P1", "--admin", "A1", "--user", "piet"
     )
     assert code == 0
-    assert "profile SYS, system level" in out
-    assert "PRINT (not_opted_in)" in out
-    assert "assigns no template to packing_slip" in out
+    assert "profile SYS (the system profile)" in out
+    assert "to print (not opted in to e-mail)" in out
+    assert "assigns no template to packing slip" in out
+    assert "not_opted_in" not in out and "packing_slip" not in out
 
 
 def test_resolve_all_of_a_type(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

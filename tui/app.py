@@ -10,6 +10,7 @@ import importlib
 import time
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal
@@ -68,11 +69,25 @@ class PaneBar(Horizontal):
         self._label()
 
 
+MIN_SIZE = (80, 24)  # the smallest terminal the panes are laid out for
+
+
 class MailroomApp(App[int]):
     TITLE = "Mailroom"
     CSS = """
     Screen { layout: vertical; }
     #panes { height: 1fr; }
+    /* The focus is always visible: the field in the focus colour, its label too. */
+    .form-row.focused > .form-label, .form-block.focused > .form-block-label {
+        color: $accent; text-style: bold;
+    }
+    Input.-textual-compact:focus { background: $accent 25%; }
+    Select.-textual-compact:focus > SelectCurrent { background: $accent 25%; }
+    TextArea:focus { background-tint: $accent 8%; }
+    Horizontal:focus-within > Label { color: $accent; }
+    #too-small { display: none; height: 1fr; content-align: center middle; text-style: bold; }
+    Screen.too-small #too-small { display: block; }
+    Screen.too-small #pane-bar, Screen.too-small #panes { display: none; }
     """
     ENABLE_COMMAND_PALETTE = True
     COMMAND_PALETTE_BINDING = "ctrl+p"
@@ -98,18 +113,25 @@ class MailroomApp(App[int]):
         self.start_warnings: list[str] = []  # pane id -> its AwaitMount, until first shown
         self.started = time.perf_counter()
         self.animation_level = "none"
+        # Keys typed while a pane or a dialog is still being built: held, then given to
+        # the widget that has the focus once it is there (None: not holding).
+        self._held_keys: list[events.Key] = []
+        self._holds: set[int] = set()
+        self._hold_token = 0
         # msal's HTTP client for the Office 365 sign-in; None: msal's own (tests set a fake).
         self.oauth_http_client: Any = None
 
     # ------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
+        yield Static("", id="too-small", markup=False)
         yield PaneBar(self.panes, self.keymap)
         from screens.widgets.redirect_banner import RedirectBanner
 
         yield RedirectBanner(self.store)  # test mode: on every pane while it is on
         yield ContentSwitcher(id="panes")
-        yield Footer()
+        # Compact, and the palette's key in F1 (ctrl+p): the pane's own keys fit at 80.
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         if self.keymap:
@@ -123,6 +145,19 @@ class MailroomApp(App[int]):
             from screens.widgets.modals import MessageModal
 
             self.push_screen(MessageModal("Key map not used", "\n\n".join(self.start_warnings)))
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Below 80x24 the panes do not fit: say so instead of showing them cut."""
+        width, height = event.size
+        small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
+        if self.screen_stack:
+            screen = self.screen_stack[0]
+            screen.set_class(small, "too-small")
+            if small:
+                screen.query_one("#too-small", Static).update(
+                    f"Make the window at least {MIN_SIZE[0]}×{MIN_SIZE[1]} "
+                    f"(it is {width}×{height} now)."
+                )
 
     # ------------------------------------------------------------ panes
 
@@ -145,6 +180,7 @@ class MailroomApp(App[int]):
         if not any(p.id == pane_id for p in self.panes):
             self.notify(f"The {pane_id} pane is not available yet.", severity="warning")
             return None
+        token = self.hold_keys()
         widget = self.pane(pane_id)
         switcher = self.query_one("#panes", ContentSwitcher)
         first_time = self.current_pane is None or not widget.is_mounted
@@ -160,11 +196,83 @@ class MailroomApp(App[int]):
             # machine the refresh can come first, and its widgets are not there yet.
             if mounting is not None:
                 await mounting
-            if widget.is_mounted and switcher.current == widget.id:
-                widget.focus_first()
+            try:
+                if widget.is_mounted and switcher.current == widget.id:
+                    widget.focus_first()
+            finally:
+                # After the focus has moved: keys typed meanwhile land where aimed.
+                self.call_after_refresh(self.release_keys, token)
 
         self.call_after_refresh(focus_when_composed)
         return widget
+
+    # ------------------------------------------------------------ keys while loading
+
+    def hold_keys(self) -> int:
+        """Hold typed keys until ``release_keys(token)``; returns the token."""
+        self._hold_token += 1
+        token = self._hold_token
+        self._holds.add(token)
+        # A safety net, never the normal path: keys are not held for ever.
+        self.set_timer(10.0, lambda: self.release_keys(token))
+        return token
+
+    def release_keys(self, token: int) -> None:
+        """End one hold; when none is left, the held keys go out, one at a time."""
+        self._holds.discard(token)
+        self._give_next_key()
+
+    def _give_next_key(self) -> None:
+        # One key at a time: the next is posted when this one has been handled (see
+        # _replay_key); a key that opens a pane or dialog holds the rest again.
+        if self._holds or not self._held_keys:
+            return
+        held = self._held_keys.pop(0)
+        key = events.Key(held.key, held.character)
+        key._mailroom_replayed = True  # type: ignore[attr-defined]  # let through on_event
+        self.post_message(key)
+
+    async def _replay_key(self, key: events.Key) -> None:
+        """A held key, routed as a typed one is, but handled to its end here, in the app's
+        own turn: a binding's action (which may move the focus) has run before the next
+        held key is posted, behind any focus change it asked for."""
+        try:
+            if await self._check_bindings(key.key, priority=True):
+                return
+            focused = self.focused
+            if focused is not None and focused.check_consume_key(key.key, key.character):
+                focused._forward_event(key)  # typing into a field: it keeps the order
+                return
+            if await self._check_bindings(key.key):
+                return
+            (focused or self.screen)._forward_event(key)
+        finally:
+            self.call_later(self._give_next_key)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if getattr(event, "_mailroom_replayed", False):
+                await self._replay_key(event)
+                return
+            if self._holds or self._held_keys:
+                self._held_keys.append(event)  # typed while loading: kept, in order
+                return
+        await super().on_event(event)
+
+    def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
+        """Open a screen; keys typed before it has its focus go to it, not to the one below."""
+        token = self.hold_keys()
+        result = super().push_screen(screen, *args, **kwargs)
+
+        async def release_when_mounted() -> None:
+            try:
+                if not kwargs.get("wait_for_dismiss"):
+                    await result
+            finally:
+                self.call_after_refresh(self.release_keys, token)
+
+        self.call_later(release_when_mounted)
+        return result
 
     def action_show_pane(self, pane_id: str) -> None:
         self.show_pane(pane_id)
@@ -182,11 +290,21 @@ class MailroomApp(App[int]):
         if isinstance(self.screen, HelpScreen):
             self.pop_screen()
             return
-        self.push_screen(HelpScreen())
+        from screens.help import help_text
+
+        screen = self.screen
+        on_panes = len(self.screen_stack) == 1
+        if on_panes and self.current_pane:
+            title = f"Keys of the {self.pane(self.current_pane).title} pane"
+        else:
+            title = f"Keys of {getattr(screen, 'help_title', 'this screen')}"
+        self.push_screen(HelpScreen(help_text(self, screen, on_panes=on_panes), title))
 
     async def action_quit(self) -> None:
-        unsaved = [p.title for p in self.mounted_panes() if p.dirty]
-        if not unsaved:
+        panes = self.mounted_panes()
+        unsaved = [p.title for p in panes if p.dirty]
+        notes = [n for n in (p.quit_note() for p in panes) if n]
+        if not unsaved and not notes:
             self.exit(0)
             return
         from screens.widgets.modals import ConfirmModal
@@ -195,10 +313,11 @@ class MailroomApp(App[int]):
             if yes:
                 self.exit(0)
 
-        self.push_screen(
-            ConfirmModal(f"Unsaved changes in {', '.join(unsaved)}. Quit and drop them?"),
-            answered,
-        )
+        lines = list(notes)
+        if unsaved:
+            lines.append(f"Unsaved changes in {', '.join(unsaved)} are dropped.")
+        lines.append("Quit Mailroom?")
+        self.push_screen(ConfirmModal("\n\n".join(lines), "Quit?"), answered)
 
     def show_error(self, exc: BaseException, title: str = "That did not work") -> None:
         from mailing.changes.secrets import SecretsLocked

@@ -5,6 +5,7 @@
     mailroom documents show DOCTYPE NUMBER [--admin CODE] [--json]
     mailroom documents pdf DOCTYPE NUMBER --out FILE [--admin CODE] [--no-background]
     mailroom documents export-ubl [DOCTYPE NUMBER] --out FILE|FOLDER [--admin CODE] [--batch ID]
+    mailroom documents attach DOCTYPE NUMBER [--add FILE ...] [--remove NAME ...] [--admin CODE]
 
 The import formats (JSON, CSV, UBL 2.1) are described in docs/import-formats.md.
 """
@@ -66,6 +67,19 @@ def register(sub: Any) -> None:
     ls.add_argument("--admin", metavar="CODE", help="only this administration")
     ls.add_argument("--json", action="store_true", help="print JSON")
     ls.set_defaults(handler=documents_list)
+
+    att = dsub.add_parser(
+        "attach",
+        help="a document's own e-mail attachments (SPEC §7): add files, remove by name, list",
+    )
+    att.add_argument("doctype", metavar="DOCTYPE", help=f"one of {', '.join(DOC_TYPES)}")
+    att.add_argument("number", metavar="NUMBER")
+    att.add_argument(
+        "--add", dest="files", action="append", default=[], metavar="FILE", help="attach a file"
+    )
+    att.add_argument("--remove", action="append", default=[], metavar="NAME", help="remove one")
+    att.add_argument("--admin", metavar="CODE", help="the administration (when ambiguous)")
+    att.set_defaults(handler=documents_attach)
 
     show = dsub.add_parser("show", help="show one document with its lines and totals")
     show.add_argument("doctype", metavar="DOCTYPE", help=f"one of {', '.join(DOC_TYPES)}")
@@ -377,3 +391,30 @@ def _batch_invoices(ctx: Context, batch_id: str) -> list[Any]:
                 )
             )
     return docs
+
+
+def documents_attach(args: argparse.Namespace, ctx: Context) -> int:
+    """Add and remove a document's own attachments through the one door; list them."""
+    from mailing.changes import copy_in_file, set_document_attachments
+    from mailing.errors import DocumentError
+    from mailing.pdf.render import find_document
+
+    doc = find_document(ctx.store, _check_type(args.doctype, "DOCTYPE"), args.number, args.admin)
+    names = [a.name for a in doc.attachments]
+    unknown = [n for n in args.remove if n not in names]
+    if unknown:
+        raise DocumentError(
+            f"{doc.number} has no attachment named {unknown[0]!r}.",
+            field="--remove",
+            value=unknown[0],
+            fix=f"give one of: {', '.join(names) or '(it has none)'}.",
+        )
+    kept = [a for a in doc.attachments if a.name not in args.remove]
+    added = [copy_in_file(ctx.store, f, "attachment") for f in args.files]
+    if args.files or args.remove:
+        doc = set_document_attachments(ctx.store, doc.id, [*kept, *added])
+    for a in doc.attachments:
+        print(f"{a.name}  ({a.size:,} bytes)")
+    if not doc.attachments:
+        print(f"{doc.number} has no attachments of its own.")
+    return 0

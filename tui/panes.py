@@ -78,8 +78,9 @@ APP_BINDINGS: list[BindingType] = [
         "quit",
         "Quit",
         id="app.quit",
-        tooltip="Leave Mailroom (asks when something is unsaved)",
+        tooltip="Leave Mailroom (asks when something is unsaved or a send runs)",
         priority=True,
+        show=False,  # the footer keeps room for the pane's keys; F1 lists it
     ),
     *_pane_bindings(PANES),
 ]
@@ -97,6 +98,7 @@ def all_binding_ids() -> set[str]:
         modals.PromptModal,
         modals.PickerModal,
         form.RecordForm,
+        form.EditorArea,
     ]
     for spec in available_panes():
         module = importlib.import_module(spec.module)

@@ -20,6 +20,7 @@ from mailing.changes.config import (
     set_sending_paused,
     update_profile,
 )
+from mailing.changes.documents import ATTACHMENT_DOC_TYPES, set_document_attachments
 from mailing.changes.files import (
     copy_in_file,
     export_config_json,
@@ -32,6 +33,7 @@ from mailing.changes.secrets import forget_secrets, has_password, store_password
 from mailing.changes.sending import schedule_batch, set_redirect
 
 __all__ = [
+    "ATTACHMENT_DOC_TYPES",
     "BATCH_ACTIONS",
     "ChangeRefused",
     "Problem",
@@ -51,6 +53,7 @@ __all__ = [
     "save_settings",
     "schedule_batch",
     "set_redirect",
+    "set_document_attachments",
     "set_sending_paused",
     "store_password",
     "restore_database_copy",

@@ -117,5 +117,5 @@ def _validate_part(code: str, part: str, source: str, html: bool, available: lis
             column=col,
             name=first_name,
             available=available,
-            fix="pick a name from the list of the template's object (Formule wijzigen).",
+            fix="pick a name from the template's object: in the Templates pane ctrl+g lists them.",
         )

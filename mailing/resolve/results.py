@@ -154,12 +154,18 @@ class Resolution(_Json):
     trace: list[TraceStep] = field(default_factory=list)
 
     def explain(self) -> str:
-        """A plain-text account for people: the outcome, warnings, then the trace."""
+        """A plain-text account for people, in words (``--json`` keeps the identifiers):
+        the outcome, warnings, then the trace."""
+        from mailing import words
+
         d = self.document
-        lines = [f"{d.type} {d.number} (administration {d.administration}, relation {d.relation})"]
+        lines = [
+            f"{words.doc_type(d.type)} {d.number} "
+            f"(administration {d.administration}, relation {d.relation})"
+        ]
         if self.action == "email":
             r = self.recipients
-            lines.append(f"  action:   email (recipients by rule {r.rule})")
+            lines.append(f"  action:   e-mail (recipients: {words.trace_rule(r.rule)})")
             lines.append(f"  to:       {', '.join(r.to)}")
             if r.cc:
                 lines.append(f"  cc:       {', '.join(r.cc)}")
@@ -168,15 +174,17 @@ class Resolution(_Json):
             if r.reply_to:
                 lines.append(f"  reply-to: {', '.join(r.reply_to)}")
         else:
-            lines.append(f"  action:   PRINT ({self.reason})")
+            lines.append(f"  action:   to print ({words.print_reason(self.reason)})")
         s = self.sender
         shown = f"{s.name} <{s.address}>" if s.name else s.address
-        lines.append(f"  sender:   {shown} - profile {s.profile}, {s.level} level")
+        lines.append(f"  sender:   {shown} - profile {s.profile} ({words.level(s.level)})")
         lines.append(f"  template: {self.template or '(none)'}")
         for w in self.warnings:
-            lines.append(f"  warning:  {w}")
+            lines.append(f"  warning:  {words.plain(w)}")
         lines.append("  trace:")
         for i, step in enumerate(self.trace, 1):
             mark = "=>" if step.decided else "  "
-            lines.append(f"   {mark} {i:2}. [{step.rule}] {step.looked_at}: {step.found}")
+            rule = words.trace_rule(step.rule)
+            looked, found = words.plain(step.looked_at), words.plain(step.found)
+            lines.append(f"   {mark} {i:2}. {rule}: {looked}: {found}")
         return "\n".join(lines)

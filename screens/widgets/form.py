@@ -11,13 +11,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeVar, cast, overload
 
-from textual import on
+from rich.segment import Segment
+from rich.style import Style
+from textual import events, on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.message import Message
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, SelectionList, Static, TextArea
 from textual.widgets._select import InvalidSelectValueError
+from textual.widgets._toggle_button import ToggleButton
+from textual.widgets.option_list import OptionDoesNotExist
 
 Kind = Literal[
     "text",
@@ -61,12 +68,64 @@ class FieldChanged(Message):
     """Posted by custom field widgets when their value changes."""
 
 
+class EditorArea(TextArea):
+    """A text area that Tab leaves, like every other field; ctrl+] indents instead."""
+
+    BINDINGS = [
+        Binding(
+            "ctrl+right_square_bracket",
+            "indent",
+            "Indent",
+            id="editor.indent",
+            tooltip="Indent: insert two spaces at the cursor (Tab moves to the next field)",
+        ),
+    ]
+
+    def action_indent(self) -> None:
+        self.insert("  ")
+
+
+class TickBox(Checkbox):
+    """A checkbox readable without colour: ``[x] label`` or ``[ ] label``, label kept on focus."""
+
+    DEFAULT_CSS = """
+    TickBox, TickBox:focus { border: none; height: 1; padding: 0; background: transparent; }
+    TickBox > .toggle--button, TickBox.-on > .toggle--button { background: transparent; }
+    TickBox:focus > .toggle--label { color: $text; background: $accent 40%; text-style: bold; }
+    """
+
+    @property
+    def _button(self) -> Content:
+        style = self.get_visual_style("toggle--button")
+        return Content.assemble(("[x]" if self.value else "[ ]", style))
+
+
+class TickList(SelectionList[str]):
+    """A list of choices readable without colour: each line starts ``[x]`` or ``[ ]``."""
+
+    def render_line(self, y: int) -> Strip:
+        strip = super().render_line(y)
+        segments = list(strip)
+        if len(segments) < 4 or segments[1].text != ToggleButton.BUTTON_INNER:
+            return strip
+        try:
+            selection = self.get_option_at_index(self.scroll_offset.y + y)
+        except OptionDoesNotExist:
+            return strip
+        mark = "[x]" if selection.value in self._selected else "[ ]"
+        style = segments[1].style
+        plain = Segment(mark, style=Style(bold=True, meta=style.meta if style else None))
+        return Strip([plain, *segments[3:]])
+
+
 def html_editor(text: str = "", *, id: str | None = None) -> TextArea:
     """A TextArea for HTML source, highlighted when tree-sitter's HTML grammar is present."""
     try:
-        area = TextArea.code_editor(text, language="html", id=id, soft_wrap=True)
+        area: TextArea = EditorArea.code_editor(
+            text, language="html", id=id, soft_wrap=True, tab_behavior="focus"
+        )
     except Exception:  # no tree-sitter: plain text is still an editor
-        area = TextArea(text, id=id, soft_wrap=True)
+        area = EditorArea(text, id=id, soft_wrap=True)
     area.show_line_numbers = False
     area.cursor_blink = False
     return area
@@ -75,7 +134,7 @@ def html_editor(text: str = "", *, id: str | None = None) -> TextArea:
 class RecordForm(VerticalScroll):
     DEFAULT_CSS = """
     RecordForm { height: 1fr; padding: 0 1 0 0; }
-    RecordForm .form-row { height: auto; }
+    RecordForm .form-row, RecordForm .form-block { height: auto; }
     RecordForm .form-label { width: 18; color: $text-muted; padding-right: 1; }
     RecordForm .form-row > Input, RecordForm .form-row > Select { width: 1fr; }
     RecordForm .form-block-label { color: $text-muted; width: 100%; }
@@ -111,13 +170,14 @@ class RecordForm(VerticalScroll):
         for f in self.fields:
             wid = f"f-{f.name}"
             if f.kind == "bool":
-                yield Checkbox(f.label, id=wid)
+                yield TickBox(f.label, id=wid)
             elif f.kind in ("multiline", "html", "multi", "custom"):
-                yield Label(f.label, classes="form-block-label")
-                yield self._make(f, wid)
+                with Vertical(classes="form-block"):
+                    yield Label(f.label, classes="form-block-label", name=f.label)
+                    yield self._make(f, wid)
             else:
                 with Horizontal(classes="form-row"):
-                    yield Label(f.label, classes="form-label")
+                    yield Label(f.label, classes="form-label", name=f.label)
                     yield self._make(f, wid)
             if f.help:
                 yield Static(f.help, classes="form-help", markup=False)
@@ -136,13 +196,13 @@ class RecordForm(VerticalScroll):
                 list(f.choices), allow_blank=f.allow_blank, id=wid, prompt="(none)", compact=True
             )
         if f.kind == "multiline":
-            area = TextArea(id=wid, soft_wrap=True)
+            area = EditorArea(id=wid, soft_wrap=True)
             area.cursor_blink = False
             return area
         if f.kind == "html":
             return html_editor(id=wid)
         if f.kind == "multi":
-            return SelectionList[str](*[(label, value) for label, value in f.choices], id=wid)
+            return TickList(*[(label, value) for label, value in f.choices], id=wid)
         if f.kind == "custom" and f.factory is not None:
             widget = f.factory()
             widget.id = wid
@@ -250,6 +310,26 @@ class RecordForm(VerticalScroll):
         box.display = bool(text)
         if text:
             self.scroll_home(animate=False)
+
+    # ------------------------------------------------------------ focus
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self._mark_focus()
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        self.call_after_refresh(self._mark_focus)
+
+    def _mark_focus(self) -> None:
+        """The label of the focused field gets a ``▸`` and the focus colour (any terminal)."""
+        focused = self.screen.focused if self.is_attached else None
+        for row in self.query(".form-row, .form-block"):
+            has = focused is not None and focused in row.query("*")
+            if has == row.has_class("focused"):
+                continue  # unchanged: no label is redrawn
+            row.set_class(has, "focused")
+            label = row.query_children(Label).first()
+            bare = label.name or ""
+            label.update(f"▸ {bare}" if has else bare)
 
     # ------------------------------------------------------------ tracking
 

@@ -63,6 +63,10 @@ class Pane(Container):
     def dirty(self) -> bool:
         return False
 
+    def quit_note(self) -> str | None:
+        """What quitting now would mean for work running in this pane (None: nothing)."""
+        return None
+
     def refresh_data(self) -> None:
         """Called each time the pane is shown: re-read what others may have changed."""
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mailing import words
 from store.spool import (
     DAMAGED_FIX,
     EVENTS_FILE,
@@ -60,11 +61,13 @@ class BatchSummary:
     damaged: str = ""  # why batch.json cannot be used; the batch is shown, never used
 
     def label(self) -> str:
-        counts = " ".join(f"{k} {v}" for k, v in self.counts.items() if v) or "empty"
+        counts = (
+            " ".join(f"{words.item_state(k)} {v}" for k, v in self.counts.items() if v) or "empty"
+        )
         if self.damaged:
             fix = DAMAGED_FIX.format(batch=self.id)
             return f"{self.id}  damaged: {self.damaged}; {fix}  {counts}"
-        what = f"{self.type or '?'} {self.administration or 'all'}"
+        what = f"{words.doc_type_lower(self.type) or '?'} {self.administration or 'all'}"
         mark = "" if self.complete else " (unfinished)"
         return f"{self.id}  {what}{mark}  {counts}"
 
@@ -171,7 +174,7 @@ class ItemRow:
     note: str
 
     def label(self, width: int = 76) -> str:
-        left = f"{self.state:<9} {self.number:<12} {self.relation:<8}"
+        left = f"{words.item_state(self.state):<9} {self.number:<12} {self.relation:<8}"
         right = self.note or self.to
         if self.warnings:
             right = f"!{self.warnings} {right}"
@@ -246,6 +249,16 @@ class BatchView:
             out = [r for r in out if r.item in warned]
         return out
 
+    def profile_counts(self, states: Iterable[str]) -> dict[str, int]:
+        """Messages per sending profile, over the e-mail items in ``states``."""
+        out: dict[str, int] = {}
+        for st in states:
+            for ref in self.refs(st):
+                if ref.kind == "email":
+                    code = str(self.meta(ref.item).get("profile") or "?")
+                    out[code] = out.get(code, 0) + 1
+        return out
+
     def meta(self, item: str) -> dict[str, Any]:
         data = self._meta.get(item)
         if data is None:
@@ -298,7 +311,7 @@ class BatchView:
         if not note and isinstance(before, dict):
             note = f"sent before on {str(before.get('at'))[:10]}"
         if ref.kind == "print":
-            note = f"print: {meta.get('reason') or 'cannot be mailed'}"
+            note = f"to print: {words.print_reason(meta.get('reason'))}"
         elif ref.kind == "error":
             note = str(meta.get("error") or "could not be built")
         return ItemRow(
@@ -338,6 +351,7 @@ class DryRun:
     warnings: int = 0
     total_bytes: int = 0
     already: dict[str, int] = field(default_factory=dict)
+    profiles: dict[str, int] = field(default_factory=dict)  # profile code -> messages
 
     def text(self) -> str:
         lines = [
@@ -348,20 +362,21 @@ class DryRun:
                 if self.print_reasons
                 else "."
             ),
-            f"{self.warnings:,} message(s) have warnings (filter with w to see them).",
+            f"{self.warnings:,} item(s) have warnings (w in the queue shows them).",
         ]
         if self.failed:
             lines.append(f"{self.failed:,} could not be built or are too large (failed).")
         other = {k: v for k, v in self.already.items() if v}
         if other:
-            lines.append("Already: " + ", ".join(f"{v} {k}" for k, v in other.items()) + ".")
+            lines.append(
+                "Already: "
+                + ", ".join(f"{v} {words.item_state(k)}" for k, v in other.items())
+                + "."
+            )
         return "\n".join(lines)
 
 
-PRINT_REASON_TEXT = {
-    "not_opted_in": "not opted in to e-mail",
-    "no_address": "no e-mail address found",
-}
+PRINT_REASON_TEXT = words.PRINT_REASONS
 
 
 def dry_run(view: BatchView, items: Iterable[str] | None = None) -> DryRun:
@@ -376,8 +391,11 @@ def dry_run(view: BatchView, items: Iterable[str] | None = None) -> DryRun:
         meta = view.meta(ref.item)
         out.mailed += 1
         out.total_bytes += int(meta.get("size") or 0)
-        if meta.get("warnings"):
-            out.warnings += 1
+        code = str(meta.get("profile") or "?")
+        out.profiles[code] = out.profiles.get(code, 0) + 1
+    # One count everywhere: the items the w filter shows (of those chosen).
+    warned = view.warned()
+    out.warnings = len(warned) if items is None else len(warned & set(items))
     for ref in view.refs("print"):
         out.printed += 1
         reason = str(view.meta(ref.item).get("reason") or "?")

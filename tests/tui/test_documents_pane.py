@@ -95,7 +95,7 @@ async def test_preview_document_save_eml_then_build_marked(tmp_path: Path) -> No
         await pilot.press("space", "space")
         text = await wait_for(pilot, "2 marked")
         await pilot.press("b")
-        await wait_for(pilot, "Build a batch of 2 sales_invoice")
+        await wait_for(pilot, "Build a batch of 2 sales invoice")
         await pilot.press("y")
         text = await wait_for(pilot, "Open it in the queue")
         await pilot.press("n")

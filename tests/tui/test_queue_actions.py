@@ -114,10 +114,12 @@ async def test_follows_another_sender(tmp_path: Path) -> None:
                 batch.move(item, "email", "approved", "sent")
             text = await wait_for(pilot, "2/5 of this batch done")
             assert "sent 2" in text
-            # Our own send is refused while bob sends, with who is sending.
-            await pilot.press("s", "y")
-            text = await wait_for(pilot, "Another sender is already running")
-            assert "bob" in text
+            # Our own send is not started while bob sends: the dialog says who sends
+            # and that that send goes on.
+            await pilot.press("s")
+            text = await wait_for(pilot, "A send is already running")
+            assert "bob is sending" in text and "it goes on" in text
+            assert "stopped" not in text
             await pilot.press("enter")
         text = await wait_for(pilot, "The other sender has finished")
 

@@ -52,7 +52,7 @@ async def test_build_preview_approve_send_archive(tmp_path: Path) -> None:
             text = await wait_for(pilot, "F20260001")
             assert "110 shown" in text, text
             await pilot.press("b")  # build a batch of every document shown
-            await wait_for(pilot, "Build a batch of 110 sales_invoice")
+            await wait_for(pilot, "Build a batch of 110 sales invoice")
             await pilot.press("y")
             text = await wait_for(pilot, "Open it in the queue")
             assert "92 draft" in text and "18 print" in text, text
@@ -66,11 +66,13 @@ async def test_build_preview_approve_send_archive(tmp_path: Path) -> None:
             text = await wait_for(pilot, "<= DECIDED")
             assert "From:" in text and "Subject:" in text and "Factuur F20260025" in text
             decided = [ln for ln in text.splitlines() if "<= DECIDED" in ln]
-            assert decided[0].startswith(">>") and "[sender.administration]" in decided[0], text
+            assert decided[0].startswith(">>") and "Sender from the administration" in decided[0], (
+                text
+            )
             await pilot.press("t", "end")  # the trace scrolls: the recipient rule decided too
             text = screen_text(app)
             assert any(
-                "[recipients.administration_contact] <= DECIDED" in ln for ln in text.splitlines()
+                "The relation's administration contact <= DECIDED" in ln for ln in text.splitlines()
             ), text
             await pilot.press("escape")
 

@@ -43,7 +43,8 @@ async def test_relation_cc_for_invoices_changes_the_resolution(tmp_path: Path) -
         await pilot.press("ctrl+t")  # who would receive what, live, before saving
         text = await wait_for(pilot, "to  invoices@customer.example")
         assert "cc  boss@customer.example" in text, text
-        assert "order_confirmation: PRINT (not opted" in text
+        assert "Order confirmation: to print" in text
+        assert "order_confirmation" not in text and "PRINT" not in text
         await pilot.press("ctrl+s")
         await settle(pilot)
 
@@ -121,3 +122,23 @@ def test_a_refusal_in_a_form_names_the_place_in_words(tmp_path: Path) -> None:
     assert f"{labels['email_addresses']} (sales invoice, To 1):" in text, text
     assert f"{labels['contacts']} (number 1, e-mail):" in text, text
     assert "email_addresses" not in text and "sales_invoice" not in text
+
+
+async def test_the_e_mail_choices_read_without_colour_and_space_ticks_one(tmp_path: Path) -> None:
+    """Each document type in 'Receives by e-mail' starts [x] or [ ]; Space changes it."""
+    home = tmp_path / "home"
+    seed(Store(home), relations=3)
+    async with make_app(home).run_test(size=SIZE) as pilot:
+        await pilot.press("f5")
+        await wait_for(pilot, "1-3 of 3")
+        await pilot.press("enter")
+        text = await wait_for(pilot, "Relations: HOLT/C00000")
+        assert "[x] Reminder" in text and "[x] Sales invoice" in text
+        assert "[ ] Packing slip" in text and "▐X▌" not in text
+        pilot.app.query_one("#f-opt_in").focus()
+        await wait_focus(pilot, "f-opt_in")
+        for _ in range(4):  # Reminder, Sales invoice, Order confirmation, Down-payment
+            await pilot.press("down")
+        await pilot.press("space")
+        text = await wait_for(pilot, "[x] Packing slip")
+        assert "[ ] Packing slip" not in text

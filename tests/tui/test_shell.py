@@ -51,9 +51,12 @@ async def test_keymap_file_remaps_save_and_the_pane_bar_shows_it(tmp_path: Path)
         await pilot.press("ctrl+e")
         await wait_for(pilot, "Relations:")
         await pilot.press("f1")
-        await settle(pilot)
-        text = screen_text(app)
-        assert "ctrl+e" in text and "pane.relations" in text
+        await wait_for(pilot, "Keys of the Relations pane")
+        # The help says the keys as bound now, in words (no binding ids).
+        shown = str(app.screen.query_one("#help-text").render())
+        assert "ctrl+e" in shown and "Show the Relations pane" in shown
+        assert "ctrl+y" in shown and "ctrl+s " not in shown
+        assert "pane.relations" not in shown
 
 
 async def test_quit_asks_when_unsaved_and_palette_goes_to_a_relation(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ async def test_template_with_picked_expression_linked_to_language_code(tmp_path:
         await wait_focus(pilot, "f-subject")
         await type_text(pilot, "Invoice ")
         await pilot.press("ctrl+g")
-        await wait_for(pilot, "Insert a field of sales_invoice into subject")
+        await wait_for(pilot, "Insert a field of the sales invoice into subject")
         await type_text(pilot, "relation_name")
         await pilot.press("enter")
         await settle(pilot)

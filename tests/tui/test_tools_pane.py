@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from store.store import Store
 from tests.smtp_server import SMTPTestServer
-from tests.tui.helpers import SIZE, type_text, wait_for
+from tests.tui.helpers import SIZE, type_text, wait_focus, wait_for
 from tests.tui.test_queue_e2e import LOGIN, PASSWORD, demo_over_smtp
 
 
@@ -55,7 +55,17 @@ async def test_backup_report_mail_restore(tmp_path: Path) -> None:
 
             # A hand-written e-mail: To picked from the relations, an attachment.
             await pilot.press("n")
-            await wait_for(pilot, "New hand-written e-mail")
+            text = await wait_for(pilot, "New hand-written e-mail")
+            # From whom, through which profile and server, is on the screen.
+            from_line = next(line for line in text.splitlines() if "From:" in line)
+            assert "profile" in from_line and ":" in from_line.split("profile", 1)[1]
+            # F1 lists this screen's own keys, not the Tools pane's.
+            await pilot.press("f1")
+            help_text = await wait_for(pilot, "Keys of the hand-written e-mail")
+            assert "Pick a relation or contact address" in help_text
+            assert "Restore" not in help_text and "id:" not in help_text
+            await pilot.press("escape")
+            await wait_focus(pilot, "c-to")
             await pilot.press("ctrl+o")
             await wait_for(pilot, "Add to To")
             await type_text(pilot, "facturen@jansen")
@@ -67,6 +77,13 @@ async def test_backup_report_mail_restore(tmp_path: Path) -> None:
             await pilot.press("tab", "tab")  # template (none), body
             await type_text(pilot, "Dear customer, see the note.")
             await pilot.press("ctrl+s")
+            # Nothing goes out before the user says yes.
+            text = await wait_for(pilot, "Send this e-mail now?")
+            assert "To: facturen@jansen-holt.example" in text and "Subject: Your question" in text
+            assert not server.messages or all(
+                "Your question" not in m.data.decode("utf-8", "replace") for m in server.messages
+            )
+            await pilot.press("y")
             text = await wait_for(pilot, "'Your question' sent to")
             assert "New hand-written e-mail" not in text
 
