@@ -10,7 +10,7 @@ slower moment of the machine touches all of them alike):
                 PDF/A, no letterhead (reportlab alone: Latin-1 only, boxes otherwise)
   fonts         + DejaVu Sans embedded (subsets), text drawn per run of one face
   fonts+pdfa    + PDF/A-3b (sRGB output intent, XMP, dates)
-  rl+letterhead reportlab alone on a two-background letterhead (Helvetica)
+  rl+letterhead reportlab alone on a two-background letterhead (its own fonts embedded)
   letterhead    what is mailed without e-invoice: fonts, PDF/A-3b, letterhead
   whole         + Factur-X: the EN 16931 CII XML made by the factur-x library,
                 checked against its XSD, embedded in the same PDF pass
@@ -49,11 +49,16 @@ TARGET_WHOLE = 1.5
 
 
 def background(text: str, image: bool) -> bytes:
+    """A letterhead as an office would save it for archival PDFs: its fonts embedded
+    (a letterhead with Helvetica not embedded is refused for PDF/A and Factur-X)."""
+    from mailing.pdf.fonts import FONT, FONT_BOLD, register
+
+    register()
     buf = io.BytesIO()
-    c = Canvas(buf, pagesize=A4)
-    c.setFont("Helvetica-Bold", 20)
+    c = Canvas(buf, pagesize=A4, initialFontName=FONT)
+    c.setFont(FONT_BOLD, 20)
     c.drawRightString(560, 800, text)
-    c.setFont("Helvetica", 7)
+    c.setFont(FONT, 7)
     c.drawString(40, 30, "Acme BV · Keizersgracht 1 · 1015 AA Amsterdam · KvK 12345678")
     c.setFillColorRGB(0.1, 0.3, 0.7)
     c.rect(0, 0, A4[0], 20, fill=1, stroke=0)
