@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from store.permissions import make_dirs, marked_group, not_shared_right
+
 if TYPE_CHECKING:
     from store.records import Profile
     from store.store import Store
@@ -57,8 +59,24 @@ def data_folder(store: Store) -> Check:
             f"files others can read: {', '.join(sorted(loose)[:5])}",
             f"chmod -R o-rwx {home}",
         )
-    shared = " (shared with its group)" if mode & 0o070 else ""
-    return Check("Data folder", True, f"{home}, mode {mode:o}{shared}")
+    group = marked_group(home)
+    if group is None:
+        shared = " (shared with its group)" if mode & 0o070 else ""
+        return Check("Data folder", True, f"{home}, mode {mode:o}{shared}")
+    wrong = not_shared_right(home, group, limit=5)
+    if wrong:
+        named = "; ".join(f"{w.path.relative_to(home) or '.'} ({w.why})" for w in wrong)
+        return Check(
+            "Data folder",
+            False,
+            f"shared with the group {group}, but not everything is: {named}",
+            f"sudo mailroom --home {home} init --group {group}",
+        )
+    return Check(
+        "Data folder",
+        True,
+        f"{home}, shared with the group {group} (files 660, folders 2770, all in the group)",
+    )
 
 
 def _uses_password(store: Store) -> list[str]:
@@ -130,7 +148,7 @@ def profile_login(store: Store, profile: Profile) -> Check:
         check_profile(profile)
         if profile.system == "outbox":
             folder = store.home / (profile.outbox_dir or "outbox")
-            folder.mkdir(parents=True, exist_ok=True)
+            make_dirs(folder)
             if not os.access(folder, os.W_OK):
                 return Check(what, False, f"cannot write to {folder}", f"ls -ld {folder}")
             return Check(what, True, f"delivers into {folder}")
