@@ -2,7 +2,8 @@
 
 The data folder and its permissions, the secrets backend and whether it is open, a
 system profile, each profile reachable and accepting its login (SMTP: greeting,
-STARTTLS, AUTH, then QUIT: nothing is sent), each letterhead valid, items whose
+STARTTLS, AUTH, then QUIT: nothing is sent), each letterhead valid, a glyph in the
+embedded fonts for every relation's and administration's name and address, items whose
 sending is unknown, sending paused. The same checks feed the command and the TUI.
 """
 
@@ -205,6 +206,67 @@ def letterheads(store: Store) -> Iterator[Check]:
             yield Check(f"Letterhead {lc.administration}/{lc.code}", True, "A4 portrait, safe")
 
 
+MAX_FONT_LINES = 20  # one line per relation or administration, then a count
+
+
+def fonts(store: Store) -> Iterator[Check]:
+    """Every name, address line and contact of the relations and administrations has a
+    glyph in a face the PDFs embed; else which character, named, and where to edit it."""
+    from mailing.pdf.glyph_check import administration_texts, relation_texts
+    from store.records import Administration, Relation
+
+    found: list[Check] = []
+    admins = sorted(store.all(Administration), key=lambda a: a.code)
+    relations = sorted(store.all(Relation), key=lambda r: r.id)
+    for adm in admins:
+        texts = list(administration_texts(adm))
+        found += _undrawable(
+            f"administration {adm.code}", texts, f"edit it in Settings (F6), {adm.code}"
+        )
+    for rel in relations:
+        texts = list(relation_texts(rel))
+        texts += [(f"contact {n}'s name", c.name) for n, c in enumerate(rel.contacts, start=1)]
+        found += _undrawable(f"relation {rel.id}", texts, f"edit it in Relations (F5), {rel.id}")
+    if not found:
+        yield Check(
+            "Fonts",
+            True,
+            f"the names and addresses of {len(relations)} relation(s) and {len(admins)} "
+            "administration(s) print with the embedded fonts",
+        )
+        return
+    yield from found[:MAX_FONT_LINES]
+    if len(found) > MAX_FONT_LINES:
+        yield Check(
+            "Fonts",
+            False,
+            f"and {len(found) - MAX_FONT_LINES} more relation(s) or administration(s) "
+            "with a character no font has",
+            "fix the ones above, then run `mailroom doctor` again to see the rest",
+        )
+
+
+def _undrawable(who: str, texts: list[tuple[str, str]], edit: str) -> list[Check]:
+    from mailing.pdf.fonts import describe, missing
+
+    for field, text in texts:
+        bad = missing(text) if text else []
+        if bad:
+            chars = ", ".join(describe(ch) for ch in bad)
+            return [
+                Check(
+                    f"Fonts for {who}",
+                    False,
+                    f"its {field} ({text!r}) holds {chars}, which none of the embedded fonts "
+                    "(DejaVu Sans, Droid Sans Fallback) has: it would print as a box, and its "
+                    "documents are refused",
+                    f"{edit} (mailroom), or correct it in the file for "
+                    "`mailroom config import`; e.g. a similar letter",
+                )
+            ]
+    return []
+
+
 def spool(store: Store) -> Iterator[Check]:
     from store.spool import Spool
 
@@ -260,4 +322,5 @@ def run_checks(store: Store, *, reach_servers: bool = True) -> Iterator[Check]:
         if reach_servers:
             yield profile_login(store, profile)
     yield from letterheads(store)
+    yield from fonts(store)
     yield from spool(store)
