@@ -64,7 +64,9 @@ def test_a_character_no_font_has_is_named_with_its_relation(tmp_path: Path) -> N
     assert code == 1
     fonts = _fonts(lines)
     assert len(fonts) == 2, "\n".join(lines)
-    assert fonts[0].startswith(f"FIX   Fonts for relation {linear_b.id}: its name ('Linear 𐀀 B.V.')")
+    assert fonts[0].startswith(
+        f"FIX   Fonts for relation {linear_b.id}: its name ('Linear 𐀀 B.V.')"
+    )
     assert '"𐀀" (U+10000 LINEAR B SYLLABLE B008 A)' in fonts[0]
     assert f"-> edit it in Relations (F5), {linear_b.id}" in fonts[0]
     assert "mailroom config import" in fonts[0]
