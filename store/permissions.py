@@ -119,7 +119,7 @@ def not_shared_right(home: Path, group: str, *, limit: int = 20) -> list[Wrong]:
         have = stat.S_IMODE(st.st_mode)
         if st.st_gid != gid:
             found.append(Wrong(path, f"group {_group_name(st.st_gid)}, not {group}"))
-        elif have & want != want:
+        elif have & want != want or have & 0o007:
             found.append(Wrong(path, f"mode {have:o}, not {want:o}"))
         if len(found) >= limit:
             break

@@ -130,7 +130,7 @@ def _write(path: Path, key: bytes, salt: bytes, data: dict[str, str]) -> None:
         "nonce": _b64(nonce),
         "data": _b64(sealed),
     }
-    mode = file_mode(path.parent)  # 0660 in a data folder shared with a group: see docs/sharing.md
+    mode = file_mode(path.parent)  # 0660 in a folder shared with a group (docs/sharing.md)
     try:
         atomic_write_bytes(path, json.dumps(doc, indent=1).encode("ascii"), mode=mode)
         os.chmod(path, mode)

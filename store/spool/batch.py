@@ -196,7 +196,7 @@ class Spool:
             except FileExistsError:
                 continue
             for sub in (*STATES, META_DIR):
-                make_dirs(self.root / batch_id / sub)
+                make_dir(self.root / batch_id / sub)
             return Batch(self, batch_id)
         raise SpoolError("Could not create a batch folder.", field="spool", value=str(self.root))
 
