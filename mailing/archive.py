@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from mailing.names import safe_file_name
 from store.db import atomic_write_bytes
+from store.permissions import make_dirs, open_new
 from store.spool import Batch
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ def archive_item(
     raw = batch.read(item, "email", state)
     document = meta["document"]
     folder = archive_folder(home, document, batch.id, item)
-    (folder / "attachments").mkdir(parents=True, exist_ok=True)
+    make_dirs(folder / "attachments")
     atomic_write_bytes(folder / "message.eml", raw)
     msg = email.message_from_bytes(raw, _class=EmailMessage, policy=email.policy.default)
     attachments = _parts(msg)
@@ -170,7 +171,7 @@ def archive_batch(store: Store, batch: Batch) -> int:
         return 0
     approvals = batch.approved_hashes()
     sent = sent_events(batch)
-    fd = os.open(done_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    fd = open_new(done_path, os.O_WRONLY | os.O_APPEND)
     try:
         for item, state in pending:
             archive_item(store.home, batch, item, approvals, sent, state)

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from store.permissions import open_new
+
 FILE_NAME = "audit.log"
 # Field names whose values are never written, whatever record they are in.
 _SECRET_WORDS = ("password", "secret", "token", "passphrase")
@@ -69,7 +71,7 @@ def append(
     line = (json.dumps(entry, ensure_ascii=False, default=str) + "\n").encode("utf-8")
     path = home / FILE_NAME
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = open_new(path, os.O_WRONLY | os.O_APPEND)
         try:
             os.write(fd, line)
             os.fsync(fd)

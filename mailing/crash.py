@@ -15,6 +15,8 @@ import sys
 import traceback
 from pathlib import Path
 
+from store.permissions import make_dirs, open_new
+
 CRASH_DIR = "crash-reports"
 
 
@@ -30,9 +32,9 @@ def write_crash_report(home: Path | None, exc: BaseException, where: str) -> Pat
     ]
     for folder in ([home / CRASH_DIR] if home else []) + [Path.home() / ".cache" / "mailroom"]:
         try:
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            make_dirs(folder)
             path = folder / f"crash-{stamp}-{secrets.token_hex(2)}.txt"
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            fd = open_new(path, os.O_WRONLY | os.O_EXCL)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write("\n".join(line.rstrip("\n") for line in lines) + "\n")
             return path

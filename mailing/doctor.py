@@ -2,7 +2,8 @@
 
 The data folder and its permissions, the secrets backend and whether it is open, a
 system profile, each profile reachable and accepting its login (SMTP: greeting,
-STARTTLS, AUTH, then QUIT: nothing is sent), each letterhead valid, items whose
+STARTTLS, AUTH, then QUIT: nothing is sent), each letterhead valid, a glyph in the
+embedded fonts for every relation's and administration's name and address, items whose
 sending is unknown, sending paused. The same checks feed the command and the TUI.
 """
 
@@ -12,6 +13,8 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from store.permissions import make_dirs, marked_group, not_shared_right
 
 if TYPE_CHECKING:
     from store.records import Profile
@@ -57,8 +60,24 @@ def data_folder(store: Store) -> Check:
             f"files others can read: {', '.join(sorted(loose)[:5])}",
             f"chmod -R o-rwx {home}",
         )
-    shared = " (shared with its group)" if mode & 0o070 else ""
-    return Check("Data folder", True, f"{home}, mode {mode:o}{shared}")
+    group = marked_group(home)
+    if group is None:
+        shared = " (shared with its group)" if mode & 0o070 else ""
+        return Check("Data folder", True, f"{home}, mode {mode:o}{shared}")
+    wrong = not_shared_right(home, group, limit=5)
+    if wrong:
+        named = "; ".join(f"{w.path.relative_to(home) or '.'} ({w.why})" for w in wrong)
+        return Check(
+            "Data folder",
+            False,
+            f"shared with the group {group}, but not everything is: {named}",
+            f"sudo mailroom --home {home} init --group {group}",
+        )
+    return Check(
+        "Data folder",
+        True,
+        f"{home}, shared with the group {group} (files 660, folders 2770, all in the group)",
+    )
 
 
 def _uses_password(store: Store) -> list[str]:
@@ -130,7 +149,7 @@ def profile_login(store: Store, profile: Profile) -> Check:
         check_profile(profile)
         if profile.system == "outbox":
             folder = store.home / (profile.outbox_dir or "outbox")
-            folder.mkdir(parents=True, exist_ok=True)
+            make_dirs(folder)
             if not os.access(folder, os.W_OK):
                 return Check(what, False, f"cannot write to {folder}", f"ls -ld {folder}")
             return Check(what, True, f"delivers into {folder}")
@@ -185,6 +204,67 @@ def letterheads(store: Store) -> Iterator[Check]:
             )
         else:
             yield Check(f"Letterhead {lc.administration}/{lc.code}", True, "A4 portrait, safe")
+
+
+MAX_FONT_LINES = 20  # one line per relation or administration, then a count
+
+
+def fonts(store: Store) -> Iterator[Check]:
+    """Every name, address line and contact of the relations and administrations has a
+    glyph in a face the PDFs embed; else which character, named, and where to edit it."""
+    from mailing.pdf.glyph_check import administration_texts, relation_texts
+    from store.records import Administration, Relation
+
+    found: list[Check] = []
+    admins = sorted(store.all(Administration), key=lambda a: a.code)
+    relations = sorted(store.all(Relation), key=lambda r: r.id)
+    for adm in admins:
+        texts = list(administration_texts(adm))
+        found += _undrawable(
+            f"administration {adm.code}", texts, f"edit it in Settings (F6), {adm.code}"
+        )
+    for rel in relations:
+        texts = list(relation_texts(rel))
+        texts += [(f"contact {n}'s name", c.name) for n, c in enumerate(rel.contacts, start=1)]
+        found += _undrawable(f"relation {rel.id}", texts, f"edit it in Relations (F5), {rel.id}")
+    if not found:
+        yield Check(
+            "Fonts",
+            True,
+            f"the names and addresses of {len(relations)} relation(s) and {len(admins)} "
+            "administration(s) print with the embedded fonts",
+        )
+        return
+    yield from found[:MAX_FONT_LINES]
+    if len(found) > MAX_FONT_LINES:
+        yield Check(
+            "Fonts",
+            False,
+            f"and {len(found) - MAX_FONT_LINES} more relation(s) or administration(s) "
+            "with a character no font has",
+            "fix the ones above, then run `mailroom doctor` again to see the rest",
+        )
+
+
+def _undrawable(who: str, texts: list[tuple[str, str]], edit: str) -> list[Check]:
+    from mailing.pdf.fonts import describe, missing
+
+    for field, text in texts:
+        bad = missing(text) if text else []
+        if bad:
+            chars = ", ".join(describe(ch) for ch in bad)
+            return [
+                Check(
+                    f"Fonts for {who}",
+                    False,
+                    f"its {field} ({text!r}) holds {chars}, which none of the embedded fonts "
+                    "(DejaVu Sans, Droid Sans Fallback) has: it would print as a box, and its "
+                    "documents are refused",
+                    f"{edit} (mailroom), or correct it in the file for "
+                    "`mailroom config import`; e.g. a similar letter",
+                )
+            ]
+    return []
 
 
 def spool(store: Store) -> Iterator[Check]:
@@ -242,4 +322,5 @@ def run_checks(store: Store, *, reach_servers: bool = True) -> Iterator[Check]:
         if reach_servers:
             yield profile_login(store, profile)
     yield from letterheads(store)
+    yield from fonts(store)
     yield from spool(store)

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from store.errors import MailroomError
+from store.permissions import open_new
 
 DEMO_MARK = "DEMO-FOLDER"
 
@@ -20,7 +21,7 @@ def mark_demo(home: Path) -> None:
     """Mark ``home`` as a demo folder: anyone may name themselves with --user there."""
     path = home / DEMO_MARK
     if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        fd = open_new(path, os.O_WRONLY)
         with os.fdopen(fd, "w") as fh:
             fh.write("This data folder holds the demo: `--user NAME` may name anyone here.\n")
 

@@ -38,6 +38,7 @@ from mailing.names import safe_file_name
 from mailing.resolve import TraceStep, resolve_sender_for_object
 from store.db import atomic_write_bytes
 from store.errors import MailroomError
+from store.permissions import make_dirs
 
 if TYPE_CHECKING:
     from mailing.message import Attachment
@@ -356,7 +357,7 @@ def _archive(
         / sent.object
         / f"{now.strftime('%Y%m%d-%H%M%S')}-{_safe(sent.message_id.strip('<>'))}"
     )
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_dirs(folder)
     if raw is not None:
         atomic_write_bytes(folder / "message.eml", raw)
     record = {

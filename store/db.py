@@ -26,6 +26,7 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 
 from store.errors import CorruptDatabaseError, StoreError
+from store.permissions import file_mode, make_dirs, open_new
 
 KEEP_COPIES = 3
 LOCK_TIMEOUT_SECONDS = 30.0
@@ -42,10 +43,10 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write_bytes(path: Path, payload: bytes, *, mode: int = 0o600) -> None:
+def atomic_write_bytes(path: Path, payload: bytes, *, mode: int | None = None) -> None:
     """Write ``payload`` to ``path`` so that a crash leaves the old or the new file."""
     tmp = path.with_name(f".{path.name}{_TMP_MARK}{os.getpid()}-{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    fd = open_new(tmp, os.O_WRONLY | os.O_EXCL, mode)  # mode: its folder's (permissions)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
@@ -92,7 +93,9 @@ class Database:
         self.path = path
         self.backup_dir = path.parent / "backups"
         self._lock = FileLock(
-            str(path.parent / f".{path.name}.lock"), timeout=LOCK_TIMEOUT_SECONDS, mode=0o600
+            str(path.parent / f".{path.name}.lock"),
+            timeout=LOCK_TIMEOUT_SECONDS,
+            mode=file_mode(path.parent),
         )
         self._cache: tuple[tuple[int, int, int], Data] | None = None
         with self._locked():
@@ -206,14 +209,14 @@ class Database:
 
     def _write(self, data: Data) -> None:
         payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        make_dirs(self.path.parent)
         if self.path.exists():
             self._rotate_copies()
         atomic_write_bytes(self.path, payload)
         self._cache = None
 
     def _rotate_copies(self) -> None:
-        self.backup_dir.mkdir(mode=0o700, exist_ok=True)
+        make_dirs(self.backup_dir)
         name = self.path.name
         for i in range(KEEP_COPIES - 1, 0, -1):
             older = self.backup_dir / f"{name}.{i}"

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from store.db import atomic_write_bytes
 from store.errors import StoreError
+from store.permissions import make_dirs
 from store.records import StoredFileRef
 
 MAX_FILE_BYTES = 50_000_000  # 50 MB; sizes are decimal everywhere (MB = 1,000,000 bytes)
@@ -33,7 +34,7 @@ class FileStore:
                 fix="use a smaller file.",
             )
         digest = hashlib.sha256(payload).hexdigest()
-        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        make_dirs(self.folder)
         target = self.folder / digest
         if not target.exists():
             atomic_write_bytes(target, payload)

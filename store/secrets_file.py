@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from filelock import FileLock
 
 from store.errors import MailroomError
+from store.permissions import file_mode
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
@@ -129,9 +130,7 @@ def _write(path: Path, key: bytes, salt: bytes, data: dict[str, str]) -> None:
         "nonce": _b64(nonce),
         "data": _b64(sealed),
     }
-    mode = 0o600
-    if path.exists():
-        mode = path.stat().st_mode & 0o660 or 0o600
+    mode = file_mode(path.parent)  # 0660 in a folder shared with a group (docs/sharing.md)
     try:
         atomic_write_bytes(path, json.dumps(doc, indent=1).encode("ascii"), mode=mode)
         os.chmod(path, mode)
@@ -145,7 +144,9 @@ def _write(path: Path, key: bytes, salt: bytes, data: dict[str, str]) -> None:
 
 
 def _lock(path: Path) -> FileLock:
-    return FileLock(str(path.parent / f".{path.name}.lock"), timeout=30, mode=0o600)
+    return FileLock(
+        str(path.parent / f".{path.name}.lock"), timeout=30, mode=file_mode(path.parent)
+    )
 
 
 def _check_new(passphrase: str) -> None:

@@ -19,6 +19,7 @@ from tinydb import Query, TinyDB
 from store.db import Database
 from store.errors import NotFoundError, StoreError
 from store.files import FileStore
+from store.permissions import prepare_home
 from store.records import Document, Record, SystemSettings
 
 R = TypeVar("R", bound=Record)
@@ -50,12 +51,9 @@ def resolve_home(home: str | os.PathLike[str] | None = None) -> Path:
 
 def ensure_home(path: Path) -> Path:
     # Everything under the data folder holds customers' data or configuration:
-    # owner-only, whatever module writes it (spool, archive, outbox, backups).
-    os.umask(0o077)
+    # owner-only, or its group's when shared (store/permissions.py), whatever writes it.
     try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if path.stat().st_mode & 0o077:
-            path.chmod(0o700)
+        prepare_home(path)
     except OSError as exc:
         raise StoreError(
             f"The data folder {path} cannot be created or used ({exc.strerror}).",

@@ -30,6 +30,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tui.commands_secrets",  # secrets init/unlock/status/change-passphrase
     "tui.commands_audit",  # audit [--since]
     "tui.commands_doctor",  # doctor
+    "tui.commands_init",  # init [--group NAME]
 )
 
 

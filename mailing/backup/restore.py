@@ -20,6 +20,7 @@ from mailing.backup.mail import _archive_from_eml, _looks_like_mail
 from mailing.backup.unpack import RestoreLimits, _unpack, _Unpacked
 from mailing.backup.write import _now_stamp, write_backup
 from store.db import Database, fsync_dir
+from store.permissions import make_dir, make_dirs
 from store.spool import Spool
 from store.store import CONFIG_FILE, Store
 
@@ -51,7 +52,7 @@ def verify_backup(source: Path, home: Path, limits: RestoreLimits | None = None)
     Returns its manifest summary; raises RestoreError naming the problem.
     """
     home = Path(home)
-    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_dirs(home)
     with _staged(source, home, limits or RestoreLimits()) as unpacked:
         m = unpacked.manifest
         return {
@@ -81,7 +82,7 @@ def _staged(source: Path, home: Path, limits: RestoreLimits) -> Iterator[_Unpack
             fix="check the path and its permissions.",
         ) from None
     stage = home / f".restore-{os.getpid()}-{secrets.token_hex(4)}"
-    stage.mkdir(mode=0o700)
+    make_dirs(stage)
     try:
         with open(source, "rb") as fh:
             head = fh.read(4096)
@@ -121,7 +122,7 @@ def restore_backup(
     spool = Spool(home)
     with _staged(source, home, limits or RestoreLimits()) as unpacked:
         new = unpacked.folder
-        new.mkdir(exist_ok=True)
+        make_dirs(new)
         previous: Path | None = None
         if any((home / n).exists() for n in (*TOP_FILES, *TOP_DIRS)):
             previous = home / "backups" / f"before-restore-{_now_stamp()}{SUFFIX}"
@@ -138,7 +139,7 @@ def restore_backup(
         )
         _pause(Database(new / CONFIG_FILE), reason)
         old = new.parent / "old"
-        old.mkdir()
+        make_dir(old)
         with spool.sender_lock(who), store.config_db._locked(), store.documents_db._locked():
             _swap(home, new, old)
         store.config_db._cache = None

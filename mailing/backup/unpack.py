@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import posixpath
 import tarfile
 import zlib
@@ -27,6 +28,7 @@ from mailing.backup.layout import (
     VERSION,
 )
 from mailing.names import human_size
+from store.permissions import make_dirs, open_new
 
 
 @dataclass(frozen=True)
@@ -193,8 +195,8 @@ def _unpack_member(source: str, name: str, stream: IO[bytes], target: Path) -> d
     h = hashlib.sha256()
     n = 0
     try:
-        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        with open(target, "xb") as out:
+        make_dirs(target.parent)
+        with os.fdopen(open_new(target, os.O_WRONLY | os.O_EXCL), "wb") as out:
             while chunk := stream.read(_CHUNK):
                 h.update(chunk)
                 n += len(chunk)

@@ -31,6 +31,7 @@ from mailing.backup.layout import (
     TOP_FILES,
     VERSION,
 )
+from store.permissions import make_dirs, open_new
 from store.spool import Spool
 from store.store import CONFIG_FILE, Store
 
@@ -110,7 +111,7 @@ def write_backup(store: Store, dest: Path, *, user: str | None = None) -> Backup
     if dest.exists() and dest.is_dir():
         dest = dest / default_name()
     try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        make_dirs(dest.parent)
     except OSError as exc:
         raise BackupError(
             f"The folder {dest.parent} for the backup cannot be created ({exc.strerror}).",
@@ -133,7 +134,10 @@ def write_backup(store: Store, dest: Path, *, user: str | None = None) -> Backup
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     spool = Spool(home)
     try:
-        with spool.sender_lock(user or store.user), open(tmp, "xb") as raw:
+        with (
+            spool.sender_lock(user or store.user),
+            os.fdopen(open_new(tmp, os.O_WRONLY | os.O_EXCL), "wb") as raw,
+        ):
             with (
                 gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz,
                 tarfile.open(fileobj=gz, mode="w|", format=tarfile.PAX_FORMAT) as tar,

@@ -28,6 +28,7 @@ from mailing.bounces.mailbox import (
 from mailing.bounces.parse import Failure, Report, read_report
 from store.db import atomic_write_bytes
 from store.errors import MailroomError
+from store.permissions import make_dirs
 from store.records import Profile
 
 if TYPE_CHECKING:
@@ -127,7 +128,7 @@ def read_seen(home: Path, code: str, validity: str) -> Seen:
 
 def write_seen(home: Path, code: str, seen: Seen) -> None:
     path = _seen_file(home, code)
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_dirs(path.parent)
     payload = {"uidvalidity": seen.uidvalidity, "last_uid": seen.last_uid}
     atomic_write_bytes(path, json.dumps(payload).encode())
 

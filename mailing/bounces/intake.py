@@ -11,7 +11,6 @@ own Bcc copy only is not a bounce of the customer's message.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 from mailing.bounces.parse import Failure, Report
 from mailing.transports.dsn import parse_envelope_id
 from store.db import atomic_write_bytes
+from store.permissions import make_dirs
 from store.spool import Batch, Spool, State
 
 # The states in which an item's message went out (a report may come for any of them).
@@ -141,7 +141,7 @@ def _mark(batch: Batch, item: str, bounces: list[Bounce], report: Report) -> Non
     }
     ref = batch.locate(item)
     if ref.state == State.SENT:
-        os.makedirs(batch.path / State.BOUNCED, mode=0o700, exist_ok=True)  # older batches
+        make_dirs(batch.path / State.BOUNCED)  # older batches
         if batch.advance(item, State.SENT, State.BOUNCED, event):
             return
         ref = batch.locate(item)

@@ -13,16 +13,20 @@ from mailing.pdf.fonts import describe, missing
 from store.records import Administration, Document, Relation
 
 
-def _texts(doc: Document, relation: Relation, adm: Administration) -> Iterator[tuple[str, str]]:
-    """(field in words, text) for every text of the document that is drawn."""
-    yield "the relation's name", relation.name
+def relation_texts(relation: Relation) -> Iterator[tuple[str, str]]:
+    """(field in words, text) for what a document draws of the relation."""
+    yield "name", relation.name
     for n, line in enumerate(relation.address, start=1):
-        yield f"the relation's address line {n}", line
-    yield "the relation's code", relation.code
-    yield "the administration's name", adm.name
+        yield f"address line {n}", line
+    yield "code", relation.code
+
+
+def administration_texts(adm: Administration) -> Iterator[tuple[str, str]]:
+    """(field in words, text) for what a document draws of the administration."""
+    yield "name", adm.name
     for n, line in enumerate(adm.address, start=1):
-        yield f"the administration's address line {n}", line
-    for label, value in (
+        yield f"address line {n}", line
+    yield from (
         ("phone", adm.phone),
         ("e-mail address", adm.email),
         ("website", adm.website),
@@ -30,8 +34,15 @@ def _texts(doc: Document, relation: Relation, adm: Administration) -> Iterator[t
         ("BIC", adm.bic),
         ("VAT number", adm.vat_number),
         ("chamber of commerce number", adm.coc_number),
-    ):
-        yield f"the administration's {label}", value
+    )
+
+
+def _texts(doc: Document, relation: Relation, adm: Administration) -> Iterator[tuple[str, str]]:
+    """(field in words, text) for every text of the document that is drawn."""
+    for field, text in relation_texts(relation):
+        yield f"the relation's {field}", text
+    for field, text in administration_texts(adm):
+        yield f"the administration's {field}", text
     yield "the document number", doc.number
     yield "the reference", doc.reference
     yield "the description", doc.description

@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 
 from mailing.transports import SendResult, Transport, config_error
+from store.permissions import make_dirs, open_new
 from store.records import Profile
 
 log = logging.getLogger("mailroom.outbox")
@@ -51,7 +52,7 @@ class OutboxTransport(Transport):
         self, raw: bytes, mail_from: str, rcpts: list[str], envid: str | None = None
     ) -> SendResult:
         try:
-            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            make_dirs(self.folder)
         except OSError as exc:
             raise config_error(
                 self.profile,
@@ -70,7 +71,7 @@ class OutboxTransport(Transport):
         tmp = self.folder / f".{target.name}.{os.getpid()}.tmp"
         try:
             # Messages hold customers' data: readable by the owner only.
-            with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
+            with os.fdopen(open_new(tmp, os.O_WRONLY | os.O_TRUNC), "wb") as fh:
                 fh.write(raw)
                 fh.flush()
                 os.fsync(fh.fileno())

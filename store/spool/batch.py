@@ -20,6 +20,7 @@ from typing import Any
 
 from store.db import fsync_dir
 from store.errors import NotFoundError
+from store.permissions import make_dir, make_dirs
 from store.spool import approval, lock, recovery
 from store.spool.errors import SpoolError
 from store.spool.events import (
@@ -182,7 +183,7 @@ class Spool:
         self.root = self.home / "spool"
 
     def ensure(self) -> None:
-        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        make_dirs(self.root)
 
     def new_batch(self) -> Batch:
         """Create an empty batch folder with a fresh, sortable id."""
@@ -191,11 +192,11 @@ class Spool:
         for _ in range(100):
             batch_id = f"{stamp}-{secrets.token_hex(2)}"
             try:
-                os.mkdir(self.root / batch_id, 0o700)
+                make_dir(self.root / batch_id)
             except FileExistsError:
                 continue
             for sub in (*STATES, META_DIR):
-                os.mkdir(self.root / batch_id / sub, 0o700)
+                make_dir(self.root / batch_id / sub)
             return Batch(self, batch_id)
         raise SpoolError("Could not create a batch folder.", field="spool", value=str(self.root))
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from store.permissions import open_new
 from store.spool.layout import json_bytes, now_iso
 
 EVENTS_FILE = "events.jsonl"
@@ -34,7 +35,7 @@ class EventLog:
         """Write one event, stamped with the time; not fsynced (see :meth:`fsync`)."""
         line = json_bytes({"at": now_iso(), **event}) + b"\n"
         if self._fd is None:
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            self._fd = open_new(self.path, os.O_WRONLY | os.O_APPEND)
         os.write(self._fd, line)
         self.unsynced += 1
 

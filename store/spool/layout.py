@@ -18,6 +18,7 @@ from typing import Any
 
 from store.db import fsync_dir
 from store.errors import NotFoundError
+from store.permissions import open_new
 from store.spool.errors import DAMAGED_FIX, DamagedBatchError, SpoolError
 from store.spool.states import STATES
 
@@ -39,7 +40,7 @@ def now_iso() -> str:
 def write_new_file(path: Path, payload: bytes, *, sync: bool = True) -> None:
     """Write a new file by temporary name + rename, so a reader never sees half of it."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(3)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = open_new(tmp, os.O_WRONLY | os.O_EXCL)
     try:
         view = memoryview(payload)
         while view:

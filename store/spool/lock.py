@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from store.permissions import file_mode
 from store.spool.errors import SenderBusyError
 from store.spool.layout import json_bytes, now_iso, write_new_file
 
@@ -26,7 +27,7 @@ def who_is_sending(root: Path) -> dict[str, Any] | None:
     """Who is sending now from the spool ``root``, if anyone (read without the lock)."""
     from filelock import FileLock, Timeout
 
-    lock = FileLock(str(root / SENDER_LOCK), mode=0o600)
+    lock = FileLock(str(root / SENDER_LOCK), mode=file_mode(root))
     try:
         lock.acquire(timeout=0)
     except Timeout:
@@ -44,7 +45,7 @@ def hold_sender_lock(root: Path, user: str) -> Iterator[None]:
     """Hold the one-sender lock of the spool ``root``, or say who holds it."""
     from filelock import FileLock, Timeout
 
-    lock = FileLock(str(root / SENDER_LOCK), mode=0o600)
+    lock = FileLock(str(root / SENDER_LOCK), mode=file_mode(root))
     try:
         # Not 0: a process asking "who is sending?" (Spool.sender, e.g. a TUI's
         # queue pane polling) holds the lock for an instant; that is no sender.

@@ -1,0 +1,100 @@
+"""`mailroom doctor`'s fonts line: a relation whose name, address or contact holds a
+character none of the embedded faces has is named, with the character and the fix;
+Greek and Chinese names print, so they are OK."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from mailing.changes import save_record
+from mailing.demo import load_demo
+from store.records import Administration, Contact, Relation
+from store.store import Store
+from tests.conftest import PYTHON, cli_env
+
+
+def _doctor(home: Path) -> tuple[int, list[str]]:
+    done = subprocess.run(
+        [PYTHON, "-m", "tui", "--home", str(home), "doctor", "--offline"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        timeout=300,
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.returncode, done.stdout.splitlines()
+
+
+def _fonts(lines: list[str]) -> list[str]:
+    """The Fonts lines, each with its fix line."""
+    out = []
+    for n, line in enumerate(lines):
+        if line[6:].startswith("Fonts"):
+            fix = lines[n + 1] if line.startswith("FIX") else ""
+            out.append(f"{line}\n{fix}".strip())
+    return out
+
+
+def test_a_character_no_font_has_is_named_with_its_relation(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    store = Store(home)
+    load_demo(store)
+    relations = sorted(store.all(Relation), key=lambda r: r.id)
+    linear_b, greek, chinese, contact = relations[:4]
+    save_record(store, linear_b.model_copy(update={"name": "Linear 𐀀 B.V."}), linear_b.key)
+    save_record(
+        store,
+        greek.model_copy(update={"name": "Ζωή Παπαδοπούλου", "address": ["Οδός Ερμού 5", "Αθήνα"]}),
+        greek.key,
+    )
+    save_record(
+        store,
+        chinese.model_copy(update={"name": "北京朝阳贸易有限公司", "address": ["北京市朝阳区"]}),
+        chinese.key,
+    )
+    save_record(
+        store,
+        contact.model_copy(update={"contacts": [Contact(name="Mr \U0001d11e Clef")]}),
+        contact.key,
+    )
+
+    code, lines = _doctor(home)
+    assert code == 1
+    fonts = _fonts(lines)
+    assert len(fonts) == 2, "\n".join(lines)
+    assert fonts[0].startswith(
+        f"FIX   Fonts for relation {linear_b.id}: its name ('Linear 𐀀 B.V.')"
+    )
+    assert '"𐀀" (U+10000 LINEAR B SYLLABLE B008 A)' in fonts[0]
+    assert f"-> edit it in Relations (F5), {linear_b.id}" in fonts[0]
+    assert "mailroom config import" in fonts[0]
+    assert fonts[1].startswith(f"FIX   Fonts for relation {contact.id}: its contact 1's name")
+    assert "U+1D11E MUSICAL SYMBOL G CLEF" in fonts[1]
+    assert not [ln for ln in lines if greek.id in ln or chinese.id in ln]
+
+    # Fixed through the door as the F5 form does: the line is OK, the Greek and Chinese too.
+    save_record(store, linear_b.model_copy(update={"name": "Linear B B.V."}), linear_b.key)
+    save_record(store, contact, contact.key)
+    code, lines = _doctor(home)
+    assert _fonts(lines) == [
+        f"OK    Fonts: the names and addresses of {len(relations)} relation(s) and "
+        f"{len(store.all(Administration))} administration(s) print with the embedded fonts"
+    ]
+    assert code == 0, "\n".join(lines)
+
+
+def test_an_administration_with_such_a_character_is_named(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    store = Store(home)
+    load_demo(store)
+    adm = store.get(Administration, "KORN")
+    address = [*adm.address, "Postbus \U00010000"]
+    save_record(store, adm.model_copy(update={"address": address}), adm.key)
+    code, lines = _doctor(home)
+    assert code == 1
+    (line,) = _fonts(lines)
+    assert line.startswith(f"FIX   Fonts for administration KORN: its address line {len(address)}")
+    assert "U+10000 LINEAR B SYLLABLE B008 A" in line
+    assert "-> edit it in Settings (F6), KORN" in line
