@@ -276,7 +276,7 @@ virtual_gid_maps = static:{gid}
 
 def maildir_messages(folder: Path) -> list[bytes]:
     """The messages delivered into a Maildir (new/ and cur/), oldest name first."""
-    out = []
+    out: list[bytes] = []
     for sub in ("new", "cur"):
         d = folder / sub
         if d.is_dir():

@@ -113,7 +113,10 @@ def test_a_genuine_postfix_report_ends_the_item_bounced_with_its_reason(
             # Postfix took all three (so they are sent), delivered one and the archive
             # copies, and wrote a report for each of the two it could not relay.
             reports = wait_for_messages(office, 2, mta)
-            assert len(wait_for_messages(customer, 1, mta)) == 1
+            (invoice,) = wait_for_messages(customer, 1, mta)
+            got_invoice = email.message_from_bytes(invoice, policy=email.policy.default)
+            assert DELIVERED in str(got_invoice["To"])
+            assert any(p.get_content_type() == "application/pdf" for p in got_invoice.walk())
             assert len(wait_for_messages(archive, 3, mta)) == 3
             refused = f"connect to 127.0.0.1[127.0.0.1]:{mta.closed_port}: Connection refused"
             by_rcpt = {}
