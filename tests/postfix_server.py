@@ -1,9 +1,19 @@
 """A real MTA for tests: a private Postfix instance (Debian ``postfix``) with its own
 configuration, queue and data folders in a temporary folder, on a free loopback port.
 
-    with DovecotServer() as imap, PostfixServer(local={SENDER: imap.maildir()}) as mta:
-        profile fields: mta.profile_fields()    # system smtp, server, port, no TLS
-        mta.closed_port                         # where the relay host "listens" (nobody)
+    with DovecotServer() as imap:
+        office = imap.root / "mail" / imap.user          # the Maildir Dovecot serves
+        auth = imap.root / "run/auth-client"             # Dovecot's auth socket
+        with PostfixServer(local={SENDER: office}, ca=imap.ca, dovecot_auth=auth) as mta:
+            mta.profile_fields(ca_file=..., username=...)  # smtp, STARTTLS, password
+            mta.closed_port                   # the relay host's port, held closed
+            mta.log()                         # Postfix's maillog, for failure messages
+
+With ``ca``, Postfix offers STARTTLS with a certificate for 127.0.0.1 from that CA;
+with ``dovecot_auth`` also SMTP AUTH (after STARTTLS only), checked by Dovecot against
+its users, and relaying needs that login (the socket is given to the postfix user, as
+Dovecot's documented ``unix_listener`` set-up for Postfix does). Without them: plain
+SMTP, relaying for 127.0.0.0/8.
 
 Mail for the addresses in ``local`` (address -> Maildir folder) is delivered by
 Postfix's ``virtual`` agent into that Maildir (for example the one Dovecot serves, so
