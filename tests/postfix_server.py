@@ -116,10 +116,14 @@ class PostfixServer:
     # ------------------------------------------------------------ life cycle
 
     def _configure(self) -> None:
-        self.config_dir.mkdir(mode=0o755)
-        (self.root / "queue").mkdir(mode=0o755)
+        # Modes set explicitly: another test may have left a umask of 077 in this process,
+        # and Postfix's daemons (the postfix user) must reach these folders.
+        for folder in (self.config_dir, self.root / "queue"):
+            folder.mkdir()
+            os.chmod(folder, 0o755)
         data = self.root / "data"
-        data.mkdir(mode=0o700)
+        data.mkdir()
+        os.chmod(data, 0o700)
         postfix_user = pwd.getpwnam("postfix")
         os.chown(data, postfix_user.pw_uid, postfix_user.pw_gid)
         # One base folder for the virtual agent: the Maildirs' common parent.
@@ -193,6 +197,8 @@ virtual_gid_maps = static:{gid}
         (self.config_dir / "master.cf").write_text(
             MASTER_CF.format(listen=f"{self.host}:{self.port}")
         )
+        for conf in ("main.cf", "master.cf"):
+            os.chmod(self.config_dir / conf, 0o644)
 
     def start(self) -> PostfixServer:
         try:
@@ -206,6 +212,7 @@ virtual_gid_maps = static:{gid}
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
                 start_new_session=True,
+                umask=0o022,  # Postfix's own, not whatever this test process has
             )
             deadline = time.monotonic() + 60
             while True:
