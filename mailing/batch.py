@@ -38,6 +38,7 @@ from store.records import DOC_TYPES, Document, Template
 from store.spool import PRINT_PDF, Batch, Spool, now_iso, write_new_file
 
 if TYPE_CHECKING:
+    from mailing.compose import Composed
     from store.store import Store
 
 CHUNK = 32  # documents per task given to a worker
@@ -185,7 +186,10 @@ class _Builder:
             "message_id": c.message_id,
             "subject": c.subject,
             "size": len(raw),
-            "attachments": [{"name": n, "size": z} for n, z in c.attachments],
+            "attachments": [
+                {"name": n, "size": z, "at": list(span) if span else None}
+                for (n, z), span in zip(c.attachments, _spans(c), strict=True)
+            ],
             "fingerprints": {
                 "template": (
                     {"code": template.code, "sha256": self._template_sha(template)}
@@ -215,6 +219,13 @@ class _Builder:
             return {**summary, "state": "failed", "reason": reason}
         self.batch.add_item(item, "email", "draft", raw, meta, sync=False)
         return {**summary, "state": "draft"}
+
+
+def _spans(c: Composed) -> list[tuple[int, int] | None]:
+    """Where each attachment lies in the message (for the archive), None where unknown."""
+    if len(c.spans) == len(c.attachments):
+        return c.spans
+    return [None] * len(c.attachments)
 
 
 # One per worker process. With the fork start method it is made once, in the parent,

@@ -40,6 +40,9 @@ class Composed:
     message_id: str = ""
     subject: str = ""
     attachments: list[tuple[str, int]] = field(default_factory=list)  # (file name, size)
+    # Where each attachment's base64 lies in ``raw`` (start, end), or None when it is
+    # not found as one block: the archive decodes it from there without parsing.
+    spans: list[tuple[int, int] | None] = field(default_factory=list)
 
 
 class Composer:
@@ -158,3 +161,21 @@ class Composer:
         out.message_id = message_id
         out.subject = rendered.subject
         out.attachments = [(a.filename, len(a.content)) for a in attachments]
+        out.spans = attachment_spans(raw, [a.content for a in attachments])
+
+
+def attachment_spans(raw: bytes, contents: list[bytes]) -> list[tuple[int, int] | None]:
+    """Where each content's base64 (76-character CRLF lines) is in ``raw``, in order."""
+    import base64
+
+    spans: list[tuple[int, int] | None] = []
+    at = 0
+    for content in contents:
+        encoded = base64.encodebytes(content).replace(b"\n", b"\r\n")
+        start = raw.find(encoded, at) if content else -1
+        if start < 0:
+            spans.append(None)
+            continue
+        at = start + len(encoded)
+        spans.append((start, at))
+    return spans
