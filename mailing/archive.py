@@ -31,20 +31,17 @@ its folder by batch and item.
 from __future__ import annotations
 
 import binascii
-import ctypes
-import ctypes.util
-import email
-import email.policy
 import errno
 import json
 import os
+import queue
 import shutil
-from email.message import EmailMessage
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mailing.names import safe_file_name
-from store.spool import Batch
+from store.spool import EVENTS_FILE, Batch
 
 if TYPE_CHECKING:
     from store.store import Store
@@ -91,6 +88,10 @@ def archive_folder(home: Path, document: dict[str, Any], batch_id: str, item: st
 
 def _parts(raw: bytes) -> list[tuple[str, bytes]]:
     """The attachments of a message, by parsing it (items built before spans were kept)."""
+    import email
+    import email.policy
+    from email.message import EmailMessage
+
     msg = email.message_from_bytes(raw, _class=EmailMessage, policy=email.policy.default)
     out: list[tuple[str, bytes]] = []
     for part in msg.iter_attachments():
@@ -152,6 +153,9 @@ def sync_file_system(path: Path) -> None:
     """Make everything written on ``path``'s file system durable: one ``syncfs``."""
     global _LIBC
     if _LIBC is None:
+        import ctypes
+        import ctypes.util
+
         name = ctypes.util.find_library("c")
         _LIBC = ctypes.CDLL(name, use_errno=True) if name else False
     syncfs = getattr(_LIBC, "syncfs", None) if _LIBC else None
@@ -194,7 +198,7 @@ def archive_item(
     raw = source.read_bytes()
     document = meta["document"]
     folder = archive_folder(home, document, batch.id, item)
-    (folder / "attachments").mkdir(parents=True, exist_ok=True)
+    os.makedirs(folder / "attachments", exist_ok=True)
     try:
         _link(source, folder / "message.eml")
     except FileNotFoundError:  # moved on meanwhile (sent -> bounced): the bytes read
@@ -204,7 +208,8 @@ def archive_item(
     pdf_name = meta.get("document_pdf")
     for name, payload in attachments:
         path = folder / "attachments" / _safe(name)
-        _write(path, payload)
+        with open(path, "wb") as fh:  # a crash before record.json: written again
+            fh.write(payload)
         if name == pdf_name and document["type"] in COPY_DOCUMENT_TYPES:
             # Every type that keeps a copy keeps it with background (SPEC §3), which
             # is the PDF that was sent, byte for byte: a second name of the same file.
@@ -244,6 +249,89 @@ def archive_item(
     return folder
 
 
+def _group_done(root: Path, batch: Batch, items: list[str]) -> None:
+    """Make a group's archives durable (one sync), then list them as archived."""
+    if not items:
+        return
+    sync_file_system(root)
+    with open(batch.path / DONE_FILE, "ab") as listed:
+        listed.write("".join(f"{item}\n" for item in items).encode())
+
+
+class Archiver:
+    """Archives the messages of a batch as they are sent, in a thread beside the sender.
+
+    The thread's work is mostly file-system calls, during which the sender goes on
+    (its own time is mostly spent waiting for the server). ``add`` hands over items
+    just moved to ``sent/`` (their ``sent`` event already in the log); ``close``
+    waits for the thread. Groups are made durable and listed as ``archive_batch``
+    does; an item the thread could not archive is left to ``archive_batch``.
+    """
+
+    def __init__(self, home: Path, batch: Batch) -> None:
+        self.home, self.batch = home, batch
+        self.root = archive_root(home)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._queue: queue.SimpleQueue[list[str] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="archive", daemon=True)
+        self._thread.start()
+
+    def add(self, items: list[str]) -> None:
+        if items:
+            self._queue.put(list(items))
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        batch = self.batch
+        approvals = batch.approved_hashes()
+        log = _SentLog(batch)
+        group: list[str] = []
+        while (items := self._queue.get()) is not None:
+            sent = log.read()
+            for item in items:
+                try:
+                    archive_item(self.home, batch, item, approvals, sent)
+                except (OSError, ValueError, KeyError):
+                    continue  # moved on or damaged: archive_batch tries it after the send
+                group.append(item)
+            if len(group) >= GROUP:
+                _group_done(self.root, batch, group)
+                group = []
+        _group_done(self.root, batch, group)
+
+
+class _SentLog:
+    """The ``sent`` events of a batch's log, read on from where the last read ended."""
+
+    def __init__(self, batch: Batch) -> None:
+        self.path = batch.path / EVENTS_FILE
+        self.offset = 0
+        self.sent: dict[str, dict[str, Any]] = {}
+
+    def read(self) -> dict[str, dict[str, Any]]:
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(self.offset)
+                data = fh.read()
+        except FileNotFoundError:
+            return self.sent
+        end = data.rfind(b"\n") + 1  # whole lines only; the rest at the next read
+        self.offset += end
+        for line in data[:end].splitlines():
+            if b'sent"' not in line:
+                continue
+            try:
+                ev = json.loads(line)
+            except ValueError:
+                continue
+            if ev.get("event") in ("sent", "marked-sent") and isinstance(ev.get("item"), str):
+                self.sent[ev["item"]] = ev
+        return self.sent
+
+
 def archived_items(batch: Batch) -> set[str]:
     """The items of the batch whose archive is complete and durable."""
     try:
@@ -274,12 +362,9 @@ def archive_batch(store: Store, batch: Batch) -> int:
     sent = sent_events(batch)
     root = archive_root(store.home)
     root.mkdir(parents=True, exist_ok=True)
-    with open(batch.path / DONE_FILE, "ab") as listed:
-        for start in range(0, len(pending), GROUP):
-            group = pending[start : start + GROUP]
-            for item, state in group:
-                archive_item(store.home, batch, item, approvals, sent, state)
-            sync_file_system(root)
-            listed.write("".join(f"{item}\n" for item, _ in group).encode())
-            listed.flush()
+    for start in range(0, len(pending), GROUP):
+        group = pending[start : start + GROUP]
+        for item, state in group:
+            archive_item(store.home, batch, item, approvals, sent, state)
+        _group_done(root, batch, [item for item, _ in group])
     return len(pending)
