@@ -165,17 +165,28 @@ class Composer:
 
 
 def attachment_spans(raw: bytes, contents: list[bytes]) -> list[tuple[int, int] | None]:
-    """Where each content's base64 (76-character CRLF lines) is in ``raw``, in order."""
-    import base64
+    """Where each content's base64 (76-character CRLF lines) is in ``raw``, in order.
+
+    Found by its first line (the base64 of its first 57 bytes) and its length, which
+    the content's size fixes: nothing is encoded twice. The archive checks the
+    decoded size, and parses the message instead when it does not match.
+    """
+    import binascii
 
     spans: list[tuple[int, int] | None] = []
     at = 0
     for content in contents:
-        encoded = base64.encodebytes(content).replace(b"\n", b"\r\n")
-        start = raw.find(encoded, at) if content else -1
+        if not content:
+            spans.append(None)
+            continue
+        first = binascii.b2a_base64(content[:57], newline=False) + b"\r\n"
+        start = raw.find(first, at)
+        while start > 0 and raw[start - 4 : start] != b"\r\n\r\n":  # a part's body starts
+            start = raw.find(first, start + 1)
         if start < 0:
             spans.append(None)
             continue
-        at = start + len(encoded)
+        chars = 4 * ((len(content) + 2) // 3)
+        at = start + chars + 2 * ((chars + 75) // 76)
         spans.append((start, at))
     return spans

@@ -6,6 +6,7 @@ to a real aiosmtpd server; the archive is then compared with what the server got
 
 from __future__ import annotations
 
+import binascii
 import email
 import email.policy
 import json
@@ -82,6 +83,11 @@ def test_archive_keeps_what_the_server_received_linked_and_the_pdf_once(tmp_path
             for p in msg.iter_attachments()  # type: ignore[attr-defined]
         }
         assert record["attachments"] == list(got)
+        # the build noted where each attachment's base64 lies: no parse was needed
+        raw = spool_file.read_bytes()
+        for entry, payload in zip(batch.meta(item)["attachments"], got.values(), strict=True):
+            start, end = entry["at"]
+            assert binascii.a2b_base64(raw[start:end]) == payload
         for name, payload in got.items():
             assert (folder / "attachments" / name).read_bytes() == payload
         # the copy document is the PDF that was sent, stored once (one file, two names)
