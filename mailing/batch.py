@@ -75,8 +75,25 @@ def select_documents(
             fix=f"use one of {', '.join(DOC_TYPES)}.",
         )
     wanted = set(numbers) if numbers is not None else None
+    # Only the documents that can match are validated (a month's, not years of
+    # history): the stored fields are compared first, the date as its ISO text.
+    first = date_from.isoformat() if date_from else None
+    last = date_to.isoformat() if date_to else None
+
+    def may_match(d: dict[str, Any]) -> bool:
+        if not (
+            d.get("type") == doc_type
+            and (administration is None or d.get("administration") == administration)
+            and (wanted is None or d.get("number") in wanted)
+        ):
+            return False
+        date = d.get("date")
+        if not (isinstance(date, str) and len(date) == 10):
+            return True  # validated, then compared as a date below
+        return (first is None or date >= first) and (last is None or date <= last)
+
     with store.view(Document) as tx:
-        docs = tx.all(Document)
+        docs = [Document.model_validate(d) for d in tx.raw(Document) if may_match(d)]
     out = [
         d
         for d in docs
