@@ -35,7 +35,7 @@ from mailing.fingerprint import letterhead_fingerprint, template_fingerprint
 from mailing.once import choose_unsent, mark_sent_before
 from store.errors import MailroomError
 from store.records import DOC_TYPES, Document, Template
-from store.spool import PRINT_PDF, Batch, Spool, now_iso, write_new_file
+from store.spool import PRINT_PDF, Batch, Spool, now_iso
 
 if TYPE_CHECKING:
     from mailing.compose import Composed
@@ -450,14 +450,18 @@ def _sync_filesystem(path: Path) -> None:
 
 
 def _combine_print(batch: Batch, items: list[str]) -> None:
-    """One PDF of every document to print, in item order, for the printer."""
+    """One PDF of every document to print, in item order, for the printer.
+
+    Written straight to its file (under a temporary name, renamed when whole; made
+    durable by the build's one sync): no second copy of it in memory.
+    """
     from pypdf import PdfWriter
 
     writer = PdfWriter()
     for item in items:
-        writer.append(str(batch.file_of(item, "print", "print")))
-    import io
-
-    buf = io.BytesIO()
-    writer.write(buf)
-    write_new_file(batch.path / "print" / PRINT_PDF, buf.getvalue())
+        writer.append(str(batch.file_of(item, "print", "print")), import_outline=False)
+    path = batch.path / "print" / PRINT_PDF
+    tmp = path.with_name(f".{PRINT_PDF}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as fh:
+        writer.write(fh)
+    os.replace(tmp, path)
