@@ -4,8 +4,9 @@ Layout, under the data folder::
 
     archive/<administration>/<relation>/<doctype>-<number>/
         message.eml          the bytes that were sent
-        <document>.pdf       the copy document (*kopiedocument*), for the types of SPEC §3
+        copy-<document>.pdf  the copy document (*kopiedocument*), for the types of SPEC §3
                              that keep one, with background where the table says so
+                             (another name of attachments/<document>.pdf)
         attachments/<name>   every attachment of the message (SPEC §7)
         record.json          batch, item, Message-ID, sender, recipients, server reply,
                              refused recipients, who approved and when, SHA-256, the
@@ -285,6 +286,15 @@ class Archiver:
         self._thread.join()
 
     def _run(self) -> None:
+        try:
+            self._archive_as_sent()
+        except Exception:
+            # Never a traceback from the thread: it stops, and whatever it could not
+            # do, archive_batch does (or reports) after the send. What is handed over
+            # later stays in the queue; close() joins a thread that has ended.
+            return
+
+    def _archive_as_sent(self) -> None:
         batch = self.batch
         approvals = batch.approved_hashes()
         log = _SentLog(batch)
