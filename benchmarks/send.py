@@ -1,16 +1,29 @@
-"""Send rate against Postfix's smtp-source, and the cost of a state change by batch size.
+"""`mailroom send` of real invoices, archive included, against Postfix's smtp-source.
 
-1. An approved batch of N messages of S bytes is sent by the send engine to
-   Postfix's ``smtp-sink`` on loopback; then ``smtp-source`` sends N messages of
-   the same size to the same sink over one reused connection (``-s 1 -d``), the
-   way the engine sends (one connection per profile). Target: ratio >= 0.5.
-   The archive step that follows a send is timed separately.
+1. Send rate. Demo-like invoices (copies of the demo's mailable invoices, each with
+   its own number) are built by the real batch build (PDF on letterhead with
+   embedded fonts, template, MIME) and approved, once. Each round then copies that
+   data folder (the messages as hard links, everything the send changes as real
+   copies) and times, interleaved:
+
+   - ``mailroom send BATCH``: the real command in a fresh interpreter (start-up,
+     approval checks, claims, events, the send, and the archive of every sent
+     message), to ``smtp-sink``;
+   - ``smtp-source -s 1 -d -F FILE -m N -r R``: Postfix's load generator pushing
+     N copies of one of those invoice messages (the one of median size, with the
+     batch's mean number of envelope recipients R) over one connection to the
+     same sink, as the command uses one connection per profile.
+
+   Target: command rate ÷ smtp-source rate ≥ 0.5 (median over the rounds).
 2. One state change (a rename between state folders) in a 10,000-message batch
    against a 100-message batch. Target: ratio < 1.5.
 
-Run: ``python benchmarks/send.py [--messages N] [--size BYTES]``. Needs
-/usr/sbin/smtp-sink and /usr/sbin/smtp-source (Debian package postfix); starts
-no mail system.
+Run: ``python benchmarks/send.py [--messages 10000] [--rounds 5] [--ports 46000-46099]``.
+Needs /usr/sbin/smtp-sink and /usr/sbin/smtp-source (Debian package ``postfix``;
+install it with ``apt-get install postfix``: only these two tools run, no mail
+system is started). The sink listens on 127.0.0.1 on the first free port of the
+range given by ``--ports`` (default 46000-46099). About 1.5 GB of temporary disk
+for 10,000 messages.
 """
 
 from __future__ import annotations
@@ -20,6 +33,7 @@ import email.policy
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,10 +41,12 @@ import time
 from email.message import EmailMessage
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-from mailing.engine import SendOptions, send
-from store.records import Profile, SystemSettings
+from mailing.batch import build_batch
+from mailing.demo import DEMO_USER, load_demo
+from store.records import Profile
 from store.spool import Batch, Spool, now_iso
 from store.store import Store
 
@@ -38,15 +54,172 @@ SINK = "/usr/sbin/smtp-sink"
 SOURCE = "/usr/sbin/smtp-source"
 SENDER = "bench@sender.example"
 RCPT = "rcpt@receiver.example"
+APPROVER, SENDING_USER = "boss", "carol"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def load() -> str:
+    return f"load {os.getloadavg()[0]:.2f}"
 
 
-def make_batch(store: Store, n: int, size: int, *, approve: bool = True) -> Batch:
+def port_in(spec: str) -> int:
+    """The first port of ``LOW-HIGH`` free on 127.0.0.1."""
+    low, _, high = spec.partition("-")
+    for port in range(int(low), int(high or low) + 1):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise SystemExit(f"no free port in {spec} on 127.0.0.1: give another range with --ports")
+
+
+def wait_port(port: int) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.02)
+    raise SystemExit("smtp-sink did not start")
+
+
+def build_home(home: Path, n: int, port: int) -> str:
+    """A demo data folder, every profile to the sink, an approved batch of ``n`` invoices."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from batch import invoices  # the same documents as benchmarks/batch.py
+
+    store = Store(home, DEMO_USER)
+    load_demo(store)
+    sink = {"system": "smtp", "server": "127.0.0.1", "port": port, "outbox_dir": ""}
+    with store.transaction() as tx:
+        for p in tx.all(Profile):
+            tx.put(Profile.parse({**p.dump(), **sink, "security": "none", "auth": "none"}))
+    docs = invoices(store, n + n // 8 + 50)
+    batch = build_batch(store, DEMO_USER, "sales_invoice", documents=docs)
+    # keep exactly n messages approved (the demo sends some relations' invoices to print)
+    drafts = [r.item for r in batch.items("draft")][:n]
+    if len(drafts) < n:
+        raise SystemExit(f"only {len(drafts)} invoices go by e-mail; ask for fewer")
+    batch.approve(drafts, APPROVER)
+    batch.close()
+    return batch.id
+
+
+def copy_home(src: Path, dst: Path) -> None:
+    """A round's own data folder: messages hard-linked (never written), the rest copied."""
+
+    def link_or_copy(s: str, d: str) -> None:
+        if s.endswith(".eml"):
+            os.link(s, d)
+        else:
+            shutil.copy2(s, d)
+
+    shutil.copytree(src, dst, copy_function=link_or_copy)
+
+
+def pick_message(batch: Batch, out: Path) -> tuple[int, int]:
+    """The median-size approved message, as smtp-source -F wants it; its size, mean rcpts."""
+    refs = batch.items("approved")
+    sizes = sorted(
+        (batch.file_of(r.item, "email", "approved").stat().st_size, r.item) for r in refs
+    )
+    size, item = sizes[len(sizes) // 2]
+    raw = batch.read(item, "email", "approved")
+    # smtp-source appends CRLF to each line of the file (and dot-stuffs)
+    out.write_bytes(raw.replace(b"\r\n", b"\n"))
+    rcpts = [len(batch.meta(r.item)["envelope"]["rcpts"]) for r in refs[:500]]
+    return size, max(1, round(statistics.mean(rcpts)))
+
+
+def run_command(home: Path, batch_id: str) -> float:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "tui", "--home", str(home), "--user", SENDING_USER]
+    t0 = time.perf_counter()
+    done = subprocess.run(
+        [*cmd, "send", batch_id], env=env, capture_output=True, text=True, check=False
+    )
+    took = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise SystemExit(f"mailroom send failed:\n{done.stdout}\n{done.stderr}")
+    return took
+
+
+def run_source(port: int, path: Path, n: int, rcpts: int) -> float:
+    cmd = [SOURCE, "-s", "1", "-d", "-F", str(path), "-m", str(n), "-r", str(rcpts)]
+    cmd += ["-f", SENDER, "-t", RCPT, f"127.0.0.1:{port}"]
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True)
+    return time.perf_counter() - t0
+
+
+def spread(values: list[float]) -> str:
+    return f"median {statistics.median(values):,.0f} [{min(values):,.0f}–{max(values):,.0f}]"
+
+
+def bench_send(n: int, rounds: int, ports: str) -> None:
+    for tool in (SINK, SOURCE):
+        if not os.access(tool, os.X_OK):
+            raise SystemExit(f"{tool} is missing: apt-get install postfix (only its tools run)")
+    port = port_in(ports)
+    user = ["-u", "nobody"] if os.geteuid() == 0 else []
+    sink = subprocess.Popen([SINK, *user, f"127.0.0.1:{port}", "256"])
+    tmp = Path(tempfile.mkdtemp(prefix="mailroom-bench-send-"))
+    try:
+        wait_port(port)
+        print(f"building {n} invoices ({load()}) ...", flush=True)
+        base = tmp / "base"
+        batch_id = build_home(base, n, port)
+        batch = Spool(base).batch(batch_id)
+        msg_file = tmp / "message.eml"
+        size, rcpts = pick_message(batch, msg_file)
+        print(
+            f"send: {n} invoice messages (median {size:,} bytes, PDF attached; "
+            f"{rcpts} recipient(s) each) to smtp-sink on 127.0.0.1:{port}, {rounds} rounds"
+        )
+        cmd_rates: list[float] = []
+        src_rates: list[float] = []
+        ratios: list[float] = []
+        for r in range(rounds):
+            home = tmp / f"round{r}"
+            copy_home(base, home)
+            before = load()
+            order = ("command", "source") if r % 2 == 0 else ("source", "command")
+            took: dict[str, float] = {}
+            for what in order:
+                if what == "command":
+                    took[what] = run_command(home, batch_id)
+                else:
+                    took[what] = run_source(port, msg_file, n, rcpts)
+            sent = Spool(home).batch(batch_id)
+            counts = sent.counts()
+            archived = sum(1 for _ in (home / "archive").rglob("record.json"))
+            if counts["sent"] != n or archived != n:
+                raise SystemExit(f"round {r + 1}: {counts['sent']} sent, {archived} archived")
+            cmd_rates.append(n / took["command"])
+            src_rates.append(n / took["source"])
+            ratios.append(cmd_rates[-1] / src_rates[-1])
+            print(
+                f"  round {r + 1} ({before} -> {load()}): mailroom send {cmd_rates[-1]:6.0f} msg/s "
+                f"({took['command']:.2f} s, {archived} archived), smtp-source "
+                f"{src_rates[-1]:6.0f} msg/s ({took['source']:.2f} s), ratio {ratios[-1]:.2f}",
+                flush=True,
+            )
+            shutil.rmtree(home, ignore_errors=True)
+        print(f"  mailroom send (archive included): {spread(cmd_rates)} msg/s")
+        print(f"  smtp-source -s1 -d -F           : {spread(src_rates)} msg/s")
+        print(
+            f"  ratio mailroom/smtp-source: median {statistics.median(ratios):.2f} "
+            f"[{min(ratios):.2f}–{max(ratios):.2f}]  (target >= 0.5)"
+        )
+    finally:
+        sink.terminate()
+        sink.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def make_batch(store: Store, n: int, size: int) -> Batch:
+    """A batch of ``n`` small approved messages (for the state-change part only)."""
     batch = Spool(store.home).new_batch()
     filler = ("x" * 76 + "\n") * max(1, (size - 300) // 77)
     items = []
@@ -59,15 +232,11 @@ def make_batch(store: Store, n: int, size: int, *, approve: bool = True) -> Batc
         msg.set_content(filler)
         raw = msg.as_bytes()
         item = f"{i:05d}-B{i}"
+        document = {"type": "sales_invoice", "number": f"B{i}", "administration": "A"}
         meta = {
             "item": item,
             "kind": "email",
-            "document": {
-                "type": "sales_invoice",
-                "number": f"B{i}",
-                "administration": "A",
-                "relation": "R",
-            },
+            "document": {**document, "relation": "R"},
             "profile": "P",
             "envelope": {"mail_from": SENDER, "rcpts": [RCPT]},
             "message_id": msg["Message-ID"],
@@ -86,109 +255,15 @@ def make_batch(store: Store, n: int, size: int, *, approve: bool = True) -> Batc
             "approvals": [],
         }
     )
-    if approve:
-        batch.approve(None, "bench")
-        batch.close()
+    batch.approve(None, "bench")
+    batch.close()
     return batch
-
-
-def wait_port(port: int) -> None:
-    for _ in range(200):
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.02)
-    raise SystemExit("smtp-sink did not start")
-
-
-def bench_send(n: int, size: int) -> None:
-    for tool in (SINK, SOURCE):
-        if not os.access(tool, os.X_OK):
-            raise SystemExit(
-                f"{tool} is missing: apt-get install postfix (only its tools are used)"
-            )
-    port = free_port()
-    user = ["-u", "nobody"] if os.geteuid() == 0 else []
-    sink = subprocess.Popen([SINK, *user, f"127.0.0.1:{port}", "256"])
-    home = Path(tempfile.mkdtemp(prefix="mailroom-bench-send-"))
-    try:
-        wait_port(port)
-        store = Store(home, "bench")
-        store.put_many(
-            [
-                SystemSettings(profile="P"),
-                Profile(
-                    code="P",
-                    system="smtp",
-                    server="127.0.0.1",
-                    port=port,
-                    security="none",
-                    auth="none",
-                    sender=SENDER,
-                ),
-            ]
-        )
-        batch = make_batch(store, n, size)
-        msg_size = (batch.path / "approved" / "00001-B1.eml").stat().st_size
-        t0 = time.perf_counter()
-        report = send(store, "bench", batch.id, SendOptions(archive=False))
-        engine_s = time.perf_counter() - t0
-        assert report.count("sent") == n, report.summary()
-        t0 = time.perf_counter()
-        from mailing.archive import archive_batch
-
-        try:
-            archived = archive_batch(store, batch)
-        except Exception as exc:  # the archive needs the PDF layout module
-            archived, exc_text = 0, str(exc)
-        else:
-            exc_text = ""
-        archive_s = time.perf_counter() - t0
-
-        t0 = time.perf_counter()
-        subprocess.run(
-            [
-                SOURCE,
-                "-s",
-                "1",
-                "-d",
-                "-l",
-                str(msg_size),
-                "-m",
-                str(n),
-                "-f",
-                SENDER,
-                "-t",
-                RCPT,
-                f"127.0.0.1:{port}",
-            ],
-            check=True,
-        )
-        source_s = time.perf_counter() - t0
-        engine_rate, source_rate = n / engine_s, n / source_s
-        print(f"send: {n} messages of {msg_size} bytes to smtp-sink on loopback")
-        print(f"  mailroom send engine : {engine_rate:8.0f} msg/s ({engine_s:.2f} s)")
-        print(f"  smtp-source -s1 -d   : {source_rate:8.0f} msg/s ({source_s:.2f} s)")
-        print(f"  ratio engine/smtp-source = {engine_rate / source_rate:.2f}  (target >= 0.5)")
-        if archived:
-            print(
-                f"  archive after the send: {archived} messages in {archive_s:.2f} s "
-                f"({archive_s / archived * 1000:.2f} ms each; not in the rate above)"
-            )
-        else:
-            print(f"  archive after the send skipped: {exc_text}")
-    finally:
-        sink.terminate()
-        sink.wait()
-        shutil.rmtree(home, ignore_errors=True)
 
 
 def bench_state_change(
     small: int = 100, large: int = 10_000, moves: int = 2000, rounds: int = 7
 ) -> None:
     """Median over ``rounds`` interleaved rounds: one round is noisy (0.1 s, fsyncs)."""
-    import statistics
-
     home = Path(tempfile.mkdtemp(prefix="mailroom-bench-state-"))
     try:
         store = Store(home, "bench")
@@ -239,11 +314,14 @@ def bench_state_change(
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--messages", type=int, default=5000)
-    ap.add_argument("--size", type=int, default=2000)
+    ap.add_argument("--messages", type=int, default=10_000)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--ports", default="46000-46099", help="LOW-HIGH, for smtp-sink")
+    ap.add_argument("--no-state", action="store_true", help="skip the state-change part")
     args = ap.parse_args()
-    bench_send(args.messages, args.size)
-    bench_state_change()
+    bench_send(args.messages, args.rounds, args.ports)
+    if not args.no_state:
+        bench_state_change()
 
 
 if __name__ == "__main__":

@@ -4,8 +4,9 @@ Layout, under the data folder::
 
     archive/<administration>/<relation>/<doctype>-<number>/
         message.eml          the bytes that were sent
-        <document>.pdf       the copy document (*kopiedocument*), for the types of SPEC §3
+        copy-<document>.pdf  the copy document (*kopiedocument*), for the types of SPEC §3
                              that keep one, with background where the table says so
+                             (another name of attachments/<document>.pdf)
         attachments/<name>   every attachment of the message (SPEC §7)
         record.json          batch, item, Message-ID, sender, recipients, server reply,
                              refused recipients, who approved and when, SHA-256, the
@@ -14,30 +15,42 @@ Layout, under the data folder::
 
 A document sent again later (another batch) is kept beside the first as
 ``<doctype>-<number>.2``, ``.3``, ...; nothing is overwritten. ``record.json`` is
-written last: a folder without it is an archive cut short by a crash, which
-the next run completes.
+written last (renamed into place): a folder without it is an archive cut short by
+a crash, which the next run completes.
+
+What it costs: the archive is written from what the build recorded, not by parsing
+the e-mail again. ``message.eml`` is a hard link to the spool's sent file (a copy
+only across file systems); each attachment is decoded from where the build noted
+its base64 lies in the message (``attachments[].at`` of the side-car), and the copy
+document is a second name of that same file (the PDF is stored once). Nothing is
+fsynced per message: a group of archived items is made durable by one sync of the
+file system, and only then listed in the batch's ``archived.txt``; an item a crash
+left out of that list is archived (completed) again by the next run, which finds
+its folder by batch and item.
 """
 
 from __future__ import annotations
 
-import email
-import email.policy
+import binascii
+import errno
 import json
 import os
-from email.message import EmailMessage
+import queue
+import shutil
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mailing.names import safe_file_name
-from store.db import atomic_write_bytes
 from store.permissions import make_dirs, open_new
-from store.spool import Batch
+from store.spool import EVENTS_FILE, Batch
 
 if TYPE_CHECKING:
     from store.store import Store
 
 ARCHIVE_DIR = "archive"
 DONE_FILE = "archived.txt"  # per batch: the items already archived, one per line
+GROUP = 512  # items archived between two syncs of the file system
 
 
 def archive_root(home: Path) -> Path:
@@ -75,13 +88,88 @@ def archive_folder(home: Path, document: dict[str, Any], batch_id: str, item: st
         folder = base.with_name(f"{base.name}.{n}")
 
 
-def _parts(msg: EmailMessage) -> list[tuple[str, str, bytes]]:
-    out: list[tuple[str, str, bytes]] = []
+def _parts(raw: bytes) -> list[tuple[str, bytes]]:
+    """The attachments of a message, by parsing it (items built before spans were kept)."""
+    import email
+    import email.policy
+    from email.message import EmailMessage
+
+    msg = email.message_from_bytes(raw, _class=EmailMessage, policy=email.policy.default)
+    out: list[tuple[str, bytes]] = []
     for part in msg.iter_attachments():
         payload = part.get_payload(decode=True)
         if isinstance(payload, bytes):
-            out.append((part.get_filename() or "attachment", part.get_content_type(), payload))
+            out.append((part.get_filename() or "attachment", payload))
     return out
+
+
+def _attachments(raw: bytes, meta: dict[str, Any]) -> list[tuple[str, bytes]]:
+    """Each attachment's name and bytes, decoded where the build said it lies."""
+    listed = meta.get("attachments")
+    if not isinstance(listed, list):
+        return _parts(raw)
+    out: list[tuple[str, bytes]] = []
+    for entry in listed:
+        at = entry.get("at") if isinstance(entry, dict) else None
+        if not (isinstance(at, list) and len(at) == 2):
+            return _parts(raw)
+        try:
+            payload = binascii.a2b_base64(raw[at[0] : at[1]])
+        except (binascii.Error, TypeError):
+            return _parts(raw)
+        if len(payload) != entry.get("size"):
+            return _parts(raw)
+        out.append((str(entry.get("name") or "attachment"), payload))
+    return out
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write a file whole, renamed into place (no fsync: the group's sync does that)."""
+    tmp = path.with_name(path.name + ".tmp")
+    with os.fdopen(open_new(tmp, os.O_WRONLY | os.O_TRUNC), "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)
+
+
+def _link(source: Path, target: Path) -> None:
+    """``target`` becomes another name of ``source`` (a copy across file systems)."""
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        if os.path.samefile(source, target):
+            return
+        target.unlink()
+        _link(source, target)
+    except OSError as exc:
+        if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+            raise
+        tmp = target.with_name(target.name + ".tmp")
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+
+
+_LIBC: Any = None
+
+
+def sync_file_system(path: Path) -> None:
+    """Make everything written on ``path``'s file system durable: one ``syncfs``."""
+    global _LIBC
+    if _LIBC is None:
+        import ctypes
+        import ctypes.util
+
+        name = ctypes.util.find_library("c")
+        _LIBC = ctypes.CDLL(name, use_errno=True) if name else False
+    syncfs = getattr(_LIBC, "syncfs", None) if _LIBC else None
+    if syncfs is None:
+        os.sync()
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if syncfs(fd) != 0:
+            os.sync()
+    finally:
+        os.close(fd)
 
 
 def sent_events(batch: Batch) -> dict[str, dict[str, Any]]:
@@ -101,27 +189,36 @@ def archive_item(
     sent: dict[str, dict[str, Any]],
     state: str = "sent",
 ) -> Path:
-    """Archive one sent item (``state``: sent, or bounced since); return its folder."""
+    """Archive one sent item (``state``: sent, or bounced since); return its folder.
+
+    Not durable by itself: ``archive_batch`` syncs a group of items at once.
+    """
     from mailing.pdf.layout import COPY_DOCUMENT_TYPES
 
     meta = batch.meta(item)
-    raw = batch.read(item, "email", state)
+    source = batch.file_of(item, "email", state)
+    raw = source.read_bytes()
     document = meta["document"]
     folder = archive_folder(home, document, batch.id, item)
     make_dirs(folder / "attachments")
-    atomic_write_bytes(folder / "message.eml", raw)
-    msg = email.message_from_bytes(raw, _class=EmailMessage, policy=email.policy.default)
-    attachments = _parts(msg)
+    try:
+        _link(source, folder / "message.eml")
+    except FileNotFoundError:  # moved on meanwhile (sent -> bounced): the bytes read
+        _write(folder / "message.eml", raw)
+    attachments = _attachments(raw, meta)
     copy_name = None
     pdf_name = meta.get("document_pdf")
-    for name, _ctype, payload in attachments:
-        atomic_write_bytes(folder / "attachments" / _safe(name), payload)
+    for name, payload in attachments:
+        path = folder / "attachments" / _safe(name)
+        with os.fdopen(open_new(path, os.O_WRONLY | os.O_TRUNC), "wb") as fh:  # crash: again
+            fh.write(payload)
         if name == pdf_name and document["type"] in COPY_DOCUMENT_TYPES:
             # Every type that keeps a copy keeps it with background (SPEC §3), which
-            # is the PDF that was sent, byte for byte.
+            # is the PDF that was sent, byte for byte: a second name of the same file.
             copy_name = f"copy-{_safe(name)}"
-            atomic_write_bytes(folder / copy_name, payload)
+            _link(path, folder / copy_name)
     sent_event = sent.get(item, {})
+    approval = approvals.get(item, {})
     record = {
         "batch": batch.id,
         "item": item,
@@ -132,9 +229,9 @@ def archive_item(
         "sender": meta.get("sender"),
         "recipients": meta.get("recipients"),
         "envelope": meta.get("envelope"),
-        "sha256": approvals.get(item, {}).get("sha256"),
-        "approved_by": approvals.get(item, {}).get("by"),
-        "approved_at": approvals.get(item, {}).get("at"),
+        "sha256": approval.get("sha256"),
+        "approved_by": approval.get("by"),
+        "approved_at": approval.get("at"),
         "sent_at": sent_event.get("at"),
         "how": sent_event.get("event"),
         "marked_by": sent_event.get("by"),
@@ -145,22 +242,125 @@ def archive_item(
         "redirected_to": sent_event.get("redirected_to"),
         "envelope_id": sent_event.get("envid"),
         "copy_document": copy_name,
-        "attachments": [name for name, _, _ in attachments],
+        "attachments": [name for name, _ in attachments],
     }
-    atomic_write_bytes(
+    _write(
         folder / "record.json",
         json.dumps(record, indent=2, ensure_ascii=False, default=str).encode("utf-8"),
     )
     return folder
 
 
-def archive_batch(store: Store, batch: Batch) -> int:
-    """Archive every sent item of the batch not archived yet; return how many were."""
-    done_path = batch.path / DONE_FILE
+def _group_done(root: Path, batch: Batch, items: list[str]) -> None:
+    """Make a group's archives durable (one sync), then list them as archived."""
+    if not items:
+        return
+    sync_file_system(root)
+    with os.fdopen(open_new(batch.path / DONE_FILE, os.O_WRONLY | os.O_APPEND), "ab") as listed:
+        listed.write("".join(f"{item}\n" for item in items).encode())
+
+
+class Archiver:
+    """Archives the messages of a batch as they are sent, in a thread beside the sender.
+
+    The thread's work is mostly file-system calls, during which the sender goes on
+    (its own time is mostly spent waiting for the server). ``add`` hands over items
+    just moved to ``sent/`` (their ``sent`` event already in the log); ``close``
+    waits for the thread. Groups are made durable and listed as ``archive_batch``
+    does; an item the thread could not archive is left to ``archive_batch``.
+    """
+
+    def __init__(self, home: Path, batch: Batch) -> None:
+        self.home, self.batch = home, batch
+        self.root = archive_root(home)
+        make_dirs(self.root)
+        self._queue: queue.SimpleQueue[list[str] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="archive", daemon=True)
+        self._thread.start()
+
+    def add(self, items: list[str]) -> None:
+        if items:
+            self._queue.put(list(items))
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            self._archive_as_sent()
+        except Exception:
+            # Never a traceback from the thread: it stops, and whatever it could not
+            # do, archive_batch does (or reports) after the send. What is handed over
+            # later stays in the queue; close() joins a thread that has ended.
+            return
+
+    def _archive_as_sent(self) -> None:
+        batch = self.batch
+        approvals = batch.approved_hashes()
+        log = _SentLog(batch)
+        group: list[str] = []
+        while (items := self._queue.get()) is not None:
+            sent = log.read()
+            for item in items:
+                try:
+                    archive_item(self.home, batch, item, approvals, sent)
+                except (OSError, ValueError, KeyError):
+                    continue  # moved on or damaged: archive_batch tries it after the send
+                group.append(item)
+            if len(group) >= GROUP:
+                _group_done(self.root, batch, group)
+                group = []
+        _group_done(self.root, batch, group)
+
+
+class _SentLog:
+    """The ``sent`` events of a batch's log, read on from where the last read ended."""
+
+    def __init__(self, batch: Batch) -> None:
+        self.path = batch.path / EVENTS_FILE
+        self.offset = 0
+        self.sent: dict[str, dict[str, Any]] = {}
+
+    def read(self) -> dict[str, dict[str, Any]]:
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(self.offset)
+                data = fh.read()
+        except FileNotFoundError:
+            return self.sent
+        end = data.rfind(b"\n") + 1  # whole lines only; the rest at the next read
+        self.offset += end
+        for line in data[:end].splitlines():
+            if b'sent"' not in line:
+                continue
+            try:
+                ev = json.loads(line)
+            except ValueError:
+                continue
+            if ev.get("event") in ("sent", "marked-sent") and isinstance(ev.get("item"), str):
+                self.sent[ev["item"]] = ev
+        return self.sent
+
+
+def archived_items(batch: Batch) -> set[str]:
+    """The items of the batch whose archive is complete and durable."""
     try:
-        done = set(done_path.read_text("utf-8").split())
+        return set((batch.path / DONE_FILE).read_text("utf-8").split())
     except FileNotFoundError:
-        done = set()
+        return set()
+
+
+def archive_batch(store: Store, batch: Batch) -> int:
+    """Archive every sent item of the batch not archived yet; return how many were.
+
+    In groups of ``GROUP``: the group's files are written, one sync of the file
+    system makes them durable, then their names are appended to ``archived.txt``
+    (not fsynced: a name lost there only means the item is archived again, into
+    the same folder). After a kill or a power loss every item the spool says sent
+    is either listed with a complete archive or archived by the next run.
+    """
+    done = archived_items(batch)
     pending = [
         (r.item, r.state)
         for state in ("sent", "bounced")
@@ -171,12 +371,11 @@ def archive_batch(store: Store, batch: Batch) -> int:
         return 0
     approvals = batch.approved_hashes()
     sent = sent_events(batch)
-    fd = open_new(done_path, os.O_WRONLY | os.O_APPEND)
-    try:
-        for item, state in pending:
+    root = archive_root(store.home)
+    make_dirs(root)
+    for start in range(0, len(pending), GROUP):
+        group = pending[start : start + GROUP]
+        for item, state in group:
             archive_item(store.home, batch, item, approvals, sent, state)
-            os.write(fd, f"{item}\n".encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        _group_done(root, batch, [item for item, _ in group])
     return len(pending)

@@ -35,9 +35,10 @@ from mailing.fingerprint import letterhead_fingerprint, template_fingerprint
 from mailing.once import choose_unsent, mark_sent_before
 from store.errors import MailroomError
 from store.records import DOC_TYPES, Document, Template
-from store.spool import PRINT_PDF, Batch, Spool, now_iso, write_new_file
+from store.spool import PRINT_PDF, Batch, Spool, now_iso
 
 if TYPE_CHECKING:
+    from mailing.compose import Composed
     from store.store import Store
 
 CHUNK = 32  # documents per task given to a worker
@@ -74,8 +75,25 @@ def select_documents(
             fix=f"use one of {', '.join(DOC_TYPES)}.",
         )
     wanted = set(numbers) if numbers is not None else None
+    # Only the documents that can match are validated (a month's, not years of
+    # history): the stored fields are compared first, the date as its ISO text.
+    first = date_from.isoformat() if date_from else None
+    last = date_to.isoformat() if date_to else None
+
+    def may_match(d: dict[str, Any]) -> bool:
+        if not (
+            d.get("type") == doc_type
+            and (administration is None or d.get("administration") == administration)
+            and (wanted is None or d.get("number") in wanted)
+        ):
+            return False
+        date = d.get("date")
+        if not (isinstance(date, str) and len(date) == 10):
+            return True  # validated, then compared as a date below
+        return (first is None or date >= first) and (last is None or date <= last)
+
     with store.view(Document) as tx:
-        docs = tx.all(Document)
+        docs = [Document.model_validate(d) for d in tx.raw(Document) if may_match(d)]
     out = [
         d
         for d in docs
@@ -185,7 +203,10 @@ class _Builder:
             "message_id": c.message_id,
             "subject": c.subject,
             "size": len(raw),
-            "attachments": [{"name": n, "size": z} for n, z in c.attachments],
+            "attachments": [
+                {"name": n, "size": z, "at": list(span) if span else None}
+                for (n, z), span in zip(c.attachments, _spans(c), strict=True)
+            ],
             "fingerprints": {
                 "template": (
                     {"code": template.code, "sha256": self._template_sha(template)}
@@ -215,6 +236,13 @@ class _Builder:
             return {**summary, "state": "failed", "reason": reason}
         self.batch.add_item(item, "email", "draft", raw, meta, sync=False)
         return {**summary, "state": "draft"}
+
+
+def _spans(c: Composed) -> list[tuple[int, int] | None]:
+    """Where each attachment lies in the message (for the archive), None where unknown."""
+    if len(c.spans) == len(c.attachments):
+        return c.spans
+    return [None] * len(c.attachments)
 
 
 # One per worker process. With the fork start method it is made once, in the parent,
@@ -422,14 +450,18 @@ def _sync_filesystem(path: Path) -> None:
 
 
 def _combine_print(batch: Batch, items: list[str]) -> None:
-    """One PDF of every document to print, in item order, for the printer."""
+    """One PDF of every document to print, in item order, for the printer.
+
+    Written straight to its file (under a temporary name, renamed when whole; made
+    durable by the build's one sync): no second copy of it in memory.
+    """
     from pypdf import PdfWriter
 
     writer = PdfWriter()
     for item in items:
-        writer.append(str(batch.file_of(item, "print", "print")))
-    import io
-
-    buf = io.BytesIO()
-    writer.write(buf)
-    write_new_file(batch.path / "print" / PRINT_PDF, buf.getvalue())
+        writer.append(str(batch.file_of(item, "print", "print")), import_outline=False)
+    path = batch.path / "print" / PRINT_PDF
+    tmp = path.with_name(f".{PRINT_PDF}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as fh:
+        writer.write(fh)
+    os.replace(tmp, path)

@@ -40,6 +40,9 @@ class Composed:
     message_id: str = ""
     subject: str = ""
     attachments: list[tuple[str, int]] = field(default_factory=list)  # (file name, size)
+    # Where each attachment's base64 lies in ``raw`` (start, end), or None when it is
+    # not found as one block: the archive decodes it from there without parsing.
+    spans: list[tuple[int, int] | None] = field(default_factory=list)
 
 
 class Composer:
@@ -158,3 +161,32 @@ class Composer:
         out.message_id = message_id
         out.subject = rendered.subject
         out.attachments = [(a.filename, len(a.content)) for a in attachments]
+        out.spans = attachment_spans(raw, [a.content for a in attachments])
+
+
+def attachment_spans(raw: bytes, contents: list[bytes]) -> list[tuple[int, int] | None]:
+    """Where each content's base64 (76-character CRLF lines) is in ``raw``, in order.
+
+    Found by its first line (the base64 of its first 57 bytes) and its length, which
+    the content's size fixes: nothing is encoded twice. The archive checks the
+    decoded size, and parses the message instead when it does not match.
+    """
+    import binascii
+
+    spans: list[tuple[int, int] | None] = []
+    at = 0
+    for content in contents:
+        if not content:
+            spans.append(None)
+            continue
+        first = binascii.b2a_base64(content[:57], newline=False) + b"\r\n"
+        start = raw.find(first, at)
+        while start > 0 and raw[start - 4 : start] != b"\r\n\r\n":  # a part's body starts
+            start = raw.find(first, start + 1)
+        if start < 0:
+            spans.append(None)
+            continue
+        chars = 4 * ((len(content) + 2) // 3)
+        at = start + chars + 2 * ((chars + 75) // 76)
+        spans.append((start, at))
+    return spans

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 # resend and mark_sent are an admin's say after a send; imported from here by the doors.
 from mailing.admin_actions import mark_sent as mark_sent
 from mailing.admin_actions import resend as resend
+from mailing.archive import Archiver, archive_batch
 from mailing.config import ConfigSnapshot
 from mailing.delivery import delivered_before
 from mailing.fingerprint import changed_since_build
@@ -214,10 +215,16 @@ def _send_batch(
     done = 0
     factory = opts.transport_factory or _default_factory
 
+    # The archive is written beside the send, by a thread (mailing/archive.py).
+    archiver = Archiver(store.home, batch) if opts.archive else None
+    just_sent: list[str] = []
+
     def outcome(item: str, what: str, detail: str = "") -> None:
         report.outcomes.append(ItemOutcome(batch.id, item, what, detail))
         if what in counts:
             counts[what] += 1
+        if what == "sent":
+            just_sent.append(item)
 
     boot = boot_id()
     fingerprint_checks: dict[str, str | None] = {}
@@ -267,48 +274,54 @@ def _send_batch(
             if opts.progress is not None:
                 opts.progress(Progress(batch.id, done, total, **counts))
         claimed.clear()
+        if archiver is not None:
+            archiver.add(just_sent)
+        just_sent.clear()
 
-    for ref in refs:
-        if report.stopped:
-            break
-        item = ref.item
-        done += 1
-        meta = batch.meta(item)
-        code = str(meta.get("profile"))
-        st = states.get(code)
-        if st is None and code in cfg.profiles:
-            st = states[code] = ProfileState(cfg.profiles[code], factory, store.home)
-        if st is not None and st.paused:
-            outcome(item, "paused", st.paused)
-            continue
-        try:
-            raw = batch.read(item, "email", "approved")
-        except FileNotFoundError:
-            continue  # moved meanwhile (held or cancelled by an admin)
-        why = _refusal(batch, item, meta, hashes, cfg, raw, fingerprint_checks)
-        if why is not None or st is None:
-            why = why or f"profile {code!r} no longer exists"
-            refused = {"event": "refused", "error": why}
-            if batch.advance(item, State.APPROVED, State.FAILED, refused, durable=False):
-                outcome(item, "refused", why)
-            continue
-        # The claim: of two processes renaming the same file, one wins. Made durable
-        # for the whole chunk by the one sync in flush(), before a byte goes out.
-        claim = {"event": "claimed", "boot_id": boot}
-        if not batch.advance(item, State.APPROVED, State.SENDING, claim, durable=False):
-            continue
-        claimed.append((item, meta, raw, st))
-        if len(claimed) >= CLAIM_CHUNK or st.interval:
-            flush()
-    flush()
-    if opts.progress is not None:
-        opts.progress(Progress(batch.id, done if report.stopped else total, total, **counts))
+    try:
+        for ref in refs:
+            if report.stopped:
+                break
+            item = ref.item
+            done += 1
+            meta = batch.meta(item)
+            code = str(meta.get("profile"))
+            st = states.get(code)
+            if st is None and code in cfg.profiles:
+                st = states[code] = ProfileState(cfg.profiles[code], factory, store.home)
+            if st is not None and st.paused:
+                outcome(item, "paused", st.paused)
+                continue
+            try:
+                raw = batch.read(item, "email", "approved")
+            except FileNotFoundError:
+                continue  # moved meanwhile (held or cancelled by an admin)
+            why = _refusal(batch, item, meta, hashes, cfg, raw, fingerprint_checks)
+            if why is not None or st is None:
+                why = why or f"profile {code!r} no longer exists"
+                refused = {"event": "refused", "error": why}
+                if batch.advance(item, State.APPROVED, State.FAILED, refused, durable=False):
+                    outcome(item, "refused", why)
+                continue
+            # The claim: of two processes renaming the same file, one wins. Made durable
+            # for the whole chunk by the one sync in flush(), before a byte goes out.
+            claim = {"event": "claimed", "boot_id": boot}
+            if not batch.advance(item, State.APPROVED, State.SENDING, claim, durable=False):
+                continue
+            claimed.append((item, meta, raw, st))
+            if len(claimed) >= CLAIM_CHUNK or st.interval:
+                flush()
+        flush()
+        if opts.progress is not None:
+            opts.progress(Progress(batch.id, done if report.stopped else total, total, **counts))
+    finally:
+        if archiver is not None:
+            archiver.close()
     batch.sync()
     if opts.archive:
         _archive_pending(store, batch)
 
 
 def _archive_pending(store: Store, batch: Batch) -> None:
-    from mailing.archive import archive_batch
-
+    """What the sender's archive thread left (or an earlier, killed run): none twice."""
     archive_batch(store, batch)

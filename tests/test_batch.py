@@ -60,3 +60,33 @@ def test_hold_cancel_and_approve_some_items(tmp_path: Path) -> None:
     assert cancelled == items[3:]
     counts = batch.counts()
     assert (counts["held"], counts["approved"], counts["cancelled"]) == (1, 2, len(items) - 3)
+
+
+def test_selection_by_dates_is_exactly_the_documents_of_the_period(tmp_path: Path) -> None:
+    """The stored fields are compared before validating: the same documents as the rule."""
+    import datetime as dt
+
+    from mailing.batch import select_documents
+
+    store, _ = _demo(tmp_path)
+    docs = load_documents(store)
+    dates = sorted({d.date for d in docs if d.type == "sales_invoice"})
+    first, last = dates[len(dates) // 4], dates[3 * len(dates) // 4]
+    for admin in (None, "HOLT"):
+        got = select_documents(
+            store, "sales_invoice", administration=admin, date_from=first, date_to=last
+        )
+        expected = [
+            d
+            for d in docs
+            if d.type == "sales_invoice"
+            and (admin is None or d.administration == admin)
+            and first <= d.date <= last
+        ]
+        assert {d.id for d in got} == {d.id for d in expected} and expected
+        assert all(first <= d.date <= last for d in got)
+    # the last day counts; the day after does not
+    only = select_documents(store, "sales_invoice", date_from=last, date_to=last)
+    assert only and {d.date for d in only} == {last}
+    after = last + dt.timedelta(days=1)
+    assert all(d.date >= after for d in select_documents(store, "sales_invoice", date_from=after))

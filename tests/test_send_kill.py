@@ -2,11 +2,15 @@
 
 At the end every message was received, none more than twice, and every message
 received twice is one the admin had been shown as `unknown` (and chose to re-send).
+The archive too: after every kill, each item listed as archived has its whole archive
+(the record, the bytes that were sent); after the last run every sent item has one,
+in exactly one folder.
 """
 
 from __future__ import annotations
 
 import collections
+import json
 import os
 import random
 import signal
@@ -16,8 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from mailing.archive import archived_items, sent_events
 from mailing.engine import resend
-from store.spool import Spool
+from store.spool import Batch, Spool
 from tests.conftest import PYTHON, cli_env
 from tests.send_support import make_store, message_ids, spool_batch
 from tests.smtp_server import SMTPTestServer
@@ -41,6 +46,30 @@ def _admin_resolves_unknowns(home: Path, store: object, shown: set[str]) -> None
         for ref in batch.items("unknown"):
             shown.add(ref.item)
             resend(store, "admin", batch.id, ref.item)  # type: ignore[arg-type]
+
+
+def check_archive(home: Path, batch: Batch, *, finished: bool) -> None:
+    """Every item listed as archived is whole; ``finished``: every sent item is listed."""
+    records: dict[str, list[dict[str, object]]] = collections.defaultdict(list)
+    folders: dict[str, Path] = {}
+    for path in (home / "archive").rglob("record.json"):
+        record = json.loads(path.read_bytes())  # never a half-written record
+        records[str(record["item"])].append(record)
+        folders[str(record["item"])] = path.parent
+    listed = archived_items(batch)
+    sent = {r.item for r in batch.items("sent")}
+    replies = {item: ev.get("reply") for item, ev in sent_events(batch).items()}
+    assert listed <= sent
+    for item in listed:
+        assert len(records[item]) == 1, item  # one folder per send, never a second
+        raw = batch.read(item, "email", "sent")
+        assert (folders[item] / "message.eml").read_bytes() == raw, item
+        assert records[item][0]["message_id"] == batch.meta(item)["message_id"]
+        # the server's reply as the log has it (none when the kill fell between the
+        # rename to sent/ and its event: the spool renames first)
+        assert records[item][0]["server_reply"] == replies.get(item), item
+    if finished:
+        assert listed == sent == set(records)
 
 
 def test_send_killed_30_times_loses_nothing_and_duplicates_only_unknowns(tmp_path: Path) -> None:
@@ -79,6 +108,7 @@ def test_send_killed_30_times_loses_nothing_and_duplicates_only_unknowns(tmp_pat
             assert "Traceback" not in err, err
             if os.environ.get("KILL_TEST_DEBUG"):
                 print("round", proc.returncode, len(server.messages) - before, err[:300])
+            check_archive(home, batch, finished=False)
             _admin_resolves_unknowns(home, store, shown_unknown)
         # the last run, not killed, finishes the batch
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
@@ -98,3 +128,4 @@ def test_send_killed_30_times_loses_nothing_and_duplicates_only_unknowns(tmp_pat
         assert kills >= N_KILLS - 3, context  # nearly every run was really killed mid-way
         assert shown_unknown, context  # kills did land with a message in flight
         assert batch.counts()["sent"] == N_MESSAGES
+        check_archive(home, batch, finished=True)

@@ -146,8 +146,12 @@ def _find_document(ctx: Context, doctype: str, number: str, admin: str | None) -
                 "`mailroom documents list`.",
             )
         return doc
-    with ctx.store.view(Document) as tx:
-        matches = [d for d in tx.all(Document) if d.type == doctype and d.number == number]
+    with ctx.store.view(Document) as tx:  # validate only the matches, not every document
+        matches = [
+            Document.model_validate(d)
+            for d in tx.raw(Document)
+            if d.get("type") == doctype and d.get("number") == number
+        ]
     if not matches:
         raise NotFoundError(
             f"There is no {doctype} {number} in any administration.",
