@@ -39,7 +39,7 @@ async def test_sent_before_documents_go_in_again_only_when_confirmed(tmp_path: P
         await pilot.press("space", "space", "space")
         await wait_for(pilot, "3 marked")
         await pilot.press("b")
-        text = await wait_for(pilot, "Build a batch of 3 sales_invoice")
+        text = await wait_for(pilot, "Build a batch of 3 sales invoice")
         assert "2 of them are already in a batch or sent" in text
         await pilot.press("y")
         text = await wait_for(pilot, "2 of them were sent (or printed) before")
