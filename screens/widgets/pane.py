@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast
 
 from textual import on
@@ -88,6 +89,15 @@ class Pane(Container):
 
     async def wait_ready(self) -> None:
         """Return once the pane can take keys (its parts built after the first paint)."""
+
+    def when_ready(self, then: Callable[[], object]) -> None:
+        """Run ``then()`` once the pane is complete (at once when it is already)."""
+
+        async def wait_then() -> None:
+            await self.wait_ready()
+            then()
+
+        self.run_worker(wait_then(), group="when-ready")
 
     def show_error(self, exc: BaseException, title: str = "That did not work") -> None:
         from mailing.changes.secrets import SecretsLocked
@@ -189,11 +199,13 @@ class RecordPane(Pane):
 
     async def _build_form(self) -> None:
         """After the first paint: the form, filled with a new record."""
-        form = self.make_form()
-        await self.query_one("#editor", Vertical).mount(form)
-        self._form = form
-        self.new_record()
-        self._form_built.set()
+        try:
+            form = self.make_form()
+            await self.query_one("#editor", Vertical).mount(form)
+            self._form = form
+            self.new_record()
+        finally:  # failed (the error boundary tells it): nobody waits for ever
+            self._form_built.set()
 
     async def wait_ready(self) -> None:
         await self._form_built.wait()
@@ -291,13 +303,9 @@ class RecordPane(Pane):
             self._focus_form()
 
         if not self.form_ready:  # e.g. a click before the form is built: open it then
-            self.run_worker(self._when_ready(go), exclusive=True, group="open-record")
+            self.when_ready(go)
             return
         self.when_clean(go, f"open {key}")
-
-    async def _when_ready(self, then: Any) -> None:
-        await self.wait_ready()
-        then()
 
     def _focus_form(self) -> None:
         for widget in self.form.query("Input, Select, TextArea, Checkbox, SelectionList"):
