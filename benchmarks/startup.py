@@ -2,8 +2,11 @@
 
 Each measurement is a fresh interpreter (imports included), headless at 80x24:
 
-- first paint: from process start until the first pane is on screen with its data
-  (its workers done); for the minimal app, until its one Static is on screen;
+- first paint: from process start until the first frame that shows the first
+  pane with its data (the first row of its list, found in the frame's text); for
+  the minimal app, until its one Static is in a frame;
+- ready: from process start until the app is idle, the first pane complete (a
+  record pane's form is built after the first paint) and its workers done;
 - pane switch: from the key until the new pane is on screen with its data: F7 to
   Documents the first time (its module imported, the pane built), F2 back to
   Profiles (built already); for the minimal app, a key that switches a
@@ -25,6 +28,7 @@ import time
 T0 = time.perf_counter()
 
 import argparse
+import io
 import json
 import os
 import statistics
@@ -62,6 +66,34 @@ def make_home(folder: Path, relations: int) -> None:
         store.put_many(extra)
 
 
+def frame_text(app: Any) -> str:
+    """The whole screen as the terminal would show it, as plain text."""
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), record=True)
+    console.print(app.screen._compositor.render_update(full=True))
+    return console.export_text()
+
+
+def watch_frames(app: Any, expected: Any, out: dict[str, float]) -> None:
+    """Record in ``out["first_paint"]`` when a frame sent to the terminal first shows
+    ``expected()`` (None: nothing to look for yet). Headless, Textual still renders
+    every frame and hands it to ``App._display``; the check runs after the frame was
+    rendered, and its own cost is counted (it only makes the figure larger)."""
+    display = app._display
+
+    def watched(screen: Any, renderable: Any) -> None:
+        display(screen, renderable)
+        if "first_paint" in out or renderable is None:
+            return
+        text = expected()
+        if text and text in frame_text(app):
+            out["first_paint"] = (time.perf_counter() - T0) * 1000
+
+    app._display = watched
+
+
 def child_mailroom(home: str) -> None:
     """In a fresh interpreter: JSON of first paint and pane switches, in ms."""
     from store.store import Store
@@ -70,10 +102,22 @@ def child_mailroom(home: str) -> None:
     app = MailroomApp(Store(Path(home), "demo"), "demo")
     out: dict[str, float] = {}
 
+    def first_row() -> str | None:
+        """The text of the first row of the first pane's list, once it has one."""
+        from textual.widgets import OptionList
+
+        rows = app.query("#rows").results(OptionList)
+        for option_list in rows:
+            if option_list.option_count:
+                return str(option_list.get_option_at_index(0).prompt)[:12]  # the list is narrow
+        return None
+
+    watch_frames(app, first_row, out)
+
     async def steps(pilot: Any) -> None:
         await app.workers.wait_for_complete()
         await pilot.pause()
-        out["first_paint"] = (time.perf_counter() - T0) * 1000
+        out["ready"] = (time.perf_counter() - T0) * 1000
         for name, key in (("switch_new", "f7"), ("switch_back", "f2")):
             t = time.perf_counter()
             await pilot.press(key)
@@ -105,10 +149,11 @@ def child_minimal() -> None:
 
     app = Minimal()
     out: dict[str, float] = {}
+    watch_frames(app, lambda: "pane a", out)
 
     async def steps(pilot: Any) -> None:
         await pilot.pause()
-        out["first_paint"] = (time.perf_counter() - T0) * 1000
+        out["ready"] = (time.perf_counter() - T0) * 1000
         for name, key in (("switch_new", "f7"), ("switch_back", "f2")):
             t = time.perf_counter()
             await pilot.press(key)
@@ -164,6 +209,7 @@ def main() -> int:
     print(f"{'':<34}{'Mailroom':<38}minimal Textual app")
     rows = (
         ("first paint (process start)", "first_paint"),
+        ("ready (process start)", "ready"),
         ("pane switch, first time (F7)", "switch_new"),
         ("pane switch, built (F2)", "switch_back"),
     )

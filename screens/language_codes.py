@@ -160,9 +160,9 @@ class LanguageCodesPane(RecordPane):
 
         delete_record(self.store, LanguageCode, key)
 
-    def refresh_data(self) -> None:
-        super().refresh_data()
-        if not self.is_mounted:
+    def reload_data(self) -> None:
+        super().reload_data()
+        if not self.form_ready:
             return
         from store.records import Administration, Template
 

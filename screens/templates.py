@@ -168,9 +168,9 @@ class TemplatesPane(RecordPane):
             yield Label("Preview", id="preview-title")
             yield Static("", id="preview-text", markup=False)
 
-    def refresh_data(self) -> None:
-        super().refresh_data()
-        if self.is_mounted:
+    def reload_data(self) -> None:
+        super().reload_data()
+        if self.form_ready:
             self.form.set_choices("profile", self.profile_choices())
 
     def blank_values(self) -> dict[str, Any]:

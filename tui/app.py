@@ -197,13 +197,16 @@ class MailroomApp(App[int]):
             if mounting is not None:
                 await mounting
             try:
+                await widget.wait_ready()  # e.g. a record pane's form, built after the list
                 if widget.is_mounted and switcher.current == widget.id:
                     widget.focus_first()
             finally:
                 # After the focus has moved: keys typed meanwhile land where aimed.
                 self.call_after_refresh(self.release_keys, token)
 
-        self.call_after_refresh(focus_when_composed)
+        # A worker, not the callback itself: the screen awaits its after-refresh callbacks
+        # one by one, and the pane may finish building in one of them (a record form).
+        self.call_after_refresh(self.run_worker, focus_when_composed(), group="show-pane")
         return widget
 
     # ------------------------------------------------------------ keys while loading

@@ -37,7 +37,8 @@ COMMAND_MODULES: tuple[str, ...] = (
 Handler = Callable[[argparse.Namespace, Context], int]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(commands: bool = True) -> argparse.ArgumentParser:
+    """The parser; without ``commands``, only the global options (the TUI's fast start)."""
     parser = argparse.ArgumentParser(
         prog="mailroom",
         description="Send business documents by e-mail: set up, preview, approve, send.",
@@ -52,10 +53,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="file holding the secrets file's passphrase, for cron and systemd "
         "(default: $MAILROOM_PASSPHRASE_FILE, else $CREDENTIALS_DIRECTORY/mailroom-passphrase)",
     )
+    if not commands:
+        parser.set_defaults(command=None)
+        return parser
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
     return parser
+
+
+GLOBAL_VALUE_OPTIONS = ("--home", "--user", "--passphrase-file")
+
+
+def names_a_command(argv: Sequence[str]) -> bool:
+    """Whether ``argv`` names a command or asks for help: else it opens the TUI, and
+    the parser of every command module (~180 ms of imports) is not built."""
+    args = list(argv)
+    while args:
+        arg = args.pop(0)
+        if arg in GLOBAL_VALUE_OPTIONS:
+            if args:
+                args.pop(0)  # its value
+            continue
+        if any(arg.startswith(f"{opt}=") for opt in GLOBAL_VALUE_OPTIONS):
+            continue
+        return True  # a command, --help, or something the full parser should judge
+    return False
 
 
 def make_context(args: argparse.Namespace) -> Context:
@@ -73,7 +96,8 @@ def make_context(args: argparse.Namespace) -> Context:
 def main(argv: Sequence[str] | None = None) -> int:
     from store.errors import MailroomError
 
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(commands=names_a_command(argv))
     args = parser.parse_args(argv)
     handler: Handler | None = getattr(args, "handler", None)
     ctx: Context | None = None

@@ -109,7 +109,7 @@ class MailroomCommands(Provider):
     def _new(self, pane_id: str) -> None:
         pane = self.mailroom.show_pane(pane_id)
         if pane is not None:
-            pane.call_after_refresh(getattr(pane, "action_new", lambda: None))
+            pane.when_ready(getattr(pane, "action_new", lambda: None))  # e.g. its form built
 
     def _test_profile(self, code: str) -> None:
         from screens.profiles import ProfilesPane
@@ -125,7 +125,7 @@ class MailroomCommands(Provider):
 
             pane.when_clean(opened, f"test {code}")
 
-        pane.call_after_refresh(go)
+        pane.when_ready(go)  # its form is built after its list
 
     def _fetch_bounces(self, code: str) -> None:
         from screens.widgets.bounce_fetch import fetch_in_background
@@ -142,7 +142,7 @@ class MailroomCommands(Provider):
         def go() -> None:
             pane.when_clean(lambda: pane.open_record(key), f"open {key}")
 
-        pane.call_after_refresh(go)
+        pane.when_ready(go)  # its form is built after its list
 
     def _open_batch(self, batch_id: str) -> None:
         pane = self.mailroom.show_pane("queue")

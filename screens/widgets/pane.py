@@ -7,6 +7,9 @@ unsaved changes.
 
 from __future__ import annotations
 
+import asyncio
+import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast
 
 from textual import on
@@ -34,6 +37,17 @@ class MailroomHost(Protocol):
     user: str
 
     def show_pane(self, pane_id: str) -> Pane | None: ...
+
+
+def config_stamp(store: Store) -> tuple[int, int, int] | None:
+    """Which version of the configuration file is on disk: every write replaces the
+    file (a new inode, its own time and size), so an equal stamp means nothing was
+    written since. None: it cannot be read (then the pane re-reads every time)."""
+    try:
+        st = os.stat(store.config_db.path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 class Pane(Container):
@@ -72,6 +86,18 @@ class Pane(Container):
 
     def focus_first(self) -> None:
         """Put the focus where work in this pane starts."""
+
+    async def wait_ready(self) -> None:
+        """Return once the pane can take keys (its parts built after the first paint)."""
+
+    def when_ready(self, then: Callable[[], object]) -> None:
+        """Run ``then()`` once the pane is complete (at once when it is already)."""
+
+        async def wait_then() -> None:
+            await self.wait_ready()
+            then()
+
+        self.run_worker(wait_then(), group="when-ready")
 
     def show_error(self, exc: BaseException, title: str = "That did not work") -> None:
         from mailing.changes.secrets import SecretsLocked
@@ -121,6 +147,11 @@ class RecordPane(Pane):
     def __init__(self) -> None:
         super().__init__()
         self.current_key: str | None = None  # None: a new record
+        # The form is built after the list is on screen (the list first: it is what the
+        # user looks at; a form of ~20 fields is most of a pane's styling and layout).
+        self._form: RecordForm | None = None
+        self._form_built = asyncio.Event()
+        self._stamp: tuple[int, int, int] | None = None  # the data file when last read
 
     # ------------------------------------------------------------ to fill in per pane
 
@@ -151,6 +182,7 @@ class RecordPane(Pane):
     # ------------------------------------------------------------ shell
 
     def compose(self) -> ComposeResult:
+        self._stamp = config_stamp(self.store)  # before the list reads the file
         yield Label(self.title, classes="pane-title", id="pane-title")
         with Horizontal():
             yield RecordList(
@@ -159,13 +191,34 @@ class RecordPane(Pane):
                 placeholder=self.search_placeholder,
                 id="record-list",
             )
-            with Vertical(classes="editor"):
-                yield self.make_form()
+            yield Vertical(classes="editor", id="editor")
             yield from self.compose_side()
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._build_form)
+
+    async def _build_form(self) -> None:
+        """After the first paint: the form, filled with a new record."""
+        try:
+            form = self.make_form()
+            await self.query_one("#editor", Vertical).mount(form)
+            self._form = form
+            self.new_record()
+        finally:  # failed (the error boundary tells it): nobody waits for ever
+            self._form_built.set()
+
+    async def wait_ready(self) -> None:
+        await self._form_built.wait()
+
+    @property
+    def form_ready(self) -> bool:
+        return self._form is not None
 
     @property
     def form(self) -> RecordForm:
-        return self.query_one(RecordForm)
+        if self._form is None:
+            raise RuntimeError("the form is built after the first paint; wait_ready() first")
+        return self._form
 
     @property
     def record_list(self) -> RecordList:
@@ -173,12 +226,18 @@ class RecordPane(Pane):
 
     @property
     def dirty(self) -> bool:
-        return self.is_mounted and self.form.dirty
-
-    def on_mount(self) -> None:
-        self.new_record()
+        return self._form is not None and self.form.dirty
 
     def refresh_data(self) -> None:
+        """Re-read the list (and choices) only when the data file changed since."""
+        stamp = config_stamp(self.store)
+        if stamp is not None and stamp == self._stamp:
+            return  # nothing written since: the switch stays cheap
+        self._stamp = stamp
+        self.reload_data()
+
+    def reload_data(self) -> None:
+        """Re-read what others may have changed: the list; panes add their choices."""
         if self.is_mounted:
             self.record_list.reload(keep_offset=True, select=self.current_key)
 
@@ -186,6 +245,8 @@ class RecordPane(Pane):
         self.record_list.focus_rows()
 
     def _update_title(self) -> None:
+        if not self.form_ready:
+            return
         what = self.current_key or f"new {self.record_name}"
         mark = "  * unsaved changes" if self.dirty else ""
         label = self.query_one("#pane-title", Label)
@@ -241,6 +302,9 @@ class RecordPane(Pane):
             self.open_record(key)
             self._focus_form()
 
+        if not self.form_ready:  # e.g. a click before the form is built: open it then
+            self.when_ready(go)
+            return
         self.when_clean(go, f"open {key}")
 
     def _focus_form(self) -> None:
