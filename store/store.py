@@ -195,3 +195,13 @@ class Store:
     def system(self) -> SystemSettings:
         with self.view() as tx:
             return tx.system()
+
+    def config_stamp(self) -> tuple[int, int, int] | None:
+        """Which version of the configuration file is on disk: every write replaces the
+        file (a new inode, its own time and size), so an equal stamp means nothing was
+        written since. None: it cannot be read (then a reader re-reads every time)."""
+        try:
+            st = os.stat(self.config_db.path)
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)

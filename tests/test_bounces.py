@@ -94,7 +94,7 @@ def test_reports_come_back_and_the_items_end_bounced_with_the_reason(
         from screens.widgets.spool_view import BatchView
 
         view = BatchView.open(home, batch.id)
-        view.events.update()  # type: ignore[union-attr]
+        view.events.update()
         labels = [view.row(r).label() for r in view.refs("bounced")]
         assert len(labels) == 4 and all(label.startswith("bounced") for label in labels)
 

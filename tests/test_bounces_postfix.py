@@ -154,7 +154,7 @@ def test_a_genuine_postfix_report_ends_the_item_bounced_with_its_reason(
             from screens.widgets.spool_view import BatchView
 
             view = BatchView.open(home, batch)
-            view.events.update()  # type: ignore[union-attr]
+            view.events.update()
             rows_on_screen = {ref.item: view.row(ref) for ref in view.refs("bounced")}
             assert sorted(rows_on_screen) == sorted(items[r] for r in REFUSED)
             for rcpt in REFUSED:

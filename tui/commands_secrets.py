@@ -152,7 +152,7 @@ def _new_passphrase(what: str) -> str:
 def run_init(args: argparse.Namespace, ctx: Context) -> int:
     from mailing.changes.secrets import create_secrets_file, secrets_backend
 
-    ctx.store  # noqa: B018  (opens the data folder: the file goes there)
+    ctx.open_data_folder()  # the secrets file goes there
     kind, name, _ = secrets_backend()
     if kind == "os":
         print(f"note: a system keyring ({name}) is usable; the secrets file replaces it here.")
@@ -166,7 +166,7 @@ def run_init(args: argparse.Namespace, ctx: Context) -> int:
 def run_unlock(args: argparse.Namespace, ctx: Context) -> int:
     from mailing.changes.secrets import secrets_count, secrets_file_state, unlock_now
 
-    ctx.store  # noqa: B018
+    ctx.open_data_folder()
     if secrets_file_state() == "absent":
         raise MailroomError(
             "The data folder has no secrets file.",
@@ -185,7 +185,7 @@ def run_unlock(args: argparse.Namespace, ctx: Context) -> int:
 def run_status(args: argparse.Namespace, ctx: Context) -> int:
     from mailing.changes.secrets import secrets_backend, secrets_file_state
 
-    ctx.store  # noqa: B018
+    ctx.open_data_folder()
     kind, name, why = secrets_backend()
     state = secrets_file_state()
     source = credentials_file(getattr(args, "passphrase_file", None))
@@ -218,7 +218,7 @@ def run_status(args: argparse.Namespace, ctx: Context) -> int:
 def run_change(args: argparse.Namespace, ctx: Context) -> int:
     from mailing.changes.secrets import change_secrets_passphrase, secrets_file_state
 
-    ctx.store  # noqa: B018
+    ctx.open_data_folder()
     if secrets_file_state() == "absent":
         raise MailroomError(
             "The data folder has no secrets file.",

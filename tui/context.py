@@ -30,6 +30,10 @@ class Context:
             self._store = Store(self.home, self.user)
         return self._store
 
+    def open_data_folder(self) -> None:
+        """Open the data folder (made if new; the secrets file is bound to it)."""
+        _ = self.store
+
 
 def print_json(data: Any) -> None:
     import json

@@ -8,7 +8,6 @@ unsaved changes.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast
 
@@ -37,17 +36,6 @@ class MailroomHost(Protocol):
     user: str
 
     def show_pane(self, pane_id: str) -> Pane | None: ...
-
-
-def config_stamp(store: Store) -> tuple[int, int, int] | None:
-    """Which version of the configuration file is on disk: every write replaces the
-    file (a new inode, its own time and size), so an equal stamp means nothing was
-    written since. None: it cannot be read (then the pane re-reads every time)."""
-    try:
-        st = os.stat(store.config_db.path)
-    except OSError:
-        return None
-    return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 class Pane(Container):
@@ -182,7 +170,7 @@ class RecordPane(Pane):
     # ------------------------------------------------------------ shell
 
     def compose(self) -> ComposeResult:
-        self._stamp = config_stamp(self.store)  # before the list reads the file
+        self._stamp = self.store.config_stamp()  # before the list reads the file
         yield Label(self.title, classes="pane-title", id="pane-title")
         with Horizontal():
             yield RecordList(
@@ -230,7 +218,7 @@ class RecordPane(Pane):
 
     def refresh_data(self) -> None:
         """Re-read the list (and choices) only when the data file changed since."""
-        stamp = config_stamp(self.store)
+        stamp = self.store.config_stamp()
         if stamp is not None and stamp == self._stamp:
             return  # nothing written since: the switch stays cheap
         self._stamp = stamp

@@ -19,7 +19,8 @@ def banner_text(address: str) -> str:
 
 
 class RedirectBanner(Static):
-    """Shown only while test mode is on; reads the setting on mount and every second."""
+    """Shown only while test mode is on; reads the setting on mount, then each second
+    only when the configuration file was written since."""
 
     DEFAULT_CSS = """
     RedirectBanner { height: auto; background: $warning; color: $text; text-style: bold;
@@ -31,12 +32,17 @@ class RedirectBanner(Static):
         super().__init__("", id="redirect-banner", markup=False)
         self.store = store
         self.address: str | None = None
+        self._stamp: tuple[int, int, int] | None = None
 
     def on_mount(self) -> None:
         self.check()
         self.set_interval(CHECK_SECONDS, self.check)
 
     def check(self) -> None:
+        stamp = self.store.config_stamp()
+        if stamp is not None and stamp == self._stamp:
+            return  # the configuration was not written since: nothing to read
+        self._stamp = stamp
         try:
             address = self.store.system().redirect_to
         except Exception:  # a damaged file is the panes' to report; keep the last known

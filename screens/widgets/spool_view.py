@@ -193,7 +193,7 @@ class BatchView:
     _meta: dict[str, dict[str, Any]] = field(default_factory=dict)
     _refs: dict[str, tuple[Any, list[ItemRef]]] = field(default_factory=dict)
     _warned: set[str] | None = None
-    events: EventsIndex | None = None
+    events: EventsIndex = field(init=False)
 
     def __post_init__(self) -> None:
         self.events = EventsIndex(self.batch)
@@ -294,9 +294,7 @@ class BatchView:
         doc = meta.get("document", {})
         to = ", ".join(meta.get("recipients", {}).get("to", []))
         note = ""
-        if ref.state in ("failed", "unknown", "sent", "approved", "bounced") and (
-            self.events is not None
-        ):
+        if ref.state in ("failed", "unknown", "sent", "approved", "bounced"):
             ev = self.events.failure.get(ref.item)
             last = self.events.last.get(ref.item, {})
             if ref.state == "unknown":
@@ -330,8 +328,7 @@ class BatchView:
         self, offset: int, limit: int, state: str = "all", warnings_only: bool = False
     ) -> tuple[list[ItemRow], int]:
         refs = self.refs(state, warnings_only)
-        if self.events is not None:
-            self.events.update()
+        self.events.update()
         return [self.row(r) for r in refs[offset : offset + limit]], len(refs)
 
     def print_pdf(self) -> Path | None:

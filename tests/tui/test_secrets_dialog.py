@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 
 from mailing.changes import save_profile
 from store.records import Profile
@@ -38,20 +39,20 @@ pytestmark = pytest.mark.usefixtures("real_secrets")
 LOGIN = "office@holt.example"
 
 
-async def _to_password_field(pilot: object) -> None:
+async def _to_password_field(pilot: Pilot[int]) -> None:
     for _ in range(40):
-        if focused(pilot.app) == "f-password":  # type: ignore[attr-defined]
+        if focused(pilot.app) == "f-password":
             return
-        await pilot.press("tab")  # type: ignore[attr-defined]
+        await pilot.press("tab")
     raise AssertionError("the password field was never reached")
 
 
-async def _send_test_mail(pilot: object) -> None:
-    await pilot.press("ctrl+t")  # type: ignore[attr-defined]
-    await wait_for(pilot, "Send a test mail from profile MAIN")  # type: ignore[arg-type]
-    await pilot.press("enter")  # type: ignore[attr-defined]
-    await wait_for(pilot, "Test mail sent", tries=300)  # type: ignore[arg-type]
-    await pilot.press("enter")  # type: ignore[attr-defined]
+async def _send_test_mail(pilot: Pilot[int]) -> None:
+    await pilot.press("ctrl+t")
+    await wait_for(pilot, "Send a test mail from profile MAIN")
+    await pilot.press("enter")
+    await wait_for(pilot, "Test mail sent", tries=300)
+    await pilot.press("enter")
 
 
 async def test_password_through_the_dialog_send_restart_unlock_send(tmp_path: Path) -> None:
