@@ -236,11 +236,15 @@ class BatchView:
         if cached is not None and cached[0] == key:
             out = cached[1]
         else:
-            out = []
+            # One ref per item: the folders are listed one after another while a
+            # sender moves items between them, so an item can be seen in two (the
+            # later listing wins; the next look sees where it stayed).
+            by_item: dict[str, ItemRef] = {}
             for st, names in zip(states, listings, strict=True):
                 for name in names:
                     stem, ext = os.path.splitext(name)
-                    out.append(ItemRef(stem, _KIND_BY_EXT[ext], st))
+                    by_item[stem] = ItemRef(stem, _KIND_BY_EXT[ext], st)
+            out = list(by_item.values())
             if state == "all":
                 out.sort(key=lambda r: r.item)
             self._refs[state] = (key, out)

@@ -140,3 +140,29 @@ async def test_command_palette_opens_a_batch(tmp_path: Path) -> None:
         await pilot.press("enter")
         text = await wait_for(pilot, f"Queue: batch {batch.id}")
         assert "draft 4" in text
+
+
+async def test_an_item_seen_in_two_state_folders_mid_move_is_listed_once(tmp_path: Path) -> None:
+    """The sender moves items between state folders while the pane lists them one
+    folder after another: an item seen in both is one row, never a crash."""
+    import os
+
+    store = make_store(tmp_path / "home", OUTBOX)
+    batch = spool_batch(store, 3, approve=True)
+    spool = Spool(store.home)
+    async with queue_app(store).run_test(size=SIZE) as pilot:
+        await wait_for(pilot, batch.id)
+        await pilot.press("enter")
+        await wait_for(pilot, "approved 3")
+        with spool.sender_lock("bob"):
+            await wait_for(pilot, "SENDING NOW by bob")
+            # As the listing sees it halfway through a rename: in approved and in sent.
+            approved = batch.file_of("00001-F1", "email", "approved")
+            (batch.path / "sent").mkdir(exist_ok=True)
+            os.link(approved, batch.path / "sent" / approved.name)
+            text = await wait_for(pilot, "sent 1")
+            assert "Something went wrong" not in text
+            assert sum("F1 " in line for line in text.splitlines()) == 1, text
+            approved.unlink()
+            text = await wait_for(pilot, "1/3 of this batch done")
+            assert "Something went wrong" not in text
