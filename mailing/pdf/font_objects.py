@@ -1,0 +1,168 @@
+"""The PDF objects of an embedded font subset, made once per process and written as is.
+
+reportlab writes, for every subset of a TrueType font in every document, a font
+dictionary with its widths, a ToUnicode CMap, a font descriptor and the subset's
+font program — formatting ~130 numbers, building the CMap, cutting and compressing
+the font each time. Our subsets are nearly always the same (reportlab puts all of
+ASCII in the first subset, and an invoice rarely needs more), so the four objects
+of a subset are serialised once per (face, subset number, glyphs) and then only
+their references are filled in per document: the font costs almost nothing more
+than Helvetica, and two documents carry byte-identical font programs.
+
+:func:`install` replaces a registered ``TTFont``'s ``addObjects`` (the method
+reportlab calls when it writes the document) with :func:`_add_objects`.
+"""
+
+from __future__ import annotations
+
+import types
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+# One cached subset per (subset number, glyphs); a face rarely sees more than a few.
+MAX_CACHED = 64
+_NAME = -1  # in a template's chunks: the document's internal name of the subset
+
+
+@dataclass(frozen=True)
+class _Subset:
+    """The four objects of one subset, serialised; ints refer to the others by index."""
+
+    font: tuple[bytes | int, ...]
+    to_unicode: bytes
+    descriptor: tuple[bytes | int, ...]
+    font_file: bytes
+
+
+def install(font: Any) -> None:
+    """Make the registered reportlab ``TTFont`` write its subsets from the cache."""
+    font._mailroom_subsets = {}
+    font.addObjects = types.MethodType(_add_objects, font)
+
+
+def _add_objects(self: Any, doc: Any) -> None:
+    """reportlab's ``TTFont.addObjects``, with every subset's objects made once."""
+    from reportlab.pdfbase.pdfdoc import PDFObjectReference
+
+    state = self._assignState(doc)
+    state.frozen = 1
+    cache: dict[tuple[int, tuple[int, ...]], _Subset] = self._mailroom_subsets
+    font_dict = doc.idToObject["BasicFonts"].dict
+    raw = _raw_class()
+    for n, subset in enumerate(state.subsets):
+        internal = self.getSubsetInternalName(n, doc)[1:]
+        key = (n, tuple(subset))
+        objects = cache.get(key)
+        if objects is None:
+            objects = _serialise(self, n, subset)
+            if len(cache) >= MAX_CACHED:
+                cache.pop(next(iter(cache)))
+            cache[key] = objects
+        base = f"mailroom:{self.fontName}:{n}"
+        names = [internal, base + ":unicode", base + ":descriptor", base + ":file"]
+        name = internal.encode()
+        doc.Reference(raw(objects.font_file, names, name), names[3])
+        doc.Reference(raw(objects.descriptor, names, name), names[2])
+        doc.Reference(raw(objects.to_unicode, names, name), names[1])
+        doc.Reference(raw(objects.font, names, name), internal)
+        font_dict[internal] = PDFObjectReference(internal)
+    del self.state[doc]
+
+
+def _stream(head: bytes, data: bytes) -> bytes:
+    return b"<<%s /Filter /FlateDecode /Length %d>>\nstream\n%s\nendstream" % (
+        head,
+        len(data),
+        data,
+    )
+
+
+def _serialise(font: Any, n: int, subset: list[int]) -> _Subset:
+    from reportlab.lib.rl_accel import fp_str
+    from reportlab.pdfbase.ttfonts import (
+        FF_NONSYMBOLIC,
+        FF_SYMBOLIC,
+        SUBSETN,
+        makeToUnicodeCMap,
+    )
+
+    face = font.face
+    base = SUBSETN(n) + b"+" + face.name + face.subfontNameX
+    widths = b" ".join(fp_str(face.getCharWidth(c)).encode() for c in subset)
+    font_obj: tuple[bytes | int, ...] = (
+        b"<< /Type /Font /Subtype /TrueType /BaseFont /%s /Name /" % base,
+        _NAME,
+        b" /FirstChar 0 /LastChar %d /Widths [%s] /ToUnicode " % (len(subset) - 1, widths),
+        1,
+        b" /FontDescriptor ",
+        2,
+        b" >>",
+    )
+    cmap = makeToUnicodeCMap(base.decode("latin-1"), subset).encode("latin-1")
+    raw = face.makeSubset(subset)
+    flags = (face.flags & ~FF_NONSYMBOLIC) | FF_SYMBOLIC
+    bbox = b" ".join(fp_str(v).encode() for v in face.bbox)
+    descriptor: tuple[bytes | int, ...] = (
+        b"<< /Type /FontDescriptor /FontName /%s /Flags %d /FontBBox [%s] /ItalicAngle %s "
+        b"/Ascent %s /Descent %s /CapHeight %s /StemV %s /MissingWidth %s /FontFile2 "
+        % (
+            base,
+            flags,
+            bbox,
+            fp_str(face.italicAngle).encode(),
+            fp_str(face.ascent).encode(),
+            fp_str(face.descent).encode(),
+            fp_str(face.capHeight).encode(),
+            fp_str(face.stemV).encode(),
+            fp_str(face.defaultWidth).encode(),
+        ),
+        3,
+        b" >>",
+    )
+    return _Subset(
+        font=font_obj,
+        to_unicode=_stream(b"", zlib.compress(cmap, 9)),
+        descriptor=descriptor,
+        font_file=_stream(b" /Length1 %d" % len(raw), zlib.compress(raw, 9)),
+    )
+
+
+def _make_raw_class() -> type:
+    from reportlab.pdfbase.pdfdoc import PDFObject
+
+    class RawFontObject(PDFObject):  # type: ignore[misc]  # reportlab ships no types: PDFObject is Any
+        """A serialised font object; references and the name filled in per document."""
+
+        def __init__(
+            self, chunks: tuple[bytes | int, ...] | bytes, names: list[str], name: bytes
+        ) -> None:
+            self.chunks = chunks
+            self.names = names
+            self.name = name
+
+        def format(self, document: Any) -> bytes:
+            if isinstance(self.chunks, bytes):
+                return self.chunks
+            idmap = document.idToObjectNumberAndVersion
+            out = []
+            for c in self.chunks:
+                if isinstance(c, bytes):
+                    out.append(c)
+                elif c == _NAME:
+                    out.append(self.name)
+                else:
+                    out.append(b"%d 0 R" % idmap[self.names[c]][0])
+            return b"".join(out)
+
+    return RawFontObject
+
+
+_RAW_CLASS: type | None = None
+
+
+def _raw_class() -> type:
+    global _RAW_CLASS
+    if _RAW_CLASS is None:
+        _RAW_CLASS = _make_raw_class()
+    return _RAW_CLASS
