@@ -163,8 +163,8 @@ def draw(
     # The font is set outside the text object and only when it changes (per page), as
     # reportlab's setFont does: text extractors read the lines as before.
     current = getattr(c, "_mailroom_tf", None)
-    ops = []
-    shows = []
+    ops: list[str] = []
+    shows: list[str] = []
     for face, part in runs(text, font):
         ttf = getFont(face)
         if part.isascii() and part.isprintable():  # reportlab's subset 0 holds ASCII as is
