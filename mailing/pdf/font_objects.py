@@ -33,12 +33,59 @@ class _Subset:
     to_unicode: bytes
     descriptor: tuple[bytes | int, ...]
     font_file: bytes
+    font_data: bytes  # the font program as compressed in ``font_file``
 
 
-def install(font: Any) -> None:
-    """Make the registered reportlab ``TTFont`` write its subsets from the cache."""
+# The first subset of a face holds ASCII at its own codes (reportlab's "asciiReadable")
+# and codes 1-31 for the first other characters a document uses, in the order it uses
+# them — so "Zoë" before "vóór" and "vóór" before "Zoë" gave two different font programs.
+# These 31 (the layout's own and the commonest of Dutch, German and French names) get
+# codes 1-31 in every document: most documents then carry the very same subset, made
+# once per process, and a letterhead drawn with our faces carries it too (one copy).
+SEEDED = "·–€äöüÄÖÜËëïéèêàáâçóôíúñøåßÉ’“”"
+
+
+def install(font: Any, *, seed: str = "") -> None:
+    """Make the registered reportlab ``TTFont`` write its subsets from the cache.
+
+    ``seed``: characters given codes 1-31 of the first subset in every document (those
+    the face lacks are left out).
+    """
+    from weakref import WeakKeyDictionary
+
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    codes = [ord(ch) for ch in seed if ord(ch) in font.face.charToGlyph][:31]
+
+    def seeded() -> Any:
+        state = TTFont.State(1, font)
+        for n, code in enumerate(codes, start=1):
+            state.subsets[0][n] = code
+            state.assignments[code] = n
+        state.nextCode = 128 if len(codes) == 31 else len(codes) + 1
+        return state
+
+    class States(WeakKeyDictionary):  # type: ignore[type-arg]  # doc -> reportlab's State
+        def __getitem__(self, doc: Any) -> Any:
+            try:
+                return super().__getitem__(doc)
+            except KeyError:
+                state = self[doc] = seeded()
+                return state
+
+    if codes:
+        font.state = States()
     font._mailroom_subsets = {}
     font.addObjects = types.MethodType(_add_objects, font)
+
+
+def shared_streams(doc: Any) -> dict[bytes, str]:
+    """The streams already in ``doc`` that a font may point to instead of writing its
+    own copy: encoded data -> reportlab's name of the object (the letterhead fills it)."""
+    streams: dict[bytes, str] | None = getattr(doc, "_mailroom_streams", None)
+    if streams is None:
+        streams = doc._mailroom_streams = {}
+    return streams
 
 
 def _add_objects(self: Any, doc: Any) -> None:
@@ -62,7 +109,11 @@ def _add_objects(self: Any, doc: Any) -> None:
         base = f"mailroom:{self.fontName}:{n}"
         names = [internal, base + ":unicode", base + ":descriptor", base + ":file"]
         name = internal.encode()
-        doc.Reference(raw(objects.font_file, names, name), names[3])
+        same = shared_streams(doc).get(objects.font_data)
+        if same is not None:  # the letterhead embeds this very subset: point to its copy
+            names[3] = same
+        else:
+            doc.Reference(raw(objects.font_file, names, name), names[3])
         doc.Reference(raw(objects.descriptor, names, name), names[2])
         doc.Reference(raw(objects.to_unicode, names, name), names[1])
         doc.Reference(raw(objects.font, names, name), internal)
@@ -120,11 +171,13 @@ def _serialise(font: Any, n: int, subset: list[int]) -> _Subset:
         3,
         b" >>",
     )
+    data = zlib.compress(raw, 9)
     return _Subset(
         font=font_obj,
         to_unicode=_stream(b"", zlib.compress(cmap, 9)),
         descriptor=descriptor,
-        font_file=_stream(b" /Length1 %d" % len(raw), zlib.compress(raw, 9)),
+        font_file=_stream(b" /Length1 %d" % len(raw), data),
+        font_data=data,
     )
 
 

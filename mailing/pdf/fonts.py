@@ -19,7 +19,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mailing.pdf.font_objects import install
+from mailing.pdf.font_objects import SEEDED, install
 
 if TYPE_CHECKING:
     from reportlab.pdfgen.canvas import Canvas
@@ -49,7 +49,7 @@ def _cmap(name: str) -> frozenset[int]:
     from reportlab.pdfbase.ttfonts import TTFont
 
     font = TTFont(name, str(FONT_DIR / _FILES[name]), asciiReadable=1)  # ASCII as is
-    install(font)
+    install(font, seed=SEEDED if name != FALLBACK else "")
     pdfmetrics.registerFont(font)
     return frozenset(font.face.charToGlyph)
 
