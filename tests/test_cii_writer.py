@@ -121,3 +121,26 @@ def test_a_text_xml_cannot_carry_is_a_clear_error_naming_the_invoice() -> None:
     text = str(err.value)
     assert doc.number in text and "U+0001" in text
     assert err.value.field == "e-invoice"
+
+
+def test_numbers_in_exponent_form_are_written_as_plain_decimals() -> None:
+    doc = _documents()[0].model_copy(
+        update={
+            "lines": [
+                DocumentLine(
+                    description="Bulk", quantity=Decimal("1E+2"), unit_price=Decimal("2E-1")
+                )
+            ]
+        }
+    )
+    xml = cii_xml(e_invoice_data(doc, RELATIONS[0], ADMINISTRATIONS[0]))
+    assert b">100</ram:BilledQuantity>" in xml and b"<ram:ChargeAmount>0.2<" in xml
+    assert xml_check_xsd(xml, flavor="factur-x", level="en16931")
+
+
+def test_an_amount_that_is_no_plain_decimal_is_refused_naming_it() -> None:
+    data = e_invoice_data(_documents()[0], RELATIONS[0], ADMINISTRATIONS[0])
+    data["BT-112"] = "NaN"
+    with pytest.raises(DocumentError) as err:
+        cii_xml(data)
+    assert "'NaN'" in str(err.value) and data["BT-1"] in str(err.value)

@@ -48,6 +48,17 @@ def _attr(value: object) -> str:
     return _text(value).translate(_ATTR_ESCAPES)
 
 
+_DECIMAL = re.compile(r"-?\d+(\.\d+)?")
+
+
+def _number(value: object) -> str:
+    """An xs:decimal as the schema wants it: digits, an optional point, no exponent."""
+    text = str(value)
+    if not _DECIMAL.fullmatch(text):
+        raise ValueError(f"the amount {text!r} is not a plain decimal number")
+    return text
+
+
 def _date(value: dt.date | str) -> str:
     return value.strftime("%Y%m%d") if isinstance(value, dt.date) else _text(value)
 
@@ -64,6 +75,9 @@ class _Writer:
 
     def leaf(self, depth: int, tag: str, value: object, attrs: str = "") -> None:
         self.out.append(f"{'  ' * depth}<{tag}{attrs}>{_text(value)}</{tag.split()[0]}>\n")
+
+    def number(self, depth: int, tag: str, value: object) -> None:
+        self.out.append(f"{'  ' * depth}<{tag}>{_number(value)}</{tag.split()[0]}>\n")
 
     def date(self, depth: int, tag: str, value: dt.date | str) -> None:
         self.open(depth, tag)
@@ -106,20 +120,20 @@ def _line(w: _Writer, line: Mapping[str, Any]) -> None:
     w.close(3, "ram:SpecifiedTradeProduct")
     w.open(3, "ram:SpecifiedLineTradeAgreement")
     w.open(4, "ram:NetPriceProductTradePrice")
-    w.leaf(5, "ram:ChargeAmount", line["BT-146"])
+    w.number(5, "ram:ChargeAmount", line["BT-146"])
     w.close(4, "ram:NetPriceProductTradePrice")
     w.close(3, "ram:SpecifiedLineTradeAgreement")
     w.open(3, "ram:SpecifiedLineTradeDelivery")
-    w.leaf(4, f'ram:BilledQuantity unitCode="{_attr(line["BT-130"])}"', line["BT-129"])
+    w.number(4, f'ram:BilledQuantity unitCode="{_attr(line["BT-130"])}"', line["BT-129"])
     w.close(3, "ram:SpecifiedLineTradeDelivery")
     w.open(3, "ram:SpecifiedLineTradeSettlement")
     w.open(4, "ram:ApplicableTradeTax")
     w.leaf(5, "ram:TypeCode", "VAT")
     w.leaf(5, "ram:CategoryCode", line["BT-151"])
-    w.leaf(5, "ram:RateApplicablePercent", line["BT-152"])
+    w.number(5, "ram:RateApplicablePercent", line["BT-152"])
     w.close(4, "ram:ApplicableTradeTax")
     w.open(4, "ram:SpecifiedTradeSettlementLineMonetarySummation")
-    w.leaf(5, "ram:LineTotalAmount", line["BT-131"])
+    w.number(5, "ram:LineTotalAmount", line["BT-131"])
     w.close(4, "ram:SpecifiedTradeSettlementLineMonetarySummation")
     w.close(3, "ram:SpecifiedLineTradeSettlement")
     w.close(2, "ram:IncludedSupplyChainTradeLineItem")
@@ -172,22 +186,22 @@ def _settlement(w: _Writer, data: Mapping[str, Any]) -> None:
         w.close(3, "ram:SpecifiedTradeSettlementPaymentMeans")
     for vat in data["BG-23"]:
         w.open(3, "ram:ApplicableTradeTax")
-        w.leaf(4, "ram:CalculatedAmount", vat["BT-117"])
+        w.number(4, "ram:CalculatedAmount", vat["BT-117"])
         w.leaf(4, "ram:TypeCode", "VAT")
-        w.leaf(4, "ram:BasisAmount", vat["BT-116"])
+        w.number(4, "ram:BasisAmount", vat["BT-116"])
         w.leaf(4, "ram:CategoryCode", vat["BT-118"])
-        w.leaf(4, "ram:RateApplicablePercent", vat["BT-119"])
+        w.number(4, "ram:RateApplicablePercent", vat["BT-119"])
         w.close(3, "ram:ApplicableTradeTax")
     if data.get("BT-9"):
         w.open(3, "ram:SpecifiedTradePaymentTerms")
         w.date(4, "ram:DueDateDateTime", data["BT-9"])
         w.close(3, "ram:SpecifiedTradePaymentTerms")
     w.open(3, "ram:SpecifiedTradeSettlementHeaderMonetarySummation")
-    w.leaf(4, "ram:LineTotalAmount", data["BT-106"])
-    w.leaf(4, "ram:TaxBasisTotalAmount", data["BT-109"])
-    w.leaf(4, f'ram:TaxTotalAmount currencyID="{_attr(data["BT-5"])}"', data["BT-110"])
-    w.leaf(4, "ram:GrandTotalAmount", data["BT-112"])
-    w.leaf(4, "ram:DuePayableAmount", data["BT-115"])
+    w.number(4, "ram:LineTotalAmount", data["BT-106"])
+    w.number(4, "ram:TaxBasisTotalAmount", data["BT-109"])
+    w.number(4, f'ram:TaxTotalAmount currencyID="{_attr(data["BT-5"])}"', data["BT-110"])
+    w.number(4, "ram:GrandTotalAmount", data["BT-112"])
+    w.number(4, "ram:DuePayableAmount", data["BT-115"])
     w.close(3, "ram:SpecifiedTradeSettlementHeaderMonetarySummation")
     w.close(2, "ram:ApplicableHeaderTradeSettlement")
 
