@@ -106,7 +106,7 @@ def runs(text: str, font: str = FONT) -> list[tuple[str, str]]:
         return [(font, text)]
     text = text.translate(_SPACES)
     main = _cmap(font)
-    if all(ord(ch) in main for ch in text):
+    if main.issuperset(map(ord, text)):
         return [(font, text)]
     out: list[tuple[str, str]] = []
     for ch in text:
