@@ -15,6 +15,7 @@ reportlab calls when it writes the document) with :func:`_add_objects`.
 
 from __future__ import annotations
 
+import contextlib
 import types
 import zlib
 from dataclasses import dataclass
@@ -104,7 +105,8 @@ def _add_objects(self: Any, doc: Any) -> None:
         if objects is None:
             objects = _serialise(self, n, subset)
             if len(cache) >= MAX_CACHED:
-                cache.pop(next(iter(cache)))
+                with contextlib.suppress(StopIteration, RuntimeError, KeyError):  # threads
+                    cache.pop(next(iter(cache)))
             cache[key] = objects
         base = f"mailroom:{self.fontName}:{n}"
         names = [internal, base + ":unicode", base + ":descriptor", base + ":file"]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import unicodedata
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mailing.pdf.font_objects import SEEDED, install
 
@@ -172,7 +172,7 @@ def draw(
         else:
             split = ttf.splitString(part, doc)
         for subset, data in split:
-            tf = (c._pageNumber, ttf.getSubsetInternalName(subset, doc), size)
+            tf = (c._pageNumber, _subset_name(c, ttf, subset), size)
             if tf != current:
                 op = f"{tf[1]} {fp_str(size)} Tf {fp_str(size * 1.2)} TL"
                 if shows:
@@ -184,3 +184,15 @@ def draw(
     c._mailroom_tf = current
     ops.append(f"BT 1 0 0 1 {fp_str(x)} {fp_str(y)} Tm {' '.join(shows)} T* ET")
     c._code.extend(ops)
+
+
+def _subset_name(c: Canvas, ttf: Any, subset: int) -> str:
+    """reportlab's name of a face's subset in this document, asked once per document."""
+    names: dict[tuple[str, int], str] | None = getattr(c, "_mailroom_names", None)
+    if names is None:
+        names = c._mailroom_names = {}
+    key = (ttf.fontName, subset)
+    name = names.get(key)
+    if name is None:
+        name = names[key] = ttf.getSubsetInternalName(subset, c._doc)
+    return name
