@@ -10,6 +10,11 @@ Text is cut into runs of one face (:func:`runs`), measured (:func:`width`) and d
 (:func:`draw`) run by run. A character that no face has is never drawn as a box:
 :func:`missing` finds it, and the layout refuses the document naming the field.
 The fallback face (4 MB) is read only when a text needs it.
+
+What reportlab writes of a face into each PDF (the subsets' font programs, widths,
+ToUnicode maps) is made once per process by ``font_objects.py``, with one fixed
+first subset, so that invoices carry identical font programs and a letterhead drawn
+with our faces shares them with the page.
 """
 
 from __future__ import annotations
