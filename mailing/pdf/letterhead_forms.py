@@ -120,7 +120,8 @@ class _Serializer:
                     fix="save the letterhead again from its original program as PDF.",
                 )
             data = obj._data  # still encoded: copied as is, never inflated here
-            self.streams[owner] = data
+            if _plain_flate(obj):  # the form our own font programs take: may be shared
+                self.streams[owner] = data
             self._write_dict(obj, out, owner, skip_length=True)
             out.append(b"/Length %d>>\nstream\n" % len(data))
             out.append(data)
@@ -194,6 +195,14 @@ class _Serializer:
             seen.append(i)
             stack.extend(sorted(self.deps[i], reverse=True))
         return tuple(seen)
+
+
+def _plain_flate(stream: Any) -> bool:
+    """Whether ``stream`` is only Flate-compressed (no other filter, no parameters)."""
+    filters = stream.get("/Filter")
+    if isinstance(filters, list) and len(filters) == 1:
+        filters = filters[0]
+    return filters == "/FlateDecode" and "/DecodeParms" not in stream
 
 
 def _num(value: float) -> bytes:
