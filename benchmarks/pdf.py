@@ -7,13 +7,19 @@ interleaved rounds (each round runs every way once, in a rotated order, so a
 slower moment of the machine touches all of them alike):
 
   reportlab     the layout with reportlab's built-in Helvetica: no embedded font, no
-                PDF/A, no letterhead (reportlab alone: Latin-1 only, boxes otherwise)
+                PDF/A, no letterhead (reportlab alone: Latin-1 only, boxes otherwise),
+                text drawn with reportlab's own drawString
   fonts         + DejaVu Sans embedded (subsets), text drawn per run of one face
   fonts+pdfa    + PDF/A-3b (sRGB output intent, XMP, dates)
   rl+letterhead reportlab alone on a two-background letterhead (its own fonts embedded)
   letterhead    what is mailed without e-invoice: fonts, PDF/A-3b, letterhead
-  whole         + Factur-X: the EN 16931 CII XML made by the factur-x library,
-                checked against its XSD, embedded in the same PDF pass
+  whole         + Factur-X: the EN 16931 CII XML (made by mailing/einvoice/cii.py,
+                byte-equal to the factur-x library's), embedded in the same PDF pass
+
+Our faces are written with Mailroom's own text operators (mailing/pdf/fonts.py:
+one text object per string, font subsets serialised once per process), Helvetica
+with reportlab's drawString; after the warm-up reportlab's ASCII85 wrapping is off
+for every way alike (``rl_config.useA85``, set when our fonts are registered).
 
 Per way: the median CPU time per invoice over the rounds (process time: the
 benchmark's own CPU, not other work on the machine) and the spread (lowest and

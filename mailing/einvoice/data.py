@@ -130,8 +130,8 @@ def e_invoice_data(doc: Document, relation: Relation, adm: Administration) -> di
             "BT-126": str(n),
             "BT-153": ln.description or ln.article or "-",
             **({"BT-155": ln.article} if ln.article else {}),
-            "BT-146": f"{ln.unit_price}",
-            "BT-129": f"{ln.quantity}",
+            "BT-146": f"{ln.unit_price:f}",  # never "1E+2": the schema wants plain decimals
+            "BT-129": f"{ln.quantity:f}",
             "BT-130": "C62",
             "BT-151": _category(ln.vat_rate),
             "BT-152": _money(ln.vat_rate),

@@ -6,6 +6,7 @@ import logging
 import threading
 from typing import Any
 
+from mailing.einvoice.cii import write_cii
 from mailing.errors import DocumentError
 
 PEPPOL_CUSTOMIZATION = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
@@ -35,13 +36,21 @@ def _load_schema(flavor: str) -> Any:
     return etree.XMLSchema(file=str(path))
 
 
+def _refused(number: object, exc: Exception) -> DocumentError:
+    return DocumentError(
+        f"The e-invoice of invoice {number} cannot be made: {exc}",
+        field="e-invoice",
+        value=number,
+        fix="complete the administration and the relation (name, address, VAT number).",
+    )
+
+
 def _generate(data: dict[str, Any], flavor: str) -> bytes:
     """The library makes the XML; it is checked here against the same official XSD."""
     from facturx import generate_xml
     from lxml import etree
 
     logging.getLogger("factur-x").setLevel(logging.ERROR)
-    number = data.get("BT-1", "")
     try:
         out = generate_xml(
             dict(data), flavor=flavor, level="en16931", check_xsd=False, check_schematron=False
@@ -50,18 +59,23 @@ def _generate(data: dict[str, Any], flavor: str) -> bytes:
         if not schema.validate(etree.fromstring(out)):
             raise ValueError(f"not valid against the official XSD: {schema.error_log.last_error}")
     except Exception as exc:  # the library raises plain exceptions for what it refuses
-        raise DocumentError(
-            f"The e-invoice of invoice {number} cannot be made: {exc}",
-            field="e-invoice",
-            value=number,
-            fix="complete the administration and the relation (name, address, VAT number).",
-        ) from None
+        raise _refused(data.get("BT-1", ""), exc) from None
     return bytes(out)
 
 
 def cii_xml(data: dict[str, Any]) -> bytes:
-    """The Factur-X (CII, EN 16931 profile) XML, valid against the XSD it ships."""
-    return _generate(data, "factur-x")
+    """The Factur-X (CII, EN 16931 profile) XML, valid against the XSD it ships.
+
+    Written by :mod:`mailing.einvoice.cii`, which refuses what could make it invalid
+    (a number that is not a plain decimal, a character XML cannot carry); its schema
+    validity is proven in the tests (the same bytes as the library's for every shape,
+    checked with the library's own XSD check) rather than re-checked per invoice, which
+    cost 1 ms an invoice — twice the writing.
+    """
+    try:
+        return write_cii(data)
+    except ValueError as exc:
+        raise _refused(data.get("BT-1", ""), exc) from None
 
 
 def ubl_xml(data: dict[str, Any]) -> bytes:

@@ -133,9 +133,14 @@ def _text_part(subtype: str, text: str) -> bytes:
 
 
 def _base64(data: bytes) -> bytes:
-    import base64
+    """``base64.encodebytes`` with CRLF line ends: encoded in one call, then cut into
+    lines of 76 (encodebytes encodes 57 bytes per call: 3 times slower on a PDF)."""
+    import binascii
 
-    return base64.encodebytes(data).replace(b"\n", _CRLF)
+    if not data:
+        return b""
+    enc = binascii.b2a_base64(data, newline=False)
+    return b"\r\n".join([enc[i : i + 76] for i in range(0, len(enc), 76)]) + _CRLF
 
 
 def _binary_part(

@@ -10,6 +10,11 @@ Text is cut into runs of one face (:func:`runs`), measured (:func:`width`) and d
 (:func:`draw`) run by run. A character that no face has is never drawn as a box:
 :func:`missing` finds it, and the layout refuses the document naming the field.
 The fallback face (4 MB) is read only when a text needs it.
+
+What reportlab writes of a face into each PDF (the subsets' font programs, widths,
+ToUnicode maps) is made once per process by ``font_objects.py``, with one fixed
+first subset, so that invoices carry identical font programs and a letterhead drawn
+with our faces shares them with the page.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import unicodedata
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from mailing.pdf.font_objects import SEEDED, install
 
 if TYPE_CHECKING:
     from reportlab.pdfgen.canvas import Canvas
@@ -46,66 +53,21 @@ def _cmap(name: str) -> frozenset[int]:
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
-    font = TTFont(name, str(FONT_DIR / _FILES[name]))
-    _cache_subsets(font.face)
+    font = TTFont(name, str(FONT_DIR / _FILES[name]), asciiReadable=1)  # ASCII as is
+    install(font, seed=SEEDED if name != FALLBACK else "")
     pdfmetrics.registerFont(font)
     return frozenset(font.face.charToGlyph)
 
 
-def _cache_subsets(face: Any) -> None:
-    """Make the face reuse its compressed subsets from one PDF to the next.
-
-    reportlab builds and compresses each embedded subset anew for every document;
-    invoices mostly use the same few dozen glyphs, so the compressed font file is
-    kept per glyph set (at most 64 per face) and written as is.
-    """
-    import zlib
-
-    from reportlab.pdfbase import pdfdoc
-    from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC
-
-    cache: dict[tuple[int, ...], tuple[bytes, int]] = {}
-
-    def add_subset_objects(doc: Any, fontname: str, subset: list[int]) -> Any:
-        # reportlab's TTFontFile.addSubsetObjects, with the font file made once per glyph set
-        key = tuple(subset)
-        hit = cache.get(key)
-        if hit is None:
-            raw = face.makeSubset(subset)
-            hit = (zlib.compress(raw), len(raw))
-            if len(cache) >= 64:
-                cache.pop(next(iter(cache)))
-            cache[key] = hit
-        data, length1 = hit
-        font_file = pdfdoc.PDFStream(
-            pdfdoc.PDFDictionary(
-                {"Length1": length1, "Filter": pdfdoc.PDFArray([pdfdoc.PDFName("FlateDecode")])}
-            ),
-            data,
-        )
-        font_file_ref = doc.Reference(font_file, f"fontFile:{face.filename}({fontname})")
-        descriptor = pdfdoc.PDFDictionary(
-            {
-                "Type": "/FontDescriptor",
-                "Ascent": face.ascent,
-                "CapHeight": face.capHeight,
-                "Descent": face.descent,
-                "Flags": (face.flags & ~FF_NONSYMBOLIC) | FF_SYMBOLIC,
-                "FontBBox": pdfdoc.PDFArray(face.bbox),
-                "FontName": pdfdoc.PDFName(fontname),
-                "ItalicAngle": face.italicAngle,
-                "StemV": face.stemV,
-                "FontFile2": font_file_ref,
-                "MissingWidth": face.defaultWidth,
-            }
-        )
-        return doc.Reference(descriptor, "fontDescriptor:" + fontname)
-
-    face.addSubsetObjects = add_subset_objects
-
-
 def register() -> None:
-    """Make the main faces known to reportlab; the fallback is loaded when needed."""
+    """Make the main faces known to reportlab; the fallback is loaded when needed.
+
+    Also turns off reportlab's ASCII85 wrapping of compressed page streams: it only
+    makes every page a quarter bigger and costs time (a PDF is binary anyway).
+    """
+    from reportlab import rl_config
+
+    rl_config.useA85 = 0
     _cmap(FONT)
     _cmap(FONT_BOLD)
 
@@ -149,7 +111,7 @@ def runs(text: str, font: str = FONT) -> list[tuple[str, str]]:
         return [(font, text)]
     text = text.translate(_SPACES)
     main = _cmap(font)
-    if all(ord(ch) in main for ch in text):
+    if main.issuperset(map(ord, text)):
         return [(font, text)]
     out: list[tuple[str, str]] = []
     for ch in text:
@@ -182,22 +144,60 @@ def _unit_width(text: str, font: str) -> float:
 def draw(
     c: Canvas, x: float, y: float, text: str, font: str, size: float, *, right: bool = False
 ) -> None:
-    """Draw ``text`` at (x, y), left-aligned, or right-aligned on x when ``right``."""
-    parts = runs(text, font)
-    if len(parts) == 1:
-        if c._fontname != parts[0][0] or c._fontsize != size:
-            c.setFont(parts[0][0], size)
+    """Draw ``text`` at (x, y), left-aligned, or right-aligned on x when ``right``.
+
+    Our faces are written as one text object straight into the page (reportlab's
+    ``drawString`` builds a text object per string, ~3 times the work); other faces
+    (the benchmark's Helvetica) go through reportlab's ``drawString``.
+    """
+    if font not in _FILES:
+        if c._fontname != font or c._fontsize != size:
+            c.setFont(font, size)
         if right:
-            c.drawRightString(x, y, parts[0][1])
+            c.drawRightString(x, y, text)
         else:
-            c.drawString(x, y, parts[0][1])
+            c.drawString(x, y, text)
         return
-    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.lib.rl_accel import fp_str
+    from reportlab.pdfbase.pdfmetrics import getFont
 
     if right:
-        x -= sum(stringWidth(part, face, size) for face, part in parts)
-    for face, part in parts:
-        if c._fontname != face or c._fontsize != size:
-            c.setFont(face, size)
-        c.drawString(x, y, part)
-        x += stringWidth(part, face, size)
+        x -= width(text, font, size)
+    doc = c._doc
+    escape = c._escape
+    # The font is set outside the text object and only when it changes (per page), as
+    # reportlab's setFont does: text extractors read the lines as before.
+    current = getattr(c, "_mailroom_tf", None)
+    ops: list[str] = []
+    shows: list[str] = []
+    for face, part in runs(text, font):
+        ttf = getFont(face)
+        if part.isascii() and part.isprintable():  # reportlab's subset 0 holds ASCII as is
+            split = [(0, part.encode("ascii"))]
+        else:
+            split = ttf.splitString(part, doc)
+        for subset, data in split:
+            tf = (c._pageNumber, _subset_name(c, ttf, subset), size)
+            if tf != current:
+                op = f"{tf[1]} {fp_str(size)} Tf {fp_str(size * 1.2)} TL"
+                if shows:
+                    shows.append(op)
+                else:
+                    ops.append(f"BT {op} ET")
+                current = tf
+            shows.append(f"({escape(data)}) Tj")
+    c._mailroom_tf = current
+    ops.append(f"BT 1 0 0 1 {fp_str(x)} {fp_str(y)} Tm {' '.join(shows)} T* ET")
+    c._code.extend(ops)
+
+
+def _subset_name(c: Canvas, ttf: Any, subset: int) -> str:
+    """reportlab's name of a face's subset in this document, asked once per document."""
+    names: dict[tuple[str, int], str] | None = getattr(c, "_mailroom_names", None)
+    if names is None:
+        names = c._mailroom_names = {}
+    key = (ttf.fontName, subset)
+    name = names.get(key)
+    if name is None:
+        name = names[key] = ttf.getSubsetInternalName(subset, c._doc)
+    return name

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from mailing.pdf.font_objects import shared_streams
 from mailing.pdf.letterhead_check import validate_letterhead as validate_letterhead
 from mailing.pdf.letterhead_forms import _prepare, _raw_class
 
@@ -110,11 +111,14 @@ class LetterheadApplier:
         assert bg is not None
         doc = self.canvas._doc
         raw = _raw_class()
+        streams = shared_streams(doc)
         for idx in bg.closures[n]:
             if (which, idx) in self._registered:
                 continue
             self._registered.add((which, idx))
             doc.Reference(raw(bg.objects[idx].chunks, bg.names), bg.names[idx])
+            if idx in bg.streams:
+                streams.setdefault(bg.streams[idx], bg.names[idx])
         self.canvas.doForm(bg.forms[n])
 
 

@@ -35,6 +35,9 @@ class _Background:
     names: list[str]  # reportlab's internal name of each object
     forms: list[str]  # per page: the form's external name (for canvas.doForm)
     closures: list[tuple[int, ...]]  # per page: object indexes the form needs
+    # the encoded data of each stream object, by index: a font program the document
+    # embeds too is then written once (see font_objects.py)
+    streams: dict[int, bytes]
 
 
 def _make_raw_class() -> type:
@@ -76,6 +79,7 @@ class _Serializer:
         self.names: list[str] = []
         self.index_of: dict[tuple[int, int], int] = {}
         self.deps: list[set[int]] = []
+        self.streams: dict[int, bytes] = {}
 
     def _new_slot(self, name: str) -> int:
         self.objects.append(None)
@@ -116,6 +120,8 @@ class _Serializer:
                     fix="save the letterhead again from its original program as PDF.",
                 )
             data = obj._data  # still encoded: copied as is, never inflated here
+            if _plain_flate(obj):  # the form our own font programs take: may be shared
+                self.streams[owner] = data
             self._write_dict(obj, out, owner, skip_length=True)
             out.append(b"/Length %d>>\nstream\n" % len(data))
             out.append(data)
@@ -189,6 +195,14 @@ class _Serializer:
             seen.append(i)
             stack.extend(sorted(self.deps[i], reverse=True))
         return tuple(seen)
+
+
+def _plain_flate(stream: Any) -> bool:
+    """Whether ``stream`` is only Flate-compressed (no other filter, no parameters)."""
+    filters = stream.get("/Filter")
+    if isinstance(filters, list) and len(filters) == 1:
+        filters = filters[0]
+    return filters == "/FlateDecode" and "/DecodeParms" not in stream
 
 
 def _num(value: float) -> bytes:
@@ -292,4 +306,5 @@ def _prepare(data: bytes, prefix: str, what: str) -> _Background:
         names=ser.names,
         forms=forms,
         closures=[ser.closure(s) for s in starts],
+        streams=ser.streams,
     )

@@ -120,8 +120,6 @@ def date_filter(value: Any, format: str = "short") -> str:
     ``medium``, ``long`` (``14 maart 2025``) or ``full``, or a Babel pattern such as
     ``d MMMM y``. Empty for no value.
     """
-    from babel.dates import format_date
-
     if value is None or value == "":
         return ""
     if isinstance(value, dt.datetime):
@@ -130,7 +128,14 @@ def date_filter(value: Any, format: str = "short") -> str:
         raise _BadValue(f"date: a {type(value).__name__} is not a date")
     if not isinstance(format, str) or len(format) > 64:
         raise _BadValue("date: the format must be short, medium, long, full or a short pattern")
-    loc = _current_locale()
+    return _format_date(value, format, _current_locale())
+
+
+@functools.lru_cache(maxsize=1024)
+def _format_date(value: dt.date, format: str, loc: Any) -> str:
+    """Cached: a batch's documents share their dates (invoice date, due date)."""
+    from babel.dates import format_date
+
     if format == "short":
         return str(format_date(value, _numeric_pattern(loc), locale=loc))
     return str(format_date(value, format, locale=loc))

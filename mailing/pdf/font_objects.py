@@ -1,0 +1,223 @@
+"""The PDF objects of an embedded font subset, made once per process and written as is.
+
+reportlab writes, for every subset of a TrueType font in every document, a font
+dictionary with its widths, a ToUnicode CMap, a font descriptor and the subset's
+font program — formatting ~130 numbers, building the CMap, cutting and compressing
+the font each time. Our subsets are nearly always the same (reportlab puts all of
+ASCII in the first subset, and an invoice rarely needs more), so the four objects
+of a subset are serialised once per (face, subset number, glyphs) and then only
+their references are filled in per document: the font costs almost nothing more
+than Helvetica, and two documents carry byte-identical font programs.
+
+:func:`install` replaces a registered ``TTFont``'s ``addObjects`` (the method
+reportlab calls when it writes the document) with :func:`_add_objects`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import types
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+# One cached subset per (subset number, glyphs); a face rarely sees more than a few.
+MAX_CACHED = 64
+_NAME = -1  # in a template's chunks: the document's internal name of the subset
+
+
+@dataclass(frozen=True)
+class _Subset:
+    """The four objects of one subset, serialised; ints refer to the others by index."""
+
+    font: tuple[bytes | int, ...]
+    to_unicode: bytes
+    descriptor: tuple[bytes | int, ...]
+    font_file: bytes
+    font_data: bytes  # the font program as compressed in ``font_file``
+
+
+# The first subset of a face holds ASCII at its own codes (reportlab's "asciiReadable")
+# and codes 1-31 for the first other characters a document uses, in the order it uses
+# them — so "Zoë" before "vóór" and "vóór" before "Zoë" gave two different font programs.
+# These 31 (the layout's own and the commonest of Dutch, German and French names) get
+# codes 1-31 in every document: most documents then carry the very same subset, made
+# once per process, and a letterhead drawn with our faces carries it too (one copy).
+SEEDED = "·–€äöüÄÖÜËëïéèêàáâçóôíúñøåßÉ’“”"
+
+
+def install(font: Any, *, seed: str = "") -> None:
+    """Make the registered reportlab ``TTFont`` write its subsets from the cache.
+
+    ``seed``: characters given codes 1-31 of the first subset in every document (those
+    the face lacks are left out).
+    """
+    from weakref import WeakKeyDictionary
+
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    codes = [ord(ch) for ch in seed if ord(ch) in font.face.charToGlyph][:31]
+
+    def seeded() -> Any:
+        state = TTFont.State(1, font)
+        for n, code in enumerate(codes, start=1):
+            state.subsets[0][n] = code
+            state.assignments[code] = n
+        state.nextCode = 128 if len(codes) == 31 else len(codes) + 1
+        return state
+
+    class States(WeakKeyDictionary):  # type: ignore[type-arg]  # doc -> reportlab's State
+        def __getitem__(self, doc: Any) -> Any:
+            try:
+                return super().__getitem__(doc)
+            except KeyError:
+                state = self[doc] = seeded()
+                return state
+
+    if codes:
+        font.state = States()
+    font._mailroom_subsets = {}
+    font.addObjects = types.MethodType(_add_objects, font)
+
+
+def shared_streams(doc: Any) -> dict[bytes, str]:
+    """The streams already in ``doc`` that a font may point to instead of writing its
+    own copy: encoded data -> reportlab's name of the object (the letterhead fills it)."""
+    streams: dict[bytes, str] | None = getattr(doc, "_mailroom_streams", None)
+    if streams is None:
+        streams = doc._mailroom_streams = {}
+    return streams
+
+
+def _add_objects(self: Any, doc: Any) -> None:
+    """reportlab's ``TTFont.addObjects``, with every subset's objects made once."""
+    from reportlab.pdfbase.pdfdoc import PDFObjectReference
+
+    state = self._assignState(doc)
+    state.frozen = 1
+    cache: dict[tuple[int, tuple[int, ...]], _Subset] = self._mailroom_subsets
+    font_dict = doc.idToObject["BasicFonts"].dict
+    raw = _raw_class()
+    for n, subset in enumerate(state.subsets):
+        internal = self.getSubsetInternalName(n, doc)[1:]
+        key = (n, tuple(subset))
+        objects = cache.get(key)
+        if objects is None:
+            objects = _serialise(self, n, subset)
+            if len(cache) >= MAX_CACHED:
+                with contextlib.suppress(StopIteration, RuntimeError, KeyError):  # threads
+                    cache.pop(next(iter(cache)))
+            cache[key] = objects
+        base = f"mailroom:{self.fontName}:{n}"
+        names = [internal, base + ":unicode", base + ":descriptor", base + ":file"]
+        name = internal.encode()
+        same = shared_streams(doc).get(objects.font_data)
+        if same is not None:  # the letterhead embeds this very subset: point to its copy
+            names[3] = same
+        else:
+            doc.Reference(raw(objects.font_file, names, name), names[3])
+        doc.Reference(raw(objects.descriptor, names, name), names[2])
+        doc.Reference(raw(objects.to_unicode, names, name), names[1])
+        doc.Reference(raw(objects.font, names, name), internal)
+        font_dict[internal] = PDFObjectReference(internal)
+    del self.state[doc]
+
+
+def _stream(head: bytes, data: bytes) -> bytes:
+    return b"<<%s /Filter /FlateDecode /Length %d>>\nstream\n%s\nendstream" % (
+        head,
+        len(data),
+        data,
+    )
+
+
+def _serialise(font: Any, n: int, subset: list[int]) -> _Subset:
+    from reportlab.lib.rl_accel import fp_str
+    from reportlab.pdfbase.ttfonts import (
+        FF_NONSYMBOLIC,
+        FF_SYMBOLIC,
+        SUBSETN,
+        makeToUnicodeCMap,
+    )
+
+    face = font.face
+    base = SUBSETN(n) + b"+" + face.name + face.subfontNameX
+    widths = b" ".join(fp_str(face.getCharWidth(c)).encode() for c in subset)
+    font_obj: tuple[bytes | int, ...] = (
+        b"<< /Type /Font /Subtype /TrueType /BaseFont /%s /Name /" % base,
+        _NAME,
+        b" /FirstChar 0 /LastChar %d /Widths [%s] /ToUnicode " % (len(subset) - 1, widths),
+        1,
+        b" /FontDescriptor ",
+        2,
+        b" >>",
+    )
+    cmap = makeToUnicodeCMap(base.decode("latin-1"), subset).encode("latin-1")
+    raw = face.makeSubset(subset)
+    flags = (face.flags & ~FF_NONSYMBOLIC) | FF_SYMBOLIC
+    bbox = b" ".join(fp_str(v).encode() for v in face.bbox)
+    descriptor: tuple[bytes | int, ...] = (
+        b"<< /Type /FontDescriptor /FontName /%s /Flags %d /FontBBox [%s] /ItalicAngle %s "
+        b"/Ascent %s /Descent %s /CapHeight %s /StemV %s /MissingWidth %s /FontFile2 "
+        % (
+            base,
+            flags,
+            bbox,
+            fp_str(face.italicAngle).encode(),
+            fp_str(face.ascent).encode(),
+            fp_str(face.descent).encode(),
+            fp_str(face.capHeight).encode(),
+            fp_str(face.stemV).encode(),
+            fp_str(face.defaultWidth).encode(),
+        ),
+        3,
+        b" >>",
+    )
+    data = zlib.compress(raw, 9)
+    return _Subset(
+        font=font_obj,
+        to_unicode=_stream(b"", zlib.compress(cmap, 9)),
+        descriptor=descriptor,
+        font_file=_stream(b" /Length1 %d" % len(raw), data),
+        font_data=data,
+    )
+
+
+def _make_raw_class() -> type:
+    from reportlab.pdfbase.pdfdoc import PDFObject
+
+    class RawFontObject(PDFObject):  # type: ignore[misc]  # reportlab ships no types: PDFObject is Any
+        """A serialised font object; references and the name filled in per document."""
+
+        def __init__(
+            self, chunks: tuple[bytes | int, ...] | bytes, names: list[str], name: bytes
+        ) -> None:
+            self.chunks = chunks
+            self.names = names
+            self.name = name
+
+        def format(self, document: Any) -> bytes:
+            if isinstance(self.chunks, bytes):
+                return self.chunks
+            idmap = document.idToObjectNumberAndVersion
+            out = []
+            for c in self.chunks:
+                if isinstance(c, bytes):
+                    out.append(c)
+                elif c == _NAME:
+                    out.append(self.name)
+                else:
+                    out.append(b"%d 0 R" % idmap[self.names[c]][0])
+            return b"".join(out)
+
+    return RawFontObject
+
+
+_RAW_CLASS: type | None = None
+
+
+def _raw_class() -> type:
+    global _RAW_CLASS
+    if _RAW_CLASS is None:
+        _RAW_CLASS = _make_raw_class()
+    return _RAW_CLASS
