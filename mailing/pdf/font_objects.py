@@ -54,8 +54,14 @@ def install(font: Any, *, seed: str = "") -> None:
     """
     from weakref import WeakKeyDictionary
 
+    from reportlab.pdfbase import ttfonts
     from reportlab.pdfbase.ttfonts import TTFont
 
+    needed = ("_assignState", "getSubsetInternalName", "state")
+    if not all(hasattr(font, a) for a in needed) or not all(
+        hasattr(ttfonts, a) for a in ("SUBSETN", "makeToUnicodeCMap")
+    ):
+        return  # another reportlab than the one this was written for: its own way
     codes = [ord(ch) for ch in seed if ord(ch) in font.face.charToGlyph][:31]
 
     def seeded() -> Any:
