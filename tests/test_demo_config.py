@@ -91,3 +91,25 @@ def test_import_of_non_json_names_line_and_column(tmp_path: Path) -> None:
     run = mailroom("--home", str(tmp_path / "h"), "config", "import", str(bad))
     assert run.returncode == 2
     assert "line 2" in run.stderr and str(bad) in run.stderr
+
+
+def test_demo_letterhead_leaves_out_empty_fields(tmp_path: Path) -> None:
+    """An administration without website, phone or e-mail gets no stray '·' separators."""
+    from mailing.demo.letterhead import letterhead_pdf
+    from store.records import Administration
+
+    admin = Administration(
+        code="SOLO", name="Solo BV", address=["Kerkstraat 1", "1234 AB Utrecht"], iban="NL91"
+    )
+    pdf = tmp_path / "lh.pdf"
+    pdf.write_bytes(letterhead_pdf(admin))
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    assert "Kerkstraat 1 · 1234 AB Utrecht" in " ".join(" ".join(lines).split())
+    assert "Solo BV · IBAN NL91" in " ".join(" ".join(lines).split())
+    for line in lines:
+        assert not line.endswith("·") and not line.startswith("·"), line
+        assert "·  ·" not in line and "· ·" not in line, line
+    assert "KvK" not in text and "BTW" not in text

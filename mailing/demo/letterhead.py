@@ -33,13 +33,19 @@ def letterhead_pdf(admin: Administration, *, follow_on: bool = False) -> bytes:
         c.setFont(FONT_BOLD, 18)
         c.drawString(20 * mm, h - 18 * mm, admin.name)
         c.setFont(FONT, 9)
-        c.drawString(20 * mm, h - 25 * mm, "  ·  ".join([*admin.address, admin.website]))
+        header = [*admin.address, admin.website]
+        c.drawString(20 * mm, h - 25 * mm, "  ·  ".join(part for part in header if part))
     c.setFillColor(accent)
     c.setFont(FONT, 7.5)
-    footer = (
-        f"{admin.name}  ·  KvK {admin.coc_number}  ·  BTW {admin.vat_number}  ·  "
-        f"IBAN {admin.iban}  ·  {admin.phone}  ·  {admin.email}"
-    )
+    parts = [
+        admin.name,
+        f"KvK {admin.coc_number}" if admin.coc_number else "",
+        f"BTW {admin.vat_number}" if admin.vat_number else "",
+        f"IBAN {admin.iban}" if admin.iban else "",
+        admin.phone,
+        admin.email,
+    ]
+    footer = "  ·  ".join(part for part in parts if part)
     c.drawCentredString(w / 2, 10 * mm, footer)
     c.showPage()
     c.save()
