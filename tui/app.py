@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
-from textual.containers import Horizontal
-from textual.widgets import ContentSwitcher, Footer, Static
+from textual.content import Content
+from textual.widget import Widget
+from textual.widgets import ContentSwitcher, Static
 
+from screens.widgets.key_bar import KeyBar
 from tui.palette import MailroomCommands
 from tui.panes import APP_BINDINGS, PaneSpec, available_panes
 
@@ -26,20 +28,24 @@ if TYPE_CHECKING:
     from tui.palette import PaletteHost
 
 
-class PaneBar(Horizontal):
-    """The pane switcher: every pane with its key, the current one highlighted."""
+class PaneBar(Widget):
+    """The pane switcher: every pane with its key, the current one highlighted.
+
+    One line drawn as text (not a widget per pane): showing another pane repaints it
+    and never re-lays out the screen. A click on a pane's name shows it."""
 
     DEFAULT_CSS = """
-    PaneBar { height: 1; background: $panel; }
-    PaneBar > Static { width: auto; padding: 0 1; color: $text-muted; }
-    PaneBar.compact > Static { padding: 0 0 0 1; }
-    PaneBar > Static.current { background: $accent; color: $text; text-style: bold; }
+    PaneBar { height: 1; background: $panel; color: $text-muted; }
+    PaneBar > .pane-bar--current { background: $accent; color: $text; text-style: bold; }
     """
+    COMPONENT_CLASSES = {"pane-bar--current"}
 
     def __init__(self, panes: tuple[PaneSpec, ...], keys: dict[str, str]) -> None:
         super().__init__(id="pane-bar")
         self.panes = panes
         self.keys = keys
+        self.current = ""
+        self._spans: list[tuple[int, int, str]] = []  # start, end column, pane id
 
     def _key(self, p: PaneSpec) -> str:
         return self.keys.get(f"pane.{p.id}", p.key).split(",")[0].upper()
@@ -47,26 +53,34 @@ class PaneBar(Horizontal):
     def _full_width(self) -> int:
         return sum(len(self._key(p)) + len(p.title) + 3 for p in self.panes)
 
-    def compose(self) -> ComposeResult:
-        for p in self.panes:
-            yield Static(f"{self._key(p)} {p.title}", id=f"tab-{p.id}", markup=False)
-
-    def on_resize(self) -> None:
-        self._label()
-
-    def _label(self) -> None:
+    def render(self) -> Content:
         """Full titles when they fit; else short ones, the current pane's in full."""
         compact = self.size.width < self._full_width()
-        self.set_class(compact, "compact")
+        current = self.get_visual_style("pane-bar--current")
+        parts: list[Content] = []
+        spans: list[tuple[int, int, str]] = []
+        column = 0
         for p in self.panes:
-            tab = self.query_one(f"#tab-{p.id}", Static)
-            title = p.short if compact and p.short and not tab.has_class("current") else p.title
-            tab.update(f"{self._key(p)} {title}")
+            is_current = p.id == self.current
+            title = p.short if compact and p.short and not is_current else p.title
+            # Compact: one space before each name; else one either side.
+            text = f" {self._key(p)} {title}" + ("" if compact else " ")
+            part = Content(text).stylize(current) if is_current else Content(text)
+            spans.append((column, column + len(text), p.id))
+            column += len(text)
+            parts.append(part)
+        self._spans = spans
+        return Content("").join(parts)
 
     def show_current(self, pane_id: str) -> None:
-        for p in self.panes:
-            self.query_one(f"#tab-{p.id}", Static).set_class(p.id == pane_id, "current")
-        self._label()
+        self.current = pane_id
+        self.refresh()  # the same size: a repaint only
+
+    async def on_click(self, event: events.Click) -> None:
+        for start, end, pane_id in self._spans:
+            if start <= event.x < end:
+                await self.app.run_action(f"show_pane('{pane_id}')")
+                return
 
 
 MIN_SIZE = (80, 24)  # the smallest terminal the panes are laid out for
@@ -130,8 +144,8 @@ class MailroomApp(App[int]):
 
         yield RedirectBanner(self.store)  # test mode: on every pane while it is on
         yield ContentSwitcher(id="panes")
-        # Compact, and the palette's key in F1 (ctrl+p): the pane's own keys fit at 80.
-        yield Footer(compact=True, show_command_palette=False)
+        # One line of text, the palette's key in F1 (ctrl+p): the pane's own keys fit at 80.
+        yield KeyBar()
 
     def on_mount(self) -> None:
         if self.keymap:
