@@ -317,24 +317,36 @@ class MailroomApp(App[int]):
             title = f"Keys of {getattr(screen, 'help_title', 'this screen')}"
         self.push_screen(HelpScreen(help_text(self, screen, on_panes=on_panes), title))
 
-    async def action_quit(self) -> None:
+    def _quit_question(self, had_notes: bool = False) -> tuple[str, bool]:
+        """What quitting now would drop or leave running, and whether anything would."""
         panes = self.mounted_panes()
         unsaved = [p.title for p in panes if p.dirty]
-        notes = [n for n in (p.quit_note() for p in panes) if n]
-        if not unsaved and not notes:
+        lines = [n for n in (p.quit_note() for p in panes) if n]
+        asks = bool(unsaved or lines)
+        if had_notes and not lines:  # e.g. the send ended while the question was open
+            lines.append("The send has finished: nothing goes on after you quit.")
+        if unsaved:
+            lines.append(f"Unsaved changes in {', '.join(unsaved)} are dropped.")
+        lines.append("Quit Mailroom?")
+        return "\n\n".join(lines), asks
+
+    async def action_quit(self) -> None:
+        question, asks = self._quit_question()
+        if not asks:
             self.exit(0)
             return
         from screens.widgets.modals import ConfirmModal
+
+        had_notes = any(p.quit_note() for p in self.mounted_panes())
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self.exit(0)
 
-        lines = list(notes)
-        if unsaved:
-            lines.append(f"Unsaved changes in {', '.join(unsaved)} are dropped.")
-        lines.append("Quit Mailroom?")
-        self.push_screen(ConfirmModal("\n\n".join(lines), "Quit?"), answered)
+        def now() -> str:  # the dialog follows what changes while it is open
+            return self._quit_question(had_notes)[0]
+
+        self.push_screen(ConfirmModal(question, "Quit?", follow=now), answered)
 
     def show_error(self, exc: BaseException, title: str = "That did not work") -> None:
         from mailing.changes.secrets import SecretsLocked
