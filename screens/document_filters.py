@@ -49,6 +49,7 @@ class DocumentFilters(_PaneBase):
         states: dict[tuple[str, str, str], tuple[str, str]]
         shown: list[Document]
         building: object | None
+        _applied: dict[str, Any] | None
 
         @property
         def docs_list(self) -> PagedList: ...
@@ -67,12 +68,17 @@ class DocumentFilters(_PaneBase):
     def state_of(self, doc: Document) -> str:
         return self.states.get((doc.administration, doc.type, doc.number), ("not sent", ""))[0]
 
-    def apply_filters(self) -> None:
+    def apply_filters(self, *, unless_same: bool = False) -> None:
+        """Show the documents the filters leave; ``unless_same``: not when the filters are
+        as last applied (e.g. each Select says Changed once when it is mounted)."""
         try:
             f = self.filter_values()
         except Exception as exc:
             self.query_one("#doc-progress", Static).update(str(exc))
             return
+        if unless_same and f == self._applied:
+            return
+        self._applied = f
         out = []
         for d in self.docs:
             if f["admin"] and d.administration != f["admin"]:

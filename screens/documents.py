@@ -98,6 +98,7 @@ class DocumentsPane(DocumentAttachments, DocumentBuild, DocumentImport, Document
         self.building: BuildState | None = None
         self._timer: Timer | None = None
         self._filter_timer: Timer | None = None
+        self._applied: dict[str, Any] | None = None  # the filters as last applied
 
     # ------------------------------------------------------------ layout
 
@@ -170,7 +171,7 @@ class DocumentsPane(DocumentAttachments, DocumentBuild, DocumentImport, Document
     @on(Select.Changed)
     def _select_changed(self) -> None:
         if self.is_mounted and self.docs is not None:
-            self.apply_filters()
+            self.apply_filters(unless_same=True)
 
     @on(Input.Changed)
     def _input_changed(self) -> None:

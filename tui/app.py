@@ -132,6 +132,7 @@ class MailroomApp(App[int]):
         self._held_keys: list[events.Key] = []
         self._holds: set[int] = set()
         self._hold_token = 0
+        self._warmed = False  # the other panes' modules imported in the background
         # msal's HTTP client for the Office 365 sign-in; None: msal's own (tests set a fake).
         self.oauth_http_client: Any = None
 
@@ -203,6 +204,12 @@ class MailroomApp(App[int]):
         self.query_one(PaneBar).show_current(pane_id)
         if not first_time:
             widget.refresh_data()
+        if not first_time and widget.ready:
+            # A built pane: the focus moves in the same frame that shows it (one layout
+            # of the screen, not a second one for the focus styles).
+            widget.focus_first()
+            self.call_after_refresh(self.release_keys, token)
+            return widget
         mounting = self._mounting.pop(pane_id, None)
 
         async def focus_when_composed() -> None:
@@ -217,11 +224,29 @@ class MailroomApp(App[int]):
             finally:
                 # After the focus has moved: keys typed meanwhile land where aimed.
                 self.call_after_refresh(self.release_keys, token)
+                self._warm_up_once()
 
         # A worker, not the callback itself: the screen awaits its after-refresh callbacks
         # one by one, and the pane may finish building in one of them (a record form).
         self.call_after_refresh(self.run_worker, focus_when_composed(), group="show-pane")
         return widget
+
+    def _warm_up_once(self) -> None:
+        """Once the first pane is complete: import the other panes' modules in a thread
+        while the user reads it, so their first F-key only builds the pane."""
+        if self._warmed:
+            return
+        self._warmed = True
+        modules = [p.module for p in self.panes] + ["mailing.config", "store.records"]
+
+        def warm_up() -> None:
+            for name in modules:
+                try:
+                    importlib.import_module(name)
+                except Exception:  # shown for real when the pane is opened
+                    continue
+
+        self.run_worker(warm_up, thread=True, group="warm-up", exit_on_error=False)
 
     # ------------------------------------------------------------ keys while loading
 
