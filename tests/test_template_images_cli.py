@@ -86,6 +86,12 @@ def test_an_image_added_by_command_travels_as_a_cid_part_of_the_message(tmp_path
     run = mailroom(home, "templates", "image", "remove", TEMPLATE, "stamp.gif")
     assert run.returncode == 0, run.stderr
     assert image_names(home) == ["logo.png"]
+    # The logo is still in the HTML: removing it would break every message.
+    run = mailroom(home, "templates", "image", "remove", TEMPLATE, "logo.png")
+    assert run.returncode == 2, run.stdout
+    assert "body of template HOLT-NL-sales_invoice still show logo.png" in run.stderr
+    assert "Fix: take that <img> out of the template first" in run.stderr
+    assert image_names(home) == ["logo.png"]
 
 
 def test_wrong_input_is_told_in_words_and_changes_nothing(tmp_path: Path) -> None:

@@ -30,6 +30,9 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
 )
 KINDS = "PNG, JPEG, GIF or WebP"
 
+# An image the HTML shows: src="cid:NAME" or src="file:NAME" (as the message builder reads it).
+_IMG_REF = re.compile(r"""\bsrc\s*=\s*["']?(?:cid|file):([^"'\s>]+)""", re.IGNORECASE)
+
 # What ``src="cid:NAME"`` can hold (no spaces, quotes or ``>``), as a plain file name.
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,99}")
 
@@ -149,6 +152,20 @@ def remove_template_image(store: Store, code: str, name: str) -> None:
             field="name",
             value=name,
             fix=f"give one of: {', '.join(names) or '(it has none)'}.",
+        )
+    shown_in = [
+        label
+        for label, text in (("body", template.body), ("disclaimer", template.disclaimer))
+        if name in _IMG_REF.findall(text)
+    ]
+    if shown_in:
+        raise TemplateError(
+            f"The {' and '.join(shown_in)} of template {code} still show {name} "
+            f'(<img src="cid:{name}">): every message would fail without it.',
+            field="name",
+            value=name,
+            fix=f"take that <img> out of the template first (F3, the {shown_in[0]}), "
+            "then remove the image.",
         )
     kept = [i for i in template.images if i.name != name]
     save_record(store, template.model_copy(update={"images": kept}), code)
