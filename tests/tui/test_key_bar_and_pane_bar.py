@@ -74,3 +74,24 @@ async def test_the_focused_list_is_marked_and_keeps_its_size(tmp_path: Path) -> 
         assert "".join(s.text for s in blurred_line) == "".join(s.text for s in focused_line)
         # Same words, other colours: the focus can be seen.
         assert [s.style for s in blurred_line] != [s.style for s in focused_line]
+
+
+async def test_a_list_shown_again_after_the_window_changed_is_drawn_for_its_new_size(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    seed(Store(home), relations=40)
+    app = make_app(home, first_pane="relations")
+    async with app.run_test(size=SIZE) as pilot:
+        text = await wait_for(pilot, "C00000")
+        assert "C00008" in text and "C00010" not in text  # 24 lines: 9 rows of 2 lines
+        await pilot.press("f2")
+        await wait_for(pilot, "OUTBOX  Try-out folder")
+        await pilot.resize_terminal(100, 34)  # while the Relations pane is hidden
+        await pilot.press("f5")
+        text = await wait_for(pilot, "C00013")  # ten lines more: five rows more
+        assert "C00000" in text and "C00015" not in text, text
+        await pilot.press("f2")
+        await pilot.press("f5")  # shown again at the same size: the same rows
+        text = await wait_for(pilot, "C00013")
+        assert "C00000" in text and "C00015" not in text, text
