@@ -12,11 +12,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, Select, Static, TextArea
+from textual.widgets import Input, Label, Select, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from mailing import words
 from screens.widgets.form import EditorArea
+from screens.widgets.key_bar import KeyBar
 from screens.widgets.modals import ConfirmModal, PickerModal, error_text
 
 
@@ -101,7 +102,7 @@ class ComposeScreen(Screen[Any]):
         area = EditorArea(id="c-body", soft_wrap=True)
         area.cursor_blink = False
         yield area
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyBar()
 
     help_title: ClassVar[str] = "the hand-written e-mail"
 

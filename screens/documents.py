@@ -1,28 +1,30 @@
 """Documents: per administration and type, filtered by date, state and relation; import; build.
 
 The state of a document (not sent, in a batch, sent, to print) is derived from the
-spool (``spool_view.DocumentStates``), never stored per message. Building a batch
-runs in a thread worker; its progress is read by a timer.
+spool (``spool_view.DocumentStates``), never stored per message. This module is the
+pane: its layout, keys, data and preview; one idea each lives beside it:
+``document_filters`` (the filters and the rows), ``document_import`` (i),
+``document_build`` (b: a batch built in a thread worker, its progress read by a timer)
+and ``document_attachments`` (e).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.timer import Timer
 from textual.widgets import Input, Label, Select, Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from mailing import words
 from screens.document_attachments import DocumentAttachments
-from screens.widgets.modals import ConfirmModal, PromptModal
+from screens.document_build import BuildState, DocumentBuild
+from screens.document_filters import DocumentFilters
+from screens.document_import import DocumentImport
 from screens.widgets.paged_list import PagedList
 from screens.widgets.pane import Pane
 from screens.widgets.spool_view import DOC_STATES, DocumentStates
@@ -30,34 +32,8 @@ from screens.widgets.spool_view import DOC_STATES, DocumentStates
 if TYPE_CHECKING:
     from store.records import Document
 
-STATE_MARK = {"not sent": " ", "in a batch": "B", "sent": "S", "to print": "P"}
 
-
-@dataclass
-class BuildState:
-    done: int = 0
-    total: int = 0
-    started: float = 0.0
-
-
-def parse_date(value: str, field: str) -> dt.date | None:
-    from mailing.errors import DocumentError
-
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise DocumentError(
-            f"{field} {value!r} is not a date.",
-            field=field,
-            value=value,
-            fix="write it as YYYY-MM-DD, e.g. 2026-11-01, or leave it empty.",
-        ) from None
-
-
-class DocumentsPane(DocumentAttachments, Pane):
+class DocumentsPane(DocumentAttachments, DocumentBuild, DocumentImport, DocumentFilters, Pane):
     title = "Documents"
     DEFAULT_CSS = """
     DocumentsPane .filters { height: 1; }
@@ -122,6 +98,7 @@ class DocumentsPane(DocumentAttachments, Pane):
         self.building: BuildState | None = None
         self._timer: Timer | None = None
         self._filter_timer: Timer | None = None
+        self._applied: dict[str, Any] | None = None  # the filters as last applied
 
     # ------------------------------------------------------------ layout
 
@@ -191,72 +168,10 @@ class DocumentsPane(DocumentAttachments, Pane):
             return
         self.apply_filters()
 
-    def filter_values(self) -> dict[str, Any]:
-        admin = self.query_one("#f-admin", Select).value
-        return {
-            "admin": admin if isinstance(admin, str) else None,
-            "type": str(self.query_one("#f-type", Select).value),
-            "state": str(self.query_one("#f-state", Select).value),
-            "from": parse_date(self.query_one("#f-from", Input).value, "from date"),
-            "to": parse_date(self.query_one("#f-to", Input).value, "to date"),
-            "relation": self.query_one("#f-relation", Input).value.strip().lower(),
-        }
-
-    def state_of(self, doc: Document) -> str:
-        return self.states.get((doc.administration, doc.type, doc.number), ("not sent", ""))[0]
-
-    def apply_filters(self) -> None:
-        try:
-            f = self.filter_values()
-        except Exception as exc:
-            self.query_one("#doc-progress", Static).update(str(exc))
-            return
-        out = []
-        for d in self.docs:
-            if f["admin"] and d.administration != f["admin"]:
-                continue
-            if d.type != f["type"]:
-                continue
-            if f["from"] and d.date < f["from"]:
-                continue
-            if f["to"] and d.date > f["to"]:
-                continue
-            if f["relation"]:
-                name = self.names.get((d.administration, d.relation), "")
-                if f["relation"] not in d.relation.lower() and f["relation"] not in name.lower():
-                    continue
-            if f["state"] != "any" and self.state_of(d) != f["state"]:
-                continue
-            out.append(d)
-        out.sort(key=lambda d: (d.administration, d.date, d.number))
-        self.shown = out
-        keys = {d.id for d in out}
-        self.docs_list.marked &= keys
-        self.docs_list.load(0)
-        if self.building is None:
-            self.query_one("#doc-progress", Static).update(
-                f"{len(out):,} shown.  B in a batch, S sent, P to print.  Enter: preview"
-            )
-
-    def _fetch(self, offset: int, limit: int) -> tuple[list[tuple[str, str]], int]:
-        rows = []
-        for d in self.shown[offset : offset + limit]:
-            state = self.state_of(d)
-            name = self.names.get((d.administration, d.relation), "")
-            total = f"{d.currency} {d.total_incl:,.2f}"
-            rows.append(
-                (
-                    d.id,
-                    f"{STATE_MARK.get(state, '?')} {d.number:<12} {d.date.isoformat()} "
-                    f"{d.relation:<8} {name[:22]:<22} {total:>15}",
-                )
-            )
-        return rows, len(self.shown)
-
     @on(Select.Changed)
     def _select_changed(self) -> None:
         if self.is_mounted and self.docs is not None:
-            self.apply_filters()
+            self.apply_filters(unless_same=True)
 
     @on(Input.Changed)
     def _input_changed(self) -> None:
@@ -268,15 +183,6 @@ class DocumentsPane(DocumentAttachments, Pane):
     def _input_submitted(self) -> None:
         self.apply_filters()
         self.docs_list.focus_rows()
-
-    def action_focus_filters(self) -> None:
-        self.query_one("#f-admin", Select).focus()
-
-    def action_focus_list(self) -> None:
-        self.docs_list.focus_rows()
-
-    def action_mark_all(self) -> None:
-        self.docs_list.mark_all([d.id for d in self.shown])
 
     # ------------------------------------------------------------ preview
 
@@ -303,170 +209,13 @@ class DocumentsPane(DocumentAttachments, Pane):
                 return
         self.app.push_screen(PreviewScreen(lambda: load_document(store, doc, user), doc.id))
 
-    # ------------------------------------------------------------ import
-
-    def action_import(self) -> None:
-        admin = self.query_one("#f-admin", Select).value
-        admin_code = admin if isinstance(admin, str) else None
-
-        def answered(path: str | None) -> None:
-            if path:
-                self._import(path.strip(), admin_code)
-
-        self.app.push_screen(
-            PromptModal(
-                f"Import documents (JSON, CSV or UBL XML) into administration "
-                f"{admin_code or '(from the file)'} from the file:",
-                placeholder="/path/to/documents.json",
-            ),
-            answered,
-        )
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="documents-import")
-    def _import(self, path: str, admin: str | None) -> int:
-        from pathlib import Path
-
-        from mailing.importer import import_documents
-
-        return import_documents(self.store, Path(path).expanduser(), administration=admin).count
-
-    # ------------------------------------------------------------ build
-
-    def action_build(self) -> None:
-        if self.building is not None:
-            self.app.notify("A batch is being built.", severity="warning")
-            return
-        try:
-            f = self.filter_values()
-        except Exception as exc:
-            self.show_error(exc, "Check the filters")
-            return
-        chosen = [d for d in self.shown if d.id in self.docs_list.marked] or list(self.shown)
-        if not chosen:
-            self.app.notify("No documents are shown: nothing to build.", severity="warning")
-            return
-        admins = sorted({d.administration for d in chosen})
-        if len(admins) > 1:
-            self.app.notify("Choose one administration first (/).", severity="warning")
-            return
-        numbers = [d.number for d in chosen]
-        already = sum(1 for d in chosen if self.state_of(d) in ("in a batch", "sent"))
-        warn = f"\n{already} of them are already in a batch or sent." if already else ""
-        question = (
-            f"Build a batch of {len(chosen):,} {words.doc_type_lower(f['type'])} document(s) of {admins[0]}?{warn}\n"
-            "Nothing is sent: the batch waits in the queue for approval."
-        )
-
-        # One document, one send: those sent (or printed) before go in only when asked.
-        again = sum(1 for d in chosen if self.state_of(d) in ("sent", "to print"))
-
-        def start(include_sent: bool) -> None:
-            self.building = BuildState(total=len(numbers), started=time.monotonic())
-            self._timer = self.set_interval(0.25, self._show_build)
-            self._build(f["type"], admins[0], numbers, self.building, include_sent)
-
-        def answered(yes: bool | None) -> None:
-            if not yes:
-                return
-            if not again:
-                start(False)
-                return
-            self.app.push_screen(
-                ConfirmModal(
-                    f"{again} of them were sent (or printed) before.\nPut them in again? "
-                    "Each is marked 'sent before' in the queue. No leaves them out.",
-                    "Send again?",
-                ),
-                lambda include: start(bool(include)),
-            )
-
-        self.app.push_screen(ConfirmModal(question), answered)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="documents-build")
-    def _build(
-        self,
-        doc_type: str,
-        admin: str,
-        numbers: list[str],
-        state: BuildState,
-        include_sent: bool = False,
-    ) -> Any:
-        from mailing.batch import BuildProgress, build_batch
-
-        def progress(p: BuildProgress) -> None:
-            state.done, state.total = p.done, p.total
-
-        return build_batch(
-            self.store,
-            self.user,
-            doc_type,
-            administration=admin,
-            numbers=numbers,
-            progress=progress,
-            include_sent=include_sent,
-        )
-
-    def _show_build(self) -> None:
-        from screens.queue import progress_line
-
-        st = self.building
-        if st is None:
-            return
-        if st.done == 0:
-            # Before the first document is done the workers are starting: say that,
-            # not a bar standing at 0.
-            secs = int(time.monotonic() - st.started)
-            total = f"{st.total:,} " if st.total else ""
-            line = f"Building {total}document(s): starting the PDF workers… {secs} s"
-        else:
-            line = progress_line(st.done, st.total, time.monotonic() - st.started, "building")
-        self.query_one("#doc-progress", Static).update(line)
+    # ------------------------------------------------------------ workers
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        worker = event.worker
-        if worker.group == "documents-import":
-            if event.state == WorkerState.SUCCESS:
-                self.app.notify(f"Imported {worker.result} document(s).", timeout=4)
-                self.reload()
-            elif event.state == WorkerState.ERROR and worker.error is not None:
-                self.show_error(worker.error, "Nothing was imported")
-        elif worker.group == "documents-build":
-            if event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
-                return
-            if self._timer is not None:
-                self._timer.stop()
-                self._timer = None
-            self.building = None
-            if event.state == WorkerState.ERROR and worker.error is not None:
-                self.query_one("#doc-progress", Static).update("The batch was not built.")
-                self.show_error(worker.error, "The batch was not built")
-                return
-            batch = worker.result
-            if batch is None:
-                return
-            self.docs_list.marked.clear()
-            self.reload()
-            counts = {k: v for k, v in batch.counts().items() if v}
-            text = ", ".join(f"{v} {k}" for k, v in counts.items())
-            left = sum(batch.info().get("left_out", {}).values())
-            if left:
-                text += f"; {left} left out (sent, printed or in an open batch)"
-            self.query_one("#doc-progress", Static).update(f"Batch {batch.id} built: {text}")
-
-            def answered(yes: bool | None) -> None:
-                if yes:
-                    pane = self.mailroom_app.show_pane("queue")
-                    if pane is not None and hasattr(pane, "open_batch"):
-                        pane.call_after_refresh(pane.open_batch, batch.id)
-
-            self.app.push_screen(
-                ConfirmModal(
-                    f"Batch {batch.id} is built: {text}.\nOpen it in the queue to preview "
-                    "and approve it?",
-                    "Batch built",
-                ),
-                answered,
-            )
+        if event.worker.group == "documents-import":
+            self.import_finished(event)
+        elif event.worker.group == "documents-build":
+            self.build_finished(event)
 
 
 def _item_of(view: Any, doc: Document) -> str | None:

@@ -25,10 +25,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 from textual.worker import Worker, WorkerState
 
 from mailing import words
+from screens.widgets.key_bar import KeyBar
 from screens.widgets.modals import MessageModal, PromptModal, error_text
 from screens.widgets.spool_view import failure_text, human_size
 
@@ -292,7 +293,7 @@ class PreviewScreen(Screen[None]):
                 yield Static("Loading ...", id="message-text", markup=False)
             with VerticalScroll(id="preview-trace", can_focus=True):
                 yield Static("", id="trace-text", markup=False)
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.set_class(self.app.size.width >= 120, "wide")

@@ -19,6 +19,8 @@ from screens.widgets.pane import RecordPane
 from screens.widgets.passphrase import PassphraseModal, with_secrets
 from screens.widgets.record_list import Page, page_of
 
+PROFILES_TABLE = "profiles"  # store.records.Profile.table (not imported at start)
+
 PASSWORD = "password"
 
 
@@ -104,9 +106,11 @@ class ProfilesPane(RecordPane):
     # ------------------------------------------------------------ data
 
     def fetch(self, query: str, offset: int, limit: int) -> Page:
-        from store.records import Profile
-
-        rows = [(p.code, f"{p.code}  {p.description}") for p in self.store.all(Profile)]
+        # The stored rows as they are (the first list on screen at start: no pydantic
+        # models needed yet); a record is validated when it is opened.
+        with self.store.view() as tx:
+            stored = tx.rows(PROFILES_TABLE)
+        rows = [(str(p["code"]), f"{p['code']}  {p.get('description', '')}") for p in stored]
         return page_of(sorted(rows), query, offset, limit)
 
     def make_form(self) -> RecordForm:

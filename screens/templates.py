@@ -278,11 +278,14 @@ class TemplatesPane(RecordPane):
         if not path:
             return
         widget = self.form.widget(name, AttachmentList)
-        from mailing.changes import copy_in_file
+        from mailing.changes import copy_in_file, copy_in_image
 
-        what = "attachment" if name == "attachments" else "image"
         try:
-            ref = copy_in_file(self.store, path.strip(), what)
+            if name == "images":  # an image the HTML can show, under a name not yet taken
+                taken = [f["name"] for f in widget.value]
+                ref = copy_in_image(self.store, path.strip(), taken)
+            else:
+                ref = copy_in_file(self.store, path.strip(), "attachment")
         except Exception as exc:
             self.show_error(exc, "Not added")
             return

@@ -9,11 +9,14 @@ import hashlib
 import mimetypes
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from store.db import atomic_write_bytes
 from store.errors import StoreError
 from store.permissions import make_dirs
-from store.records import StoredFileRef
+
+if TYPE_CHECKING:
+    from store.records import StoredFileRef
 
 MAX_FILE_BYTES = 50_000_000  # 50 MB; sizes are decimal everywhere (MB = 1,000,000 bytes)
 
@@ -38,6 +41,8 @@ class FileStore:
         target = self.folder / digest
         if not target.exists():
             atomic_write_bytes(target, payload)
+        from store.records import StoredFileRef
+
         ctype = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
         return StoredFileRef(
             sha256=digest, name=os.path.basename(name), size=len(payload), content_type=ctype

@@ -12,7 +12,7 @@ import getpass
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tinydb import Query, TinyDB
 
@@ -20,9 +20,13 @@ from store.db import Database
 from store.errors import NotFoundError, StoreError
 from store.files import FileStore
 from store.permissions import prepare_home
-from store.records import Document, Record, SystemSettings
 
-R = TypeVar("R", bound=Record)
+if TYPE_CHECKING:
+    from store.records import Record, SystemSettings
+
+# The records (pydantic models, ~0.1 s to import) are imported when first used, not
+# with the store: the TUI shows its first list before it needs them.
+R = TypeVar("R", bound="Record")
 
 CONFIG_FILE = "mailroom.json"
 DOCUMENTS_FILE = "documents.json"
@@ -74,7 +78,12 @@ class Tx:
         return [cls.model_validate(_strip(d)) for d in self.db.table(cls.table).all()]
 
     def raw(self, cls: type[Record]) -> list[dict[str, Any]]:
-        return [_strip(d) for d in self.db.table(cls.table).all()]
+        return self.rows(cls.table)
+
+    def rows(self, table: str) -> list[dict[str, Any]]:
+        """The stored dicts of a table, by its name, not validated (no record class, so
+        no pydantic import: the TUI's first list)."""
+        return [_strip(d) for d in self.db.table(table).all()]
 
     def find(self, cls: type[R], key: str) -> R | None:
         for d in self.db.table(cls.table).all():
@@ -123,6 +132,8 @@ class Tx:
         self.db.drop_table(cls.table)
 
     def system(self) -> SystemSettings:
+        from store.records import SystemSettings
+
         return self.find(SystemSettings, "system") or SystemSettings()
 
 
@@ -143,19 +154,23 @@ class Store:
 
         bind_data_folder(self.home)  # its encrypted secrets file, when that is the backend
 
-    def _db_for(self, cls: type[Record]) -> Database:
+    def _db_for(self, cls: type[Record] | None) -> Database:
+        if cls is None:
+            return self.config_db
+        from store.records import Document
+
         return self.documents_db if cls is Document else self.config_db
 
     # Reads: a consistent snapshot, no lock.
     @contextlib.contextmanager
     def view(self, cls: type[Record] | None = None) -> Iterator[Tx]:
-        with self._db_for(cls or SystemSettings).view() as db:
+        with self._db_for(cls).view() as db:
             yield Tx(db)
 
     # Writes: one locked read-modify-write; nothing is written if the block raises.
     @contextlib.contextmanager
     def transaction(self, cls: type[Record] | None = None) -> Iterator[Tx]:
-        with self._db_for(cls or SystemSettings).transaction() as db:
+        with self._db_for(cls).transaction() as db:
             yield Tx(db)
 
     # Conveniences for a single operation.
@@ -176,6 +191,8 @@ class Store:
             tx.put(record)
 
     def put_many(self, records: Iterable[Record]) -> int:
+        from store.records import Document
+
         records = list(records)
         docs = [r for r in records if isinstance(r, Document)]
         config = [r for r in records if not isinstance(r, Document)]

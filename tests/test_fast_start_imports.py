@@ -103,3 +103,46 @@ app.run(headless=True, size=(80, 24), auto_pilot=steps)
     out = json.loads(run_python(code))
     assert out["shown"] == ["OUTBOX  Try-out folder"]
     assert out["heavy"] == []
+
+
+def test_the_first_list_is_drawn_before_the_records_are_imported(tmp_path: Path) -> None:
+    """The pydantic models (~0.1 s to import) come after the first frame with the list."""
+    home = tmp_path / "home"
+    seed(Store(home))
+    code = f"""
+import json, sys
+from pathlib import Path
+from store.store import Store
+from tui.app import MailroomApp
+
+app = MailroomApp(Store(Path({str(home)!r}), "tester"), "tester")
+seen = {{}}
+display = app._display
+
+def watched(screen, renderable):
+    display(screen, renderable)
+    rows = app.query("#rows")
+    if "first" not in seen and renderable is not None and rows and rows.first().option_count:
+        seen["first"] = [m for m in ("pydantic", "store.records") if m in sys.modules]
+
+app._display = watched
+
+async def steps(pilot):
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    seen["later"] = [m for m in ("pydantic", "store.records") if m in sys.modules]
+    print(json.dumps(seen))
+    app.exit()
+
+app.run(headless=True, size=(80, 24), auto_pilot=steps)
+"""
+    out = json.loads(run_python(code))
+    assert out["first"] == []  # the first frame with the list: no models yet
+    assert out["later"] == ["pydantic", "store.records"]  # then the form needs them
+
+
+def test_the_profiles_list_reads_the_profiles_table() -> None:
+    from screens.profiles import PROFILES_TABLE
+    from store.records import Profile
+
+    assert PROFILES_TABLE == Profile.table

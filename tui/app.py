@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
-from textual.containers import Horizontal
-from textual.widgets import ContentSwitcher, Footer, Static
+from textual.content import Content
+from textual.widget import Widget
+from textual.widgets import ContentSwitcher, Static
 
+from screens.widgets.key_bar import KeyBar
 from tui.palette import MailroomCommands
 from tui.panes import APP_BINDINGS, PaneSpec, available_panes
 
@@ -26,20 +28,24 @@ if TYPE_CHECKING:
     from tui.palette import PaletteHost
 
 
-class PaneBar(Horizontal):
-    """The pane switcher: every pane with its key, the current one highlighted."""
+class PaneBar(Widget):
+    """The pane switcher: every pane with its key, the current one highlighted.
+
+    One line drawn as text (not a widget per pane): showing another pane repaints it
+    and never re-lays out the screen. A click on a pane's name shows it."""
 
     DEFAULT_CSS = """
-    PaneBar { height: 1; background: $panel; }
-    PaneBar > Static { width: auto; padding: 0 1; color: $text-muted; }
-    PaneBar.compact > Static { padding: 0 0 0 1; }
-    PaneBar > Static.current { background: $accent; color: $text; text-style: bold; }
+    PaneBar { height: 1; background: $panel; color: $text-muted; }
+    PaneBar > .pane-bar--current { background: $accent; color: $text; text-style: bold; }
     """
+    COMPONENT_CLASSES = {"pane-bar--current"}
 
     def __init__(self, panes: tuple[PaneSpec, ...], keys: dict[str, str]) -> None:
         super().__init__(id="pane-bar")
         self.panes = panes
         self.keys = keys
+        self.current = ""
+        self._spans: list[tuple[int, int, str]] = []  # start, end column, pane id
 
     def _key(self, p: PaneSpec) -> str:
         return self.keys.get(f"pane.{p.id}", p.key).split(",")[0].upper()
@@ -47,26 +53,34 @@ class PaneBar(Horizontal):
     def _full_width(self) -> int:
         return sum(len(self._key(p)) + len(p.title) + 3 for p in self.panes)
 
-    def compose(self) -> ComposeResult:
-        for p in self.panes:
-            yield Static(f"{self._key(p)} {p.title}", id=f"tab-{p.id}", markup=False)
-
-    def on_resize(self) -> None:
-        self._label()
-
-    def _label(self) -> None:
+    def render(self) -> Content:
         """Full titles when they fit; else short ones, the current pane's in full."""
         compact = self.size.width < self._full_width()
-        self.set_class(compact, "compact")
+        current = self.get_visual_style("pane-bar--current")
+        parts: list[Content] = []
+        spans: list[tuple[int, int, str]] = []
+        column = 0
         for p in self.panes:
-            tab = self.query_one(f"#tab-{p.id}", Static)
-            title = p.short if compact and p.short and not tab.has_class("current") else p.title
-            tab.update(f"{self._key(p)} {title}")
+            is_current = p.id == self.current
+            title = p.short if compact and p.short and not is_current else p.title
+            # Compact: one space before each name; else one either side.
+            text = f" {self._key(p)} {title}" + ("" if compact else " ")
+            part = Content(text).stylize(current) if is_current else Content(text)
+            spans.append((column, column + len(text), p.id))
+            column += len(text)
+            parts.append(part)
+        self._spans = spans
+        return Content("").join(parts)
 
     def show_current(self, pane_id: str) -> None:
-        for p in self.panes:
-            self.query_one(f"#tab-{p.id}", Static).set_class(p.id == pane_id, "current")
-        self._label()
+        self.current = pane_id
+        self.refresh()  # the same size: a repaint only
+
+    async def on_click(self, event: events.Click) -> None:
+        for start, end, pane_id in self._spans:
+            if start <= event.x < end:
+                await self.app.run_action(f"show_pane('{pane_id}')")
+                return
 
 
 MIN_SIZE = (80, 24)  # the smallest terminal the panes are laid out for
@@ -118,6 +132,7 @@ class MailroomApp(App[int]):
         self._held_keys: list[events.Key] = []
         self._holds: set[int] = set()
         self._hold_token = 0
+        self._warmed = False  # the other panes' modules imported in the background
         # msal's HTTP client for the Office 365 sign-in; None: msal's own (tests set a fake).
         self.oauth_http_client: Any = None
 
@@ -130,8 +145,8 @@ class MailroomApp(App[int]):
 
         yield RedirectBanner(self.store)  # test mode: on every pane while it is on
         yield ContentSwitcher(id="panes")
-        # Compact, and the palette's key in F1 (ctrl+p): the pane's own keys fit at 80.
-        yield Footer(compact=True, show_command_palette=False)
+        # One line of text, the palette's key in F1 (ctrl+p): the pane's own keys fit at 80.
+        yield KeyBar()
 
     def on_mount(self) -> None:
         if self.keymap:
@@ -189,6 +204,12 @@ class MailroomApp(App[int]):
         self.query_one(PaneBar).show_current(pane_id)
         if not first_time:
             widget.refresh_data()
+        if not first_time and widget.ready:
+            # A built pane: the focus moves in the same frame that shows it (one layout
+            # of the screen, not a second one for the focus styles).
+            widget.focus_first()
+            self.call_after_refresh(self.release_keys, token)
+            return widget
         mounting = self._mounting.pop(pane_id, None)
 
         async def focus_when_composed() -> None:
@@ -203,11 +224,29 @@ class MailroomApp(App[int]):
             finally:
                 # After the focus has moved: keys typed meanwhile land where aimed.
                 self.call_after_refresh(self.release_keys, token)
+                self._warm_up_once()
 
         # A worker, not the callback itself: the screen awaits its after-refresh callbacks
         # one by one, and the pane may finish building in one of them (a record form).
         self.call_after_refresh(self.run_worker, focus_when_composed(), group="show-pane")
         return widget
+
+    def _warm_up_once(self) -> None:
+        """Once the first pane is complete: import the other panes' modules in a thread
+        while the user reads it, so their first F-key only builds the pane."""
+        if self._warmed:
+            return
+        self._warmed = True
+        modules = [p.module for p in self.panes] + ["mailing.config", "store.records"]
+
+        def warm_up() -> None:
+            for name in modules:
+                try:
+                    importlib.import_module(name)
+                except Exception:  # shown for real when the pane is opened
+                    continue
+
+        self.run_worker(warm_up, thread=True, group="warm-up", exit_on_error=False)
 
     # ------------------------------------------------------------ keys while loading
 
@@ -303,24 +342,36 @@ class MailroomApp(App[int]):
             title = f"Keys of {getattr(screen, 'help_title', 'this screen')}"
         self.push_screen(HelpScreen(help_text(self, screen, on_panes=on_panes), title))
 
-    async def action_quit(self) -> None:
+    def _quit_question(self, had_notes: bool = False) -> tuple[str, bool]:
+        """What quitting now would drop or leave running, and whether anything would."""
         panes = self.mounted_panes()
         unsaved = [p.title for p in panes if p.dirty]
-        notes = [n for n in (p.quit_note() for p in panes) if n]
-        if not unsaved and not notes:
+        lines = [n for n in (p.quit_note() for p in panes) if n]
+        asks = bool(unsaved or lines)
+        if had_notes and not lines:  # e.g. the send ended while the question was open
+            lines.append("The send has finished: nothing goes on after you quit.")
+        if unsaved:
+            lines.append(f"Unsaved changes in {', '.join(unsaved)} are dropped.")
+        lines.append("Quit Mailroom?")
+        return "\n\n".join(lines), asks
+
+    async def action_quit(self) -> None:
+        question, asks = self._quit_question()
+        if not asks:
             self.exit(0)
             return
         from screens.widgets.modals import ConfirmModal
+
+        had_notes = any(p.quit_note() for p in self.mounted_panes())
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self.exit(0)
 
-        lines = list(notes)
-        if unsaved:
-            lines.append(f"Unsaved changes in {', '.join(unsaved)} are dropped.")
-        lines.append("Quit Mailroom?")
-        self.push_screen(ConfirmModal("\n\n".join(lines), "Quit?"), answered)
+        def now() -> str:  # the dialog follows what changes while it is open
+            return self._quit_question(had_notes)[0]
+
+        self.push_screen(ConfirmModal(question, "Quit?", follow=now), answered)
 
     def show_error(self, exc: BaseException, title: str = "That did not work") -> None:
         from mailing.changes.secrets import SecretsLocked

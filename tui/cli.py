@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tui.commands_config",  # config export/import, db, demo, run (the TUI)
     "tui.commands_profile",  # profile ..., sink
     "tui.commands_documents",  # documents import/list, preview
+    "tui.commands_templates",  # templates image add/remove/list
     "tui.commands_resolve",  # resolve
     "tui.commands_batch",  # batch ...
     "tui.commands_sending",  # send, sending pause/resume/status/redirect/history, resend

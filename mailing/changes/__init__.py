@@ -41,6 +41,12 @@ if TYPE_CHECKING:
     from mailing.changes.problems import ChangeRefused, Problem
     from mailing.changes.secrets import forget_secrets, has_password, store_password
     from mailing.changes.sending import schedule_batch, set_redirect
+    from mailing.changes.template_images import (
+        add_template_image,
+        copy_in_image,
+        remove_template_image,
+        template_images,
+    )
 
 _EXPORTS: dict[str, str] = {
     "ATTACHMENT_DOC_TYPES": "mailing.changes.documents",
@@ -48,9 +54,11 @@ _EXPORTS: dict[str, str] = {
     "ChangeRefused": "mailing.changes.problems",
     "Problem": "mailing.changes.problems",
     "add_profile": "mailing.changes.config",
+    "add_template_image": "mailing.changes.template_images",
     "change_items": "mailing.changes.batches",
     "check_configuration": "mailing.changes.config",
     "copy_in_file": "mailing.changes.files",
+    "copy_in_image": "mailing.changes.template_images",
     "delete_profile": "mailing.changes.config",
     "delete_record": "mailing.changes.config",
     "export_config_json": "mailing.changes.files",
@@ -58,6 +66,7 @@ _EXPORTS: dict[str, str] = {
     "has_password": "mailing.changes.secrets",
     "import_config": "mailing.changes.config",
     "read_stored_file": "mailing.changes.files",
+    "remove_template_image": "mailing.changes.template_images",
     "restore_database_copy": "mailing.changes.files",
     "save_profile": "mailing.changes.config",
     "save_record": "mailing.changes.config",
@@ -67,6 +76,7 @@ _EXPORTS: dict[str, str] = {
     "set_redirect": "mailing.changes.sending",
     "set_sending_paused": "mailing.changes.config",
     "store_password": "mailing.changes.secrets",
+    "template_images": "mailing.changes.template_images",
     "update_profile": "mailing.changes.config",
     "write_user_file": "mailing.changes.files",
 }
@@ -77,9 +87,11 @@ __all__ = [
     "ChangeRefused",
     "Problem",
     "add_profile",
+    "add_template_image",
     "change_items",
     "check_configuration",
     "copy_in_file",
+    "copy_in_image",
     "delete_profile",
     "delete_record",
     "export_config_json",
@@ -87,6 +99,7 @@ __all__ = [
     "has_password",
     "import_config",
     "read_stored_file",
+    "remove_template_image",
     "save_profile",
     "save_record",
     "save_settings",
@@ -96,6 +109,7 @@ __all__ = [
     "set_sending_paused",
     "store_password",
     "restore_database_copy",
+    "template_images",
     "update_profile",
     "write_user_file",
 ]

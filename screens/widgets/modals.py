@@ -6,7 +6,7 @@ and never block the event loop.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from textual import on
 from textual.app import ComposeResult
@@ -122,16 +122,37 @@ class ConfirmModal(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "No", id="modal.no", tooltip="Answer no"),
     ]
 
-    def __init__(self, question: str, title: str = "Please confirm") -> None:
+    def __init__(
+        self,
+        question: str,
+        title: str = "Please confirm",
+        *,
+        follow: Callable[[], str] | None = None,
+    ) -> None:
+        """``follow``: asked twice a second for the question as it stands now, for a
+        question about something that goes on meanwhile (e.g. a send that may end)."""
         super().__init__()
         self.question = question
         self.title_text = title
+        self.follow = follow
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="modal-box"):
             yield Label(self.title_text, classes="modal-title")
             yield Static(self.question, id="question", markup=False)
             yield Label("y / Enter: yes    n / Esc: no", classes="modal-keys")
+
+    def on_mount(self) -> None:
+        if self.follow is not None:
+            self.set_interval(0.5, self._follow)
+
+    def _follow(self) -> None:
+        if self.follow is None:
+            return
+        question = self.follow()
+        if question != self.question:
+            self.question = question
+            self.query_one("#question", Static).update(question)
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)

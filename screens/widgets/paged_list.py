@@ -21,10 +21,12 @@ from textual.message import Message
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
+from screens.widgets.record_list import ListRows
+
 PageFetch = Callable[[int, int], tuple[list[tuple[str, str]], int]]
 
 
-class PageRows(OptionList):
+class PageRows(ListRows):
     """The rows of one page; keys that cross pages are handled by the PagedList."""
 
     BINDINGS = [

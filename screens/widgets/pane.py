@@ -75,6 +75,11 @@ class Pane(Container):
     def focus_first(self) -> None:
         """Put the focus where work in this pane starts."""
 
+    @property
+    def ready(self) -> bool:
+        """Whether the pane can take keys now (``wait_ready`` would return at once)."""
+        return True
+
     async def wait_ready(self) -> None:
         """Return once the pane can take keys (its parts built after the first paint)."""
 
@@ -197,6 +202,10 @@ class RecordPane(Pane):
 
     async def wait_ready(self) -> None:
         await self._form_built.wait()
+
+    @property
+    def ready(self) -> bool:
+        return self._form_built.is_set()
 
     @property
     def form_ready(self) -> bool:

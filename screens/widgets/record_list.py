@@ -10,14 +10,30 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.geometry import Size
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
+
+
+class ListRows(OptionList):
+    """An ``OptionList`` that keeps the rows it drew when it is shown again at the same
+    size. Textual sends every widget a Resize when its pane is shown again, and an
+    ``OptionList`` then drops every drawn row and draws them again: a second frame on
+    each pane switch for nothing."""
+
+    _drawn_for: Size | None = None
+
+    def on_resize(self, event: events.Resize) -> None:
+        if event.size == self._drawn_for:
+            event.prevent_default()  # the same size: the rows drawn are still right
+            return
+        self._drawn_for = event.size  # OptionList's own handler clears its rows next
 
 
 @dataclass(frozen=True)
@@ -36,6 +52,9 @@ class RecordList(Vertical):
     RecordList { width: 26; height: 1fr; border-right: solid $panel-lighten-2; }
     RecordList > Input { margin-bottom: 1; }
     RecordList > OptionList { height: 1fr; border: none; }
+    /* Focus: the tint and the highlighted row's colour, never a border (a border would
+       change the list's size and re-lay out the screen on each focus change). */
+    RecordList > OptionList:focus { border: none; background-tint: $accent 8%; }
     RecordList > .list-status { color: $text-muted; height: 1; }
     """
     BINDINGS = [
@@ -87,7 +106,7 @@ class RecordList(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder=self.placeholder, id="search", compact=True)
-        yield OptionList(id="rows")
+        yield ListRows(id="rows")
         yield Label("", classes="list-status", id="list-status")
 
     def on_mount(self) -> None:

@@ -35,7 +35,9 @@ class RedirectBanner(Static):
         self._stamp: tuple[int, int, int] | None = None
 
     def on_mount(self) -> None:
-        self.check()
+        # After the first frame: reading the settings imports the records (~0.1 s), and
+        # the first pane's list is on screen first.
+        self.call_after_refresh(self.check)
         self.set_interval(CHECK_SECONDS, self.check)
 
     def check(self) -> None:
