@@ -21,8 +21,9 @@ The rules (DESIGN.md, "Sending"):
   puts it in ``unknown/``.
 - Every change of state is one :meth:`store.spool.Batch.advance`, checked against
   the spool's table of allowed moves (:data:`store.spool.TRANSITIONS`); the
-  durable ones (an outcome that ends an item's try) are fsynced before the next
-  message, the claims and the ``sent`` outcomes once per chunk.
+  durable ones (a failure or deferral) are fsynced before the next message, the
+  claims once per chunk (before its first byte goes out), the ``sent`` outcomes
+  with the log (every ``EVENTS_SYNC_EVERY`` events, and at the end).
 """
 
 from __future__ import annotations
@@ -244,10 +245,12 @@ def _send_batch(
         """Send the claimed messages, in order."""
         if not claimed:
             return
-        # One sync makes the whole chunk's claims durable before a byte goes out:
-        # after a power loss these are in sending/, so unknown, never re-sent unasked.
-        # The same sync makes the previous chunk's outcomes (sent/, events) durable.
-        batch.sync()
+        # One fsync of sending/ makes the whole chunk's claims durable before a byte
+        # goes out: after a power loss these are in sending/, so unknown, never re-sent
+        # unasked (recovery after a reboot does not trust the events). The outcomes
+        # (sent/, the events) are made durable with the log, every EVENTS_SYNC_EVERY
+        # events and at the end; one lost to a power loss leaves its item unknown.
+        batch.fsync_state(State.SENDING)
         for n, (item, meta, raw, st) in enumerate(claimed):
             if not report.stopped and opts.should_stop is not None and opts.should_stop():
                 report.stopped = True

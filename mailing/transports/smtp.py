@@ -297,11 +297,13 @@ class SMTPTransport(Transport):
         :meth:`send` of that message.
         """
         p = self.profile
-        # Dot-stuffing (RFC 5321 §4.5.2), as a regular expression on "^." would: one
-        # pass, and the very bytes when no line starts with a dot.
-        body = raw.replace(b"\n.", b"\n..")
-        if body[:1] == b".":
-            body = b"." + body
+        # Dot-stuffing (RFC 5321 §4.5.2), as a regular expression on "^." would; the
+        # very bytes when no line starts with a dot (an invoice's never does).
+        body = raw
+        if _line_starts_with_dot(raw):
+            body = raw.replace(b"\n.", b"\n..")
+            if body[:1] == b".":
+                body = b"." + body
         tail = b".\r\n" if body.endswith(b"\r\n") else b"\r\n.\r\n"
         nxt, self._announced = self._announced, None
         head = _head(nxt[0], nxt[1], nxt[2], smtp, nxt[3]) if chain and nxt is not None else None
@@ -349,6 +351,22 @@ class SMTPTransport(Transport):
 RcptOption = Callable[[str], str]
 
 _MSG_MORE = getattr(socket, "MSG_MORE", 0)
+
+
+def _line_starts_with_dot(raw: bytes) -> bool:
+    """Whether a line of the message starts with ".". Looks at each dot (a ``memchr``
+    each: base64 has none, so a message with a PDF has a few dozen), not at each line
+    start (a two-byte search over 120 KB of base64 lines was 15 times slower)."""
+    if raw[:1] == b".":
+        return True
+    at = raw.find(b".")
+    for _ in range(4096):
+        if at <= 0:
+            return False
+        if raw[at - 1] == 0x0A:
+            return True
+        at = raw.find(b".", at + 1)
+    return b"\n." in raw  # a dotty text: one search of the whole
 
 
 def _send_message(smtp: smtplib.SMTP, body: bytes, tail: bytes) -> None:
