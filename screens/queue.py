@@ -296,7 +296,7 @@ class QueuePane(QueueChanges, QueueSending, Pane):
         view = self._need_batch()
         if view is None:
             return
-        from screens.widgets.spool_view import PRINT_REASON_TEXT
+        from screens.widgets.spool_dry_run import PRINT_REASON_TEXT
 
         refs = view.refs("print")
         path = view.print_pdf()

@@ -5,9 +5,9 @@ Preview panes call (and ``benchmarks/queue_view.py`` times). Listing a state fol
 is one ``scandir`` (cached until the folder changes); only the items on the page
 have their side-car read, and their events parsed (:mod:`.spool_events`), so the
 last page of a 10,000-message batch costs what the first page of a 100-message
-batch does. The batches' list, the dry run of an approval and the documents'
-states are their own modules (re-exported here for the panes that import them
-from this one).
+batch does. The batches' list and the documents' states are their own modules
+(re-exported here for the panes that import them from this one), and so is the
+dry run of an approval (:mod:`.spool_dry_run`, which reads through a ``BatchView``).
 """
 
 from __future__ import annotations
@@ -27,9 +27,6 @@ from screens.widgets.document_states import DocumentStates as DocumentStates
 from screens.widgets.spool_batches import BatchSummary as BatchSummary
 from screens.widgets.spool_batches import list_batches as list_batches
 from screens.widgets.spool_batches import summarize_batch as summarize_batch
-from screens.widgets.spool_dry_run import PRINT_REASON_TEXT as PRINT_REASON_TEXT
-from screens.widgets.spool_dry_run import DryRun as DryRun
-from screens.widgets.spool_dry_run import dry_run as dry_run
 from screens.widgets.spool_events import EventsIndex as EventsIndex
 from screens.widgets.spool_events import failure_text as failure_text
 from store.spool import BATCH_FILE, EXT_BY_KIND, PRINT_PDF, STATES, Batch, ItemRef, Spool
