@@ -6,7 +6,8 @@ folder), so their side-cars (~2.8 KB: resolution with its trace, recipients,
 fingerprints, attachments) and events (built, approved, claimed, attempt, sent:
 ~4 a message) are what a real send writes. The 100- and 10,000-message batches are
 those side-cars and event lines repeated under new item names and numbers; the
-messages are hard links to the real ones. Half are sent, a quarter approved, a few
+messages are hard links to the real ones; ``batch.json`` lists every item with the
+summary the build writes (number, size, recipients, profile). Half are sent, a quarter approved, a few
 failed, the rest drafts, so every state folder is read. A headless app at 80x24
 shows the Queue pane, opens the batch (Enter) and presses End (the last message)
 until it is highlighted. Runs alternate between the two sizes; median, spread and
@@ -90,12 +91,16 @@ def make_batch(home: Path, n: int, real: tuple[Any, Any, Any], model: Path) -> s
             state = "failed"
         (batch.path / "meta" / f"{item}.json").write_bytes(json_bytes(meta))
         os.link(model / f"{k}.eml", batch.path / state / f"{item}.eml")
+        # the summary the build writes for each message into batch.json
         summaries.append(
             {
                 "item": item,
                 "number": f"F{i}",
                 "administration": meta["document"]["administration"],
                 "kind": "email",
+                "size": meta["size"],
+                "to": list(meta["recipients"]["to"]),
+                "profile": meta["profile"],
                 "state": "draft",
             }
         )

@@ -22,8 +22,8 @@ Run: ``python benchmarks/send.py [--messages 10000] [--rounds 5] [--ports 46000-
 Needs /usr/sbin/smtp-sink and /usr/sbin/smtp-source (Debian package ``postfix``;
 install it with ``apt-get install postfix``: only these two tools run, no mail
 system is started). The sink listens on 127.0.0.1 on the first free port of the
-range given by ``--ports`` (default 46000-46099). About 1.5 GB of temporary disk
-for 10,000 messages.
+range given by ``--ports`` (default 46000-46099). About 1 GB of temporary disk per
+round for 10,000 messages (the rounds' folders are deleted at the end).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import email.policy
 import os
+import resource
 import shutil
 import socket
 import statistics
@@ -132,32 +133,40 @@ def pick_message(batch: Batch, out: Path) -> tuple[int, int]:
     return size, max(1, round(statistics.mean(rcpts)))
 
 
-def run_command(home: Path, batch_id: str) -> float:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def child_cpu() -> float:
+    """User + system CPU seconds of the children waited for so far."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def run_command(home: Path, batch_id: str, src: Path = ROOT) -> tuple[float, float]:
+    """Wall and CPU seconds of ``mailroom send`` (its threads included), with the
+    code of ``src`` (this tree, or an earlier version's: ``--before``)."""
+    env = {**os.environ, "PYTHONPATH": str(src)}
     cmd = [sys.executable, "-m", "tui", "--home", str(home), "--user", SENDING_USER]
-    t0 = time.perf_counter()
+    cpu0, t0 = child_cpu(), time.perf_counter()  # (cwd: src, so `-m tui` is src's)
     done = subprocess.run(
-        [*cmd, "send", batch_id], env=env, capture_output=True, text=True, check=False
+        [*cmd, "send", batch_id], env=env, capture_output=True, text=True, check=False, cwd=src
     )
     took = time.perf_counter() - t0
     if done.returncode != 0:
         raise SystemExit(f"mailroom send failed:\n{done.stdout}\n{done.stderr}")
-    return took
+    return took, child_cpu() - cpu0
 
 
-def run_source(port: int, path: Path, n: int, rcpts: int) -> float:
+def run_source(port: int, path: Path, n: int, rcpts: int) -> tuple[float, float]:
     cmd = [SOURCE, "-s", "1", "-d", "-F", str(path), "-m", str(n), "-r", str(rcpts)]
     cmd += ["-f", SENDER, "-t", RCPT, f"127.0.0.1:{port}"]
-    t0 = time.perf_counter()
+    cpu0, t0 = child_cpu(), time.perf_counter()
     subprocess.run(cmd, check=True)
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, child_cpu() - cpu0
 
 
 def spread(values: list[float]) -> str:
     return f"median {statistics.median(values):,.0f} [{min(values):,.0f}–{max(values):,.0f}]"
 
 
-def bench_send(n: int, rounds: int, ports: str) -> None:
+def bench_send(n: int, rounds: int, ports: str, before: Path | None = None) -> None:
     for tool in (SINK, SOURCE):
         if not os.access(tool, os.X_OK):
             raise SystemExit(f"{tool} is missing: apt-get install postfix (only its tools run)")
@@ -180,17 +189,28 @@ def bench_send(n: int, rounds: int, ports: str) -> None:
         cmd_rates: list[float] = []
         src_rates: list[float] = []
         ratios: list[float] = []
+        sides = ("command", "source", *(("before",) if before else ()))
+        cpu_ms: dict[str, list[float]] = {what: [] for what in sides}
+        before_rates: list[float] = []
         for r in range(rounds):
+            # Each round its own copy, kept until the end: deleting one round's 10,000
+            # archive folders made the next round's file creation several times
+            # slower (ext4 passes over recently freed inodes when it allocates).
             home = tmp / f"round{r}"
             copy_home(base, home)
-            before = load()
-            order = ("command", "source") if r % 2 == 0 else ("source", "command")
+            if before:
+                copy_home(base, tmp / f"round{r}-before")
+            load_before = load()
+            order = sides[r % len(sides) :] + sides[: r % len(sides)]
             took: dict[str, float] = {}
             for what in order:
                 if what == "command":
-                    took[what] = run_command(home, batch_id)
+                    took[what], cpu = run_command(home, batch_id)
+                elif what == "before" and before:
+                    took[what], cpu = run_command(tmp / f"round{r}-before", batch_id, before)
                 else:
-                    took[what] = run_source(port, msg_file, n, rcpts)
+                    took[what], cpu = run_source(port, msg_file, n, rcpts)
+                cpu_ms[what].append(cpu / n * 1000)
             sent = Spool(home).batch(batch_id)
             counts = sent.counts()
             archived = sum(1 for _ in (home / "archive").rglob("record.json"))
@@ -199,15 +219,43 @@ def bench_send(n: int, rounds: int, ports: str) -> None:
             cmd_rates.append(n / took["command"])
             src_rates.append(n / took["source"])
             ratios.append(cmd_rates[-1] / src_rates[-1])
+            if before:
+                before_rates.append(n / took["before"])
+                print(
+                    f"  round {r + 1}: before (--before) {before_rates[-1]:6.0f} msg/s "
+                    f"({took['before']:.2f} s, CPU {cpu_ms['before'][-1]:.2f} ms/msg), ratio "
+                    f"{before_rates[-1] / src_rates[-1]:.2f}",
+                    flush=True,
+                )
             print(
-                f"  round {r + 1} ({before} -> {load()}): mailroom send {cmd_rates[-1]:6.0f} msg/s "
-                f"({took['command']:.2f} s, {archived} archived), smtp-source "
-                f"{src_rates[-1]:6.0f} msg/s ({took['source']:.2f} s), ratio {ratios[-1]:.2f}",
+                f"  round {r + 1} ({load_before} -> {load()}): mailroom send "
+                f"{cmd_rates[-1]:6.0f} msg/s "
+                f"({took['command']:.2f} s, CPU {cpu_ms['command'][-1]:.2f} ms/msg, {archived} "
+                f"archived), smtp-source {src_rates[-1]:6.0f} msg/s ({took['source']:.2f} s, "
+                f"CPU {cpu_ms['source'][-1]:.2f} ms/msg), ratio {ratios[-1]:.2f}",
                 flush=True,
             )
-            shutil.rmtree(home, ignore_errors=True)
         print(f"  mailroom send (archive included): {spread(cmd_rates)} msg/s")
         print(f"  smtp-source -s1 -d -F           : {spread(src_rates)} msg/s")
+        if before:
+            print(f"  before (--before {before}): {spread(before_rates)} msg/s")
+            b_ratios = [b / s for b, s in zip(before_rates, src_rates, strict=True)]
+            print(
+                f"  ratio before/smtp-source: median {statistics.median(b_ratios):.2f} "
+                f"[{min(b_ratios):.2f}–{max(b_ratios):.2f}]"
+            )
+        for what, label in (
+            ("command", "mailroom send"),
+            ("source", "smtp-source"),
+            ("before", "before"),
+        ):
+            v = cpu_ms.get(what)
+            if not v:
+                continue
+            print(
+                f"  CPU per message, {label}: median {statistics.median(v):.2f} ms "
+                f"[{min(v):.2f}–{max(v):.2f}] (user + system, all its threads)"
+            )
         print(
             f"  ratio mailroom/smtp-source: median {statistics.median(ratios):.2f} "
             f"[{min(ratios):.2f}–{max(ratios):.2f}]  (target >= 0.5)"
@@ -318,8 +366,14 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--ports", default="46000-46099", help="LOW-HIGH, for smtp-sink")
     ap.add_argument("--no-state", action="store_true", help="skip the state-change part")
+    ap.add_argument(
+        "--before",
+        type=Path,
+        help="a source tree of an earlier version (git archive COMMIT | tar -x -C DIR): "
+        "its `mailroom send` is timed too, in the same rounds, on the same messages",
+    )
     args = ap.parse_args()
-    bench_send(args.messages, args.rounds, args.ports)
+    bench_send(args.messages, args.rounds, args.ports, args.before)
     if not args.no_state:
         bench_state_change()
 

@@ -21,8 +21,9 @@ The rules (DESIGN.md, "Sending"):
   puts it in ``unknown/``.
 - Every change of state is one :meth:`store.spool.Batch.advance`, checked against
   the spool's table of allowed moves (:data:`store.spool.TRANSITIONS`); the
-  durable ones (an outcome that ends an item's try) are fsynced before the next
-  message, the claims and the ``sent`` outcomes once per chunk.
+  durable ones (a failure or deferral) are fsynced before the next message, the
+  claims once per chunk (before its first byte goes out), the ``sent`` outcomes
+  with the log (every ``EVENTS_SYNC_EVERY`` events, and at the end).
 """
 
 from __future__ import annotations
@@ -34,11 +35,12 @@ from typing import TYPE_CHECKING, Any
 # resend and mark_sent are an admin's say after a send; imported from here by the doors.
 from mailing.admin_actions import mark_sent as mark_sent
 from mailing.admin_actions import resend as resend
-from mailing.archive import Archiver, archive_batch
+from mailing.archive import Archiver, SentItem, archive_batch
 from mailing.config import ConfigSnapshot
 from mailing.delivery import delivered_before
 from mailing.fingerprint import changed_since_build
 from mailing.send_item import Route, send_one
+from mailing.send_prefetch import Prefetch
 from mailing.send_state import DEFAULT_BACKOFF as DEFAULT_BACKOFF
 from mailing.send_state import MAX_DEFERRED_IN_A_ROW as MAX_DEFERRED_IN_A_ROW
 from mailing.send_state import ItemOutcome as ItemOutcome
@@ -56,8 +58,8 @@ if TYPE_CHECKING:
     from mailing.transports import Transport
     from store.store import Store
 
-# Messages claimed (approved -> sending) together, with one fsync for all.
-CLAIM_CHUNK = 32
+# Messages claimed (approved -> sending) together, with one sync (3 fsyncs) for all.
+CLAIM_CHUNK = 128
 
 
 class SendingPausedError(MailroomError):
@@ -172,16 +174,21 @@ def _refusal(
     cfg: ConfigSnapshot,
     raw: bytes | None = None,
     cache: dict[str, str | None] | None = None,
+    digest: str | None = None,
 ) -> str | None:
+    """Why this message may not be sent, or None. ``digest``: the SHA-256 of ``raw``
+    when the caller has it (the bytes that will be sent)."""
     approved = hashes.get(item)
     if approved is None:
         return "no approval is recorded for this message"
     if raw is None:
         raw = batch.read(item, "email", "approved")
-    if sha256_bytes(raw) != approved["sha256"]:
+    if digest is None:
+        digest = sha256_bytes(raw)
+    if digest != approved["sha256"]:
         return (
             "the message file changed after it was approved "
-            f"(approved SHA-256 {approved['sha256'][:12]}…, now {sha256_bytes(raw)[:12]}…)"
+            f"(approved SHA-256 {approved['sha256'][:12]}…, now {digest[:12]}…)"
         )
     if meta.get("profile") not in cfg.profiles:
         return f"profile {meta.get('profile')!r} no longer exists"
@@ -218,6 +225,7 @@ def _send_batch(
     # The archive is written beside the send, by a thread (mailing/archive.py).
     archiver = Archiver(store.home, batch) if opts.archive else None
     just_sent: list[str] = []
+    to_archive: list[SentItem] = []
 
     def outcome(item: str, what: str, detail: str = "") -> None:
         report.outcomes.append(ItemOutcome(batch.id, item, what, detail))
@@ -237,10 +245,12 @@ def _send_batch(
         """Send the claimed messages, in order."""
         if not claimed:
             return
-        # One sync makes the whole chunk's claims durable before a byte goes out:
-        # after a power loss these are in sending/, so unknown, never re-sent unasked.
-        # The same sync makes the previous chunk's outcomes (sent/, events) durable.
-        batch.sync()
+        # One fsync of sending/ makes the whole chunk's claims durable before a byte
+        # goes out: after a power loss these are in sending/, so unknown, never re-sent
+        # unasked (recovery after a reboot does not trust the events). The outcomes
+        # (sent/, the events) are made durable with the log, every EVENTS_SYNC_EVERY
+        # events and at the end; one lost to a power loss leaves its item unknown.
+        batch.fsync_state(State.SENDING)
         for n, (item, meta, raw, st) in enumerate(claimed):
             if not report.stopped and opts.should_stop is not None and opts.should_stop():
                 report.stopped = True
@@ -271,20 +281,28 @@ def _send_batch(
                         envelope_id(batch.id, next_item),
                     )
             send_one(batch, item, meta, raw, st, opts, report, outcome, route)
+            if just_sent:
+                # Handed to the archive with its side-car and its "sent" event as logged.
+                to_archive.append((item, meta, batch.last_event))
+                just_sent.clear()
             if opts.progress is not None:
                 opts.progress(Progress(batch.id, done, total, **counts))
         claimed.clear()
         if archiver is not None:
-            archiver.add(just_sent)
-        just_sent.clear()
+            archiver.add(to_archive)
+        to_archive.clear()
 
+    # Side-cars, bytes and their SHA-256 are read ahead by a thread (mailing/send_prefetch.py).
+    ahead = Prefetch(batch, refs)
     try:
-        for ref in refs:
+        for entry in ahead:
             if report.stopped:
                 break
-            item = ref.item
+            item = entry.item
             done += 1
-            meta = batch.meta(item)
+            if entry.error is not None:
+                raise entry.error
+            meta = entry.meta
             code = str(meta.get("profile"))
             st = states.get(code)
             if st is None and code in cfg.profiles:
@@ -292,11 +310,10 @@ def _send_batch(
             if st is not None and st.paused:
                 outcome(item, "paused", st.paused)
                 continue
-            try:
-                raw = batch.read(item, "email", "approved")
-            except FileNotFoundError:
+            raw = entry.raw
+            if raw is None:
                 continue  # moved meanwhile (held or cancelled by an admin)
-            why = _refusal(batch, item, meta, hashes, cfg, raw, fingerprint_checks)
+            why = _refusal(batch, item, meta, hashes, cfg, raw, fingerprint_checks, entry.sha256)
             if why is not None or st is None:
                 why = why or f"profile {code!r} no longer exists"
                 refused = {"event": "refused", "error": why}
@@ -315,6 +332,7 @@ def _send_batch(
         if opts.progress is not None:
             opts.progress(Progress(batch.id, done if report.stopped else total, total, **counts))
     finally:
+        ahead.close()
         if archiver is not None:
             archiver.close()
     batch.sync()

@@ -94,25 +94,20 @@ def send_one(
     if verdict == "failed":
         # "Sent" means every To and Cc recipient took it (mailing/delivery.py).
         why = refusal_sentence(who.customers_refused, who.delivered)
-        batch.advance(
-            item,
-            State.SENDING,
-            State.FAILED,
-            {"event": "recipients-refused", "error": why, **common},
-        )
+        _settle(batch, item, State.FAILED, {"event": "recipients-refused", "error": why, **common})
         outcome(item, "failed", why)
         return
     if verdict == "waiting":
         why = waiting_sentence(who.customers_waiting, who.delivered)
         later = {"event": "recipients-deferred", "error": why, "deferred": True, **common}
-        batch.advance(item, State.SENDING, State.APPROVED, later)
+        _settle(batch, item, State.APPROVED, later)
         outcome(item, "deferred", why)
         _count_deferral(st, report, why)
         return
     # Only now: the server has taken it for every customer. Durable at the next
     # chunk's sync (before its first byte goes out) or at the end of the batch.
     sent = {"event": "sent", "reply": last_reply, **common}
-    batch.advance(item, State.SENDING, State.SENT, sent, durable=False)
+    _settle(batch, item, State.SENT, sent, durable=False)
     detail = ""
     if who.refused or who.waiting:
         detail = "refused by the server for: " + ", ".join(
@@ -121,6 +116,16 @@ def send_one(
     if route.redirect:
         detail = f"redirected to {route.redirect} (test mode)" + (f"; {detail}" if detail else "")
     outcome(item, "sent", detail)
+
+
+def _settle(
+    batch: Batch, item: str, to: State, event: dict[str, Any], *, durable: bool = True
+) -> None:
+    """The end of an item's try: its outcome (the server's reply, who took it, why
+    not) written to the log first, then the rename out of ``sending/``; a kill
+    between the two is completed by the next start's recovery, so every item that
+    reached ``sent/`` has its reply in the log."""
+    batch.advance(item, State.SENDING, to, event, durable=durable, event_first=True)
 
 
 def _count_deferral(st: ProfileState, report: SendReport, why: str) -> None:
@@ -160,7 +165,7 @@ def _transport_failure(
         ev["accepted"] = who.delivered
     if exc.kind in ("temporary", "network"):
         if exc.maybe_sent:
-            batch.advance(item, State.SENDING, State.UNKNOWN, ev)
+            _settle(batch, item, State.UNKNOWN, ev)
             outcome(
                 item,
                 "unknown",
@@ -173,18 +178,18 @@ def _transport_failure(
             opts.sleep(opts.backoff[attempt - 1])
             return
         # Outlasted the back-off: back to approved, for a later run.
-        batch.advance(item, State.SENDING, State.APPROVED, {**ev, "deferred": True})
+        _settle(batch, item, State.APPROVED, {**ev, "deferred": True})
         outcome(item, "deferred", str(exc))
         _count_deferral(st, report, str(exc))
         return
     if exc.kind == "permanent":
-        batch.advance(item, State.SENDING, State.FAILED, ev)
+        _settle(batch, item, State.FAILED, ev)
         outcome(item, "failed", str(exc))
         st.deferred_in_a_row = 0
         return
     # auth, tls, config: nothing was sent, and every message of this
     # profile would fail alike: pause the profile after this first one.
-    batch.advance(item, State.SENDING, State.APPROVED, {**ev, "paused_profile": True})
+    _settle(batch, item, State.APPROVED, {**ev, "paused_profile": True})
     st.paused = str(exc)
     st.close()
     report.paused_profiles[st.profile.code] = st.paused

@@ -27,6 +27,7 @@ from screens.widgets.pane import Pane
 from screens.widgets.spool_view import ITEM_FILTERS, BatchView, list_batches
 
 # The states of the messages the header says the destination of.
+QUEUE_PAGE = 50  # rows fetched at a time
 MAIL_STATES = ("draft", "approved", "held", "sending", "failed", "unknown", "sent")
 
 
@@ -127,7 +128,9 @@ class QueuePane(QueueChanges, QueueSending, Pane):
         yield OptionList(id="batches", compact=True)
         yield Static("Choose a batch and press Enter.", id="batch-info", markup=False)
         yield Static("", id="send-progress", markup=False)
-        yield PagedList(self._fetch_items, page_size=200, id="items")
+        # A page is a few screens (each row reads its item's side-car), so jumping to
+        # the end of a 10,000-message batch reads what a 100-message batch reads.
+        yield PagedList(self._fetch_items, page_size=QUEUE_PAGE, id="items")
 
     def on_mount(self) -> None:
         self.items.empty_text = "no items (choose a batch above, or change the filter: f, w)"
@@ -293,7 +296,7 @@ class QueuePane(QueueChanges, QueueSending, Pane):
         view = self._need_batch()
         if view is None:
             return
-        from screens.widgets.spool_view import PRINT_REASON_TEXT
+        from screens.widgets.spool_dry_run import PRINT_REASON_TEXT
 
         refs = view.refs("print")
         path = view.print_pdf()

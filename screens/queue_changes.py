@@ -16,7 +16,7 @@ from textual import work
 from textual.worker import Worker, WorkerState
 
 from screens.widgets.modals import ConfirmModal
-from screens.widgets.spool_view import DryRun, dry_run
+from screens.widgets.spool_dry_run import DryRun, dry_run
 
 if TYPE_CHECKING:
     from screens.widgets.paged_list import PagedList

@@ -332,3 +332,51 @@ def test_claimed_but_never_offered_goes_back_to_approved_offered_goes_to_unknown
         report = send(store, "carol", batch.id, opts())
         assert sorted(report.found_unknown) == [(batch.id, "00001-F1"), (batch.id, "00003-F3")]
         assert [message_ids(m.data) for m in server.messages] == ["<batchtest.2@sender.example>"]
+
+
+def test_a_kill_between_the_outcome_and_its_rename_is_completed_with_the_reply(
+    tmp_path: Path,
+) -> None:
+    """The sender writes an item's outcome (the server's reply) before moving it out
+    of sending/; a kill between the two leaves the item there with that outcome as its
+    last event, and the next start completes the move: sent with its reply (also in
+    the archive), failed with its refusal. None of them is offered again."""
+    from mailing.archive import archived_items
+
+    with SMTPTestServer(security="none") as server:
+        store = make_store(tmp_path / "home", server.profile_fields(tmp_path))
+        batch = spool_batch(store, 3)
+        for item in ("00001-F1", "00002-F2"):
+            batch.move(item, "email", "approved", "sending")
+            batch.log({"item": item, "event": "attempt", "state": "sending"})
+        reply = "250 2.0.0 Ok: queued as 1A2B3C"
+        batch.log(
+            {
+                "item": "00001-F1",
+                "event": "sent",
+                "state": "sent",
+                "reply": reply,
+                "accepted": ["customer1@example.test"],
+                "refused": {},
+            }
+        )
+        refusal = "The server refused customer2@example.test (550 no such user)"
+        batch.log(
+            {"item": "00002-F2", "event": "recipients-refused", "state": "failed", "error": refusal}
+        )
+        batch.close()
+        report = send(store, "carol", batch.id, opts())
+        assert report.found_unknown == []
+        # only the third was offered by this run
+        assert [message_ids(m.data) for m in server.messages] == ["<batchtest.3@sender.example>"]
+        assert batch.counts()["sent"] == 2 and batch.counts()["failed"] == 1
+        assert batch.counts()["sending"] == 0
+        sent = {e["item"]: e for e in events(batch.path) if e.get("event") == "sent"}
+        assert sent["00001-F1"]["reply"] == reply
+        assert archived_items(batch) == {"00001-F1", "00003-F3"}
+        records = {
+            json.loads(p.read_bytes())["item"]: json.loads(p.read_bytes())
+            for p in (tmp_path / "home" / "archive").rglob("record.json")
+        }
+        assert records["00001-F1"]["server_reply"] == reply
+        assert (batch.path / "failed" / "00002-F2.eml").exists()

@@ -3,8 +3,11 @@
 At the end every message was received, none more than twice, and every message
 received twice is one the admin had been shown as `unknown` (and chose to re-send).
 The archive too: after every kill, each item listed as archived has its whole archive
-(the record, the bytes that were sent); after the last run every sent item has one,
-in exactly one folder.
+(the record, the bytes that were sent, the server's reply); after the last run every
+sent item has one, in exactly one folder. And after every kill (once the next start's
+recovery has run) every item in ``sent/`` has the server's reply in the log: the
+sender writes its outcome before the rename, and recovery completes a rename a kill
+cut off.
 """
 
 from __future__ import annotations
@@ -65,11 +68,19 @@ def check_archive(home: Path, batch: Batch, *, finished: bool) -> None:
         raw = batch.read(item, "email", "sent")
         assert (folders[item] / "message.eml").read_bytes() == raw, item
         assert records[item][0]["message_id"] == batch.meta(item)["message_id"]
-        # the server's reply as the log has it (none when the kill fell between the
-        # rename to sent/ and its event: the spool renames first)
-        assert records[item][0]["server_reply"] == replies.get(item), item
+        # the server's reply, as the log has it: there is always one
+        assert str(replies[item]).startswith("250"), item
+        assert records[item][0]["server_reply"] == replies[item], item
     if finished:
         assert listed == sent == set(records)
+
+
+def check_every_sent_item_has_its_reply(batch: Batch) -> None:
+    """After recovery: no item reached sent/ without its ``sent`` event and reply."""
+    replies = {item: ev.get("reply") for item, ev in sent_events(batch).items()}
+    for ref in batch.items("sent"):
+        assert str(replies.get(ref.item)).startswith("250"), ref.item
+    assert not batch.items("sending")
 
 
 def test_send_killed_30_times_loses_nothing_and_duplicates_only_unknowns(tmp_path: Path) -> None:
@@ -110,6 +121,7 @@ def test_send_killed_30_times_loses_nothing_and_duplicates_only_unknowns(tmp_pat
                 print("round", proc.returncode, len(server.messages) - before, err[:300])
             check_archive(home, batch, finished=False)
             _admin_resolves_unknowns(home, store, shown_unknown)
+            check_every_sent_item_has_its_reply(batch)
         # the last run, not killed, finishes the batch
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stdout + done.stderr

@@ -320,3 +320,28 @@ def _locals_of_our_frames(exc: BaseException) -> list[str]:
             tb = tb.tb_next
         current = current.__cause__ or current.__context__
     return out
+
+
+def test_the_server_receives_the_approved_bytes_whatever_dots_they_hold(tmp_path: Path) -> None:
+    """Over a plain connection (the message and its end written separately) the server
+    gets the approved bytes exactly: lines starting with "." dot-stuffed and restored,
+    a message that starts with a dot, one with thousands of dots, an invoice with none,
+    and one without a final CRLF (the terminator's CRLF is then the server's last line
+    end)."""
+    plain = message()
+    dotty = b"".join(b"Line %d.\r\n.%d dots...\r\n" % (i, i) for i in range(3000))
+    cases = [
+        plain,
+        b".first line is a dot\r\n" + plain,
+        b"Subject: dots\r\n\r\n" + dotty,
+        message(attachments=True).replace(b"\r\n.\r\n", b"\r\n-\r\n"),  # no line starts "."
+        plain + b"no final line end",
+    ]
+    with SMTPTestServer(security="none") as srv:
+        profile = Profile.parse({"code": "MAIN", "sender": USER, **srv.profile_fields(tmp_path)})
+        with open_transport(profile, tmp_path) as transport:
+            for i, raw in enumerate(cases):
+                transport.send(raw, USER, [f"c{i}@example.org"])
+        received = [m.data for m in srv.messages]
+    assert received[:4] == cases[:4]
+    assert received[4] == cases[4] + b"\r\n"

@@ -9,12 +9,19 @@ to the headers (``mailing.bounces`` reads them).
 
 from __future__ import annotations
 
+import re
+
 NOTIFY = "NOTIFY=FAILURE,DELAY"
+
+# What xtext leaves as it is: "!".."~" but "+" and "=".
+_XCHARS = re.compile(r"[!-*,-<>-~]*")
 
 
 def xtext(value: str) -> str:
     """RFC 3461 §4: "+" followed by two hex digits for "+", "=" and anything outside
     "!".."~"."""
+    if _XCHARS.fullmatch(value):
+        return value  # the usual address or envelope id: nothing to encode
     out = []
     for ch in value:
         if "!" <= ch <= "~" and ch not in "+=":

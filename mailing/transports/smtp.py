@@ -22,6 +22,8 @@ from __future__ import annotations
 import logging
 import re
 import smtplib
+import socket
+import ssl
 from collections.abc import Callable
 from pathlib import Path
 
@@ -42,8 +44,6 @@ from mailing.transports.smtp_connect import tls_context as tls_context
 from store.records import Profile
 
 log = logging.getLogger("mailroom.smtp")
-
-_LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
 class SMTPTransport(Transport):
@@ -297,16 +297,20 @@ class SMTPTransport(Transport):
         :meth:`send` of that message.
         """
         p = self.profile
-        body = _LEADING_DOT.sub(b"..", raw) if raw[:1] == b"." or b"\n." in raw else raw
-        if not body.endswith(b"\r\n"):
-            body += b"\r\n"
-        body += b".\r\n"
+        # Dot-stuffing (RFC 5321 §4.5.2), as a regular expression on "^." would; the
+        # very bytes when no line starts with a dot (an invoice's never does).
+        body = raw
+        if _line_starts_with_dot(raw):
+            body = raw.replace(b"\n.", b"\n..")
+            if body[:1] == b".":
+                body = b"." + body
+        tail = b".\r\n" if body.endswith(b"\r\n") else b"\r\n.\r\n"
         nxt, self._announced = self._announced, None
         head = _head(nxt[0], nxt[1], nxt[2], smtp, nxt[3]) if chain and nxt is not None else None
         if head is not None:
-            body += head.encode("ascii")
+            tail += head.encode("ascii")
         try:
-            smtp.send(body)
+            _send_message(smtp, body, tail)
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
             raise _failure(p, exc, "data") from None
@@ -345,6 +349,40 @@ class SMTPTransport(Transport):
 
 
 RcptOption = Callable[[str], str]
+
+_MSG_MORE = getattr(socket, "MSG_MORE", 0)
+
+
+def _line_starts_with_dot(raw: bytes) -> bool:
+    """Whether a line of the message starts with ".". Looks at each dot (a ``memchr``
+    each: base64 has none, so a message with a PDF has a few dozen), not at each line
+    start (a two-byte search over 120 KB of base64 lines was 15 times slower)."""
+    if raw[:1] == b".":
+        return True
+    at = raw.find(b".")
+    for _ in range(4096):
+        if at <= 0:
+            return False
+        if raw[at - 1] == 0x0A:
+            return True
+        at = raw.find(b".", at + 1)
+    return b"\n." in raw  # a dotty text: one search of the whole
+
+
+def _send_message(smtp: smtplib.SMTP, body: bytes, tail: bytes) -> None:
+    """The message's bytes, then its end (and what is pipelined after it).
+
+    On a plain socket the message goes as it is (``MSG_MORE``: the kernel joins the
+    short tail to it), never copied into one buffer; on TLS, in one write.
+    """
+    sock = smtp.sock
+    if sock is None:
+        raise smtplib.SMTPServerDisconnected("please run connect() first")
+    if _MSG_MORE and not isinstance(sock, ssl.SSLSocket):
+        sock.sendall(body, _MSG_MORE)
+        sock.sendall(tail)
+    else:
+        sock.sendall(body + tail)
 
 
 def _mail_options(raw: bytes, smtp: smtplib.SMTP, envid: str | None = None) -> list[str]:

@@ -41,18 +41,20 @@ class Batch(BatchFolder):
         super().__init__(spool.root, batch_id)
         self.spool = spool
         self._log = EventLog(self.path / EVENTS_FILE)
+        self.last_event: dict[str, Any] = {}  # the event the last advance() wrote
 
     # ------------------------------------------------------------ events
 
-    def log(self, event: dict[str, Any], *, sync: bool = False) -> None:
+    def log(self, event: dict[str, Any], *, sync: bool = False) -> dict[str, Any]:
         """Append one event; fsynced now if ``sync``, else within EVENTS_SYNC_EVERY events.
 
         For events that change no state (a send attempt, a retry, the build); a
-        change of state is :meth:`advance`.
+        change of state is :meth:`advance`. Returns the event as written (with its time).
         """
-        self._log.append(event)
+        written = self._log.append(event)
         if sync or self._log.unsynced >= EVENTS_SYNC_EVERY:
             self.sync()
+        return written
 
     def sync(self) -> None:
         """Make the events and the recent renames durable: the log, then the folders.
@@ -96,6 +98,7 @@ class Batch(BatchFolder):
         *,
         durable: bool = True,
         kind: str = "email",
+        event_first: bool = False,
     ) -> bool:
         """Move one item from ``from_state`` to ``to_state`` as one step.
 
@@ -110,14 +113,29 @@ class Batch(BatchFolder):
 
         False, with nothing written, when the item is not in ``from_state``
         (another process moved it first: of two renames of one file, one wins).
+
+        ``event_first``: the event is written before the rename (for a move only
+        this process can make, such as the sender's outcome of an item it holds in
+        ``sending/``): a kill between the two leaves the item where it was with its
+        event as its last one, which :func:`store.spool.recovery.recover` completes.
+        The written event is kept in :attr:`last_event`.
         """
         src, dst = check_transition(self.id, item, from_state, to_state)
+        rest = {k: v for k, v in event.items() if k not in ("item", "event", "state")}
+        line = {"item": item, "event": event["event"], "state": dst.value, **rest}
+        if event_first:
+            self.last_event = self.log(line)
+            if not self.move(item, kind, src, dst):
+                return False
+            if durable:
+                self.fsync_state(dst)
+                self.sync()
+            return True
         if not self.move(item, kind, src, dst):
             return False
         if durable:
             self.fsync_state(dst)
-        rest = {k: v for k, v in event.items() if k not in ("item", "event", "state")}
-        self.log({"item": item, "event": event["event"], "state": dst.value, **rest}, sync=durable)
+        self.last_event = self.log(line, sync=durable)
         return True
 
     def transition(

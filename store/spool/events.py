@@ -20,7 +20,7 @@ from store.spool.layout import json_bytes, now_iso
 EVENTS_FILE = "events.jsonl"
 # Events are fsynced at least this often (in events) when many are written in a row;
 # every caller can force one with Batch.sync().
-EVENTS_SYNC_EVERY = 256
+EVENTS_SYNC_EVERY = 512
 
 
 class EventLog:
@@ -31,13 +31,16 @@ class EventLog:
         self._fd: int | None = None
         self.unsynced = 0
 
-    def append(self, event: dict[str, Any]) -> None:
-        """Write one event, stamped with the time; not fsynced (see :meth:`fsync`)."""
-        line = json_bytes({"at": now_iso(), **event}) + b"\n"
+    def append(self, event: dict[str, Any]) -> dict[str, Any]:
+        """Write one event, stamped with the time; not fsynced (see :meth:`fsync`).
+        Returns the event as written."""
+        stamped = {"at": now_iso(), **event}
+        line = json_bytes(stamped) + b"\n"
         if self._fd is None:
             self._fd = open_new(self.path, os.O_WRONLY | os.O_APPEND)
         os.write(self._fd, line)
         self.unsynced += 1
+        return stamped
 
     def fsync(self) -> None:
         if self._fd is not None and self.unsynced:

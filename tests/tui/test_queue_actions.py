@@ -26,15 +26,15 @@ async def test_paging_filters_hold_cancel_approve_marked(tmp_path: Path) -> None
     async with queue_app(store).run_test(size=SIZE) as pilot:
         await wait_for(pilot, batch.id)
         await pilot.press("enter")
-        text = await wait_for(pilot, "1-200 of 450")
+        text = await wait_for(pilot, "1-50 of 450")  # a page of 50 rows
         assert "F1 " in text
         await pilot.press("end")  # the last message of the whole batch, one page fetched
         text = await wait_for(pilot, "401-450 of 450")
         assert "F450" in text
         await pilot.press("home")
-        await wait_for(pilot, "1-200 of 450")
+        await wait_for(pilot, "1-50 of 450")
         await pilot.press("ctrl+f")
-        await wait_for(pilot, "201-400 of 450")
+        await wait_for(pilot, "51-100 of 450")
         await pilot.press("home")
 
         # Hold the first, cancel the second (asks), approve two marked ones.
