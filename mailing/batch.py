@@ -92,8 +92,15 @@ def select_documents(
             return True  # validated, then compared as a date below
         return (first is None or date >= first) and (last is None or date <= last)
 
-    with store.view(Document) as tx:
-        docs = [Document.model_validate(d) for d in tx.raw(Document) if may_match(d)]
+    with store.view(Document) as tx:  # the months that can hold a match, or the numbers'
+        found: Iterable[dict[str, Any]]
+        if wanted is not None:
+            found = (d for n in sorted(wanted) for d in tx.find_number(doc_type, n))
+        else:
+            found = tx.select(
+                doc_type=doc_type, administration=administration, date_from=first, date_to=last
+            )
+        docs = [Document.model_validate(d) for d in found if may_match(d)]
     out = [
         d
         for d in docs

@@ -30,6 +30,9 @@ from screens.widgets.spool_view import DOC_STATES, DocumentStates
 if TYPE_CHECKING:
     from store.records import Document
 
+# Without a from date the pane reads the newest months, whole, until this many documents
+# are in (years of history are not read to show this month); a from date reads from there.
+RECENT_DOCUMENTS = 2000
 STATE_MARK = {"not sent": " ", "in a batch": "B", "sent": "S", "to print": "P"}
 
 
@@ -115,6 +118,8 @@ class DocumentsPane(DocumentAttachments, Pane):
     def __init__(self) -> None:
         super().__init__()
         self.docs: list[Document] = []
+        self.loaded_from: dt.date | None = None  # the from date the documents were read for
+        self.older_from: str | None = None  # the newest month not read (None: all were)
         self.names: dict[tuple[str, str], str] = {}
         self.states_index: DocumentStates | None = None
         self.states: dict[tuple[str, str, str], tuple[str, str]] = {}
@@ -180,8 +185,7 @@ class DocumentsPane(DocumentAttachments, Pane):
         from store.records import Document
 
         try:
-            with self.store.view(Document) as tx:
-                self.docs = tx.all(Document)
+            self._read_documents()
             cfg = ConfigSnapshot.load(self.store)
             self.names = {k: r.name for k, r in cfg.relations.items()}
             assert self.states_index is not None
@@ -190,6 +194,21 @@ class DocumentsPane(DocumentAttachments, Pane):
             self.show_error(exc, "The documents cannot be read")
             return
         self.apply_filters()
+
+    def _read_documents(self) -> None:
+        from store.records import Document
+
+        try:
+            since = parse_date(self.query_one("#f-from", Input).value, "from date")
+        except Exception:
+            since = None
+        with self.store.view(Document) as tx:
+            if since is not None:
+                raw, self.older_from = list(tx.select(date_from=since.isoformat())), None
+            else:
+                raw, self.older_from = tx.recent(RECENT_DOCUMENTS)
+        self.docs = [Document.model_validate(d) for d in raw]
+        self.loaded_from = since
 
     def filter_values(self) -> dict[str, Any]:
         admin = self.query_one("#f-admin", Select).value
@@ -211,6 +230,12 @@ class DocumentsPane(DocumentAttachments, Pane):
         except Exception as exc:
             self.query_one("#doc-progress", Static).update(str(exc))
             return
+        if f["from"] != self.loaded_from and (self.older_from or self.loaded_from):
+            try:
+                self._read_documents()  # another from date: read from there
+            except Exception as exc:
+                self.show_error(exc, "The documents cannot be read")
+                return
         out = []
         for d in self.docs:
             if f["admin"] and d.administration != f["admin"]:
@@ -234,8 +259,13 @@ class DocumentsPane(DocumentAttachments, Pane):
         self.docs_list.marked &= keys
         self.docs_list.load(0)
         if self.building is None:
+            older = (
+                f"  {self.older_from} and earlier: give a from date."
+                if self.older_from and self.older_from[0].isdigit()
+                else ""
+            )
             self.query_one("#doc-progress", Static).update(
-                f"{len(out):,} shown.  B in a batch, S sent, P to print.  Enter: preview"
+                f"{len(out):,} shown.  B in a batch, S sent, P to print.  Enter: preview{older}"
             )
 
     def _fetch(self, offset: int, limit: int) -> tuple[list[tuple[str, str]], int]:
