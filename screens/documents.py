@@ -1,7 +1,7 @@
 """Documents: per administration and type, filtered by date, state and relation; import; build.
 
 The state of a document (not sent, in a batch, sent, to print) is derived from the
-spool (``spool_view.DocumentStates``), never stored per message. Building a batch
+spool (``mailing.history.document_states``), never stored per message. Building a batch
 runs in a thread worker; its progress is read by a timer.
 """
 
@@ -25,7 +25,7 @@ from screens.document_attachments import DocumentAttachments
 from screens.widgets.modals import ConfirmModal, PromptModal
 from screens.widgets.paged_list import PagedList
 from screens.widgets.pane import Pane
-from screens.widgets.spool_view import DOC_STATES, DocumentStates
+from screens.widgets.spool_view import DOC_STATES
 
 if TYPE_CHECKING:
     from store.records import Document
@@ -121,7 +121,6 @@ class DocumentsPane(DocumentAttachments, Pane):
         self.loaded_from: dt.date | None = None  # the from date the documents were read for
         self.older_from: str | None = None  # the newest month not read (None: all were)
         self.names: dict[tuple[str, str], str] = {}
-        self.states_index: DocumentStates | None = None
         self.states: dict[tuple[str, str, str], tuple[str, str]] = {}
         self.shown: list[Document] = []
         self.building: BuildState | None = None
@@ -163,7 +162,6 @@ class DocumentsPane(DocumentAttachments, Pane):
     def on_mount(self) -> None:
         for w in self.query(Input):
             w.cursor_blink = False
-        self.states_index = DocumentStates(self.store.home)
         self.docs_list.empty_text = "no documents match (import with i, or change the filters: /)"
         self.reload()
 
@@ -182,14 +180,11 @@ class DocumentsPane(DocumentAttachments, Pane):
 
     def reload(self) -> None:
         from mailing.config import ConfigSnapshot
-        from store.records import Document
 
         try:
             self._read_documents()
             cfg = ConfigSnapshot.load(self.store)
             self.names = {k: r.name for k, r in cfg.relations.items()}
-            assert self.states_index is not None
-            self.states = self.states_index.states()
         except Exception as exc:
             self.show_error(exc, "The documents cannot be read")
             return
@@ -209,6 +204,12 @@ class DocumentsPane(DocumentAttachments, Pane):
                 raw, self.older_from = tx.recent(RECENT_DOCUMENTS)
         self.docs = [Document.model_validate(d) for d in raw]
         self.loaded_from = since
+        # The states of these documents only, from the index of sends (mailing/history.py).
+        from mailing.history import document_states
+
+        self.states = document_states(
+            self.store.home, [(d.administration, d.type, d.number) for d in self.docs]
+        )
 
     def filter_values(self) -> dict[str, Any]:
         admin = self.query_one("#f-admin", Select).value

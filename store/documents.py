@@ -222,12 +222,14 @@ class Documents:
     @contextlib.contextmanager
     def view(self) -> Iterator[DocumentsTx]:
         """A read-only snapshot; no lock (the index names files that never change)."""
+        self.files.ensure()
         yield DocumentsTx(self.files, self.files.manifest(), writable=False)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[DocumentsTx]:
         """Lock, read the index, let the caller change it, commit once; nothing is
         written if the block raises."""
+        self.files.ensure()
         with self.files.locked():
             tx = DocumentsTx(self.files, self.files.manifest(), writable=True)
             yield tx

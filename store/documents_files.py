@@ -101,7 +101,13 @@ class DocumentFiles:
         self._lock = FileLock(
             str(self.folder / ".lock"), timeout=LOCK_TIMEOUT_SECONDS, mode=file_mode(self.folder)
         )
+        self.ensure()
+
+    def ensure(self) -> None:
+        """Before each use: a ``documents.json`` put here (an older version, a restore)
+        is moved into this layout first."""
         if self.legacy.exists():
+            make_dirs(self.folder)
             with self.locked():
                 self.migrate()
 
