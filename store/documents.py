@@ -78,8 +78,8 @@ class DocumentsTx:
         date_from: str | None = None,
         date_to: str | None = None,
     ) -> Iterator[Doc]:
-        """The stored documents of the months that can hold a match (ISO dates); the
-        caller compares the fields of each (a month's summary only rules months out)."""
+        """The stored documents that match (dates as ISO text), read from only the months
+        that can hold one (by each month's summary in the index)."""
         for period in self.periods():
             entry = self.manifest["periods"].get(period)
             if period not in self._periods and entry is not None:
@@ -94,7 +94,18 @@ class DocumentsTx:
                     continue
                 if date_to is not None and first is not None and first > date_to:
                     continue
-            yield from self.iter_raw([period])
+            for d in self.iter_raw([period]):
+                if doc_type is not None and d.get("type") != doc_type:
+                    continue
+                if administration is not None and d.get("administration") != administration:
+                    continue
+                date = d.get("date")
+                if isinstance(date, str) and (
+                    (date_from is not None and date < date_from)
+                    or (date_to is not None and date > date_to)
+                ):
+                    continue
+                yield d
 
     def recent(self, at_least: int) -> tuple[list[Doc], str | None]:
         """The newest months' documents, whole months, until ``at_least`` are in; and the
