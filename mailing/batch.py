@@ -459,16 +459,12 @@ def _sync_filesystem(path: Path) -> None:
 def _combine_print(batch: Batch, items: list[str]) -> None:
     """One PDF of every document to print, in item order, for the printer.
 
-    Written straight to its file (under a temporary name, renamed when whole; made
-    durable by the build's one sync): no second copy of it in memory.
+    Written as it is read (``mailing/print_list.py``: each document's objects written
+    out and dropped), under a temporary name renamed when whole; made durable by the
+    build's one sync. Memory stays flat however long the list.
     """
-    from pypdf import PdfWriter
+    from mailing.print_list import combine
 
-    writer = PdfWriter()
-    for item in items:
-        writer.append(str(batch.file_of(item, "print", "print")), import_outline=False)
-    path = batch.path / "print" / PRINT_PDF
-    tmp = path.with_name(f".{PRINT_PDF}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        writer.write(fh)
-    os.replace(tmp, path)
+    combine(
+        (batch.file_of(item, "print", "print") for item in items), batch.path / "print" / PRINT_PDF
+    )
