@@ -18,10 +18,13 @@ from typing import Any, TypeVar
 from store.documents_files import (
     KEY,
     KEY_SHARDS,
+    PART_SIZE,
     TABLE,
     Doc,
     DocumentFiles,
     Manifest,
+    month_of_part,
+    part_name,
     period_of,
     shard_of,
 )
@@ -48,7 +51,7 @@ class DocumentsTx:
     # ------------------------------------------------------------ reading
 
     def periods(self) -> list[str]:
-        """The months that hold documents, oldest first."""
+        """The parts of months that hold documents, oldest first."""
         return sorted(set(self.manifest["periods"]) | set(self._periods))
 
     def _docs(self, period: str) -> dict[str, Doc]:
@@ -80,6 +83,20 @@ class DocumentsTx:
     ) -> Iterator[Doc]:
         """The stored documents that match (dates as ISO text), read from only the months
         that can hold one (by each month's summary in the index)."""
+        for _, d in self.select_located(
+            doc_type=doc_type, administration=administration, date_from=date_from, date_to=date_to
+        ):
+            yield d
+
+    def select_located(
+        self,
+        *,
+        doc_type: str | None = None,
+        administration: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+    ) -> Iterator[tuple[str, Doc]]:
+        """As :meth:`select`, each with the part it is stored in (for :meth:`part_doc`)."""
         for period in self.periods():
             entry = self.manifest["periods"].get(period)
             if period not in self._periods and entry is not None:
@@ -105,16 +122,18 @@ class DocumentsTx:
                     or (date_to is not None and date > date_to)
                 ):
                     continue
-                yield d
+                yield period, d
 
     def recent(self, at_least: int) -> tuple[list[Doc], str | None]:
         """The newest months' documents, whole months, until ``at_least`` are in; and the
-        first month left out (None when nothing was)."""
+        newest month left out (None when nothing was)."""
         out: list[Doc] = []
         periods = self.periods()
         for i in range(len(periods) - 1, -1, -1):
-            if len(out) >= at_least:
-                return out, periods[i]
+            month = month_of_part(periods[i])
+            newer = month_of_part(periods[i + 1]) if i + 1 < len(periods) else None
+            if len(out) >= at_least and month != newer:
+                return out, month
             out.extend(self.iter_raw([periods[i]]))
         return out, None
 
@@ -125,6 +144,14 @@ class DocumentsTx:
             return None
         doc = self._docs(period).get(key)
         return _strip(doc) if doc is not None else None
+
+    def part_doc(self, part: str, key: str) -> Doc | None:
+        """One document of a known part (its file is read once and kept while used)."""
+        doc = self._docs(part).get(key)
+        return _strip(doc) if doc is not None else None
+
+    def part_of(self, key: str) -> str | None:
+        return self._shard(shard_of(key.rsplit("/", 1)[-1])).get(key)
 
     def has(self, key: str) -> bool:
         """Whether a document has this key (reads one shard of keys, no month)."""
@@ -196,13 +223,29 @@ class DocumentsTx:
 
     def put_raw(self, doc: Doc) -> None:
         key = f"{doc['administration']}/{doc['type']}/{doc['number']}"
-        period = period_of(doc)
+        month = period_of(doc)
         shard = self._writable_shard(shard_of(str(doc["number"])))
-        before = shard.get(key)
-        if before is not None and before != period:
-            self._writable_docs(before).pop(key, None)
-        self._writable_docs(period)[key] = {**doc, KEY: key}
-        shard[key] = period
+        part = shard.get(key)
+        if part is not None and month_of_part(part) != month:
+            self._writable_docs(part).pop(key, None)  # a new date: to its month
+            part = None
+        if part is None:
+            part = self._part_with_room(month)
+        self._writable_docs(part)[key] = {**doc, KEY: key}
+        shard[key] = part
+
+    def _part_with_room(self, month: str) -> str:
+        parts = [p for p in self.periods() if month_of_part(p) == month]
+        if not parts:
+            return part_name(month, 0)
+        last = parts[-1]
+        if last in self._periods:
+            count = len(self._periods[last])
+        else:
+            count = int(self.manifest["periods"][last].get("count", PART_SIZE))
+        if count < PART_SIZE:
+            return last
+        return part_name(month, int(last.rsplit("-p", 1)[1]) + 1)
 
     def delete(self, cls: type[Record], key: str) -> bool:
         shard = self._writable_shard(shard_of(key.rsplit("/", 1)[-1]))

@@ -2,12 +2,14 @@
 
 ``documents/`` in the data folder holds
 
-- ``<YYYY-MM>.g<N>.json``: the documents dated in that month, a TinyDB file (table
-  ``documents``, each record with its key in ``_key``);
-- ``keys-<S>.g<N>.json``: key (``administration/type/number``) -> month, for the keys
+- ``<YYYY-MM>-p<NNNN>.g<N>.json``: documents dated in that month, a TinyDB file
+  (table ``documents``, each record with its key in ``_key``); a month is cut in parts
+  of at most :data:`PART_SIZE` documents, so no file is larger than that however busy
+  the month (a batch of 50,000 reads them one after the other, in bounded memory);
+- ``keys-<S>.g<N>.json``: key (``administration/type/number``) -> part, for the keys
   whose number falls in shard S (a hash of the number), so finding one document by its
   number reads one small shard and one month, not years of history;
-- ``index.json``: the commit point: which file holds each month (with its count,
+- ``index.json``: the commit point: which file holds each part (with its count,
   document types, administrations, first and last date) and each shard.
 
 Files are never changed: a write puts the months and shards it changed in new files
@@ -48,13 +50,22 @@ KEEP_COPIES = 3
 FORMAT = 1
 LOCK_TIMEOUT_SECONDS = 30.0
 UNDATED = "undated"
+PART_SIZE = 1000
 
 Doc = dict[str, Any]
 Manifest = dict[str, Any]
 
 # Files never change once written, so a parsed file is good for as long as it is named.
 _CACHE: OrderedDict[str, Any] = OrderedDict()
-_CACHE_FILES = 24
+_CACHE_FILES = 4
+
+
+def part_name(month: str, i: int) -> str:
+    return f"{month}-p{i:04d}"
+
+
+def month_of_part(part: str) -> str:
+    return part.rsplit("-p", 1)[0]
 
 
 def period_of(doc: Doc) -> str:
@@ -311,11 +322,16 @@ class DocumentFiles:
             data = Database(self.legacy).load(fresh=True)  # a damaged file: its good copies
             periods: dict[str, dict[str, Doc]] = {}
             shards: dict[int, dict[str, str]] = {}
+            filled: dict[str, int] = {}  # month -> its parts so far
             for doc in data.get(TABLE, {}).values():
                 key = str(doc.get(KEY) or key_of(doc))
-                period = period_of(doc)
-                periods.setdefault(period, {})[key] = {**doc, KEY: key}
-                shards.setdefault(shard_of(str(doc.get("number"))), {})[key] = period
+                month = period_of(doc)
+                part = part_name(month, max(0, filled.get(month, 1) - 1))
+                if len(periods.get(part, ())) >= PART_SIZE:
+                    part = part_name(month, filled[month])
+                filled[month] = int(part.rsplit("-p", 1)[1]) + 1
+                periods.setdefault(part, {})[key] = {**doc, KEY: key}
+                shards.setdefault(shard_of(str(doc.get("number"))), {})[key] = part
             self._collect()  # what an interrupted migration left
             self.commit(empty_manifest(), periods, shards)  # the index last: the commit
         # Migrated (now or by a process killed right after): the old file goes to backups.

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from store.db import Database
+from store.documents_files import PART_SIZE
 from store.errors import CorruptDatabaseError
 from store.records import Document, DocumentLine
 from store.store import Store
@@ -32,9 +33,14 @@ def doc(number: str, date: str, admin: str = "A", doc_type: str = "sales_invoice
     )
 
 
-def months(home: Path) -> set[str]:
+def parts(home: Path) -> dict[str, int]:
+    """part of a month -> how many documents it holds, from the index."""
     index = json.loads((home / "documents" / "index.json").read_bytes())
-    return set(index["periods"])
+    return {p: e["count"] for p, e in index["periods"].items()}
+
+
+def months(home: Path) -> set[str]:
+    return {p.rsplit("-p", 1)[0] for p in parts(home)}
 
 
 def numbers(store: Store) -> dict[str, str]:
@@ -52,7 +58,7 @@ def test_each_month_is_its_own_file_and_a_month_is_read_without_the_others(
     assert months(store.home) == {"2021-03", "2026-11"}
     # An old month's file is damaged: this month's work does not read it.
     index = json.loads((store.home / "documents" / "index.json").read_bytes())
-    old = store.home / "documents" / index["periods"]["2021-03"]["file"]
+    old = store.home / "documents" / index["periods"]["2021-03-p0000"]["file"]
     old.write_bytes(b"{ damaged")
     with store.view(Document) as tx:
         this_month = sorted(d["number"] for d in tx.select(date_from="2026-11-01"))
@@ -81,7 +87,23 @@ def test_a_new_date_moves_a_document_to_its_month_and_a_delete_removes_it(
     # Only the files the kept indexes name are left.
     left = {p.name for p in (store.home / "documents").glob("*.json")}
     assert {"index.json", "index.1.json"} <= left
-    assert not [p for p in left if p.startswith("2026-10.")][3:]
+    assert not [p for p in left if p.startswith("2026-10-")][3:]
+
+
+def test_a_busy_month_is_cut_in_parts_of_bounded_size(tmp_path: Path) -> None:
+    store = Store(tmp_path / "h")
+    store.put_many(doc(f"F{i:04d}", "2026-11-02") for i in range(PART_SIZE + 300))
+    store.put_many(doc(f"G{i:04d}", "2026-11-03") for i in range(PART_SIZE))
+    assert parts(store.home) == {
+        "2026-11-p0000": PART_SIZE,
+        "2026-11-p0001": PART_SIZE,
+        "2026-11-p0002": 300,
+    }
+    with store.view(Document) as tx:
+        assert tx.find(Document, "A/sales_invoice/G0999") is not None
+        assert sum(1 for _ in tx.select(date_from="2026-11-03")) == PART_SIZE
+        recent, older = tx.recent(10)
+    assert len(recent) == 2 * PART_SIZE + 300 and older is None  # whole months
 
 
 def test_a_transaction_that_fails_writes_nothing(tmp_path: Path) -> None:
