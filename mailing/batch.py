@@ -336,13 +336,13 @@ def build_batch(
     started = time.perf_counter()
     spool = Spool(store.home)
     batch = spool.new_batch()
-    summaries = Summaries(batch)
+    summaries = Summaries(batch, total)
     sent_before = selection.sent_before if selection is not None else {}
 
     def sink(done: list[dict[str, Any]]) -> None:
         for s in done:
             mark_one(batch, s, doc_type, sent_before)
-            summaries.add(s)
+            summaries.add(int(str(s["item"]).split("-", 1)[0]), s)
         if progress is not None:
             progress(BuildProgress(len(summaries), total))
 

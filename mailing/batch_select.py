@@ -76,6 +76,7 @@ def select_refs(
         return (first is None or date >= first) and (last is None or date <= last)
 
     out: list[DocRef] = []
+    shared: dict[str, str] = {}
     with store.view(Document) as tx:  # the months that can hold a match, or the numbers'
         found: Iterable[tuple[str | None, dict[str, Any]]]
         if wanted is not None:
@@ -90,11 +91,10 @@ def select_refs(
             )
         for part, d in found:
             if part is not None and may_match(d):
-                out.append(
-                    DocRef(
-                        str(d["administration"]), doc_type, str(d["number"]), str(d["date"]), part
-                    )
-                )
+                # Administrations and dates repeat: one string each, shared by the refs.
+                admin = shared.setdefault(str(d["administration"]), str(d["administration"]))
+                date = shared.setdefault(str(d["date"]), str(d["date"]))
+                out.append(DocRef(admin, doc_type, str(d["number"]), date, part))
     if wanted is not None:
         missing = wanted - {d.number for d in out}
         if missing:

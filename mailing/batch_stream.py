@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from array import array
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -37,21 +38,25 @@ def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
 class Summaries:
     """The summaries of a batch being built, on disk; counts and the print list in memory."""
 
-    def __init__(self, batch: Batch) -> None:
+    def __init__(self, batch: Batch, total: int) -> None:
         self.path = batch.path / ITEMS_FILE
         self._fh = os.fdopen(open_new(self.path, os.O_WRONLY | os.O_EXCL | os.O_APPEND), "wb")
-        self._where: list[tuple[str, int, int]] = []  # item, offset, length
+        # Per item, by its sequence number (the build order): where its line is, how long.
+        self._offset = array("q", bytes(8 * (total + 1)))
+        self._length = array("l", bytes(array("l").itemsize * (total + 1)))
+        self._n = 0
         self._pos = 0
         self.counts: dict[str, int] = {}
         self.print_items: list[str] = []
 
     def __len__(self) -> int:
-        return len(self._where)
+        return self._n
 
-    def add(self, summary: dict[str, Any]) -> None:
+    def add(self, seq: int, summary: dict[str, Any]) -> None:
         line = json_bytes(summary)
         self._fh.write(line + b"\n")
-        self._where.append((str(summary["item"]), self._pos, len(line)))
+        self._offset[seq], self._length[seq] = self._pos, len(line)
+        self._n += 1
         self._pos += len(line) + 1
         state = str(summary["state"])
         self.counts[state] = self.counts.get(state, 0) + 1
@@ -61,16 +66,16 @@ class Summaries:
     def finish(self) -> None:
         """Every summary is in: put them (and the print list) in item order."""
         self._fh.flush()
-        self._where.sort()
-        self.print_items.sort()
+        self.print_items.sort(key=lambda item: int(item.split("-", 1)[0]))
 
     def in_order(self) -> Iterator[bytes]:
         """Each summary's JSON, in item order."""
         self.finish()
         with open(self.path, "rb") as fh:
-            for _, offset, length in self._where:
-                fh.seek(offset)
-                yield fh.read(length)
+            for offset, length in zip(self._offset, self._length, strict=True):
+                if length:
+                    fh.seek(offset)
+                    yield fh.read(length)
 
     def close(self) -> None:
         self._fh.close()

@@ -232,8 +232,8 @@ class HistoryIndex:
     # ------------------------------------------------------------ reading
 
     def entries(self, keys: Iterable[DocKey] | None) -> list[tuple[str, DocKey, list[Entry]]]:
-        """(batch id, document, its items) for the documents asked about (None: all),
-        batches oldest first."""
+        """(batch id, document, its items) for the documents asked about (each once; None:
+        all), batches oldest first."""
         order = {b: i for i, b in enumerate(self.refresh())}
         out: list[tuple[str, DocKey, list[Entry]]] = []
         if keys is None:
@@ -243,7 +243,7 @@ class HistoryIndex:
                         a, t, n = text.split("\t")
                         out.append((batch_id, (a, t, n), items))
         else:
-            for key in set(keys):
+            for key in keys:  # each once (a set of 50,000 keys would cost memory)
                 for batch_id, docs in self.shard(shard_of(key[2])).items():
                     found = docs.get(_key_text(key))
                     if found is not None:

@@ -76,7 +76,7 @@ def key_of(doc: Keyed) -> DocKey:
 def choose_unsent(home: Path, docs: list[D], *, include_sent: bool) -> Selection[D]:
     """The documents to build: without those sent before (unless ``include_sent``) and
     without those waiting in an open batch."""
-    history = document_history(home, keys=[key_of(d) for d in docs])
+    history = document_history(home, keys=(key_of(d) for d in docs))
     chosen: Selection[D] = Selection(documents=[])
     for doc in docs:
         key = key_of(doc)
