@@ -30,9 +30,10 @@ from screens.widgets.spool_view import DOC_STATES
 if TYPE_CHECKING:
     from store.records import Document
 
-# Without a from date the pane reads the newest months, whole, until this many documents
-# are in (years of history are not read to show this month); a from date reads from there.
-RECENT_DOCUMENTS = 2000
+# Without a from date the pane reads the newest documents, this many, from the newest
+# months only (years of history are not read to show this month); a from date reads
+# every document from there.
+RECENT_DOCUMENTS = 1000
 STATE_MARK = {"not sent": " ", "in a batch": "B", "sent": "S", "to print": "P"}
 
 
@@ -119,7 +120,7 @@ class DocumentsPane(DocumentAttachments, Pane):
         super().__init__()
         self.docs: list[Document] = []
         self.loaded_from: dt.date | None = None  # the from date the documents were read for
-        self.older_from: str | None = None  # the newest month not read (None: all were)
+        self.older_from: str | None = None  # the oldest date read, when older were not
         self.names: dict[tuple[str, str], str] = {}
         self.states: dict[tuple[str, str, str], tuple[str, str]] = {}
         self.shown: list[Document] = []
@@ -260,13 +261,9 @@ class DocumentsPane(DocumentAttachments, Pane):
         self.docs_list.marked &= keys
         self.docs_list.load(0)
         if self.building is None:
-            older = (
-                f"  {self.older_from} and earlier: give a from date."
-                if self.older_from and self.older_from[0].isdigit()
-                else ""
-            )
+            older = " (the newest only: a from date reads older)" if self.older_from else ""
             self.query_one("#doc-progress", Static).update(
-                f"{len(out):,} shown.  B in a batch, S sent, P to print.  Enter: preview{older}"
+                f"{len(out):,} shown{older}.  B in a batch, S sent, P to print.  Enter: preview"
             )
 
     def _fetch(self, offset: int, limit: int) -> tuple[list[tuple[str, str]], int]:

@@ -124,18 +124,27 @@ class DocumentsTx:
                     continue
                 yield period, d
 
-    def recent(self, at_least: int) -> tuple[list[Doc], str | None]:
-        """The newest months' documents, whole months, until ``at_least`` are in; and the
-        newest month left out (None when nothing was)."""
+    def recent(self, limit: int) -> tuple[list[Doc], str | None]:
+        """The newest ``limit`` documents (by date, then number), read from the newest
+        months only; and the date of the oldest of them when older ones were left out
+        (None when nothing was)."""
         out: list[Doc] = []
         periods = self.periods()
+        left_out = False
         for i in range(len(periods) - 1, -1, -1):
             month = month_of_part(periods[i])
             newer = month_of_part(periods[i + 1]) if i + 1 < len(periods) else None
-            if len(out) >= at_least and month != newer:
-                return out, month
+            if len(out) >= limit and month != newer:
+                left_out = True
+                break
             out.extend(self.iter_raw([periods[i]]))
-        return out, None
+        if len(out) > limit:
+            out.sort(key=lambda d: (str(d.get("date")), str(d.get("number"))), reverse=True)
+            del out[limit:]
+            left_out = True
+        if not left_out or not out:
+            return out, None
+        return out, min(str(d.get("date")) for d in out)
 
     def find_raw(self, key: str) -> Doc | None:
         number = key.rsplit("/", 1)[-1]
