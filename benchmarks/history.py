@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import os
 import resource
 import shutil
@@ -213,6 +214,9 @@ def run(home: Path, args: list[str]) -> tuple[float, float]:
     took = time.perf_counter() - t0
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    if done.returncode != 0 and "WaitForScreenTimeout" in done.stderr:
+        print(f"  the first screen did not show in {home.name} ({took:.0f} s: Textual gave up)")
+        return float("nan"), cpu
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed in {home}:\n{done.stdout}\n{done.stderr}")
     if args[:2] == ["batch", "create"]:
@@ -257,6 +261,9 @@ def main() -> None:
         print("  (wall ms small -> large, ratio median [spread]; CPU ratio median [spread])")
         for name in cmds:
             small, large = took[(name, args.small)], took[(name, args.large)]
+            if any(math.isnan(s[0]) for s in large + small):
+                print(f"  {name:<30} did not finish (see above)")
+                continue
             ratios = [a[0] / b[0] for a, b in zip(large, small, strict=True)]
             cpu = [a[1] / b[1] for a, b in zip(large, small, strict=True) if b[1] > 0]
             print(

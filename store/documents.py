@@ -176,12 +176,6 @@ class DocumentsTx:
                 out.append(doc)
         return out
 
-    def keys(self) -> set[str]:
-        found: set[str] = set()
-        for i in range(KEY_SHARDS):
-            found |= set(self._shard(i))
-        return found
-
     # The operations of store.store.Tx, for code written against any table.
     def all(self, cls: type[R]) -> list[R]:
         return [cls.model_validate(d) for d in self.iter_raw()]
