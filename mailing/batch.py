@@ -383,9 +383,34 @@ def build_batch(
         )
     finally:
         summaries.close()
-    batch.log({"event": "built", "by": user, "counts": counts}, sync=True)
+    built = {
+        "event": "built",
+        "by": user,
+        "counts": counts,
+        "items": len(summaries),
+        "build_seconds": round(time.perf_counter() - started, 3),
+        "left_out": selection.left_out() if selection is not None else {},
+        "sent_before": len(sent_before),
+    }
+    batch.log(built, sync=True)
     batch.close()
     return batch
+
+
+def built_summary(batch: Batch) -> dict[str, Any]:
+    """What the build said of itself (counts, items, seconds, left out, sent before), from
+    its "built" event: a batch of 50,000 need not be read back to report on it."""
+    for ev in batch.events(b"built"):
+        if ev.get("event") == "built" and "items" in ev:
+            return ev
+    info = batch.info()  # built by an older version
+    return {
+        "counts": info.get("counts_at_build", {}),
+        "items": len(info.get("items", [])),
+        "build_seconds": info.get("build_seconds"),
+        "left_out": info.get("left_out", {}),
+        "sent_before": sum(1 for s in info.get("items", []) if s.get("sent_before")),
+    }
 
 
 def _sync_filesystem(path: Path) -> None:
