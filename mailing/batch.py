@@ -25,16 +25,21 @@ import contextlib
 import datetime as dt
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mailing.batch_select import BatchError as BatchError
+from mailing.batch_select import DocRef as DocRef
+from mailing.batch_select import Payload, documents_of, select_refs
+from mailing.batch_select import select_documents as select_documents
+from mailing.batch_stream import Summaries, chunked, write_batch_json
 from mailing.fingerprint import letterhead_fingerprint, template_fingerprint
-from mailing.once import choose_unsent, mark_sent_before
+from mailing.once import Selection, choose_unsent, mark_one
 from store.errors import MailroomError
-from store.records import DOC_TYPES, Document, Template
+from store.records import Document, Template
 from store.spool import PRINT_PDF, Batch, Spool, now_iso
 
 if TYPE_CHECKING:
@@ -45,10 +50,6 @@ CHUNK = 32  # documents per task given to a worker
 MIN_PARALLEL = 24  # below this many documents, build in this process
 
 
-class BatchError(MailroomError):
-    """A batch cannot be built as asked."""
-
-
 @dataclass
 class BuildProgress:
     done: int
@@ -56,66 +57,6 @@ class BuildProgress:
 
 
 # ---------------------------------------------------------------- selection
-
-
-def select_documents(
-    store: Store,
-    doc_type: str,
-    *,
-    administration: str | None = None,
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
-    numbers: Iterable[str] | None = None,
-) -> list[Document]:
-    if doc_type not in DOC_TYPES:
-        raise BatchError(
-            f"{doc_type!r} is not a document type.",
-            field="type",
-            value=doc_type,
-            fix=f"use one of {', '.join(DOC_TYPES)}.",
-        )
-    wanted = set(numbers) if numbers is not None else None
-    # Only the documents that can match are validated (a month's, not years of
-    # history): the stored fields are compared first, the date as its ISO text.
-    first = date_from.isoformat() if date_from else None
-    last = date_to.isoformat() if date_to else None
-
-    def may_match(d: dict[str, Any]) -> bool:
-        if not (
-            d.get("type") == doc_type
-            and (administration is None or d.get("administration") == administration)
-            and (wanted is None or d.get("number") in wanted)
-        ):
-            return False
-        date = d.get("date")
-        if not (isinstance(date, str) and len(date) == 10):
-            return True  # validated, then compared as a date below
-        return (first is None or date >= first) and (last is None or date <= last)
-
-    with store.view(Document) as tx:
-        docs = [Document.model_validate(d) for d in tx.raw(Document) if may_match(d)]
-    out = [
-        d
-        for d in docs
-        if d.type == doc_type
-        and (administration is None or d.administration == administration)
-        and (date_from is None or d.date >= date_from)
-        and (date_to is None or d.date <= date_to)
-        and (wanted is None or d.number in wanted)
-    ]
-    if wanted is not None:
-        missing = wanted - {d.number for d in out}
-        if missing:
-            raise BatchError(
-                f"No {doc_type} with number {', '.join(sorted(missing))} was found"
-                + (f" in administration {administration}" if administration else "")
-                + ".",
-                field="numbers",
-                value=",".join(sorted(missing)),
-                fix="check the numbers with `mailroom documents list`.",
-            )
-    out.sort(key=lambda d: (d.administration, d.date, d.number))
-    return out
 
 
 # ---------------------------------------------------------------- one document
@@ -141,6 +82,21 @@ class _Builder:
             self._template_shas[template.code] = template_fingerprint(template)
         return self._template_shas[template.code]
 
+    def build_any(self, seq: int, payload: Payload) -> dict[str, Any]:
+        if isinstance(payload, Document):
+            return self.build(seq, payload)
+        if isinstance(payload, DocRef):
+            document: dict[str, Any] = {"type": payload.type, "number": payload.number}
+            document.update(administration=payload.administration, date=payload.date)
+            reason = "The document was deleted while the batch was built."
+            return self._error(f"{seq:05d}-{payload.number}", document, reason)
+        try:
+            doc = Document.parse(payload, f"document {payload.get('number')}")
+        except MailroomError as exc:
+            stored = {k: payload.get(k) for k in ("type", "number", "administration")}
+            return self._error(f"{seq:05d}-{payload.get('number')}", stored, str(exc))
+        return self.build(seq, doc)
+
     def build(self, seq: int, doc: Document) -> dict[str, Any]:
         item = f"{seq:05d}-{doc.number}"
         document = {
@@ -153,17 +109,19 @@ class _Builder:
         try:
             return self._build(item, doc, document)
         except MailroomError as exc:
-            reason = str(exc)
-            meta = {"item": item, "kind": "error", "document": document, "error": reason}
-            self.batch.add_item(item, "error", "failed", reason.encode("utf-8"), meta, sync=False)
-            return {
-                "item": item,
-                "number": doc.number,
-                "administration": doc.administration,
-                "kind": "error",
-                "state": "failed",
-                "reason": reason,
-            }
+            return self._error(item, document, str(exc))
+
+    def _error(self, item: str, document: dict[str, Any], reason: str) -> dict[str, Any]:
+        meta = {"item": item, "kind": "error", "document": document, "error": reason}
+        self.batch.add_item(item, "error", "failed", reason.encode("utf-8"), meta, sync=False)
+        return {
+            "item": item,
+            "number": document.get("number"),
+            "administration": document.get("administration"),
+            "kind": "error",
+            "state": "failed",
+            "reason": reason,
+        }
 
     def _build(self, item: str, doc: Document, document: dict[str, Any]) -> dict[str, Any]:
         c = self.composer.compose(doc)
@@ -246,11 +204,11 @@ def _spans(c: Composed) -> list[tuple[int, int] | None]:
 
 
 # One per worker process. With the fork start method it is made once, in the parent,
-# before the pool starts, and inherited by both workers together with the documents
-# (``_DOCS``): nothing is imported, loaded, parsed or pickled twice. With spawn
-# (Windows) the pool's initializer makes it, and chunks of documents are pickled.
+# before the pool starts, and inherited by both workers: nothing is imported, loaded or
+# parsed twice. With spawn (Windows) the pool's initializer makes it. The documents go
+# to the workers in chunks as they are read, never more than a few chunks ahead.
 _WORKER: _Builder | None = None
-_DOCS: list[tuple[int, Document]] = []
+AHEAD = 4  # chunks given to each worker before the first comes back
 
 
 def _init_worker(home: str, user: str, batch_id: str) -> None:
@@ -259,42 +217,39 @@ def _init_worker(home: str, user: str, batch_id: str) -> None:
         _WORKER = _Builder(home, user, batch_id)
 
 
-def _build_chunk(chunk: list[tuple[int, Document]]) -> list[dict[str, Any]]:
+def _build_chunk(chunk: list[tuple[int, Payload]]) -> list[dict[str, Any]]:
     assert _WORKER is not None
-    return [_WORKER.build(seq, doc) for seq, doc in chunk]
+    return [_WORKER.build_any(seq, payload) for seq, payload in chunk]
 
 
-def _build_range(start: int, end: int) -> list[dict[str, Any]]:
-    """Build ``_DOCS[start:end]``, inherited from the parent at fork."""
-    assert _WORKER is not None
-    return [_WORKER.build(seq, doc) for seq, doc in _DOCS[start:end]]
-
-
-def _warm(builder: _Builder, docs: list[Document]) -> None:
+def _warm(builder: _Builder, first: Payload) -> None:
     """Compose one document without writing it: imports, fonts, templates, letterhead."""
-    with contextlib.suppress(MailroomError):
-        builder.composer.compose(docs[0])
+    with contextlib.suppress(MailroomError, ValueError):
+        doc = first if isinstance(first, Document) else Document.model_validate(first)
+        builder.composer.compose(doc)
 
 
 def _build_parallel(
     store: Store,
     user: str,
     batch: Batch,
-    numbered: list[tuple[int, Document]],
+    feed: Iterator[tuple[int, Payload]],
     n_workers: int,
-    progress: Callable[[BuildProgress], None] | None,
-) -> list[dict[str, Any]]:
+    sink: Callable[[list[dict[str, Any]]], None],
+) -> None:
     import gc
     import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, Future, wait
 
-    global _WORKER, _DOCS
-    summaries: list[dict[str, Any]] = []
-    total = len(numbered)
+    global _WORKER
+    chunks = chunked(feed, CHUNK)
+    first = next(chunks, None)
+    if first is None:
+        return
     fork = "fork" in multiprocessing.get_all_start_methods() and os.name == "posix"
     if fork:
         _WORKER = _Builder(str(store.home), user, batch.id)
-        _warm(_WORKER, [d for _, d in numbered[:1]])
-        _DOCS = numbered
+        _warm(_WORKER, first[0][1])
         gc.freeze()  # the inherited objects stay shared: the workers' GC does not touch them
     try:
         mp = multiprocessing.get_context("fork" if fork else "spawn")
@@ -304,25 +259,19 @@ def _build_parallel(
             initializer=_init_worker,
             initargs=(str(store.home), user, batch.id),
         ) as pool:
-            if fork:
-                futures = [
-                    pool.submit(_build_range, i, min(i + CHUNK, total))
-                    for i in range(0, total, CHUNK)
-                ]
-            else:
-                futures = [
-                    pool.submit(_build_chunk, numbered[i : i + CHUNK])
-                    for i in range(0, total, CHUNK)
-                ]
-            for fut in as_completed(futures):
-                summaries.extend(fut.result())
-                if progress is not None:
-                    progress(BuildProgress(len(summaries), total))
+            pending: set[Future[list[dict[str, Any]]]] = {pool.submit(_build_chunk, first)}
+            for chunk in chunks:
+                pending.add(pool.submit(_build_chunk, chunk))
+                if len(pending) >= n_workers * AHEAD:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        sink(fut.result())
+            for fut in as_completed(pending):
+                sink(fut.result())
     finally:
         if fork:
             gc.unfreeze()
-            _WORKER, _DOCS = None, []
-    return summaries
+            _WORKER = None
 
 
 # ---------------------------------------------------------------- the batch
@@ -348,11 +297,16 @@ def build_batch(
     Documents already sent, or waiting in an open batch, are left out (counted in
     ``batch.json``'s ``left_out``); ``include_sent`` puts the sent ones in, each
     marked ``sent_before`` (its last send) in its summary and side-car.
+
+    Memory stays flat in the batch's size: the selection keeps a light ref per
+    document, the documents are read part by part as the workers take them, each
+    summary goes to a file as it comes back, and the print list is combined as it is
+    read.
     """
-    docs = documents
-    selection = None
-    if docs is None:
-        docs = select_documents(
+    selection: Selection[DocRef] | None = None
+    feed: Iterator[tuple[int, Payload]]
+    if documents is None:
+        refs = select_refs(
             store,
             doc_type,
             administration=administration,
@@ -360,11 +314,15 @@ def build_batch(
             date_to=date_to,
             numbers=numbers,
         )
-        selection = choose_unsent(store.home, docs, include_sent=include_sent)
-        docs = selection.documents
-        if not docs and selection.left_out():
+        selection = choose_unsent(store.home, refs, include_sent=include_sent)
+        if not selection.documents and selection.left_out():
             raise selection.nothing_left(doc_type)
-    if not docs:
+        total = len(selection.documents)
+        feed = documents_of(store, selection.documents)
+    else:
+        total = len(documents)
+        feed = iter(list(enumerate(documents, 1)))
+    if not total:
         raise BatchError(
             f"No {doc_type} documents match"
             + (f" in administration {administration}" if administration else "")
@@ -378,51 +336,81 @@ def build_batch(
     started = time.perf_counter()
     spool = Spool(store.home)
     batch = spool.new_batch()
-    numbered = list(enumerate(docs, 1))
-    summaries: list[dict[str, Any]] = []
-    n_workers = workers if workers is not None else min(os.cpu_count() or 1, 2)
-    if n_workers <= 1 or len(docs) < MIN_PARALLEL:
-        builder = _Builder(str(store.home), user, batch.id)
-        for seq, doc in numbered:
-            summaries.append(builder.build(seq, doc))
-            if progress is not None:
-                progress(BuildProgress(len(summaries), len(docs)))
-    else:
-        summaries = _build_parallel(store, user, batch, numbered, n_workers, progress)
-    summaries.sort(key=lambda s: str(s["item"]))
-    if selection is not None:
-        mark_sent_before(batch, summaries, doc_type, selection.sent_before)
-    print_items = [s["item"] for s in summaries if s["kind"] == "print"]
-    if print_items:
-        _combine_print(batch, print_items)
-    # Items were written without an fsync each; one flush of the file system makes
-    # them all durable before batch.json says the batch is complete.
-    _sync_filesystem(batch.path)
-    counts: dict[str, int] = {}
-    for s in summaries:
-        counts[s["state"]] = counts.get(s["state"], 0) + 1
-    batch.write_info(
-        {
-            "id": batch.id,
-            "type": doc_type,
-            "administration": administration,
-            "from": date_from.isoformat() if date_from else None,
-            "to": date_to.isoformat() if date_to else None,
-            "numbers": sorted(numbers) if numbers is not None else None,
-            "created_by": user,
-            "created_at": now_iso(),
-            "build_seconds": round(time.perf_counter() - started, 3),
-            "counts_at_build": counts,
-            "items": summaries,
-            "approvals": [],
-            "left_out": selection.left_out() if selection is not None else {},
-            "include_sent": include_sent,
-            "resend": resend,
-        }
-    )
-    batch.log({"event": "built", "by": user, "counts": counts}, sync=True)
+    summaries = Summaries(batch, total)
+    sent_before = selection.sent_before if selection is not None else {}
+
+    def sink(done: list[dict[str, Any]]) -> None:
+        for s in done:
+            mark_one(batch, s, doc_type, sent_before)
+            summaries.add(int(str(s["item"]).split("-", 1)[0]), s)
+        if progress is not None:
+            progress(BuildProgress(len(summaries), total))
+
+    try:
+        n_workers = workers if workers is not None else min(os.cpu_count() or 1, 2)
+        if n_workers <= 1 or total < MIN_PARALLEL:
+            builder = _Builder(str(store.home), user, batch.id)
+            for seq, payload in feed:
+                sink([builder.build_any(seq, payload)])
+        else:
+            _build_parallel(store, user, batch, feed, n_workers, sink)
+        summaries.finish()
+        if summaries.print_items:
+            _combine_print(batch, summaries.print_items)
+        # Items were written without an fsync each; one flush of the file system makes
+        # them all durable before batch.json says the batch is complete.
+        _sync_filesystem(batch.path)
+        counts = dict(summaries.counts)
+        write_batch_json(
+            batch,
+            {
+                "id": batch.id,
+                "type": doc_type,
+                "administration": administration,
+                "from": date_from.isoformat() if date_from else None,
+                "to": date_to.isoformat() if date_to else None,
+                "numbers": sorted(numbers) if numbers is not None else None,
+                "created_by": user,
+                "created_at": now_iso(),
+                "build_seconds": round(time.perf_counter() - started, 3),
+                "counts_at_build": counts,
+                "approvals": [],
+                "left_out": selection.left_out() if selection is not None else {},
+                "include_sent": include_sent,
+                "resend": resend,
+            },
+            summaries,
+        )
+    finally:
+        summaries.close()
+    built = {
+        "event": "built",
+        "by": user,
+        "counts": counts,
+        "items": len(summaries),
+        "build_seconds": round(time.perf_counter() - started, 3),
+        "left_out": selection.left_out() if selection is not None else {},
+        "sent_before": len(sent_before),
+    }
+    batch.log(built, sync=True)
     batch.close()
     return batch
+
+
+def built_summary(batch: Batch) -> dict[str, Any]:
+    """What the build said of itself (counts, items, seconds, left out, sent before), from
+    its "built" event: a batch of 50,000 need not be read back to report on it."""
+    for ev in batch.events(b"built"):
+        if ev.get("event") == "built" and "items" in ev:
+            return ev
+    info = batch.info()  # built by an older version
+    return {
+        "counts": info.get("counts_at_build", {}),
+        "items": len(info.get("items", [])),
+        "build_seconds": info.get("build_seconds"),
+        "left_out": info.get("left_out", {}),
+        "sent_before": sum(1 for s in info.get("items", []) if s.get("sent_before")),
+    }
 
 
 def _sync_filesystem(path: Path) -> None:
@@ -452,16 +440,12 @@ def _sync_filesystem(path: Path) -> None:
 def _combine_print(batch: Batch, items: list[str]) -> None:
     """One PDF of every document to print, in item order, for the printer.
 
-    Written straight to its file (under a temporary name, renamed when whole; made
-    durable by the build's one sync): no second copy of it in memory.
+    Written as it is read (``mailing/print_list.py``: each document's objects written
+    out and dropped), under a temporary name renamed when whole; made durable by the
+    build's one sync. Memory stays flat however long the list.
     """
-    from pypdf import PdfWriter
+    from mailing.print_list import combine
 
-    writer = PdfWriter()
-    for item in items:
-        writer.append(str(batch.file_of(item, "print", "print")), import_outline=False)
-    path = batch.path / "print" / PRINT_PDF
-    tmp = path.with_name(f".{PRINT_PDF}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        writer.write(fh)
-    os.replace(tmp, path)
+    combine(
+        (batch.file_of(item, "print", "print") for item in items), batch.path / "print" / PRINT_PDF
+    )

@@ -11,15 +11,14 @@ printed ones back in.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from store.spool import PRINT_PDF, Batch, Spool
-
-DocKey = tuple[str, str, str]  # (administration, type, number)
+from mailing.history_index import DocKey as DocKey
+from mailing.history_index import HistoryIndex
+from store.spool.states import STATES
 
 OPEN_STATES = ("draft", "held", "approved", "sending", "unknown")
 
@@ -61,90 +60,53 @@ class History:
         return sends[-1] if sends else None
 
 
-def _document_keys(batch: Batch, info: dict[str, Any]) -> dict[str, DocKey]:
-    """item -> (administration, type, number): from ``batch.json`` when it says, else
-    from the side-cars."""
-    out: dict[str, DocKey] = {}
-    doc_type = str(info.get("type"))
-    for s in info.get("items", []):
-        admin = s.get("administration") or info.get("administration")
-        if admin and s.get("number") is not None:
-            out[s["item"]] = (str(admin), doc_type, str(s["number"]))
-            continue
-        try:
-            doc = batch.meta(s["item"]).get("document", {})
-        except Exception:
-            continue
-        out[s["item"]] = (
-            str(doc.get("administration")),
-            str(doc.get("type")),
-            str(doc.get("number")),
-        )
-    return out
-
-
-def _names(batch: Batch, state: str, ext: str = ".eml") -> list[str]:
-    try:
-        with os.scandir(batch.path / state) as it:
-            return [
-                os.path.splitext(e.name)[0]
-                for e in it
-                if e.name[0] != "." and e.name != PRINT_PDF and e.name.endswith(ext)
-            ]
-    except FileNotFoundError:
-        return []
-
-
-def _sent_events(batch: Batch) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for ev in batch.events():
-        if ev.get("event") in ("sent", "marked-sent") and isinstance(ev.get("item"), str):
-            out[ev["item"]] = ev
-    return out
-
-
 def document_history(home: Path, *, keys: Iterable[DocKey] | None = None) -> History:
-    """What the spool says about every document (or only ``keys``)."""
-    wanted = set(keys) if keys is not None else None
+    """What the spool says about every document (or only ``keys``), from the index of
+    sends (``mailing/history_index.py``): only the batches changed since are read."""
     history = History()
-    for batch in Spool(home).batches():  # oldest first
-        if not batch.complete:
-            continue
-        docs = _document_keys(batch, batch.info())
-        if wanted is not None:
-            docs = {i: k for i, k in docs.items() if k in wanted}
-        if not docs:
-            continue
-        for state in OPEN_STATES:
-            for item in _names(batch, state):
-                if item in docs:
-                    history.open[docs[item]] = (batch.id, item, state)
-        for item in _names(batch, "print", ".pdf"):
-            if item in docs:
-                history.printed[docs[item]] = batch.id
-        sent_items = [i for i in _names(batch, "sent") if i in docs]
-        if not sent_items:
-            continue
-        events = _sent_events(batch)
-        for item in sorted(sent_items):
-            ev = events.get(item, {})
-            mid = ev.get("message_id")
-            if not mid:
-                try:
-                    mid = batch.meta(item).get("message_id")
-                except Exception:
-                    mid = None
-            record = SentRecord(
-                batch=batch.id,
-                item=item,
-                at=str(ev.get("at") or ""),
-                message_id=str(mid or ""),
-                to=tuple(ev.get("accepted") or ()),
-            )
-            table = history.redirected if ev.get("redirected_to") else history.sent
-            table.setdefault(docs[item], []).append(record)
+    for batch_id, key, items in HistoryIndex(home).entries(keys):  # oldest batch first
+        for item, state, ext, at, mid, to, redirected in items:
+            if state in OPEN_STATES and ext == ".eml":
+                history.open[key] = (batch_id, item, state)
+            elif state == "print" and ext == ".pdf":
+                history.printed[key] = batch_id
+            elif state == "sent" and ext == ".eml":
+                record = SentRecord(batch=batch_id, item=item, at=at, message_id=mid, to=tuple(to))
+                table = history.redirected if redirected else history.sent
+                table.setdefault(key, []).append(record)
     # Batch ids sort by the second they were made in; the send times order the sends.
     for table in (history.sent, history.redirected):
         for sends in table.values():
             sends.sort(key=lambda r: (r.at, r.batch))
     return history
+
+
+# What the Documents pane shows of a document, by the state of its message.
+PENDING_STATES = frozenset({"draft", "approved", "held", "sending", "failed", "unknown"})
+DOC_STATES: tuple[str, ...] = ("not sent", "in a batch", "sent", "to print")
+
+
+def document_states(
+    home: Path, keys: Iterable[DocKey] | None = None
+) -> dict[DocKey, tuple[str, str]]:
+    """(administration, type, number) -> (shown state, batch id): ``sent`` when any batch
+    sent it, else ``in a batch`` while a message for it waits, else ``to print`` when its
+    latest batch put it on the print list; documents in no batch are left out."""
+    out: dict[DocKey, tuple[str, str]] = {}
+    for batch_id, key, items in HistoryIndex(home).entries(keys):  # oldest first
+        for state in STATES:  # in the order of the folders, as the pane always did
+            for entry in items:
+                if entry[1] != state:
+                    continue
+                if state == "sent":
+                    shown = "sent"
+                elif state == "print":
+                    shown = "to print"
+                elif state in PENDING_STATES:
+                    shown = "in a batch"
+                else:  # cancelled, bounced: as if it was never in this batch
+                    continue
+                if out.get(key, ("", ""))[0] == "sent" and shown != "sent":
+                    continue
+                out[key] = (shown, batch_id)
+    return out

@@ -9,21 +9,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from mailing.history import DocKey, SentRecord, document_history
 from store.errors import MailroomError
-from store.records import Document
 from store.spool import META_DIR, Batch, write_new_file
 from store.spool.layout import json_bytes
 
 
+class Keyed(Protocol):
+    """A document, or what a batch keeps of one (``mailing.batch.DocRef``)."""
+
+    @property
+    def administration(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def number(self) -> str: ...
+
+
+D = TypeVar("D", bound=Keyed)
+
+
 @dataclass
-class Selection:
-    documents: list[Document]
-    sent: list[Document] = field(default_factory=list)  # left out: sent before
-    waiting: list[tuple[Document, str]] = field(default_factory=list)  # left out: (doc, batch)
-    printed: list[Document] = field(default_factory=list)  # left out: on a print list
+class Selection(Generic[D]):
+    documents: list[D]
+    sent: list[D] = field(default_factory=list)  # left out: sent before
+    waiting: list[tuple[D, str]] = field(default_factory=list)  # left out: (doc, batch)
+    printed: list[D] = field(default_factory=list)  # left out: on a print list
     sent_before: dict[DocKey, SentRecord] = field(default_factory=dict)  # put in anyway
 
     def left_out(self) -> dict[str, int]:
@@ -56,15 +69,15 @@ class Selection:
         )
 
 
-def key_of(doc: Document) -> DocKey:
+def key_of(doc: Keyed) -> DocKey:
     return (doc.administration, doc.type, doc.number)
 
 
-def choose_unsent(home: Path, docs: list[Document], *, include_sent: bool) -> Selection:
+def choose_unsent(home: Path, docs: list[D], *, include_sent: bool) -> Selection[D]:
     """The documents to build: without those sent before (unless ``include_sent``) and
     without those waiting in an open batch."""
-    history = document_history(home, keys=[key_of(d) for d in docs])
-    chosen = Selection(documents=[])
+    history = document_history(home, keys=(key_of(d) for d in docs))
+    chosen: Selection[D] = Selection(documents=[])
     for doc in docs:
         key = key_of(doc)
         if key in history.open:
@@ -94,11 +107,21 @@ def mark_sent_before(
     if not sent_before:
         return
     for s in summaries:
-        record = sent_before.get((str(s.get("administration")), doc_type, str(s.get("number"))))
-        if record is None:
-            continue
-        mark = record.to_json()
-        s["sent_before"] = mark
-        meta = batch.meta(s["item"])
-        meta["sent_before"] = mark
-        write_new_file(batch.path / META_DIR / f"{s['item']}.json", json_bytes(meta))
+        mark_one(batch, s, doc_type, sent_before)
+
+
+def mark_one(
+    batch: Batch, summary: dict[str, Any], doc_type: str, sent_before: dict[DocKey, SentRecord]
+) -> None:
+    """Mark one item, if its document was sent before (as the build goes)."""
+    if not sent_before:
+        return
+    s = summary
+    record = sent_before.get((str(s.get("administration")), doc_type, str(s.get("number"))))
+    if record is None:
+        return
+    mark = record.to_json()
+    s["sent_before"] = mark
+    meta = batch.meta(s["item"])
+    meta["sent_before"] = mark
+    write_new_file(batch.path / META_DIR / f"{s['item']}.json", json_bytes(meta))

@@ -50,6 +50,10 @@ class DocumentFilters(_PaneBase):
         shown: list[Document]
         building: object | None
         _applied: dict[str, Any] | None
+        loaded_from: dt.date | None
+        older_from: str | None
+
+        def read_documents(self) -> None: ...
 
         @property
         def docs_list(self) -> PagedList: ...
@@ -79,6 +83,12 @@ class DocumentFilters(_PaneBase):
         if unless_same and f == self._applied:
             return
         self._applied = f
+        if f["from"] != self.loaded_from and (self.older_from or self.loaded_from):
+            try:
+                self.read_documents()  # another from date: read from there
+            except Exception as exc:
+                self.show_error(exc, "The documents cannot be read")
+                return
         out = []
         for d in self.docs:
             if f["admin"] and d.administration != f["admin"]:
@@ -102,8 +112,9 @@ class DocumentFilters(_PaneBase):
         self.docs_list.marked &= keys
         self.docs_list.load(0)
         if self.building is None:
+            older = " (the newest only: a from date reads older)" if self.older_from else ""
             self.query_one("#doc-progress", Static).update(
-                f"{len(out):,} shown.  B in a batch, S sent, P to print.  Enter: preview"
+                f"{len(out):,} shown{older}.  B in a batch, S sent, P to print.  Enter: preview"
             )
 
     def _fetch(self, offset: int, limit: int) -> tuple[list[tuple[str, str]], int]:

@@ -1,7 +1,8 @@
 """Documents: per administration and type, filtered by date, state and relation; import; build.
 
 The state of a document (not sent, in a batch, sent, to print) is derived from the
-spool (``spool_view.DocumentStates``), never stored per message. This module is the
+spool (``mailing.history.document_states``, from the index of sends), never stored
+per message. This module is the
 pane: its layout, keys, data and preview; one idea each lives beside it:
 ``document_filters`` (the filters and the rows), ``document_import`` (i),
 ``document_build`` (b: a batch built in a thread worker, its progress read by a timer)
@@ -10,6 +11,7 @@ and ``document_attachments`` (e).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
@@ -21,16 +23,20 @@ from textual.widgets import Input, Label, Select, Static
 from textual.worker import Worker
 
 from mailing import words
+from mailing.history import DOC_STATES
 from screens.document_attachments import DocumentAttachments
 from screens.document_build import BuildState, DocumentBuild
-from screens.document_filters import DocumentFilters
+from screens.document_filters import DocumentFilters, parse_date
 from screens.document_import import DocumentImport
 from screens.widgets.paged_list import PagedList
 from screens.widgets.pane import Pane
-from screens.widgets.spool_view import DOC_STATES, DocumentStates
 
 if TYPE_CHECKING:
     from store.records import Document
+
+# Without a from date the pane reads the newest documents, this many, from the newest
+# months only; a from date reads every document from there.
+RECENT_DOCUMENTS = 1000
 
 
 class DocumentsPane(DocumentAttachments, DocumentBuild, DocumentImport, DocumentFilters, Pane):
@@ -92,7 +98,8 @@ class DocumentsPane(DocumentAttachments, DocumentBuild, DocumentImport, Document
         super().__init__()
         self.docs: list[Document] = []
         self.names: dict[tuple[str, str], str] = {}
-        self.states_index: DocumentStates | None = None
+        self.loaded_from: dt.date | None = None  # the from date the documents were read for
+        self.older_from: str | None = None  # the oldest date read, when older were not
         self.states: dict[tuple[str, str, str], tuple[str, str]] = {}
         self.shown: list[Document] = []
         self.building: BuildState | None = None
@@ -135,7 +142,6 @@ class DocumentsPane(DocumentAttachments, DocumentBuild, DocumentImport, Document
     def on_mount(self) -> None:
         for w in self.query(Input):
             w.cursor_blink = False
-        self.states_index = DocumentStates(self.store.home)
         self.docs_list.empty_text = "no documents match (import with i, or change the filters: /)"
         self.reload()
 
@@ -154,19 +160,37 @@ class DocumentsPane(DocumentAttachments, DocumentBuild, DocumentImport, Document
 
     def reload(self) -> None:
         from mailing.config import ConfigSnapshot
-        from store.records import Document
 
         try:
-            with self.store.view(Document) as tx:
-                self.docs = tx.all(Document)
+            self.read_documents()
             cfg = ConfigSnapshot.load(self.store)
             self.names = {k: r.name for k, r in cfg.relations.items()}
-            assert self.states_index is not None
-            self.states = self.states_index.states()
         except Exception as exc:
             self.show_error(exc, "The documents cannot be read")
             return
         self.apply_filters()
+
+    def read_documents(self) -> None:
+        """Without a from date, the newest documents from the newest months only (years
+        of history are not read to show this month); with one, every document from there."""
+        from mailing.history import document_states
+        from store.records import Document
+
+        try:
+            since = parse_date(self.query_one("#f-from", Input).value, "from date")
+        except Exception:
+            since = None
+        with self.store.view(Document) as tx:
+            if since is not None:
+                raw, self.older_from = list(tx.select(date_from=since.isoformat())), None
+            else:
+                raw, self.older_from = tx.recent(RECENT_DOCUMENTS)
+        self.docs = [Document.model_validate(d) for d in raw]
+        self.loaded_from = since
+        # The states of these documents only, from the index of sends.
+        self.states = document_states(
+            self.store.home, [(d.administration, d.type, d.number) for d in self.docs]
+        )
 
     @on(Select.Changed)
     def _select_changed(self) -> None:

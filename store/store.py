@@ -12,7 +12,7 @@ import getpass
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from tinydb import Query, TinyDB
 
@@ -22,14 +22,15 @@ from store.files import FileStore
 from store.permissions import prepare_home
 
 if TYPE_CHECKING:
-    from store.records import Record, SystemSettings
+    from store.documents import Documents, DocumentsTx
+    from store.records import Document, Record, SystemSettings
 
 # The records (pydantic models, ~0.1 s to import) are imported when first used, not
 # with the store: the TUI shows its first list before it needs them.
 R = TypeVar("R", bound="Record")
 
 CONFIG_FILE = "mailroom.json"
-DOCUMENTS_FILE = "documents.json"
+DOCUMENTS_FILE = "documents.json"  # a backup's (and an older data folder's) one file
 _KEY = "_key"
 
 
@@ -148,29 +149,69 @@ class Store:
         self.home = ensure_home(home)
         self.user = user or default_user()
         self.config_db = Database(self.home / CONFIG_FILE)
-        self.documents_db = Database(self.home / DOCUMENTS_FILE)
+        self._documents: Documents | None = None
         self.files = FileStore(self.home / "files")
         from store.secrets import bind_data_folder
 
         bind_data_folder(self.home)  # its encrypted secrets file, when that is the backend
 
-    def _db_for(self, cls: type[Record] | None) -> Database:
-        if cls is None:
-            return self.config_db
-        from store.records import Document
+    @property
+    def documents(self) -> Documents:
+        """The documents, one file per month (``store/documents.py``); opened (and an
+        older single ``documents.json`` moved to that layout) when first used."""
+        if self._documents is None:
+            from store.documents import Documents
 
-        return self.documents_db if cls is Document else self.config_db
+            self._documents = Documents(self.home)
+        return self._documents
+
+    @staticmethod
+    def _is_documents(cls: type[Record] | None) -> bool:
+        # By table name: the records (pydantic) need not be imported to tell.
+        return cls is not None and getattr(cls, "table", None) == "documents"
 
     # Reads: a consistent snapshot, no lock.
+    @overload
+    def view(self, cls: type[Document]) -> contextlib.AbstractContextManager[DocumentsTx]: ...
+    @overload
+    def view(self, cls: None = None) -> contextlib.AbstractContextManager[Tx]: ...
+    @overload
+    def view(
+        self, cls: type[Record]
+    ) -> contextlib.AbstractContextManager[Tx] | contextlib.AbstractContextManager[DocumentsTx]: ...
+    def view(
+        self, cls: type[Record] | None = None
+    ) -> contextlib.AbstractContextManager[Tx] | contextlib.AbstractContextManager[DocumentsTx]:
+        if self._is_documents(cls):
+            return self.documents.view()
+        return self._config_view()
+
     @contextlib.contextmanager
-    def view(self, cls: type[Record] | None = None) -> Iterator[Tx]:
-        with self._db_for(cls).view() as db:
+    def _config_view(self) -> Iterator[Tx]:
+        with self.config_db.view() as db:
             yield Tx(db)
 
     # Writes: one locked read-modify-write; nothing is written if the block raises.
+    @overload
+    def transaction(
+        self, cls: type[Document]
+    ) -> contextlib.AbstractContextManager[DocumentsTx]: ...
+    @overload
+    def transaction(self, cls: None = None) -> contextlib.AbstractContextManager[Tx]: ...
+    @overload
+    def transaction(
+        self, cls: type[Record]
+    ) -> contextlib.AbstractContextManager[Tx] | contextlib.AbstractContextManager[DocumentsTx]: ...
+    def transaction(
+        self, cls: type[Record] | None = None
+    ) -> contextlib.AbstractContextManager[Tx] | contextlib.AbstractContextManager[DocumentsTx]:
+        if self._is_documents(cls):
+            return self.documents.transaction()
+        return self._config_transaction()
+
     @contextlib.contextmanager
-    def transaction(self, cls: type[Record] | None = None) -> Iterator[Tx]:
-        with self._db_for(cls).transaction() as db:
+    def _config_transaction(self) -> Iterator[Tx]:
+        with self.config_db.transaction() as db:
             yield Tx(db)
 
     # Conveniences for a single operation.

@@ -77,10 +77,17 @@ def config_import(args: argparse.Namespace, ctx: Context) -> int:
 
 def db_check(args: argparse.Namespace, ctx: Context) -> int:
     store = ctx.store
-    for db in (store.config_db, store.documents_db):
-        data = db.load(fresh=True)
-        counts = ", ".join(f"{t}: {len(v)}" for t, v in sorted(data.items())) or "empty"
-        print(f"{db.path}: ok ({counts}); good copies: {len(db.good_copies())}")
+    db = store.config_db
+    data = db.load(fresh=True)
+    counts = ", ".join(f"{t}: {len(v)}" for t, v in sorted(data.items())) or "empty"
+    print(f"{db.path}: ok ({counts}); good copies: {len(db.good_copies())}")
+    docs = store.documents
+    with docs.view() as tx:  # every month's file is read: a damaged one is named
+        n, months = tx.count(), len(tx.periods())
+    print(
+        f"{docs.path}: ok (documents: {n} in {months} month(s)); "
+        f"good copies: {len(docs.good_copies())}"
+    )
     return 0
 
 

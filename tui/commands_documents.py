@@ -153,18 +153,21 @@ def documents_list(args: argparse.Namespace, ctx: Context) -> int:
 
     if args.type_filter:
         _check_type(args.type_filter, "--type")
+    # Every document that matches, so it grows with the history; only the months holding
+    # the type (or administration) are read, and each is validated as it is printed.
     with ctx.store.view(Document) as tx:
-        docs = [
+        raw = [
             d
-            for d in tx.all(Document)
-            if (args.type_filter is None or d.type == args.type_filter)
-            and (args.admin is None or d.administration == args.admin)
+            for d in tx.select(doc_type=args.type_filter, administration=args.admin)
+            if (args.type_filter is None or d.get("type") == args.type_filter)
+            and (args.admin is None or d.get("administration") == args.admin)
         ]
-    docs.sort(key=lambda d: (d.administration, d.type, d.number))
+    raw.sort(key=lambda d: (str(d.get("administration")), str(d.get("type")), str(d.get("number"))))
+    docs = (Document.model_validate(d) for d in raw)
     if args.json:
         print_json([_summary(d) for d in docs])
         return 0
-    if not docs:
+    if not raw:
         print("No documents.")
         return 0
     print(f"{'ADMIN':<8} {'TYPE':<20} {'NUMBER':<14} {'RELATION':<10} {'DATE':<10} {'TOTAL':>14}")
@@ -176,7 +179,7 @@ def documents_list(args: argparse.Namespace, ctx: Context) -> int:
             f"{d.administration:<8} {d.type:<20} {d.number:<14} {d.relation:<10} "
             f"{d.date.isoformat():<10} {total:>14}{extra}"
         )
-    print(f"\n{len(docs)} document(s)")
+    print(f"\n{len(raw)} document(s)")
     return 0
 
 

@@ -60,9 +60,10 @@ def _check_type(value: str, what: str) -> str:
 
 
 def run_resolve(args: argparse.Namespace, ctx: Context) -> int:
-    from mailing.config import ConfigSnapshot, load_documents
+    from mailing.config import ConfigSnapshot
     from mailing.errors import ConfigError
     from mailing.resolve import Resolver
+    from store.records import Document
     from tui.context import print_json
 
     user = args.resolve_user or ctx.user
@@ -78,12 +79,13 @@ def run_resolve(args: argparse.Namespace, ctx: Context) -> int:
         if doctype is not None:
             _check_type(doctype, "--type")
         cfg = ConfigSnapshot.load(ctx.store)
-        docs = [
-            d
-            for d in load_documents(ctx.store)
-            if (doctype is None or d.type == doctype)
-            and (args.admin is None or d.administration == args.admin)
-        ]
+        with ctx.store.view(Document) as tx:  # the months that hold this type
+            docs = [
+                Document.model_validate(d)
+                for d in tx.select(doc_type=doctype, administration=args.admin)
+                if (doctype is None or d.get("type") == doctype)
+                and (args.admin is None or d.get("administration") == args.admin)
+            ]
         docs.sort(key=lambda d: (d.administration, d.type, d.number))
         resolver = Resolver(cfg)
         results = [resolver.resolve(d, user) for d in docs]
@@ -146,12 +148,8 @@ def _find_document(ctx: Context, doctype: str, number: str, admin: str | None) -
                 "`mailroom documents list`.",
             )
         return doc
-    with ctx.store.view(Document) as tx:  # validate only the matches, not every document
-        matches = [
-            Document.model_validate(d)
-            for d in tx.raw(Document)
-            if d.get("type") == doctype and d.get("number") == number
-        ]
+    with ctx.store.view(Document) as tx:  # one shard of keys and the month of each match
+        matches = [Document.model_validate(d) for d in tx.find_number(doctype, number)]
     if not matches:
         raise NotFoundError(
             f"There is no {doctype} {number} in any administration.",

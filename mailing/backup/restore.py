@@ -20,6 +20,7 @@ from mailing.backup.mail import _archive_from_eml, _looks_like_mail
 from mailing.backup.unpack import RestoreLimits, _unpack, _Unpacked
 from mailing.backup.write import _now_stamp, write_backup
 from store.db import Database, fsync_dir
+from store.documents_files import FOLDER as DOCUMENTS_FOLDER
 from store.permissions import make_dir, make_dirs
 from store.spool import Spool
 from store.store import CONFIG_FILE, Store
@@ -140,10 +141,9 @@ def restore_backup(
         _pause(Database(new / CONFIG_FILE), reason)
         old = new.parent / "old"
         make_dir(old)
-        with spool.sender_lock(who), store.config_db._locked(), store.documents_db._locked():
+        with spool.sender_lock(who), store.config_db._locked(), store.documents.locked():
             _swap(home, new, old)
         store.config_db._cache = None
-        store.documents_db._cache = None
     from mailing.audit import append
 
     append(
@@ -169,7 +169,9 @@ def _swap(home: Path, new: Path, old: Path) -> None:
     moved_out: list[str] = []
     moved_in: list[str] = []
     try:
-        for name in (*TOP_DIRS, *TOP_FILES):
+        # The documents by month go too: the backup's documents.json takes their place
+        # and is moved into that layout when the data folder is next opened.
+        for name in (*TOP_DIRS, *TOP_FILES, DOCUMENTS_FOLDER):
             if (home / name).exists() or (home / name).is_symlink():
                 os.rename(home / name, old / name)
                 moved_out.append(name)

@@ -83,7 +83,10 @@ def _walk(home: Path, top: str) -> Iterator[tuple[str, Path]]:
 
 
 def _read_database(store: Store, name: str) -> bytes | None:
-    db = store.config_db if name == CONFIG_FILE else store.documents_db
+    if name != CONFIG_FILE:  # the documents of every month, as one documents.json
+        data = store.documents.export_tinydb()
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    db = store.config_db
     with db._locked():  # a consistent copy: no writer can be half-way
         try:
             return db.path.read_bytes()

@@ -27,13 +27,14 @@ def export_config_json(store: Store) -> str:
 def restore_database_copy(home: Path, documents: bool) -> tuple[Path, str]:
     """Replace a damaged database with its last good copy; return (database, copy used)."""
     from store.db import Database
-    from store.store import CONFIG_FILE, DOCUMENTS_FILE, ensure_home
+    from store.documents import Documents
+    from store.store import CONFIG_FILE, ensure_home
 
     home = ensure_home(home)
     from mailing.audit import append
     from store.store import default_user
 
-    db = Database(home / (DOCUMENTS_FILE if documents else CONFIG_FILE))
+    db = Documents(home) if documents else Database(home / CONFIG_FILE)
     chosen = db.restore_copy()
     append(home, default_user(), "restore database copy", db.path.name, None, {"copy": chosen})
     return db.path, chosen

@@ -27,10 +27,9 @@ def _check(
     with store.view() as tx:
         admins = {a["code"] for a in tx.raw(Administration)}
         relations = {(r["administration"], r["code"]): r for r in tx.raw(Relation)}
-    with store.view(Document) as tx:
-        existing = {
-            f"{d.get('administration')}/{d.get('type')}/{d.get('number')}" for d in tx.raw(Document)
-        }
+    # A snapshot needing no lock or cleanup: each key asked about reads one shard of keys.
+    with store.view(Document) as stored:
+        pass
     if administration is not None and administration not in admins:
         problems.add(
             "--admin",
@@ -102,7 +101,7 @@ def _check(
             )
         else:
             seen[doc.id] = cand.where
-        if doc.id in existing and not replace:
+        if not replace and stored.has(doc.id):
             problems.add(
                 cand.locate.get("number", cand.where),
                 f"{doc.type} {doc.number} already exists in administration "

@@ -74,10 +74,8 @@ def find_document(store: Store, doctype: str, number: str, admin: str | None) ->
                 fix="list the documents with `mailroom documents list`.",
             )
         return doc
-    with store.view(Document) as tx:
-        found = [
-            d for d in tx.raw(Document) if d.get("type") == doctype and d.get("number") == number
-        ]
+    with store.view(Document) as tx:  # one shard of keys and the month of each match
+        found = tx.find_number(doctype, number)
     if not found:
         raise NotFoundError(
             f"No {doctype} {number!r} exists.",

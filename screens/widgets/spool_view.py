@@ -21,9 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from mailing import words
-from screens.widgets.document_states import DOC_STATES as DOC_STATES
-from screens.widgets.document_states import PENDING_STATES as PENDING_STATES
-from screens.widgets.document_states import DocumentStates as DocumentStates
 from screens.widgets.spool_batches import BatchSummary as BatchSummary
 from screens.widgets.spool_batches import list_batches as list_batches
 from screens.widgets.spool_batches import summarize_batch as summarize_batch
