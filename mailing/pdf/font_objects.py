@@ -21,9 +21,10 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
+from mailing.pdf.raw_object import NAME, raw_class
+
 # One cached subset per (subset number, glyphs); a face rarely sees more than a few.
 MAX_CACHED = 64
-_NAME = -1  # in a template's chunks: the document's internal name of the subset
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def _add_objects(self: Any, doc: Any) -> None:
     state.frozen = 1
     cache: dict[tuple[int, tuple[int, ...]], _Subset] = self._mailroom_subsets
     font_dict = doc.idToObject["BasicFonts"].dict
-    raw = _raw_class()
+    raw = raw_class()
     for n, subset in enumerate(state.subsets):
         internal = self.getSubsetInternalName(n, doc)[1:]
         key = (n, tuple(subset))
@@ -151,7 +152,7 @@ def _serialise(font: Any, n: int, subset: list[int]) -> _Subset:
     widths = b" ".join(fp_str(face.getCharWidth(c)).encode() for c in subset)
     font_obj: tuple[bytes | int, ...] = (
         b"<< /Type /Font /Subtype /TrueType /BaseFont /%s /Name /" % base,
-        _NAME,
+        NAME,
         b" /FirstChar 0 /LastChar %d /Widths [%s] /ToUnicode " % (len(subset) - 1, widths),
         1,
         b" /FontDescriptor ",
@@ -187,43 +188,3 @@ def _serialise(font: Any, n: int, subset: list[int]) -> _Subset:
         font_file=_stream(b" /Length1 %d" % len(raw), data),
         font_data=data,
     )
-
-
-def _make_raw_class() -> type:
-    from reportlab.pdfbase.pdfdoc import PDFObject
-
-    class RawFontObject(PDFObject):  # type: ignore[misc]  # reportlab ships no types: PDFObject is Any
-        """A serialised font object; references and the name filled in per document."""
-
-        def __init__(
-            self, chunks: tuple[bytes | int, ...] | bytes, names: list[str], name: bytes
-        ) -> None:
-            self.chunks = chunks
-            self.names = names
-            self.name = name
-
-        def format(self, document: Any) -> bytes:
-            if isinstance(self.chunks, bytes):
-                return self.chunks
-            idmap = document.idToObjectNumberAndVersion
-            out = []
-            for c in self.chunks:
-                if isinstance(c, bytes):
-                    out.append(c)
-                elif c == _NAME:
-                    out.append(self.name)
-                else:
-                    out.append(b"%d 0 R" % idmap[self.names[c]][0])
-            return b"".join(out)
-
-    return RawFontObject
-
-
-_RAW_CLASS: type | None = None
-
-
-def _raw_class() -> type:
-    global _RAW_CLASS
-    if _RAW_CLASS is None:
-        _RAW_CLASS = _make_raw_class()
-    return _RAW_CLASS

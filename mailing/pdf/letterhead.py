@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from mailing.pdf.font_objects import shared_streams
 from mailing.pdf.letterhead_check import validate_letterhead as validate_letterhead
-from mailing.pdf.letterhead_forms import _prepare, _raw_class
+from mailing.pdf.letterhead_forms import _prepare
+from mailing.pdf.raw_object import raw_class
 
 if TYPE_CHECKING:
     from reportlab.pdfgen.canvas import Canvas
@@ -110,7 +111,7 @@ class LetterheadApplier:
         bg = self.letterhead._first if which == "first" else self.letterhead._second
         assert bg is not None
         doc = self.canvas._doc
-        raw = _raw_class()
+        raw = raw_class()
         streams = shared_streams(doc)
         for idx in bg.closures[n]:
             if (which, idx) in self._registered:

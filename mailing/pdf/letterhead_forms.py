@@ -40,36 +40,6 @@ class _Background:
     streams: dict[int, bytes]
 
 
-def _make_raw_class() -> type:
-    from reportlab.pdfbase.pdfdoc import PDFObject
-
-    class RawPDFObject(PDFObject):  # type: ignore[misc]  # reportlab ships no types: PDFObject is Any
-        """A pre-serialised object; references are filled in when the document is written."""
-
-        def __init__(self, chunks: tuple[bytes | int, ...], names: list[str]) -> None:
-            self.chunks = chunks
-            self.names = names
-
-        def format(self, document: Any) -> bytes:
-            idmap = document.idToObjectNumberAndVersion
-            names = self.names
-            return b"".join(
-                c if isinstance(c, bytes) else b"%d 0 R" % idmap[names[c]][0] for c in self.chunks
-            )
-
-    return RawPDFObject
-
-
-_RAW_CLASS: type | None = None
-
-
-def _raw_class() -> type:
-    global _RAW_CLASS
-    if _RAW_CLASS is None:
-        _RAW_CLASS = _make_raw_class()
-    return _RAW_CLASS
-
-
 class _Serializer:
     """Turns the objects reachable from background pages into :class:`_ObjTemplate`."""
 
