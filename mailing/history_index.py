@@ -27,9 +27,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock, Timeout
+from filelock import FileLock
 
-from store.errors import StoreError
+from store.locking import hold
 from store.permissions import file_mode, make_dirs, open_new
 from store.spool import BATCH_FILE, PRINT_PDF, Batch, Spool
 from store.spool.events import EVENTS_FILE
@@ -170,17 +170,9 @@ class HistoryIndex:
         lock = FileLock(
             str(self.folder / ".lock"), timeout=LOCK_SECONDS, mode=file_mode(self.folder)
         )
-        try:
-            with lock:
-                return self._refresh(batches)
-        except Timeout:
-            raise StoreError(
-                f"The index of sends in {self.folder} is locked by another Mailroom process "
-                f"for over {LOCK_SECONDS:.0f} s.",
-                field="spool",
-                value=str(self.folder),
-                fix="wait for the other process to finish, or check for a hung `mailroom` process.",
-            ) from None
+        subject = f"The index of sends in {self.folder} is"
+        with hold(lock, subject, LOCK_SECONDS, field="spool", value=str(self.folder)):
+            return self._refresh(batches)
 
     def _refresh(self, batches: list[Batch]) -> list[str]:
         index = self._read("batches.json")

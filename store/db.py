@@ -21,11 +21,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock, Timeout
+from filelock import FileLock
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
 from store.errors import CorruptDatabaseError, StoreError
+from store.locking import hold
 from store.permissions import file_mode, make_dirs, open_new
 
 KEEP_COPIES = 3
@@ -105,17 +106,11 @@ class Database:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        try:
-            with self._lock:
-                yield
-        except Timeout:
-            raise StoreError(
-                f"The database {self.path} is locked by another Mailroom process for over "
-                f"{LOCK_TIMEOUT_SECONDS:.0f} s.",
-                field="database",
-                value=str(self.path),
-                fix="wait for the other process to finish, or check for a hung `mailroom` process.",
-            ) from None
+        subject = f"The database {self.path} is"
+        with hold(
+            self._lock, subject, LOCK_TIMEOUT_SECONDS, field="database", value=str(self.path)
+        ):
+            yield
 
     def _clean_stale_temporaries(self) -> None:
         # Called under the lock: no writer is mid-write, so every temporary is a leftover.

@@ -34,10 +34,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock, Timeout
+from filelock import FileLock
 
 from store.db import atomic_write_bytes, fsync_dir
 from store.errors import CorruptDatabaseError, StoreError
+from store.locking import hold
 from store.permissions import file_mode, make_dirs
 
 FOLDER = "documents"
@@ -126,17 +127,11 @@ class DocumentFiles:
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
-        try:
-            with self._lock:
-                yield
-        except Timeout:
-            raise StoreError(
-                f"The documents in {self.folder} are locked by another Mailroom process for "
-                f"over {LOCK_TIMEOUT_SECONDS:.0f} s.",
-                field="database",
-                value=str(self.folder),
-                fix="wait for the other process to finish, or check for a hung `mailroom` process.",
-            ) from None
+        subject = f"The documents in {self.folder} are"
+        with hold(
+            self._lock, subject, LOCK_TIMEOUT_SECONDS, field="database", value=str(self.folder)
+        ):
+            yield
 
     # ------------------------------------------------------------ reading
 
