@@ -61,7 +61,7 @@ def profile_fields() -> list[Field]:
         ),
         Field(
             PASSWORD,
-            "Password (kept in the keyring; empty keeps the stored one)",
+            "Password (stored encrypted; empty keeps the stored one)",
             "password",
             help="Gmail with two-step login needs an app password.",
         ),
@@ -139,14 +139,14 @@ class ProfilesPane(RecordPane):
                 from mailing.changes import has_password
 
                 if has_password(self.current_key):
-                    placeholder = "stored in the keyring (type to replace)"
+                    placeholder = "stored (type to replace)"
             except Exception as exc:
                 from mailing.changes.secrets import SecretsLocked
 
                 placeholder = (
                     "the secrets file is locked"
                     if isinstance(exc, SecretsLocked)
-                    else f"keyring unavailable: {type(exc).__name__}"
+                    else f"the passwords cannot be read: {type(exc).__name__}"
                 )
         field.placeholder = placeholder
 

@@ -29,6 +29,12 @@ def _isolate(
     # The same file-backed test keyring in this process and in the `mailroom`
     # subprocesses a test starts (a detached sender, a CLI run).
     keyring.set_keyring(FileKeyring())
+    # No data folder's secrets file carried over from an earlier test (a Store binds
+    # its folder process-wide; a test that opens none must not use another's).
+    import store.secrets
+
+    monkeypatch.setattr(store.secrets, "_home", None)
+    monkeypatch.setattr(store.secrets, "_unlocker", None)
     yield
     keyring.set_keyring(previous)
 

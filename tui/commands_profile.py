@@ -80,7 +80,10 @@ def register(sub: Any) -> None:
 
     pw = psub.add_parser(
         "set-password",
-        help="store the profile's password in the keyring (read from the terminal or stdin)",
+        help=(
+            "store the profile's password (in the system keyring or the encrypted secrets "
+            "file; read from the terminal or stdin)"
+        ),
     )
     pw.add_argument("code", metavar="CODE")
     pw.set_defaults(handler=run_set_password)
@@ -246,7 +249,10 @@ def run_set_password(args: argparse.Namespace, ctx: Context) -> int:
         )
     store_password(profile.code, password)
     del password
-    print(f"Password stored in the keyring for profile {profile.code}.")
+    print(
+        f"Password stored for profile {profile.code} "
+        "(`mailroom secrets status` says where: the system keyring or the encrypted file)."
+    )
     if profile.auth != "password":
         print(
             f"warning: profile {profile.code} uses authentication {profile.auth!r}; the "
@@ -276,7 +282,10 @@ def run_login(args: argparse.Namespace, ctx: Context) -> int:
     print(f"Waiting for the sign-in (the code is valid for {minutes} minutes; Ctrl-C stops)...")
     sys.stdout.flush()
     user = finish_device_login(profile, ctx.home, flow)
-    print(f"Signed in as {user}; the sign-in is kept in the keyring for profile {profile.code}.")
+    print(
+        f"Signed in as {user}; the sign-in is kept with the passwords for profile "
+        f"{profile.code} (`mailroom secrets status` says where)."
+    )
     return 0
 
 

@@ -80,7 +80,7 @@ async def test_password_through_the_dialog_send_restart_unlock_send(tmp_path: Pa
             await wait_focus(pilot, "passphrase-again")
             await type_text(pilot, PASSPHRASE)
             await pilot.press("enter")
-            await wait_for(pilot, "stored in the keyring")  # the placeholder of a stored one
+            await wait_for(pilot, "stored (type to replace)")  # the placeholder of a stored one
             assert PASSPHRASE not in screen_text(app) and PASSWORD not in screen_text(app)
             await _send_test_mail(pilot)
 
