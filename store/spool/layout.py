@@ -27,6 +27,12 @@ EXT_BY_KIND: dict[str, str] = {"email": ".eml", "print": ".pdf", "error": ".err"
 KINDS: tuple[str, ...] = tuple(EXT_BY_KIND)
 
 BATCH_FILE = "batch.json"
+# A few hundred bytes beside batch.json: its head (type, administration, who built it,
+# when, approvals) and the stamp of the batch.json it was taken from, so that listing
+# batches does not parse every item of every batch. A cache: used only while the stamp
+# matches, else batch.json is read (and the head written again); never synced.
+HEAD_FILE = ".batch-head.json"
+HEAD_KEYS = ("id", "type", "administration", "created_by", "created_at", "not_before")
 META_DIR = "meta"
 PRINT_PDF = "print.pdf"
 
@@ -192,6 +198,54 @@ class BatchFolder:
         write_new_file(self.path / BATCH_FILE, json_bytes(info))
         fsync_dir(self.path)
         self._info = info
+        self.write_head(info)
+
+    def _stamp(self) -> list[int]:
+        st = os.stat(self.path / BATCH_FILE)
+        return [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+
+    def write_head(self, info: dict[str, Any]) -> None:
+        """The head of ``info`` (the batch.json now in place) in ``HEAD_FILE``; best
+        effort (a reader without it reads batch.json)."""
+        try:
+            self._write_head(self._stamp(), info)
+        except OSError:
+            pass
+
+    def _write_head(self, stamp: list[int], info: dict[str, Any]) -> None:
+        path = self.path / HEAD_FILE
+        tmp = path.with_name(f"{HEAD_FILE}.tmp-{os.getpid()}-{secrets.token_hex(3)}")
+        fd = open_new(tmp, os.O_WRONLY | os.O_EXCL)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(json_bytes({"stamp": stamp, "head": head_of(info)}))
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def head(self) -> dict[str, Any]:
+        """``batch.json`` without its items (approvals with who and when only): from
+        ``HEAD_FILE`` when it was taken from this very batch.json, else from batch.json
+        (raising as ``info`` does), the head written again for the next reader."""
+        try:
+            stamp = self._stamp()
+        except OSError:
+            return head_of(self.info(fresh=True))  # raises: not built, or unreadable
+        try:
+            data = json.loads((self.path / HEAD_FILE).read_bytes())
+            if isinstance(data, dict) and data.get("stamp") == stamp:
+                found = data.get("head")
+                if isinstance(found, dict):
+                    return found
+        except (OSError, ValueError):
+            pass
+        info = self.info(fresh=True)
+        try:  # the stamp was taken before reading: a change meanwhile is seen next time
+            self._write_head(stamp, info)
+        except OSError:
+            pass
+        return head_of(info)
 
     # ------------------------------------------------------------ items
 
@@ -325,3 +379,14 @@ class BatchFolder:
         """Make the renames into one state folder durable."""
         fsync_dir(self.path / state)
         self._renamed_into.discard(str(state))
+
+
+def head_of(info: dict[str, Any]) -> dict[str, Any]:
+    """What listing batches needs of ``batch.json``."""
+    head = {k: info[k] for k in HEAD_KEYS if k in info}
+    head["approvals"] = [
+        {"by": a.get("by"), "at": a.get("at")}
+        for a in info.get("approvals", [])
+        if isinstance(a, dict)
+    ]
+    return head
