@@ -48,6 +48,7 @@ from store.spool.events import EVENTS_FILE, EVENTS_SYNC_EVERY
 from store.spool.layout import (
     BATCH_FILE,
     EXT_BY_KIND,
+    HEAD_FILE,
     KINDS,
     META_DIR,
     PRINT_PDF,
@@ -63,6 +64,7 @@ from store.spool.states import STATES, TRANSITIONS, State, TransitionError, allo
 
 __all__ = [
     "BATCH_FILE",
+    "HEAD_FILE",
     "DAMAGED_FIX",
     "EVENTS_FILE",
     "EVENTS_SYNC_EVERY",
