@@ -6,6 +6,7 @@ file, and when batch.json changes behind the head's back."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 
 from mailing.engine import send
 from screens.widgets.spool_batches import list_batches
-from store.spool import HEAD_FILE, Spool
+from store.spool import COUNTS_FILE, HEAD_FILE, STATES, Spool
 from tests.send_support import make_store, spool_batch
 from tui.cli import main
 
@@ -75,3 +76,23 @@ def test_a_batch_json_changed_behind_the_head_is_read_again(
     (batch.path / "batch.json").write_bytes(b"{garbage")
     row = listed(store.home, capsys)[batch.id]
     assert "not valid JSON" in row["damaged"] and not row["complete"]
+
+
+def test_counts_kept_beside_a_settled_batch_follow_every_change_of_state(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = make_store(tmp_path / "home", {"system": "outbox"})
+    batch = spool_batch(store, 3, approve=False)
+    assert listed(store.home, capsys)[batch.id]["counts"] == {"draft": 3}
+    assert not (batch.path / COUNTS_FILE).exists()  # its folders changed just now
+    for state in STATES:  # as a batch built last month
+        if (batch.path / state).exists():
+            os.utime(batch.path / state, ns=(10**18, 10**18))
+    assert listed(store.home, capsys)[batch.id]["counts"] == {"draft": 3}
+    assert (batch.path / COUNTS_FILE).exists()
+    assert listed(store.home, capsys)[batch.id]["counts"] == {"draft": 3}
+    Spool(store.home).batch(batch.id).approve(None, "bob")
+    assert listed(store.home, capsys)[batch.id]["counts"] == {"approved": 3}
+    assert send(store, "carol").count("sent") == 3
+    assert listed(store.home, capsys)[batch.id]["counts"] == {"sent": 3}
+    assert {s.id: s for s in list_batches(store.home)}[batch.id].counts["sent"] == 3

@@ -172,7 +172,7 @@ def batch_overview(batch: Any) -> dict[str, Any]:
         "complete": built and damaged is None,
         "damaged": damaged,
         "approved_by": [a.get("by") for a in info.get("approvals", [])],
-        "counts": {k: v for k, v in batch.counts().items() if v},
+        "counts": {k: v for k, v in batch.listed_counts().items() if v},
     }
 
 

@@ -57,7 +57,7 @@ def summarize_batch(batch: Batch) -> BatchSummary:
         created_by=str(info.get("created_by") or ""),
         created_at=str(info.get("created_at") or ""),
         complete=built and not damaged,
-        counts=batch.counts(),
+        counts=batch.listed_counts(),
         approved_by=sorted({str(a.get("by", "")) for a in info.get("approvals", [])}),
         damaged=damaged,
     )

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,10 @@ BATCH_FILE = "batch.json"
 # batches does not parse every item of every batch. A cache: used only while the stamp
 # matches, else batch.json is read (and the head written again); never synced.
 HEAD_FILE = ".batch-head.json"
+# Likewise the counts per state, with the stamps of the state folders they were counted
+# at (a message changing state renames its file between two folders, changing both).
+COUNTS_FILE = ".batch-counts.json"
+COUNTS_SETTLED_NS = 2_000_000_000  # kept only when every folder is older than this
 HEAD_KEYS = ("id", "type", "administration", "created_by", "created_at", "not_before")
 META_DIR = "meta"
 PRINT_PDF = "print.pdf"
@@ -355,6 +360,42 @@ class BatchFolder:
                 n = 0
             out[state] = n
         return out
+
+    def _folders_stamp(self) -> list[int]:
+        out: list[int] = []
+        for state in STATES:
+            try:
+                st = os.stat(os.path.join(self._dir, state))
+                out += [st.st_ino, st.st_size, st.st_mtime_ns]
+            except FileNotFoundError:
+                out += [0, 0, 0]
+        return out
+
+    def listed_counts(self) -> dict[str, int]:
+        """``counts()`` from ``COUNTS_FILE`` while no state folder changed since, else
+        counted again — and kept only when every folder's last change is over 2 s old
+        (a rename in the same clock tick as the count can leave a folder's time as it
+        was; then the next listing counts again)."""
+        stamp = self._folders_stamp()  # before counting: a change meanwhile is seen next time
+        path = self.path / COUNTS_FILE
+        try:
+            data = json.loads(path.read_bytes())
+            found = data.get("counts") if isinstance(data, dict) else None
+            if data.get("stamp") == stamp and isinstance(found, dict):
+                return {state: int(found.get(state, 0)) for state in STATES}
+        except (OSError, ValueError, TypeError, AttributeError):
+            pass
+        counts = self.counts()
+        if time.time_ns() - max(stamp[2::3]) > COUNTS_SETTLED_NS:
+            tmp = path.with_name(f"{COUNTS_FILE}.tmp-{os.getpid()}-{secrets.token_hex(3)}")
+            try:
+                fd = open_new(tmp, os.O_WRONLY | os.O_EXCL)
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(json_bytes({"stamp": stamp, "counts": counts}))
+                os.replace(tmp, path)
+            except OSError:
+                Path(tmp).unlink(missing_ok=True)
+        return counts
 
     def read(self, item: str, kind: str, state: str) -> bytes:
         with open(f"{self._dir}/{state}/{item}{EXT_BY_KIND[kind]}", "rb") as fh:
