@@ -106,3 +106,4 @@ def write_batch_json(batch: Batch, head: dict[str, Any], summaries: Summaries) -
         Path(tmp).unlink(missing_ok=True)
         raise
     fsync_dir(batch.path)
+    batch.write_head(head)

@@ -8,7 +8,10 @@ or damaged) holds
   and size of ``batch.json``, the event log and every state folder (a message that
   changes state renames its file between two folders, changing both) — and the
   shards its documents fall in;
-- ``shard-<S>.json``: per batch, per document whose number hashes to S, its items:
+- ``shard-<S>.json``: per batch, per document whose number hashes to S (a hash of the
+  number without its last three characters, so that documents numbered in a row —
+  a month's work, a page of the Documents pane — fall in one or two shards and a
+  question about them reads those, not the whole history), its items:
   ``[item, state, extension, sent at, Message-ID, accepted recipients, redirected]``.
 
 Nothing in the send engine writes it: before answering, the batches whose signature
@@ -40,12 +43,13 @@ Entry = list[Any]  # [item, state, ext, at, message_id, to, redirected]
 
 INDEX_DIR = ".history"
 SHARDS = 256
-VERSION = 1
+VERSION = 2  # 2: shards by the number without its last three characters
 LOCK_SECONDS = 30.0
 
 
 def shard_of(number: str) -> int:
-    return zlib.crc32(number.encode("utf-8")) % SHARDS
+    """Numbers that differ only in their last three characters share a shard."""
+    return zlib.crc32(number[:-3].encode("utf-8")) % SHARDS
 
 
 def _key_text(key: DocKey) -> str:

@@ -108,3 +108,32 @@ def test_a_damaged_or_missing_index_is_rebuilt_and_a_removed_batch_forgotten(
     assert set(index["batches"]) == {first.id}
     shutil.rmtree(folder)
     assert document_history(home, keys=[key("F1")]).last_sent(key("F1")) is not None
+
+
+def test_the_states_of_a_page_of_new_documents_read_their_shards_not_the_years(
+    tmp_path: Path,
+) -> None:
+    from mailing.history_index import HistoryIndex
+
+    home = tmp_path / "h"
+    years = []
+    for year in range(3):  # years of sent invoices H000001..H001500
+        numbers = [f"H{i:06d}" for i in range(year * 500 + 1, year * 500 + 501)]
+        years.append(make_batch(home, numbers, "sent", at=f"202{year}-06-01T10:00:00"))
+    new = [f"N{i:03d}" for i in range(1, 21)]
+    waiting = make_batch(home, new, "draft")
+    page = [key(n) for n in new]
+    assert document_states(home, page) == {k: ("in a batch", waiting.id) for k in page}
+    # Numbers in a row share a shard: the page reads one shard file, not all 1,500 sends.
+    index = HistoryIndex(home)
+    assert len(index.entries(page)) == 20
+    assert len(index._shards) == 1
+    assert sum(len(docs) for docs in next(iter(index._shards.values())).values()) == 20
+    # Five of them are sent (another batch): shown sent; that batch removed: waiting again.
+    sent = make_batch(home, new[:5], "sent", at="2026-12-01T09:00:00")
+    states = document_states(home, page)
+    assert {k for k, v in states.items() if v == ("sent", sent.id)} == set(page[:5])
+    assert all(states[k] == ("in a batch", waiting.id) for k in page[5:])
+    shutil.rmtree(sent.path)
+    assert document_states(home, page) == {k: ("in a batch", waiting.id) for k in page}
+    assert document_states(home, [key("H000777")]) == {key("H000777"): ("sent", years[1].id)}

@@ -151,18 +151,28 @@ def warn_unknown(found: list[tuple[str, str]]) -> None:
 
 def batch_overview(batch: Any) -> dict[str, Any]:
     """One batch for `batch list` and `batch show`; a damaged batch says so, never raises."""
-    damaged = batch.damage if batch.built else None
-    info: dict[str, Any] = batch.info() if batch.built and damaged is None else {}
+    from store.spool import DamagedBatchError, SpoolError
+
+    damaged: str | None = None
+    info: dict[str, Any] = {}
+    built = batch.built
+    if built:
+        try:
+            info = batch.head()  # not every item of batch.json: a small file beside it
+        except DamagedBatchError as exc:
+            damaged = exc.reason
+        except SpoolError:  # removed meanwhile
+            built = False
     return {
         "id": batch.id,
         "type": info.get("type"),
         "administration": info.get("administration"),
         "created_by": info.get("created_by"),
         "created_at": info.get("created_at"),
-        "complete": batch.built and damaged is None,
+        "complete": built and damaged is None,
         "damaged": damaged,
         "approved_by": [a.get("by") for a in info.get("approvals", [])],
-        "counts": {k: v for k, v in batch.counts().items() if v},
+        "counts": {k: v for k, v in batch.listed_counts().items() if v},
     }
 
 

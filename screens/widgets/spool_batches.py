@@ -1,7 +1,8 @@
 """The batches of the spool as the screens list them: one line each, with counts.
 
-No Textual here (the Queue and Tools panes call it): ``batch.json`` read once per
-batch, the counts from the state folders.
+No Textual here (the Queue and Tools panes call it): the head of ``batch.json`` read
+once per batch (``Batch.head``: a small file beside it), the counts from the state
+folders.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def summarize_batch(batch: Batch) -> BatchSummary:
     built = batch.built
     if built:
         try:
-            info = batch.info(fresh=True)
+            info = batch.head()  # a small file beside batch.json, not its items
         except DamagedBatchError as exc:  # show the batch, its counts and why
             damaged = exc.reason
         except SpoolError:  # removed meanwhile
@@ -56,7 +57,7 @@ def summarize_batch(batch: Batch) -> BatchSummary:
         created_by=str(info.get("created_by") or ""),
         created_at=str(info.get("created_at") or ""),
         complete=built and not damaged,
-        counts=batch.counts(),
+        counts=batch.listed_counts(),
         approved_by=sorted({str(a.get("by", "")) for a in info.get("approvals", [])}),
         damaged=damaged,
     )

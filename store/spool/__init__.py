@@ -47,7 +47,9 @@ from store.spool.errors import DAMAGED_FIX, DamagedBatchError, SenderBusyError, 
 from store.spool.events import EVENTS_FILE, EVENTS_SYNC_EVERY
 from store.spool.layout import (
     BATCH_FILE,
+    COUNTS_FILE,
     EXT_BY_KIND,
+    HEAD_FILE,
     KINDS,
     META_DIR,
     PRINT_PDF,
@@ -63,6 +65,8 @@ from store.spool.states import STATES, TRANSITIONS, State, TransitionError, allo
 
 __all__ = [
     "BATCH_FILE",
+    "COUNTS_FILE",
+    "HEAD_FILE",
     "DAMAGED_FIX",
     "EVENTS_FILE",
     "EVENTS_SYNC_EVERY",

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,16 @@ EXT_BY_KIND: dict[str, str] = {"email": ".eml", "print": ".pdf", "error": ".err"
 KINDS: tuple[str, ...] = tuple(EXT_BY_KIND)
 
 BATCH_FILE = "batch.json"
+# A few hundred bytes beside batch.json: its head (type, administration, who built it,
+# when, approvals) and the stamp of the batch.json it was taken from, so that listing
+# batches does not parse every item of every batch. A cache: used only while the stamp
+# matches, else batch.json is read (and the head written again); never synced.
+HEAD_FILE = ".batch-head.json"
+# Likewise the counts per state, with the stamps of the state folders they were counted
+# at (a message changing state renames its file between two folders, changing both).
+COUNTS_FILE = ".batch-counts.json"
+COUNTS_SETTLED_NS = 2_000_000_000  # kept only when every folder is older than this
+HEAD_KEYS = ("id", "type", "administration", "created_by", "created_at", "not_before")
 META_DIR = "meta"
 PRINT_PDF = "print.pdf"
 
@@ -192,6 +203,54 @@ class BatchFolder:
         write_new_file(self.path / BATCH_FILE, json_bytes(info))
         fsync_dir(self.path)
         self._info = info
+        self.write_head(info)
+
+    def _stamp(self) -> list[int]:
+        st = os.stat(self.path / BATCH_FILE)
+        return [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+
+    def write_head(self, info: dict[str, Any]) -> None:
+        """The head of ``info`` (the batch.json now in place) in ``HEAD_FILE``; best
+        effort (a reader without it reads batch.json)."""
+        try:
+            self._write_head(self._stamp(), info)
+        except OSError:
+            pass
+
+    def _write_head(self, stamp: list[int], info: dict[str, Any]) -> None:
+        path = self.path / HEAD_FILE
+        tmp = path.with_name(f"{HEAD_FILE}.tmp-{os.getpid()}-{secrets.token_hex(3)}")
+        fd = open_new(tmp, os.O_WRONLY | os.O_EXCL)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(json_bytes({"stamp": stamp, "head": head_of(info)}))
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def head(self) -> dict[str, Any]:
+        """``batch.json`` without its items (approvals with who and when only): from
+        ``HEAD_FILE`` when it was taken from this very batch.json, else from batch.json
+        (raising as ``info`` does), the head written again for the next reader."""
+        try:
+            stamp = self._stamp()
+        except OSError:
+            return head_of(self.info(fresh=True))  # raises: not built, or unreadable
+        try:
+            data = json.loads((self.path / HEAD_FILE).read_bytes())
+            if isinstance(data, dict) and data.get("stamp") == stamp:
+                found = data.get("head")
+                if isinstance(found, dict):
+                    return found
+        except (OSError, ValueError):
+            pass
+        info = self.info(fresh=True)
+        try:  # the stamp was taken before reading: a change meanwhile is seen next time
+            self._write_head(stamp, info)
+        except OSError:
+            pass
+        return head_of(info)
 
     # ------------------------------------------------------------ items
 
@@ -302,6 +361,42 @@ class BatchFolder:
             out[state] = n
         return out
 
+    def _folders_stamp(self) -> list[int]:
+        out: list[int] = []
+        for state in STATES:
+            try:
+                st = os.stat(os.path.join(self._dir, state))
+                out += [st.st_ino, st.st_size, st.st_mtime_ns]
+            except FileNotFoundError:
+                out += [0, 0, 0]
+        return out
+
+    def listed_counts(self) -> dict[str, int]:
+        """``counts()`` from ``COUNTS_FILE`` while no state folder changed since, else
+        counted again — and kept only when every folder's last change is over 2 s old
+        (a rename in the same clock tick as the count can leave a folder's time as it
+        was; then the next listing counts again)."""
+        stamp = self._folders_stamp()  # before counting: a change meanwhile is seen next time
+        path = self.path / COUNTS_FILE
+        try:
+            data = json.loads(path.read_bytes())
+            found = data.get("counts") if isinstance(data, dict) else None
+            if data.get("stamp") == stamp and isinstance(found, dict):
+                return {state: int(found.get(state, 0)) for state in STATES}
+        except (OSError, ValueError, TypeError, AttributeError):
+            pass
+        counts = self.counts()
+        if time.time_ns() - max(stamp[2::3]) > COUNTS_SETTLED_NS:
+            tmp = path.with_name(f"{COUNTS_FILE}.tmp-{os.getpid()}-{secrets.token_hex(3)}")
+            try:
+                fd = open_new(tmp, os.O_WRONLY | os.O_EXCL)
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(json_bytes({"stamp": stamp, "counts": counts}))
+                os.replace(tmp, path)
+            except OSError:
+                Path(tmp).unlink(missing_ok=True)
+        return counts
+
     def read(self, item: str, kind: str, state: str) -> bytes:
         with open(f"{self._dir}/{state}/{item}{EXT_BY_KIND[kind]}", "rb") as fh:
             return fh.read()
@@ -325,3 +420,14 @@ class BatchFolder:
         """Make the renames into one state folder durable."""
         fsync_dir(self.path / state)
         self._renamed_into.discard(str(state))
+
+
+def head_of(info: dict[str, Any]) -> dict[str, Any]:
+    """What listing batches needs of ``batch.json``."""
+    head = {k: info[k] for k in HEAD_KEYS if k in info}
+    head["approvals"] = [
+        {"by": a.get("by"), "at": a.get("at")}
+        for a in info.get("approvals", [])
+        if isinstance(a, dict)
+    ]
+    return head
