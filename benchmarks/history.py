@@ -18,8 +18,9 @@ median and the spread of large ÷ small per command are printed. Target: ≤ 1.2
 - ``preview sales_invoice <a new number> --eml FILE``; ``documents import`` of five
   new invoices of this month (``--replace``, so every run imports the same five);
   ``doctor``;
-- ``batch list``; ``documents list --type sales_invoice`` (lists every document, so
-  it grows with the history by nature: printed for the record);
+- ``batch list``; ``documents list --type sales_invoice`` (the newest 1,000, as the
+  Documents pane); ``documents list --type sales_invoice --all`` (lists every
+  document, so it grows with the history by nature: printed for the record);
 - the TUI's first screen: ``mailroom demo``'s Documents pane, headless (Textual's
   ``run_test``) in a fresh interpreter, from start until it shows "N shown".
 
@@ -196,7 +197,8 @@ def commands(new_numbers: list[str], folder: Path) -> dict[str, list[str]]:
         "doctor": ["doctor"],
         "batch list": ["batch", "list"],
         "TUI first screen (Documents)": ["<first screen>"],
-        "documents list (all)": ["documents", "list", "--type", "sales_invoice"],
+        "documents list (newest)": ["documents", "list", "--type", "sales_invoice"],
+        "documents list --all": ["documents", "list", "--type", "sales_invoice", "--all"],
     }
 
 

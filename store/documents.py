@@ -124,10 +124,18 @@ class DocumentsTx:
                     continue
                 yield period, d
 
-    def recent(self, limit: int) -> tuple[list[Doc], str | None]:
-        """The newest ``limit`` documents (by date, then number), read from the newest
-        months only; and the date of the oldest of them when older ones were left out
-        (None when nothing was)."""
+    def recent(
+        self, limit: int, *, doc_type: str | None = None, administration: str | None = None
+    ) -> tuple[list[Doc], str | None]:
+        """The newest ``limit`` documents (by date, then number; of ``doc_type`` and
+        ``administration`` when given), read from the newest months only; and the date
+        of the oldest of them when older ones were left out (None when nothing was)."""
+
+        def wanted(d: Doc) -> bool:
+            return (doc_type is None or d.get("type") == doc_type) and (
+                administration is None or d.get("administration") == administration
+            )
+
         out: list[Doc] = []
         periods = self.periods()
         left_out = False
@@ -137,7 +145,7 @@ class DocumentsTx:
             if len(out) >= limit and month != newer:
                 left_out = True
                 break
-            out.extend(self.iter_raw([periods[i]]))
+            out.extend(d for d in self.iter_raw([periods[i]]) if wanted(d))
         if len(out) > limit:
             out.sort(key=lambda d: (str(d.get("date")), str(d.get("number"))), reverse=True)
             del out[limit:]

@@ -1,7 +1,8 @@
 """``mailroom documents``: import, list, show, and draw documents as PDF.
 
     mailroom documents import FILE [--admin CODE] [--replace] [--attachments DIR]
-    mailroom documents list [--type DOCTYPE] [--admin CODE] [--json]
+    mailroom documents list [--type DOCTYPE] [--admin CODE] [--from DATE] [--to DATE]
+                            [--all] [--json]
     mailroom documents show DOCTYPE NUMBER [--admin CODE] [--json]
     mailroom documents pdf DOCTYPE NUMBER --out FILE [--admin CODE] [--no-background]
     mailroom documents export-ubl [DOCTYPE NUMBER] --out FILE|FOLDER [--admin CODE] [--batch ID]
@@ -65,6 +66,13 @@ def register(sub: Any) -> None:
     ls = dsub.add_parser("list", help="list the documents")
     ls.add_argument("--type", dest="type_filter", metavar="DOCTYPE", help="only this type")
     ls.add_argument("--admin", metavar="CODE", help="only this administration")
+    ls.add_argument("--from", dest="date_from", metavar="DATE", help="only from this date on")
+    ls.add_argument("--to", dest="date_to", metavar="DATE", help="only up to this date")
+    ls.add_argument(
+        "--all",
+        action="store_true",
+        help=f"every document (without --all, --from or --to: the newest {RECENT_LIMIT:,})",
+    )
     ls.add_argument("--json", action="store_true", help="print JSON")
     ls.set_defaults(handler=documents_list)
 
@@ -116,6 +124,29 @@ def register(sub: Any) -> None:
     ubl.set_defaults(handler=documents_export_ubl)
 
 
+# `documents list` without --all or dates: this many of the newest (as the Documents pane).
+RECENT_LIMIT = 1000
+
+
+def _date_option(value: str | None, what: str) -> str | None:
+    """An ISO date given on the command line, as ISO text; a clear error otherwise."""
+    import datetime as dt
+
+    from mailing.errors import DocumentError
+
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise DocumentError(
+            f"{what} {value!r} is not a date.",
+            field=what,
+            value=value,
+            fix="write it as YYYY-MM-DD, e.g. 2026-11-01.",
+        ) from None
+
+
 def _check_type(value: str, what: str) -> str:
     from mailing.errors import DocumentError
 
@@ -153,15 +184,35 @@ def documents_list(args: argparse.Namespace, ctx: Context) -> int:
 
     if args.type_filter:
         _check_type(args.type_filter, "--type")
-    # Every document that matches, so it grows with the history; only the months holding
-    # the type (or administration) are read, and each is validated as it is printed.
+    date_from = _date_option(args.date_from, "--from")
+    date_to = _date_option(args.date_to, "--to")
+    older_from: str | None = None
+    # Without --all or dates: the newest documents, from the newest months only, so
+    # that years of history are not read (as the Documents pane). With them, only the
+    # months that can hold a match are read; each document is validated as printed.
     with ctx.store.view(Document) as tx:
-        raw = [
-            d
-            for d in tx.select(doc_type=args.type_filter, administration=args.admin)
-            if (args.type_filter is None or d.get("type") == args.type_filter)
-            and (args.admin is None or d.get("administration") == args.admin)
-        ]
+        if args.all or date_from or date_to:
+            raw = [
+                d
+                for d in tx.select(
+                    doc_type=args.type_filter,
+                    administration=args.admin,
+                    date_from=date_from,
+                    date_to=date_to,
+                )
+                if (args.type_filter is None or d.get("type") == args.type_filter)
+                and (args.admin is None or d.get("administration") == args.admin)
+            ]
+        else:
+            raw, older_from = tx.recent(
+                RECENT_LIMIT, doc_type=args.type_filter, administration=args.admin
+            )
+    if older_from is not None:
+        print(
+            f"The newest {len(raw):,} document(s), from {older_from} on; older ones are left "
+            "out: --from DATE lists those from a date, --all every one.",
+            file=sys.stderr,
+        )
     raw.sort(key=lambda d: (str(d.get("administration")), str(d.get("type")), str(d.get("number"))))
     docs = (Document.model_validate(d) for d in raw)
     if args.json:
