@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from textual.widgets import Input, Select, Static
 
+from mailing.dates import parse_date
+
 if TYPE_CHECKING:
     from screens.widgets.paged_list import PagedList
     from screens.widgets.pane import Pane
@@ -21,23 +23,6 @@ else:
     _PaneBase = object
 
 STATE_MARK = {"not sent": " ", "in a batch": "B", "sent": "S", "to print": "P"}
-
-
-def parse_date(value: str, field: str) -> dt.date | None:
-    from mailing.errors import DocumentError
-
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise DocumentError(
-            f"{field} {value!r} is not a date.",
-            field=field,
-            value=value,
-            fix="write it as YYYY-MM-DD, e.g. 2026-11-01, or leave it empty.",
-        ) from None
 
 
 class DocumentFilters(_PaneBase):

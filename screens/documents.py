@@ -23,10 +23,11 @@ from textual.widgets import Input, Label, Select, Static
 from textual.worker import Worker
 
 from mailing import words
+from mailing.dates import parse_date
 from mailing.history import DOC_STATES
 from screens.document_attachments import DocumentAttachments
 from screens.document_build import BuildState, DocumentBuild
-from screens.document_filters import DocumentFilters, parse_date
+from screens.document_filters import DocumentFilters
 from screens.document_import import DocumentImport
 from screens.widgets.paged_list import PagedList
 from screens.widgets.pane import Pane

@@ -78,10 +78,7 @@ def test_archive_keeps_what_the_server_received_linked_and_the_pdf_once(tmp_path
         assert eml.read_bytes() == server.messages[list(received).index(msg["Message-ID"])].data
         assert os.path.samefile(eml, spool_file)
         # every attachment, decoded, equal to what the customer's mail client reads
-        got = {
-            p.get_filename(): p.get_payload(decode=True)
-            for p in msg.iter_attachments()  # type: ignore[attr-defined]
-        }
+        got = {p.get_filename(): p.get_payload(decode=True) for p in msg.iter_attachments()}
         assert record["attachments"] == list(got)
         # the build noted where each attachment's base64 lies: no parse was needed
         raw = spool_file.read_bytes()

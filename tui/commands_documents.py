@@ -130,21 +130,10 @@ RECENT_LIMIT = 1000
 
 def _date_option(value: str | None, what: str) -> str | None:
     """An ISO date given on the command line, as ISO text; a clear error otherwise."""
-    import datetime as dt
+    from mailing.dates import parse_date
 
-    from mailing.errors import DocumentError
-
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value.strip()).isoformat()
-    except ValueError:
-        raise DocumentError(
-            f"{what} {value!r} is not a date.",
-            field=what,
-            value=value,
-            fix="write it as YYYY-MM-DD, e.g. 2026-11-01.",
-        ) from None
+    date = parse_date(value, what, optional=f"leave {what} out")
+    return date.isoformat() if date else None
 
 
 def _check_type(value: str, what: str) -> str:

@@ -73,7 +73,7 @@ def install(font: Any, *, seed: str = "") -> None:
         state.nextCode = 128 if len(codes) == 31 else len(codes) + 1
         return state
 
-    class States(WeakKeyDictionary):  # type: ignore[type-arg]  # doc -> reportlab's State
+    class States(WeakKeyDictionary[Any, Any]):  # doc -> reportlab's State
         def __getitem__(self, doc: Any) -> Any:
             try:
                 return super().__getitem__(doc)
