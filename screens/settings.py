@@ -95,8 +95,9 @@ class SettingsPane(Pane):
     def refresh_data(self) -> None:
         if not self.dirty:
             profiles = [(f"{p.code}  ({p.system}) {p.sender}", p.code) for p in self._profiles()]
+            # Only the profile choices follow the profiles; "Approval by" keeps its rules.
             for f in self.form.fields:
-                if f.kind == "choice":
+                if f.kind == "choice" and f.name != "approval":
                     self.form.set_choices(f.name, profiles)
             self.load()
 

@@ -265,7 +265,10 @@ class RecordForm(VerticalScroll):
             try:
                 w.value = value if value is not None else Select.NULL
             except InvalidSelectValueError:  # no longer offered, e.g. a deleted profile
-                w.clear()
+                if f.allow_blank:
+                    w.clear()
+                elif f.choices:  # a choice that must hold a value takes its first option
+                    w.value = f.choices[0][1]
         elif isinstance(w, TextArea):
             w.load_text(value or "")
         elif isinstance(w, SelectionList):

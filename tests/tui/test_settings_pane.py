@@ -80,3 +80,32 @@ async def test_settings_give_an_administration_its_profile_and_resolution_follow
     assert Store(home).get(Administration, "KORN").profile == "HOLT"
     after = resolve_document(ConfigSnapshot.load(Store(home)), doc, "someone")
     assert (after.sender.level, after.sender.profile) == ("administration", "HOLT")
+
+
+async def test_settings_visited_again_after_another_pane_keeps_the_app_running(
+    tmp_path: Path,
+) -> None:
+    """F6, F7, F6 (and F5, F6) used to end the TUI: the approval choice was given the
+    profiles as its options when the pane came back, and could then hold no value."""
+    from mailing.demo import load_demo
+
+    home = tmp_path / "home"
+    load_demo(Store(home, "demo"))
+    app = make_app(home)
+    async with app.run_test(size=SIZE) as pilot:
+        for key in ("f6", "f7", "f6", "f5", "f6", "f2", "f6"):
+            await pilot.press(key)
+            await settle(pilot)
+        text = await wait_for(pilot, "system, administrations")
+        assert app.is_running
+        assert "Four eyes: not who built it" in text or "Anyone, also who built it" in text
+        crash = home / "crash-reports"
+        assert not crash.exists() or not any(crash.iterdir())
+        # The approval choice still offers the two rules, not the profiles.
+        from textual.widgets import Select
+
+        approval = app.screen.query_one("#f-approval", Select)
+        assert {v for _, v in approval._options if v is not Select.NULL} == {
+            "same-user",
+            "other-user",
+        }
