@@ -1,7 +1,9 @@
 """Kill test: `mailroom send` killed with SIGKILL at 30 random moments, resumed each time.
 
-At the end every message was received, none more than twice, and every message
-received twice is one the admin had been shown as `unknown` (and chose to re-send).
+At the end every message was received, and each copy beyond the first is accounted
+for: a message is received at most once plus the number of times the admin was shown
+it as `unknown` (and chose to re-send). An item killed in flight twice is shown twice
+and may rightly arrive three times; an item never shown unknown arrives exactly once.
 The archive too: after every kill, each item listed as archived has its whole archive
 (the record, the bytes that were sent, the server's reply); after the last run every
 sent item has one, in exactly one folder. And after every kill (once the next start's
@@ -38,7 +40,7 @@ N_MESSAGES = 1000
 N_KILLS = 30
 
 
-def _admin_resolves_unknowns(home: Path, store: object, shown: set[str]) -> None:
+def _admin_resolves_unknowns(home: Path, store: object, shown: collections.Counter[str]) -> None:
     """What an admin does after a crash: look (which moves leftovers to unknown), re-send."""
     spool = Spool(home)
     with spool.sender_lock("admin"):
@@ -47,7 +49,7 @@ def _admin_resolves_unknowns(home: Path, store: object, shown: set[str]) -> None
             batch.close()
     for batch in spool.batches():
         for ref in batch.items("unknown"):
-            shown.add(ref.item)
+            shown[ref.item] += 1
             resend(store, "admin", batch.id, ref.item)  # type: ignore[arg-type]
 
 
@@ -92,7 +94,7 @@ def test_send_killed_30_times_loses_nothing_and_duplicates_only_unknowns(tmp_pat
         batch = spool_batch(store, N_MESSAGES)
         cmd = [PYTHON, "-m", "tui", "--home", str(home), "--user", "sender", "send", batch.id]
         env = cli_env({"MAILROOM_SEND_BACKOFF": "0.05,0.1"})
-        shown_unknown: set[str] = set()
+        shown_unknown: collections.Counter[str] = collections.Counter()
         kills = 0
         for _ in range(N_KILLS):
             before = len(server.messages)
@@ -104,9 +106,13 @@ def test_send_killed_30_times_loses_nothing_and_duplicates_only_unknowns(tmp_pat
                 # a moment while messages are flowing: after 1-25 more were received
                 # (spreads 30 kills over the 1,000), plus a random fraction of a message
                 target = before + rng.randint(1, 25)
-                deadline = time.monotonic() + 20
+                # A guard against a hung sender, not a timing claim: it is reset by
+                # every message received, so a busy machine only makes it wait longer.
+                seen, stalled_since = len(server.messages), time.monotonic()
                 while len(server.messages) < target and proc.poll() is None:
-                    assert time.monotonic() < deadline, "the sender stopped sending"
+                    if len(server.messages) != seen:
+                        seen, stalled_since = len(server.messages), time.monotonic()
+                    assert time.monotonic() - stalled_since < 60, "the sender stopped sending"
                     time.sleep(0.0005)
                 time.sleep(rng.uniform(0.0, 0.004))
             if proc.poll() is None:
@@ -130,13 +136,19 @@ def test_send_killed_30_times_loses_nothing_and_duplicates_only_unknowns(tmp_pat
         expected = {f"<batchtest.{i}@sender.example>" for i in range(1, N_MESSAGES + 1)}
         context = f"(seed {seed}, {kills} kills, {len(shown_unknown)} shown unknown)"
         assert set(received) == expected, context
-        assert max(received.values()) <= 2, context
-        twice = {mid for mid, n in received.items() if n == 2}
-        twice_items = {
-            f"{int(mid.split('.')[1].split('@')[0]):05d}-F" + mid.split(".")[1].split("@")[0]
-            for mid in twice
+
+        def item_of(mid: str) -> str:
+            number = mid.split(".")[1].split("@")[0]
+            return f"{int(number):05d}-F{number}"
+
+        # The true invariant: every copy beyond the first was an admin's re-send of an
+        # item shown as unknown; an item never shown unknown arrived exactly once.
+        extra = {
+            mid: (n, shown_unknown[item_of(mid)])
+            for mid, n in received.items()
+            if n > 1 + shown_unknown[item_of(mid)]
         }
-        assert twice_items <= shown_unknown, context
+        assert not extra, f"copies beyond 1 + times shown unknown: {extra} {context}"
         assert kills >= N_KILLS - 3, context  # nearly every run was really killed mid-way
         assert shown_unknown, context  # kills did land with a message in flight
         assert batch.counts()["sent"] == N_MESSAGES
