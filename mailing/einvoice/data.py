@@ -80,14 +80,16 @@ def buyer_address(relation: Relation) -> tuple[str, str] | None:
     )
 
 
-def rule_problems(doc: Document) -> list[tuple[str, str, str]]:
+def rule_problems(doc: Document, *, e_invoice: bool = True) -> list[tuple[str, str, str]]:
     """(where, what is wrong with the rule in words, fix) for what EN 16931 refuses in
-    the document itself, before any XML is made (also run at import)."""
+    the document itself, before any XML is made (also run at import). The VAT rules
+    always hold (the PDF must say the same); with ``e_invoice`` also what only an
+    e-invoice cannot carry (a negative price, a credit note without its invoice)."""
     out: list[tuple[str, str, str]] = []
     for n, ln in enumerate(doc.lines, start=1):
         where = f"line {n}"
         price = ln.unit_price
-        if price < 0:
+        if price < 0 and e_invoice:
             out.append(
                 (
                     where,
@@ -101,7 +103,7 @@ def rule_problems(doc: Document) -> list[tuple[str, str, str]]:
             out.append((where, what, fix))
     cats = [category_of(ln.vat_rate, ln.vat_category) for ln in doc.lines]
     out += [("document", what, fix) for what, fix in document_problems(cats)]
-    if doc.credit_note and not doc.corrects:
+    if doc.credit_note and not doc.corrects and e_invoice:
         out.append(
             (
                 "corrects",

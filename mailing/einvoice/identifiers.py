@@ -153,7 +153,7 @@ def identifier_problem(scheme: str, ident: str, *, eas: bool) -> tuple[str, str]
     what = "electronic address scheme" if eas else "registration scheme"
     if scheme not in known:
         return (
-            f"{what} {scheme!r} is not in the {'Peppol EAS' if eas else 'ISO 6523'} list",
+            f"has {what} {scheme!r}, which is not in the {'Peppol EAS' if eas else 'ISO 6523'} list",
             "use e.g. 0106 (KvK), 0190 (OIN), 0208 (KBO), 0088 (GLN)"
             + (", 9944 (NL VAT), 9930 (DE VAT)." if eas else "."),
         )
@@ -161,15 +161,18 @@ def identifier_problem(scheme: str, ident: str, *, eas: bool) -> tuple[str, str]
     if not v:
         return ("is empty", "enter the identifier that goes with the scheme.")
     if scheme == "0106" and not re.fullmatch(r"\d{8}", v):
-        return ("a KvK number (0106) is 8 digits", "enter the 8 digits of the KvK number.")
+        return (
+            "is not a KvK number (scheme 0106 takes 8 digits)",
+            "enter the 8 digits of the KvK number.",
+        )
     if scheme == "0190" and not re.fullmatch(r"\d{20}", v):
-        return ("an OIN (0190) is 20 digits", "enter the 20 digits of the OIN.")
+        return ("is not an OIN (scheme 0190 takes 20 digits)", "enter the 20 digits of the OIN.")
     if scheme in _VAT_COUNTRY:
         country = _VAT_COUNTRY[scheme]
         if vat_country(v) not in (country, "GR" if country == "EL" else country):
             return (
-                f"scheme {scheme} ({SCHEME_NAMES.get(scheme, country + ' VAT number')}) "
-                f"takes a VAT number starting with {country}",
+                f"is not a {country} VAT number, which scheme {scheme} "
+                f"({SCHEME_NAMES.get(scheme, country + ' VAT number')}) takes",
                 f"enter the VAT number with its prefix, e.g. {country}...",
             )
         bad = vat_problem(v)

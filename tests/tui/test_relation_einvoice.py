@@ -55,6 +55,6 @@ async def test_factur_x_chosen_in_the_form_is_saved(tmp_path: Path) -> None:
     store = Store(home)
     seed(store, relations=3)
     adm = store.get(Administration, "HOLT")
-    save_record(store, adm.model_copy(update={"vat_number": "NL001234567B01"}), adm.key)
+    save_record(store, adm.model_copy(update={"vat_number": "NL859123455B01"}), adm.key)
     await _choose_factur_x(home)
     assert Store(home).get(Relation, "HOLT/C00001").e_invoice == "factur-x"
