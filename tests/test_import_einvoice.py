@@ -240,3 +240,52 @@ def test_a_configuration_file_carries_the_identifiers(tmp_path: Path) -> None:
     rel["vat_number"], rel["peppol_scheme"], rel["peppol_id"] = "", "0106", rel["coc_number"]
     import_config(store, data)
     assert store.get(Relation, f"{rel['administration']}/D1001").peppol_scheme == "0106"
+
+
+# ---------------------------------------------------------------- the PDF says it
+
+
+def _pdf_text(pdf: bytes, tmp_path: Path) -> str:
+    import subprocess
+
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    )
+    return " ".join(out.stdout.split())
+
+
+@pytest.mark.parametrize(
+    "language,words",
+    [
+        ("NL", ["Btw verlegd", "Btw-nummer afnemer: BE0403170701"]),
+        ("EN", ["VAT reverse charged", "Customer VAT number: BE0403170701"]),
+        ("DE", ["Steuerschuldnerschaft des Leistungsempfängers", "USt-IdNr. des Kunden"]),
+    ],
+)
+def test_the_pdf_says_vat_reverse_charged_in_the_customers_language(
+    tmp_path: Path, language: str, words: list[str]
+) -> None:
+    import datetime as dt
+
+    from mailing.pdf.layout import render_document_pdf
+    from store.records import DocumentLine
+    from tests.pdf_helpers import administration
+
+    rel = Relation(
+        administration="A1", code="B1", name="Dupont SA", country="BE", language=language,
+        address=["Rue Neuve 12", "1000 Bruxelles"], vat_number="BE0403170701",
+    )  # fmt: skip
+    doc = Document(
+        administration="A1", type="sales_invoice", number="F-1", relation="B1",
+        date=dt.date(2026, 3, 1),
+        lines=[DocumentLine(description="Montage", unit_price=Decimal(500),
+                            vat_rate=Decimal(0), vat_category="AE")],
+    )  # fmt: skip
+    text = _pdf_text(render_document_pdf(doc, rel, administration(), language=language), tmp_path)
+    for w in words:
+        assert w in text, text
+    credit = doc.model_copy(update={"credit_note": True, "corrects": "F-0"})
+    text = _pdf_text(render_document_pdf(credit, rel, administration(), language="NL"), tmp_path)
+    assert "Creditnota F-1" in text and "Creditnota bij factuur F-0" in text

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 CATEGORIES: dict[str, str] = {
     "S": "standard rate",
@@ -134,6 +135,12 @@ def line_problems(rate: Decimal, category: str, reason: str) -> list[tuple[str, 
     return out
 
 
+def document_words(doc: Any, language: str, buyer_vat: str = "") -> list[str]:
+    """``legal_words`` for a document (its lines' categories and reasons)."""
+    pairs = [(category_of(ln.vat_rate, ln.vat_category), ln.vat_exemption) for ln in doc.lines]
+    return legal_words(pairs, language, buyer_vat, doc.corrects if doc.credit_note else "")
+
+
 def document_problems(categories: Iterable[str]) -> list[tuple[str, str]]:
     """Rules over the whole document's categories (BR-O-11: O stands alone)."""
     cats = set(categories)
@@ -189,13 +196,29 @@ _BUYER_VAT = {
 }
 
 
+CREDIT_NOTE_TITLE = {"NL": "Creditnota", "EN": "Credit note", "DE": "Gutschrift", "FR": "Avoir"}
+_CORRECTS = {
+    "NL": "Creditnota bij factuur {n}",
+    "EN": "Credit note for invoice {n}",
+    "DE": "Gutschrift zur Rechnung {n}",
+    "FR": "Avoir sur la facture {n}",
+}
+
+
 def legal_words(
-    categories: Iterable[tuple[str, str]], language: str, buyer_vat: str = ""
+    categories: Iterable[tuple[str, str]],
+    language: str,
+    buyer_vat: str = "",
+    corrects: str = "",
 ) -> list[str]:
     """The sentences the PDF must carry for the (category, reason) pairs of a document,
-    in ``language`` (NL, EN, DE, FR; English otherwise)."""
+    in ``language`` (NL, EN, DE, FR; English otherwise): the VAT words the law asks for
+    (reverse charge, exemption, export...), the customer's VAT number where the VAT is
+    theirs to pay, and the invoice a credit note corrects."""
     lang = language.upper()[:2]
     out: list[str] = []
+    if corrects:
+        out.append(_CORRECTS.get(lang, _CORRECTS["EN"]).format(n=corrects))
     needs_buyer_vat = False
     for cat, reason in sorted(set(categories)):
         words = LEGAL_WORDS.get(cat)
