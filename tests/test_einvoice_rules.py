@@ -30,6 +30,8 @@ from store.store import Store
 from tests.einvoice_rules import Finding, check, fatal, warnings
 from tests.test_preview_cli import mailroom
 
+UBL_CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+UBL_CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 SELLER = Administration(
     code="A1",
     name="Acme Installaties B.V.",
@@ -348,3 +350,32 @@ def test_every_demo_invoices_factur_x_passes_en16931(tmp_path: Path) -> None:
         _assert_clean(check(xml), doc.number)
         seen += 1
     assert seen > 10
+
+
+@pytest.mark.parametrize(
+    "country,lines,postcode,city",
+    [
+        ("NL", ["Weg 1", "3511 AB Utrecht"], "3511 AB", "Utrecht"),
+        ("BE", ["Rue Neuve 12", "1000 Bruxelles"], "1000", "Bruxelles"),
+        ("DE", ["Hauptstraße 5", "D-50667 Köln"], "50667", "Köln"),
+        ("GB", ["1 High Street", "London", "SW1A 1AA"], "SW1A 1AA", "London"),
+        ("GB", ["1 High Street", "London EC1A 1BB"], "EC1A 1BB", "London"),
+        ("PL", ["ul. Długa 1", "00-950 Warszawa"], "00-950", "Warszawa"),
+        ("SE", ["Storgatan 1", "114 55 Stockholm"], "114 55", "Stockholm"),
+        ("US", ["1 Main Street", "Springfield, IL 62701"], "62701", "Springfield, IL"),
+    ],
+)
+def test_postcodes_of_every_country_go_into_the_postcode_not_the_city(
+    country: str, lines: list[str], postcode: str, city: str
+) -> None:
+    rel = _rel(address=lines, country=country, coc_number="", vat_number="", peppol_scheme="0088",
+               peppol_id="5790000435975")  # fmt: skip
+    xml = etree.fromstring(ubl_xml(e_invoice_data(_doc(SHAPES[0]), rel, SELLER, peppol=True)))
+    ns = {"cac": UBL_CAC, "cbc": UBL_CBC}
+    addr = xml.find("cac:AccountingCustomerParty/cac:Party/cac:PostalAddress", ns)
+    assert addr is not None
+    assert (addr.findtext("cbc:PostalZone", "", ns), addr.findtext("cbc:CityName", "", ns)) == (
+        postcode,
+        city,
+    )
+    assert addr.findtext("cbc:StreetName", namespaces=ns) == lines[0]
