@@ -379,3 +379,22 @@ def test_postcodes_of_every_country_go_into_the_postcode_not_the_city(
         city,
     )
     assert addr.findtext("cbc:StreetName", namespaces=ns) == lines[0]
+
+
+def test_export_ubl_for_a_customer_without_any_identifier_is_refused_naming_it(
+    tmp_path: Path,
+) -> None:
+    store = Store(tmp_path / "h")
+    load_demo(store)
+    doc = next(d for d in store.all(Document) if d.number == "F20260001")
+    rel = store.get(Relation, f"{doc.administration}/{doc.invoice_debtor or doc.relation}")
+    # data from before issue 26: no KvK, VAT or Peppol address (written past the door)
+    store.put_many([rel.model_copy(update={"coc_number": "", "vat_number": ""})])
+    out = tmp_path / "F.xml"
+    run = mailroom(
+        tmp_path / "h", "documents", "export-ubl", "sales_invoice", doc.number,
+        "--admin", doc.administration, "--out", str(out),
+    )  # fmt: skip
+    assert run.returncode == 2, run.stderr
+    assert f"relation {rel.code}" in run.stderr and "PEPPOL-EN16931-R010" in run.stderr
+    assert "Traceback" not in run.stderr and not out.exists()
