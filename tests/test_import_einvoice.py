@@ -289,3 +289,15 @@ def test_the_pdf_says_vat_reverse_charged_in_the_customers_language(
     credit = doc.model_copy(update={"credit_note": True, "corrects": "F-0"})
     text = _pdf_text(render_document_pdf(credit, rel, administration(), language="NL"), tmp_path)
     assert "Creditnota F-1" in text and "Creditnota bij factuur F-0" in text
+
+
+def test_an_invoice_for_a_peppol_customer_without_an_address_is_refused_at_import(
+    store: Store, tmp_path: Path
+) -> None:
+    _as(store, "ubl")
+    rel = store.get(Relation, "A1/C100")
+    store.put_many([rel.model_copy(update={"coc_number": ""})])  # data from before the door
+    lines = [{"description": "Werk", "unit_price": "100"}]
+    with pytest.raises(ImportProblems) as err:
+        import_documents(store, _json(tmp_path, lines), administration="A1")
+    assert "PEPPOL-EN16931-R010" in str(err.value) and "relation C100" in str(err.value)

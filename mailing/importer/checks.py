@@ -230,12 +230,19 @@ def _check_e_invoice(
     """Issue 26: what the official e-invoice rules would refuse is refused here, before
     the document is stored (the VAT category rules for every invoice; a negative price
     or a credit note without its invoice when the customer takes e-invoices)."""
-    from mailing.einvoice.data import EINVOICE_TYPES, rule_problems
+    from mailing.einvoice.data import EINVOICE_TYPES, buyer_address, rule_problems
 
     if doc.type not in EINVOICE_TYPES:
         return
     rel = relations.get((doc.administration, doc.invoice_debtor or doc.relation)) or {}
     form = rel.get("e_invoice") or forms.get(doc.administration, "off")
+    if form == "ubl" and rel and buyer_address(Relation.parse(rel)) is None:
+        problems.add(
+            cand.locate.get("relation", cand.where),
+            f"relation {rel.get('code')} takes Peppol UBL invoices, which need its electronic "
+            "address (PEPPOL-EN16931-R010), and it has no Peppol address, KvK/KBO number or "
+            "VAT number; enter one of them for the relation first",
+        )
     for where, what, fix in rule_problems(doc, e_invoice=form != "off"):
         if where.startswith("line "):
             n = int(where.split()[1]) - 1

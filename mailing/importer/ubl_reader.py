@@ -111,6 +111,7 @@ def _read_ubl(raw: bytes, problems: _Problems) -> Iterator[_Candidate]:
     if ref:
         data["reference"] = ref[:200]
     if credit or text(root, "cbc:InvoiceTypeCode") == "381":
+        credit = True  # its amounts are stored negative, as the accounting keeps them
         data["credit_note"] = True
     corrects = text(root, "cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID")
     if corrects:
