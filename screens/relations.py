@@ -229,6 +229,7 @@ class RelationsPane(RecordPane):
                         ("PDF only", "off"),
                         ("Factur-X (e-invoice inside the PDF)", "factur-x"),
                         ("PDF with Peppol UBL attached", "ubl"),
+                        ("PDF with XRechnung UBL attached (Germany)", "xrechnung"),
                     ],
                     allow_blank=False,
                 ),

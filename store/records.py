@@ -242,7 +242,7 @@ class Administration(Record):
     payment_days: int = Field(default=30, ge=0, le=365)
     default_language: str = "NL"
     # Which form its invoices take (issue 17): the PDF only, Factur-X, or UBL beside it.
-    e_invoice: Literal["off", "factur-x", "ubl"] = "off"
+    e_invoice: Literal["off", "factur-x", "ubl", "xrechnung"] = "off"
 
 
 # ---------------------------------------------------------------- relations
@@ -285,7 +285,7 @@ class Relation(Record):
     contacts: list[Contact] = Field(default_factory=list)
     invoice_debtor: str | None = None  # code of the relation billed, when it differs
     # Which form its invoices take; "" = as its administration says (issue 17).
-    e_invoice: Literal["", "off", "factur-x", "ubl"] = ""
+    e_invoice: Literal["", "off", "factur-x", "ubl", "xrechnung"] = ""
     # Issue 26: who the customer is on an e-invoice (mailing/einvoice/fields.py).
     vat_number: str = ""
     coc_number: str = ""  # legal registration (KvK, KBO, ...)

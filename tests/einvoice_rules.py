@@ -3,7 +3,9 @@
 - Peppol BIS Billing 3.0 (``tests/rules/peppol-bis-3/PEPPOL-EN16931-UBL.sch``): a
   Schematron, compiled here to XSLT with SchXslt (``tests/rules/schxslt/``) once and
   cached by the SHA-256 of the rules and the compiler;
-- CEN EN 16931 (``tests/rules/en16931/``): the official XSLT for UBL and for CII.
+- CEN EN 16931 (``tests/rules/en16931/``): the official XSLT for UBL and for CII;
+- KoSIT XRechnung 3.0 (``tests/rules/xrechnung/``) for a UBL with XRechnung's
+  CustomizationID, a Schematron compiled like Peppol's.
 
 ``check(xml)`` returns the failed assertions of every rule set that applies to the
 document (UBL: EN 16931 and Peppol; CII: EN 16931) as ``Finding``s with their flag:
@@ -28,6 +30,7 @@ PEPPOL_UBL_SCH = RULES / "peppol-bis-3" / "PEPPOL-EN16931-UBL.sch"
 EN16931_UBL = RULES / "en16931" / "EN16931-UBL-validation.xslt"
 EN16931_CII = RULES / "en16931" / "EN16931-CII-validation.xslt"
 SCHXSLT = RULES / "schxslt" / "2.0" / "pipeline-for-svrl.xsl"
+XRECHNUNG_UBL_SCH = RULES / "xrechnung" / "ubl" / "XRechnung-UBL-validation.sch"
 SVRL = "http://purl.oclc.org/dsdl/svrl"
 _UBL_NS = (
     "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2",
@@ -71,6 +74,8 @@ def _digest(*paths: Path) -> str:
     h = hashlib.sha256()
     for p in paths:
         h.update(p.read_bytes())
+        for included in sorted(p.parent.parent.rglob("*.sch")):  # XRechnung's common.sch
+            h.update(included.read_bytes())
     for p in sorted((RULES / "schxslt").rglob("*.xsl")):
         h.update(p.read_bytes())
     return h.hexdigest()[:16]
@@ -134,7 +139,16 @@ def _run(rules: str, stylesheet: Path, xml: bytes) -> list[Finding]:
 
 def rule_sets(xml: bytes) -> list[tuple[str, Path]]:
     """The rule sets that apply to ``xml``: by its root element."""
-    tag = etree.QName(etree.fromstring(xml)).namespace
+    root = etree.fromstring(xml)
+    tag = etree.QName(root).namespace
+    custom = root.findtext(
+        "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}CustomizationID"
+    )
+    if tag in _UBL_NS and custom and "xeinkauf.de:kosit:xrechnung" in custom:
+        return [
+            ("EN 16931", EN16931_UBL),
+            ("XRechnung 3.0", compiled_schematron(XRECHNUNG_UBL_SCH)),
+        ]
     if tag in _UBL_NS:
         return [
             ("EN 16931", EN16931_UBL),

@@ -398,3 +398,35 @@ def test_export_ubl_for_a_customer_without_any_identifier_is_refused_naming_it(
     assert run.returncode == 2, run.stderr
     assert f"relation {rel.code}" in run.stderr and "PEPPOL-EN16931-R010" in run.stderr
     assert "Traceback" not in run.stderr and not out.exists()
+
+
+# ---------------------------------------------------------------- XRechnung (Germany)
+
+XR_SHAPES = [
+    Shape("XRechnung: German buyer, 19 % and 7 %", [_line("300", "19"), _line("20", "7", "4")],
+          DE_BUYER),
+    Shape("XRechnung: intra-Community supply", [_line("640", "0", vat_category="K")], DE_BUYER),
+    Shape("XRechnung: credit note", [_line("300", "19", "-1")], DE_BUYER,
+          {"credit_note": True, "corrects": "F2026-0007"}),
+]  # fmt: skip
+XR_SELLER = SELLER.model_copy(update={"phone": "+31 20 123 45 67"})
+
+
+@pytest.mark.parametrize("shape", XR_SHAPES, ids=[s.name for s in XR_SHAPES])
+def test_xrechnung_passes_kosits_rules_and_en16931(shape: Shape) -> None:
+    data = e_invoice_data(_doc(shape), shape.relation, XR_SELLER, xrechnung=True)
+    xml = ubl_xml(data, xrechnung=True)
+    assert b"urn:xeinkauf.de:kosit:xrechnung_3.0" in xml
+    findings = check(xml)
+    assert {f.rules for f in findings} <= {"EN 16931", "XRechnung 3.0"}
+    _assert_clean(findings, shape.name)
+
+
+def test_xrechnung_without_the_sellers_phone_is_refused_and_kosit_agrees() -> None:
+    shape = XR_SHAPES[0]
+    with pytest.raises(DocumentError) as err:
+        e_invoice_data(_doc(shape), shape.relation, SELLER, xrechnung=True)
+    assert "BR-DE-6" in str(err.value) and "phone number" in err.value.fix
+    # what KoSIT's rules say of the same invoice without a seller contact
+    data = e_invoice_data(_doc(shape), shape.relation, SELLER, peppol=True)
+    assert "BR-DE-2" in {f.rule for f in fatal(check(ubl_xml(data, xrechnung=True)))}

@@ -301,3 +301,15 @@ def test_an_invoice_for_a_peppol_customer_without_an_address_is_refused_at_impor
     with pytest.raises(ImportProblems) as err:
         import_documents(store, _json(tmp_path, lines), administration="A1")
     assert "PEPPOL-EN16931-R010" in str(err.value) and "relation C100" in str(err.value)
+
+
+def test_xrechnung_needs_the_administrations_phone_at_the_door(store: Store) -> None:
+    rel = store.get(Relation, "A1/C100")
+    with pytest.raises(ChangeRefused) as err:
+        save_record(store, rel.model_copy(update={"e_invoice": "xrechnung"}), rel.key)
+    assert "BR-DE-6" in str(err.value) and "administration A1" in str(err.value)
+    adm = store.get(Administration, "A1")
+    save_record(
+        store, adm.model_copy(update={"phone": "+31 20 1234567", "email": "f@a.example"}), adm.key
+    )
+    save_record(store, rel.model_copy(update={"e_invoice": "xrechnung"}), rel.key)

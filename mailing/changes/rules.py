@@ -469,7 +469,12 @@ def reference_problems(cfg: Config) -> list[Problem]:
     return out
 
 
-E_INVOICE_FORMS = {"off": "PDF only", "factur-x": "Factur-X", "ubl": "UBL (Peppol)"}
+E_INVOICE_FORMS = {
+    "off": "PDF only",
+    "factur-x": "Factur-X",
+    "ubl": "UBL (Peppol)",
+    "xrechnung": "XRechnung (UBL)",
+}
 
 
 def e_invoice_problems(cfg: Config) -> list[Problem]:
@@ -509,7 +514,9 @@ def peppol_problems(cfg: Config) -> list[Problem]:
     out: list[Problem] = []
     for rel in cfg.relations.values():
         admin = cfg.administrations.get(rel.administration)
-        if admin is None or rel.kind != "customer" or (rel.e_invoice or admin.e_invoice) != "ubl":
+        if admin is None or rel.kind != "customer":
+            continue
+        if (rel.e_invoice or admin.e_invoice) not in ("ubl", "xrechnung"):
             continue
         if buyer_address(rel) is None:
             out.append(
@@ -524,9 +531,20 @@ def peppol_problems(cfg: Config) -> list[Problem]:
                 )
             )
     for admin in cfg.administrations.values():
-        uses = admin.e_invoice == "ubl" or any(
-            r.administration == admin.code and r.e_invoice == "ubl" for r in cfg.relations.values()
-        )
+        forms = {admin.e_invoice} | {
+            r.e_invoice for r in cfg.relations.values() if r.administration == admin.code
+        }
+        uses = bool(forms & {"ubl", "xrechnung"})
+        if "xrechnung" in forms and not (admin.phone and admin.email):
+            out.append(
+                Problem(
+                    f"{cfg.where(admin)}.{'phone' if not admin.phone else 'email'}",
+                    f"administration {admin.code} sends XRechnung invoices, which need the "
+                    "seller's contact phone number and e-mail address (BR-DE-6, BR-DE-7)",
+                    None,
+                    f"enter the phone number and e-mail address of administration {admin.code}.",
+                )
+            )
         if uses and admin.vat_number and seller_address(admin) is None:
             out.append(
                 Problem(

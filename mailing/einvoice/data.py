@@ -157,12 +157,20 @@ def _breakdown(lines: list[DocumentLine], sign: Decimal) -> list[dict[str, Any]]
 
 
 def e_invoice_data(
-    doc: Document, relation: Relation, adm: Administration, *, peppol: bool = False
+    doc: Document,
+    relation: Relation,
+    adm: Administration,
+    *,
+    peppol: bool = False,
+    xrechnung: bool = False,
 ) -> dict[str, Any]:
     """The EN 16931 terms of ``doc`` (an invoice) for ``relation`` from ``adm``.
 
     ``peppol``: for Peppol BIS Billing 3.0 (UBL), whose electronic addresses must come
-    from the EAS list (no e-mail) and are required for seller and buyer."""
+    from the EAS list (no e-mail) and are required for seller and buyer; ``xrechnung``:
+    for the German XRechnung 3.0 (UBL, on top of that), which wants the seller's
+    contact (BG-6: BR-DE-2, BR-DE-5..7)."""
+    peppol = peppol or xrechnung
     if doc.type not in EINVOICE_TYPES:
         raise DocumentError(
             f"A {doc.type.replace('_', ' ')} cannot be an e-invoice; only sales, counter "
@@ -232,6 +240,20 @@ def e_invoice_data(
             )
         elif email:
             party["einvoicing_addr"], party["einvoicing_addr_schemeid"] = email, "EM"
+    if xrechnung:
+        for value, rule, what in (
+            (adm.phone, "BR-DE-6", "phone number"),
+            (adm.email, "BR-DE-7", "e-mail address"),
+        ):
+            if not value:
+                raise _refuse(
+                    doc,
+                    f"administration {adm.code}",
+                    f"an XRechnung needs the seller's contact {what} ({rule}), and it has none",
+                    f"enter the {what} of administration {adm.code}.",
+                    field=what,
+                )
+        seller["contacts"] = [{"name": adm.name, "phone": adm.phone, "email": adm.email}]
     credit = doc.credit_note
     sign = Decimal(-1) if credit else Decimal(1)
     data: dict[str, Any] = {

@@ -11,6 +11,7 @@ from mailing.errors import DocumentError
 
 PEPPOL_CUSTOMIZATION = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
 PEPPOL_PROFILE = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
+XRECHNUNG_CUSTOMIZATION = "urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0"
 
 
 _parsed = threading.local()  # lxml's validators are not to be shared between threads
@@ -83,8 +84,9 @@ def cii_xml(data: dict[str, Any]) -> bytes:
         raise _refused(data.get("BT-1", ""), exc) from None
 
 
-def ubl_xml(data: dict[str, Any]) -> bytes:
-    """Peppol BIS Billing 3.0 UBL 2.1, valid against the UBL 2.1 XSD."""
+def ubl_xml(data: dict[str, Any], *, xrechnung: bool = False) -> bytes:
+    """Peppol BIS Billing 3.0 UBL 2.1 (or, ``xrechnung``, the German XRechnung 3.0 UBL),
+    valid against the UBL 2.1 XSD."""
     from lxml import etree
 
     xml = _generate(data, "ubl-2.1")
@@ -92,7 +94,7 @@ def ubl_xml(data: dict[str, Any]) -> bytes:
     ns = {"cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"}
     custom = root.find("cbc:CustomizationID", ns)
     if custom is not None:
-        custom.text = PEPPOL_CUSTOMIZATION
+        custom.text = XRECHNUNG_CUSTOMIZATION if xrechnung else PEPPOL_CUSTOMIZATION
     profile = root.find("cbc:ProfileID", ns)
     if profile is None and custom is not None:
         profile = etree.Element(f"{{{ns['cbc']}}}ProfileID")

@@ -236,7 +236,7 @@ def _check_e_invoice(
         return
     rel = relations.get((doc.administration, doc.invoice_debtor or doc.relation)) or {}
     form = rel.get("e_invoice") or forms.get(doc.administration, "off")
-    if form == "ubl" and rel and buyer_address(Relation.parse(rel)) is None:
+    if form in ("ubl", "xrechnung") and rel and buyer_address(Relation.parse(rel)) is None:
         problems.add(
             cand.locate.get("relation", cand.where),
             f"relation {rel.get('code')} takes Peppol UBL invoices, which need its electronic "
