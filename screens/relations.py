@@ -184,6 +184,7 @@ class RelationsPane(RecordPane):
         return Page(rows[offset : offset + limit], len(rows))
 
     def make_form(self) -> RecordForm:
+        from mailing.einvoice.fields import RELATION_EINVOICE_FIELDS
         from store.records import Administration
 
         admins = [(f"{a.code}  {a.name}", a.code) for a in self.store.all(Administration)]
@@ -228,8 +229,15 @@ class RelationsPane(RecordPane):
                         ("PDF only", "off"),
                         ("Factur-X (e-invoice inside the PDF)", "factur-x"),
                         ("PDF with Peppol UBL attached", "ubl"),
+                        ("PDF with XRechnung UBL attached (Germany)", "xrechnung"),
                     ],
                     allow_blank=False,
+                ),
+                # Who the customer is on an e-invoice (issue 26): VAT number, legal
+                # registration and its scheme, Peppol address (mailing/einvoice/fields.py).
+                *(
+                    Field(f.name, f.label, placeholder=f.placeholder, help=f.help)
+                    for f in RELATION_EINVOICE_FIELDS
                 ),
             ],
             id="relation-form",

@@ -230,13 +230,19 @@ class Administration(Record):
     email: str = ""
     website: str = ""
     vat_number: str = ""
-    coc_number: str = ""  # chamber of commerce
+    coc_number: str = ""  # chamber of commerce: the legal registration (EN 16931 BT-30)
+    # Issue 26 (e-invoices; labels and help: mailing/einvoice/fields.py): the legal
+    # registration's ISO 6523 scheme ("" = the country's usual one, 0106 for a KvK number)
+    # and the Peppol electronic address, EAS scheme + identifier ("" = derived).
+    coc_scheme: str = ""
+    peppol_scheme: str = ""
+    peppol_id: str = ""
     iban: str = ""
     bic: str = ""
     payment_days: int = Field(default=30, ge=0, le=365)
     default_language: str = "NL"
     # Which form its invoices take (issue 17): the PDF only, Factur-X, or UBL beside it.
-    e_invoice: Literal["off", "factur-x", "ubl"] = "off"
+    e_invoice: Literal["off", "factur-x", "ubl", "xrechnung"] = "off"
 
 
 # ---------------------------------------------------------------- relations
@@ -279,7 +285,13 @@ class Relation(Record):
     contacts: list[Contact] = Field(default_factory=list)
     invoice_debtor: str | None = None  # code of the relation billed, when it differs
     # Which form its invoices take; "" = as its administration says (issue 17).
-    e_invoice: Literal["", "off", "factur-x", "ubl"] = ""
+    e_invoice: Literal["", "off", "factur-x", "ubl", "xrechnung"] = ""
+    # Issue 26: who the customer is on an e-invoice (mailing/einvoice/fields.py).
+    vat_number: str = ""
+    coc_number: str = ""  # legal registration (KvK, KBO, ...)
+    coc_scheme: str = ""  # its ISO 6523 scheme; "" = the country's usual one
+    peppol_scheme: str = ""  # Peppol electronic address: EAS scheme ...
+    peppol_id: str = ""  # ... and identifier; "" = derived from KvK/KBO or VAT number
 
     @property
     def id(self) -> str:
@@ -334,6 +346,10 @@ class DocumentLine(BaseModel):
     unit_price: Decimal = Decimal("0")
     vat_rate: Decimal = Decimal("21")  # percent
     article: str = ""
+    # Issue 26: the VAT category (UNCL 5305; "" = S above 0 %, Z at 0 %) and the
+    # exemption reason as a VATEX code where the category needs one (mailing/einvoice/vat.py).
+    vat_category: Literal["", "S", "Z", "E", "AE", "K", "G", "O"] = ""
+    vat_exemption: str = ""
 
     @property
     def amount(self) -> Decimal:
@@ -372,6 +388,12 @@ class Document(Record):
     order_override: AddressSet | None = None  # SPEC §6.2, order documents only
     attachments: list[StoredFileRef] = Field(default_factory=list)  # SPEC §7
     ubl: StoredFileRef | None = None  # the UBL XML this document was imported from
+    # Issue 26: a credit note (UBL CreditNote, CII 381) and the invoice it corrects
+    # (BT-25, BT-26). Its lines keep the accounting's sign (negative amounts); the
+    # e-invoice states them positive, as the rules require.
+    credit_note: bool = False
+    corrects: str = ""
+    corrects_date: dt.date | None = None
 
     @field_validator("currency")
     @classmethod

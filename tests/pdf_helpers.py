@@ -154,7 +154,7 @@ def administration() -> Administration:
         address=["Keizersgracht 1", "1015 AA Amsterdam"],
         iban="NL91ABNA0417164300",
         bic="ABNANL2A",
-        vat_number="NL001234567B01",
+        vat_number="NL859123455B01",
         coc_number="12345678",
     )
 

@@ -62,12 +62,12 @@ def _lines(kind: int) -> list[DocumentLine]:
             )
             for j in range(7)
         ]
-    if kind == 1:  # no article, no description, a fraction, a negative price, 0 % VAT
-        return [
+    if kind == 1:  # no article, no description, a fraction, a discount, 0 % VAT
+        return [  # (a discount: a negative quantity; a negative price breaks BR-27)
             DocumentLine(
                 description="",
-                quantity=Decimal("2.5"),
-                unit_price=Decimal("-3.333"),
+                quantity=Decimal("-2.5"),
+                unit_price=Decimal("3.333"),
                 vat_rate=Decimal(0),
             )
         ]

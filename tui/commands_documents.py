@@ -349,7 +349,7 @@ def documents_export_ubl(args: argparse.Namespace, ctx: Context) -> int:
     """One invoice as Peppol UBL to a file, or every invoice into a folder."""
     from mailing.changes.files import write_user_file
     from mailing.config import ConfigSnapshot
-    from mailing.einvoice import EINVOICE_TYPES, e_invoice_data, ubl_xml
+    from mailing.einvoice import EINVOICE_TYPES, e_invoice_data, form_of, ubl_xml
     from mailing.errors import DocumentError
     from mailing.names import safe_file_name
     from mailing.pdf.render import find_document, parties_of
@@ -396,7 +396,9 @@ def documents_export_ubl(args: argparse.Namespace, ctx: Context) -> int:
     datas = []
     for doc in docs:  # every invoice is checked before anything is written
         relation, adm = parties_of(config, doc)
-        datas.append(ubl_xml(e_invoice_data(doc, relation, adm)))
+        xr = form_of(relation, adm) == "xrechnung"  # a German customer's own form
+        data = e_invoice_data(doc, relation, adm, peppol=True, xrechnung=xr)
+        datas.append(ubl_xml(data, xrechnung=xr))
     for target, xml in zip(targets, datas, strict=True):
         try:
             if target.parent != Path(""):

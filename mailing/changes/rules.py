@@ -135,9 +135,68 @@ def relation_address_problems(rel: Relation, where: str) -> list[Problem]:
 
 
 def administration_problems(admin: Administration, where: str) -> list[Problem]:
+    out = identifier_problems(admin, where)
     if admin.email:
-        return _address(f"{where}.email", admin.email, "administration's e-mail")
-    return []
+        out += _address(f"{where}.email", admin.email, "administration's e-mail")
+    return out
+
+
+def identifier_problems(rec: Administration | Relation, where: str) -> list[Problem]:
+    """Issue 26: the VAT number (python-stdnum), the legal registration with its scheme
+    and the Peppol address (an EAS scheme and its identifier) of a seller or a buyer."""
+    from mailing.einvoice.fields import LABELS
+    from mailing.einvoice.identifiers import (
+        identifier_problem,
+        registration_scheme,
+        vat_country,
+        vat_problem,
+    )
+
+    who = describe(rec)
+    out: list[Problem] = []
+
+    def add(name: str, value: str, found: tuple[str, str] | None) -> None:
+        if found is not None:
+            what, fix = found
+            out.append(Problem(f"{where}.{name}", f"{LABELS[name]} of {who} {what}", value, fix))
+
+    if rec.vat_number:
+        add("vat_number", rec.vat_number, vat_problem(rec.vat_number))
+    country = rec.country if isinstance(rec, Relation) else vat_country(rec.vat_number)
+    scheme = registration_scheme(country, rec.coc_scheme)
+    if rec.coc_scheme or (rec.coc_number and scheme):
+        add(
+            "coc_scheme" if rec.coc_scheme else "coc_number",
+            rec.coc_scheme or rec.coc_number,
+            identifier_problem(scheme, rec.coc_number, eas=False),
+        )
+    elif rec.coc_number and isinstance(rec, Relation):
+        add(
+            "coc_scheme",
+            "",
+            (
+                f"is needed: there is no usual registration scheme for country {country or '?'}",
+                "enter the ISO 6523 scheme of the registration number (e.g. 0060 DUNS, "
+                "0088 GLN), or leave the legal registration empty.",
+            ),
+        )
+    if rec.peppol_scheme or rec.peppol_id:
+        if not rec.peppol_scheme:
+            add(
+                "peppol_scheme",
+                "",
+                (
+                    "is empty while the Peppol address is filled in",
+                    "enter the scheme of the address (e.g. 0106 for a KvK number).",
+                ),
+            )
+        else:
+            add(
+                "peppol_id" if rec.peppol_scheme and rec.peppol_id else "peppol_scheme",
+                rec.peppol_id or rec.peppol_scheme,
+                identifier_problem(rec.peppol_scheme, rec.peppol_id, eas=True),
+            )
+    return out
 
 
 def profile_problems(profile: Profile, where: str) -> list[Problem]:
@@ -251,7 +310,7 @@ def record_problems(
             out += redirect_address_problems(rec.redirect_to)
         return out
     if isinstance(rec, Relation):
-        return relation_address_problems(rec, where)
+        return relation_address_problems(rec, where) + identifier_problems(rec, where)
     if isinstance(rec, Profile):
         return profile_problems(rec, where)
     if isinstance(rec, Template):
@@ -410,7 +469,12 @@ def reference_problems(cfg: Config) -> list[Problem]:
     return out
 
 
-E_INVOICE_FORMS = {"off": "PDF only", "factur-x": "Factur-X", "ubl": "UBL (Peppol)"}
+E_INVOICE_FORMS = {
+    "off": "PDF only",
+    "factur-x": "Factur-X",
+    "ubl": "UBL (Peppol)",
+    "xrechnung": "XRechnung (UBL)",
+}
 
 
 def e_invoice_problems(cfg: Config) -> list[Problem]:
@@ -441,9 +505,63 @@ def e_invoice_problems(cfg: Config) -> list[Problem]:
     return out
 
 
+def peppol_problems(cfg: Config) -> list[Problem]:
+    """Issue 26: a customer whose invoices go as Peppol UBL needs an electronic address
+    (PEPPOL-EN16931-R010), and so does its administration (R020): refused before any
+    invoice is built, not by the access point after sending."""
+    from mailing.einvoice.data import buyer_address, seller_address
+
+    out: list[Problem] = []
+    for rel in cfg.relations.values():
+        admin = cfg.administrations.get(rel.administration)
+        if admin is None or rel.kind != "customer":
+            continue
+        if (rel.e_invoice or admin.e_invoice) not in ("ubl", "xrechnung"):
+            continue
+        if buyer_address(rel) is None:
+            out.append(
+                Problem(
+                    f"{cfg.where(rel)}.peppol_id",
+                    f"invoices to relation {rel.administration}/{rel.code} go as Peppol UBL, "
+                    "which needs the customer's electronic address (PEPPOL-EN16931-R010), "
+                    "and it has no Peppol address, KvK/KBO number or VAT number",
+                    None,
+                    "enter its Peppol address (e.g. scheme 0106 with its KvK number), or "
+                    "its KvK or VAT number, or choose another form for its invoices.",
+                )
+            )
+    for admin in cfg.administrations.values():
+        forms = {admin.e_invoice} | {
+            r.e_invoice for r in cfg.relations.values() if r.administration == admin.code
+        }
+        uses = bool(forms & {"ubl", "xrechnung"})
+        if "xrechnung" in forms and not (admin.phone and admin.email):
+            out.append(
+                Problem(
+                    f"{cfg.where(admin)}.{'phone' if not admin.phone else 'email'}",
+                    f"administration {admin.code} sends XRechnung invoices, which need the "
+                    "seller's contact phone number and e-mail address (BR-DE-6, BR-DE-7)",
+                    None,
+                    f"enter the phone number and e-mail address of administration {admin.code}.",
+                )
+            )
+        if uses and admin.vat_number and seller_address(admin) is None:
+            out.append(
+                Problem(
+                    f"{cfg.where(admin)}.peppol_id",
+                    f"administration {admin.code} sends Peppol UBL, which needs its own "
+                    "electronic address (PEPPOL-EN16931-R020), and it has none",
+                    None,
+                    "enter its Peppol address (scheme and identifier), or its KvK number.",
+                )
+            )
+    return out
+
+
 def configuration_problems(cfg: Config, *, need_system_profile: bool) -> list[Problem]:
     """The rules over the whole configuration."""
     out = reference_problems(cfg) + personal_profile_problems(cfg) + e_invoice_problems(cfg)
+    out += peppol_problems(cfg)
     if need_system_profile:
         out = system_profile_problems(cfg) + out
     return out

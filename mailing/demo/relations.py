@@ -5,6 +5,24 @@ from __future__ import annotations
 from store.records import DOC_TYPES, SUPPLIER_DOC_TYPES, AddressSet, Contact, Relation
 
 
+def _demo_vat(country: str, n: int) -> str:
+    """A VAT number of ``country`` whose check digits hold (python-stdnum says so)."""
+    from stdnum.eu import vat
+
+    from mailing.einvoice.identifiers import vat_problem
+
+    for tail in range(100):
+        if country == "GB":
+            candidate = f"GB{n % 10**7:07d}{tail:02d}"
+            if vat_problem(candidate) is None:
+                return candidate
+        else:
+            candidate = f"{country}{n:08d}{tail % 10}"
+            if vat.is_valid(candidate):
+                return candidate
+    raise AssertionError(f"no demo VAT number for {country} {n}")
+
+
 def _relations(admin: str, lang_codes: set[str]) -> list[Relation]:
     """Twenty relations per administration; forty in all."""
     p = admin.lower()
@@ -18,6 +36,13 @@ def _relations(admin: str, lang_codes: set[str]) -> list[Relation]:
         city = {"NL": "Utrecht", "EN": "London", "DE": "Köln"}[lang]
         country = {"NL": "NL", "EN": "GB", "DE": "DE"}[lang]
         kw.setdefault("opt_in", customer_types)
+        # Who the customer is on an e-invoice (issue 26): a KvK number for a Dutch one
+        # (its Peppol address 0106), a VAT number for the others (9930 DE, 9932 GB).
+        n = len(rels) + 1
+        if country == "NL":
+            kw.setdefault("coc_number", f"{61000000 + 3791 * n + (7 if admin == 'KORN' else 0)}")
+        else:
+            kw.setdefault("vat_number", _demo_vat(country, 27000000 + 1301 * n))
         rels.append(
             Relation(
                 administration=admin,

@@ -29,4 +29,6 @@ def e_invoice_for(doc: Document, relation: Relation, adm: Administration) -> EIn
         return EInvoice(facturx=cii_xml(e_invoice_data(doc, relation, adm)))
     if doc.ubl is not None:
         return EInvoice()
-    return EInvoice(ubl=ubl_xml(e_invoice_data(doc, relation, adm)), ubl_name=f"{doc.number}.xml")
+    xr = form == "xrechnung"
+    data = e_invoice_data(doc, relation, adm, peppol=True, xrechnung=xr)
+    return EInvoice(ubl=ubl_xml(data, xrechnung=xr), ubl_name=f"{doc.number}.xml")

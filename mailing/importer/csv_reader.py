@@ -27,8 +27,19 @@ CSV_DOCUMENT_FIELDS = (
     "currency",
     "reference",
     "description",
+    "credit_note",
+    "corrects",
+    "corrects_date",
 )
-CSV_LINE_FIELDS = ("article", "line_description", "quantity", "unit_price", "vat_rate")
+CSV_LINE_FIELDS = (
+    "article",
+    "line_description",
+    "quantity",
+    "unit_price",
+    "vat_rate",
+    "vat_category",
+    "vat_exemption",
+)
 CSV_ITEM_FIELDS = ("item_number", "item_date", "item_due_date", "item_amount", "item_open_amount")
 CSV_TOTAL_FIELDS = _TOTAL_KEYS
 CSV_FIELDS = (*CSV_DOCUMENT_FIELDS, *CSV_LINE_FIELDS, *CSV_ITEM_FIELDS, *CSV_TOTAL_FIELDS)
@@ -167,8 +178,9 @@ def _read_csv(raw: bytes, problems: _Problems) -> Iterator[_Candidate]:
         elif has_line:
             n = len(cand.data["lines"])
             line: dict[str, Any] = {"description": row.get("line_description", "")}
-            if row.get("article"):
-                line["article"] = row["article"]
+            for k in ("article", "vat_category", "vat_exemption"):
+                if row.get(k):
+                    line[k] = row[k]
             for k in ("quantity", "unit_price", "vat_rate"):
                 if row.get(k):
                     line[k] = _csv_number(row, k, k, lineno, cand, problems)

@@ -19,6 +19,7 @@ NS = {
     "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
     "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
 }
+_OUR_CATEGORIES = frozenset({"S", "Z", "E", "AE", "K", "G", "O"})
 _CODE_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
 
 
@@ -109,6 +110,30 @@ def _read_ubl(raw: bytes, problems: _Problems) -> Iterator[_Candidate]:
     ref = text(root, "cbc:BuyerReference") or text(root, "cac:OrderReference/cbc:ID")
     if ref:
         data["reference"] = ref[:200]
+    if credit or text(root, "cbc:InvoiceTypeCode") == "381":
+        credit = True  # its amounts are stored negative, as the accounting keeps them
+        data["credit_note"] = True
+    corrects = text(root, "cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID")
+    if corrects:
+        data["corrects"] = corrects[:40]
+        locate["corrects"] = where("cac:BillingReference")
+        corrects_date = text(
+            root, "cac:BillingReference/cac:InvoiceDocumentReference/cbc:IssueDate"
+        )
+        if corrects_date:
+            data["corrects_date"] = corrects_date
+    # The exemption reason per VAT category, from the VAT breakdown (BT-121).
+    reasons = {
+        text(sub, "cac:TaxCategory/cbc:ID"): text(sub, "cac:TaxCategory/cbc:TaxExemptionReasonCode")
+        for sub in root.findall("cac:TaxTotal/cac:TaxSubtotal", NS)
+    }
+
+    def vat_of(category: str) -> dict[str, str]:
+        if category not in _OUR_CATEGORIES:
+            return {}
+        reason = reasons.get(category, "")
+        return {"vat_category": category, **({"vat_exemption": reason} if reason else {})}
+
     note = text(root, "cbc:Note")
     if note:
         data["description"] = note.splitlines()[0][:200]
@@ -171,6 +196,7 @@ def _read_ubl(raw: bytes, problems: _Problems) -> Iterator[_Candidate]:
             "unit_price": unit,
             "vat_rate": rate,
         }
+        line.update(vat_of(text(el, "cac:Item/cac:ClassifiedTaxCategory/cbc:ID")))
         article = text(el, "cac:Item/cac:SellersItemIdentification/cbc:ID")
         if article:
             line["article"] = article[:40]
@@ -200,12 +226,15 @@ def _read_ubl(raw: bytes, problems: _Problems) -> Iterator[_Candidate]:
         is_charge = text(el, "cbc:ChargeIndicator").lower() == "true"
         reason = text(el, "cbc:AllowanceChargeReason") or ("Charge" if is_charge else "Allowance")
         locate[f"lines.{len(lines)}"] = at
+        # An allowance is a line of quantity -1 at its (positive) amount: EN 16931 allows
+        # no negative price (BR-27).
         lines.append(
             {
                 "description": reason,
-                "quantity": sign,
-                "unit_price": amount if is_charge else -amount,
+                "quantity": sign if is_charge else -sign,
+                "unit_price": amount,
                 "vat_rate": rate,
+                **vat_of(text(el, "cac:TaxCategory/cbc:ID")),
             }
         )
     data["lines"] = lines

@@ -23,6 +23,8 @@ import datetime as dt
 import io
 from typing import TYPE_CHECKING
 
+from mailing.einvoice.data import EINVOICE_TYPES
+from mailing.einvoice.vat import CREDIT_NOTE_TITLE, document_words
 from mailing.errors import DocumentError
 from mailing.pdf.fonts import draw, register
 from mailing.pdf.glyph_check import check_drawable
@@ -105,6 +107,8 @@ class _Renderer:
         self.archival = archival and (letterhead is None or letterhead.conforms)
         self.facturx = facturx
         self.title = f"{_TITLES[self.lang][doc.type]} {doc.number}"
+        if doc.credit_note:  # issue 26
+            self.title = f"{CREDIT_NOTE_TITLE.get(self.lang, 'Credit note')} {doc.number}"
         if facturx is not None and letterhead is not None and not letterhead.conforms:
             raise DocumentError(
                 f"{self.title} cannot go as Factur-X: its letterhead cannot be part of a "
@@ -179,6 +183,9 @@ class _Renderer:
             ids.append(f"{self.t['coc']} {self.adm.coc_number}")
         if ids and self.doc.type in PAYMENT_TERM_TYPES:
             lines.append("  ·  ".join(ids))
+        if self.doc.type in EINVOICE_TYPES:  # issue 26: "VAT reverse charged", ...
+            for words in document_words(self.doc, self.lang, self.rel.vat_number):
+                lines += _fit(words, RIGHT - LEFT, self.font)
         return lines
 
     def paginate(self, rows: list[Row]) -> list[Page]:
