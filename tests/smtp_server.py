@@ -326,7 +326,9 @@ class SMTPTestServer:
         tmp_dir: Path | None = None,
         pipelining: bool | None = None,
         dsn: bool = False,
+        port: int | None = None,
     ) -> None:
+        """``port``: listen on this port (default: a free one)."""
         if security not in ("starttls", "tls", "none"):
             raise ValueError(f"security must be starttls, tls or none, not {security!r}")
         self.security = security
@@ -346,7 +348,7 @@ class SMTPTestServer:
         self.pipelined = 0  # RCPTs answered while DATA was already waiting (RFC 2920)
         self.chained = 0  # messages whose final dot came with the next MAIL FROM
         self.host = "127.0.0.1"
-        self.port = free_port()
+        self.port = port or free_port()
         self.messages: list[Received] = []
         self.auth_attempts: list[tuple[str, str, bool]] = []
         self.xoauth2_strings: list[str] = []

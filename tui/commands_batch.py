@@ -198,6 +198,15 @@ def item_rows(
     end = None if limit is None else offset + limit
     page = refs[offset:end]
     last = batch.last_events() if page else {}
+    delays: dict[str, list[dict[str, Any]]] = {}
+    if page:
+        for ev in batch.events(b'"event": "delayed"'):
+            if ev.get("event") == "delayed" and isinstance(ev.get("item"), str):
+                delays.setdefault(ev["item"], []).extend(
+                    {"recipient": r, "since": ev.get("since"), "reason": (v or {}).get("reason")}
+                    for r, v in (ev.get("recipients") or {}).items()
+                )
+                delays.setdefault(ev["item"] + "\0text", []).append({"text": ev.get("text")})
     rows = []
     for ref in page:
         s = summaries.get(ref.item, {})
@@ -228,18 +237,22 @@ def item_rows(
                     else None
                 ),
                 "sent_before": before,
-                "note": _note(before, ev),
+                "delayed": delays.get(ref.item) or None,
+                "note": _note(before, ev, delays.get(ref.item + "\0text")),
             }
         )
     return rows
 
 
-def _note(before: dict[str, Any] | None, ev: dict[str, Any]) -> str | None:
+def _note(
+    before: dict[str, Any] | None, ev: dict[str, Any], delays: list[dict[str, Any]] | None = None
+) -> str | None:
     notes = []
     if before:
         notes.append(f"sent before on {str(before.get('at'))[:10]} (batch {before.get('batch')})")
     if ev.get("redirected_to"):
-        notes.append(f"test mode: went to {ev['redirected_to']} only, not to the customer")
+        notes.append(f"sent to the test address {ev['redirected_to']}, not to the customer")
+    notes.extend(str(d["text"]) for d in delays or () if d.get("text"))
     return "; ".join(notes) or None
 
 

@@ -124,7 +124,7 @@ def _one_document(ctx: Context, doc_type: str, number: str, admin: str | None) -
 
 
 def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
-    from mailing.history import document_history
+    from mailing.history import document_history, report_notes
 
     doc = _one_document(ctx, args.doc_type, args.number, args.admin)
     key = (doc.administration, doc.type, doc.number)
@@ -132,6 +132,7 @@ def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
     sends = history.sent.get(key, [])
     tests = history.redirected.get(key, [])
     waiting = history.open.get(key)
+    bounced = history.bounced.get(key, [])
     if args.json:
         print_json(
             {
@@ -140,6 +141,13 @@ def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
                 "number": doc.number,
                 "sent": [r.to_json() for r in sends],
                 "test_mode_sends": [r.to_json() for r in tests],
+                "bounced": [
+                    {"batch": b, "item": i, "reports": report_notes(ctx.home, b, i)}
+                    for b, i in bounced
+                ],
+                "reports": {
+                    f"{r.batch}/{r.item}": report_notes(ctx.home, r.batch, r.item) for r in sends
+                },
                 "open_batch": (
                     {"batch": waiting[0], "item": waiting[1], "state": waiting[2]}
                     if waiting
@@ -149,14 +157,20 @@ def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
         )
         return 0
     print(f"{doc.type} {doc.number} of {doc.administration}:")
-    if not sends:
+    if not sends and not bounced:
         print("  never sent")
     for r in sends:
         print(f"  sent {r.at} in batch {r.batch} ({r.item}), Message-ID {r.message_id}")
         if r.to:
             print(f"    to {', '.join(r.to)}")
+        for note in report_notes(ctx.home, r.batch, r.item):
+            print(f"    {note}")
+    for b, i in bounced:
+        notes = report_notes(ctx.home, b, i) or ["bounced"]
+        for note in notes:
+            print(f"  {note} (batch {b}, {i})")
     for r in tests:
-        print(f"  test mode only (not to the customer): {r.at} in batch {r.batch}")
+        print(f"  sent to the test address only (not to the customer): {r.at} in batch {r.batch}")
     if waiting:
         print(f"  waiting in batch {waiting[0]} ({waiting[2]})")
     return 0

@@ -11,16 +11,33 @@ if TYPE_CHECKING:
     from store.store import Store
 
 
+def _n(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def fetch_sentence(code: str, found: Any) -> str:
     kinds = ", ".join(
-        f"{b.document.get('number', b.item)} ({b.kind}: {b.reason})" for b in found.bounces[:3]
+        f"{b.document.get('number', b.item)} ({b.recipient}: {b.reason})" for b in found.bounces[:3]
     )
     more = f" and {len(found.bounces) - 3} more" if len(found.bounces) > 3 else ""
     head = (
-        f"{len(found.bounces)} bounce(s) recorded ({found.reports} delivery report(s) in "
-        f"{found.read} message(s) of profile {code})"
+        f"{_n(len(found.bounces), 'bounce')} recorded ({_n(found.reports, 'delivery report')} "
+        f"in {_n(found.read, 'message')} of profile {code})"
     )
-    return f"{head}: {kinds}{more}." if found.bounces else f"{head}."
+    text = f"{head}: {kinds}{more}." if found.bounces else f"{head}."
+    if found.delays:
+        text += f" {_n(len(found.delays), 'delay')} noted: still sent, the server keeps trying."
+    if found.unmatched:
+        text += (
+            f" {_n(found.unmatched, 'report')} proved nothing and changed nothing: "
+            "see `mailroom bounces list --unmatched`."
+        )
+    if found.unreadable:
+        text += (
+            f" {_n(len(found.unreadable), 'message')} could not be read and "
+            "went to the folder 'Mailroom unreadable'."
+        )
+    return text
 
 
 def fetch_in_background(app: App[Any], store: Store, code: str) -> None:
