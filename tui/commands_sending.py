@@ -53,6 +53,11 @@ def register(sub: Any) -> None:
     p.add_argument("doc_type", metavar="TYPE", help="document type, e.g. sales_invoice")
     p.add_argument("number", metavar="NUMBER")
     p.add_argument("--admin", help="administration code (when several have this number)")
+    p.add_argument(
+        "--everyone",
+        action="store_true",
+        help="send it to every recipient again, also to those who got it (recorded as such)",
+    )
     p.set_defaults(handler=cmd_resend_document)
 
 
@@ -190,9 +195,31 @@ def cmd_resend_document(args: argparse.Namespace, ctx: Context) -> int:
         numbers=[doc.number],
         include_sent=True,
         resend=True,
+        everyone=args.everyone,
     )
     last = document_history(ctx.home, keys=[key]).last_sent(key)
     before = last.sentence() if last else "never sent before"
+    for ref in batch.items("draft"):
+        meta = batch.meta(ref.item)
+        recipients = meta.get("recipients") or {}
+        customers = {*recipients.get("to", []), *recipients.get("cc", [])}
+        took = set(meta.get("delivered_before") or ())
+        if customers and customers <= took:
+            from mailing.changes import change_items
+
+            change_items(ctx.store, ctx.user, batch.id, "cancel", [ref.item])
+            raise MailroomError(
+                f"Every recipient of {doc.type} {doc.number} got it before "
+                f"({', '.join(sorted(customers))}; {before}): nothing to resend.",
+                field="everyone",
+                value=doc.number,
+                fix=f"to send it to everyone again on purpose, add --everyone "
+                f"(`mailroom resend {doc.type} {doc.number} --everyone`).",
+            )
+        if took:
+            before += f"; not again to {', '.join(sorted(took))}, who got it"
+    if args.everyone:
+        before += "; to everyone again, as asked"
     print(
         f"one-message batch for {doc.type} {doc.number} ({before}); approve it with "
         f"`mailroom batch approve {batch.id}`, then `mailroom send {batch.id}`",
@@ -224,7 +251,8 @@ def cmd_send(args: argparse.Namespace, ctx: Context) -> int:
             value=args.batch_id,
             fix="`mailroom send --due` sends every batch whose time has come.",
         )
-    previous = {sig: signal.signal(sig, ask_stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    stops = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)  # SIGINT: Ctrl-C
+    previous = {sig: signal.signal(sig, ask_stop) for sig in stops}
     try:
         report = send(
             ctx.store,

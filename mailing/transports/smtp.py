@@ -71,6 +71,11 @@ class SMTPTransport(Transport):
         self._smtp = None
         self._pending = None
 
+    def open(self) -> None:
+        """Connect, encrypt and log in now, if not connected yet."""
+        if self._smtp is None:
+            self._smtp = self._connect()
+
     def announce(
         self, raw: bytes, mail_from: str, rcpts: list[str], envid: str | None = None
     ) -> None:
