@@ -65,6 +65,8 @@ if TYPE_CHECKING:
     from mailing.transports import Transport
     from store.store import Store
 
+# In a batch folder: some of its messages went out in test mode (to the test address).
+TEST_MODE_MARK = "test-mode"
 # Messages claimed (approved -> sending) together, with one sync (3 fsyncs) for all.
 CLAIM_CHUNK = 128
 
@@ -247,6 +249,9 @@ def _send_batch(
     # Test mode sends every message to one address (the envelope only); the
     # recipients who took an item in an earlier run are not offered it again.
     route = Route(cfg.system.redirect_to, delivered_before(batch.events(b'"accepted"')))
+    if route.redirect:
+        # Said wherever the batch's counts are shown: "sent to the test address".
+        (batch.path / TEST_MODE_MARK).touch()
     claimed: list[tuple[str, dict[str, Any], bytes, ProfileState]] = []
 
     def flush() -> None:

@@ -173,6 +173,8 @@ def batch_overview(batch: Any) -> dict[str, Any]:
         "damaged": damaged,
         "approved_by": [a.get("by") for a in info.get("approvals", [])],
         "counts": {k: v for k, v in batch.listed_counts().items() if v},
+        # Sent in test mode: its "sent" went to the test address, not to the customers.
+        "test_mode": (batch.path / "test-mode").exists(),
     }
 
 
@@ -376,7 +378,14 @@ def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
     )
     for a in info.get("approvals", []):
         print(f"  approved by {a.get('by')} at {a.get('at')}: {len(a.get('items', {}))} messages")
-    print("  " + ", ".join(f"{n} {k}" for k, n in overview["counts"].items()))
+    test_mode = (batch.path / "test-mode").exists()
+    print(
+        "  "
+        + ", ".join(
+            f"{n} {'sent to the test address' if k == 'sent' and test_mode else k}"
+            for k, n in overview["counts"].items()
+        )
+    )
     for r in rows:
         to = ", ".join(r["to"]) if r["to"] else "-"
         size = f"{r['size']:>8}" if r["size"] else " " * 8
