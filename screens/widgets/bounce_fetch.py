@@ -30,7 +30,7 @@ def fetch_sentence(code: str, found: Any) -> str:
     if found.unmatched:
         text += (
             f" {_n(found.unmatched, 'report')} proved nothing and changed nothing: "
-            "see `mailroom bounces list --unmatched`."
+            "see 'Unmatched delivery reports' in the command palette."
         )
     if found.unreadable:
         text += (
@@ -64,3 +64,31 @@ def fetch_in_background(app: App[Any], store: Store, code: str) -> None:
 
     app.notify(f"Reading the mailbox of profile {code}…", timeout=3)
     app.run_worker(work, thread=True, group="bounces", exit_on_error=False)
+
+
+def unmatched_text(entries: list[dict[str, Any]], limit: int = 20) -> str:
+    """The unmatched reports, newest first, each with why it changed nothing."""
+    if not entries:
+        return "No unmatched delivery reports: every report read so far proved what it said."
+    lines = [
+        f"{len(entries)} {'report' if len(entries) == 1 else 'reports'} changed nothing "
+        "(they stay in the inbox):"
+    ]
+    for e in list(reversed(entries))[:limit]:
+        when = str(e.get("at", ""))[:16].replace("T", " ")
+        lines.append(
+            f"{when} {e.get('profile', '')}: {e.get('subject') or '(no subject)'} "
+            f"from {e.get('from') or '(no sender)'} - {e.get('reason', '')}"
+        )
+    if len(entries) > limit:
+        lines.append(f"... and {len(entries) - limit} older: `mailroom bounces list --unmatched`.")
+    return "\n".join(lines)
+
+
+def show_unmatched(app: App[Any], store: Store) -> None:
+    """The command palette's "Unmatched delivery reports"."""
+    from mailing.bounces import UNMATCHED_FILE, listed
+    from screens.widgets.modals import MessageModal
+
+    text = unmatched_text(listed(store.home, UNMATCHED_FILE))
+    app.push_screen(MessageModal("Unmatched delivery reports", text, error=False))
