@@ -28,7 +28,7 @@ async def test_a_bounced_item_shows_bounced_with_the_reason_and_filters(tmp_path
         samples.postfix_dsn(envelope_id(batch.id, item), "<batchtest.2@sender.example>", CUSTOMER)
     )
     assert report is not None
-    bounces = record_bounces(store.home, report, ItemIndex(store.home))
+    bounces = record_bounces(store.home, report, ItemIndex(store.home)).bounces
     assert bounces and bounces[0].item == item and bounces[0].kind == "hard"
 
     async with MailroomApp(store, "alice", first_pane="queue").run_test(size=SIZE) as pilot:
