@@ -99,16 +99,18 @@ def test_a_report_must_prove_itself_and_a_bad_message_stops_nothing(
         imap.append("INBOX", _deep(3000))
         # 5. An envelope id that climbs out of the spool: names nothing.
         imap.append("INBOX", samples.postfix_dsn("mailroom.../../etc.passwd", "<x@y>", CUSTOMER))
-        # 6. A genuine report about invoice 3 after them all: still read.
+        # 6. Larger than any report (11 MB): not even downloaded whole.
+        imap.append("INBOX", _forged("<x@y>", CUSTOMER) + b"A" * (11 * 1024 * 1024))
+        # 7. A genuine report about invoice 3 after them all: still read.
         imap.append("INBOX", samples.postfix_dsn(envids[2], mids[2], CUSTOMER))
 
         code, out, err = cli(home, capsys, "bounces", "fetch", "--json")
         assert code == 0, err
         got = json.loads(out)
-        assert got["messages_read"] == 6
+        assert got["messages_read"] == 7
         assert [b["item"] for b in got["bounces"]] == ["00003-F3"]
         assert got["unmatched_reports"] == 3
-        assert len(got["unreadable"]) == 2
+        assert len(got["unreadable"]) == 3
         assert _states(home, capsys, batch.id) == {
             "00001-F1": "sent", "00002-F2": "sent", "00003-F3": "bounced",
         }  # fmt: skip
@@ -126,9 +128,10 @@ def test_a_report_must_prove_itself_and_a_bad_message_stops_nothing(
 
         # The unreadable two are in their folder, each followed by a note saying why.
         folder = imap.folder("Mailroom unreadable")
-        assert len(folder) == 4
+        assert len(folder) == 6
         notes = [m for m in folder if b"Why Mailroom did not read" in m]
-        assert len(notes) == 2
+        assert len(notes) == 3
+        assert any(b"larger than a delivery report can be" in m for m in notes)
         assert any(b"delivery-report reader could not read it" in m for m in notes)
         assert any(b"parts within parts" in m for m in notes)
         code, out, _ = cli(home, capsys, "bounces", "list", "--unreadable")

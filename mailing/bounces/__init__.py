@@ -33,7 +33,7 @@ from mailing.bounces.mailbox import (
     open_inbox,
     open_mailbox,
 )
-from mailing.bounces.parse import Failure, Report, Unreadable, read_report
+from mailing.bounces.parse import MAX_BYTES, Failure, Report, Unreadable, read_report
 from store.db import atomic_write_bytes
 from store.errors import MailroomError
 from store.permissions import make_dirs
@@ -122,7 +122,7 @@ def _fetch_profile(
         with open_mailbox(p, home, http_client=http_client) as conn:
             validity = open_inbox(conn, p)
             seen = read_seen(home, p.code, validity)
-            for uid, raw in inbox_messages(conn, p, seen):
+            for uid, raw in inbox_messages(conn, p, seen, max_bytes=MAX_BYTES):
                 # One message at a time: handled, filed, and the read position saved,
                 # before the next is read.
                 out.read += 1

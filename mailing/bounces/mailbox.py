@@ -182,6 +182,7 @@ def inbox_messages(
     seen: Seen,
     *,
     days: int = LOOK_BACK_DAYS,
+    max_bytes: int = 10 * 1024 * 1024,
 ) -> Iterator[tuple[bytes, bytes]]:
     """(uid, raw message) of every message of the selected inbox from the last ``days``
     days not looked at before (``seen``, which moves on as they are given)."""
@@ -191,7 +192,8 @@ def inbox_messages(
     uids = sorted(int(u) for u in (data[0] or b"").split() if int(u) > seen.last_uid)
     for number in uids:
         uid = str(number).encode()
-        typ, parts = conn.uid("FETCH", uid.decode(), "(BODY.PEEK[])")
+        # At most one byte more than a report can be: a huge message is not downloaded.
+        typ, parts = conn.uid("FETCH", uid.decode(), f"(BODY.PEEK[]<0.{max_bytes + 1}>)")
         _ok(profile, typ, parts, "reading a message")
         body = next((p[1] for p in parts if isinstance(p, tuple) and len(p) == 2), None)
         if body is not None:

@@ -160,7 +160,7 @@ def _reason(address: str, status: dict[str, _Status], text: str, subject: str) -
 
 def _parse(raw: bytes) -> Message:
     if len(raw) > MAX_BYTES:
-        raise Unreadable(f"it is {len(raw):,} bytes, more than a report can be ({MAX_BYTES:,})")
+        raise Unreadable(f"it is larger than a delivery report can be ({MAX_BYTES:,} bytes)")
     parts = len(_PART_HEADER.findall(raw))
     if parts > MAX_PARTS:
         raise Unreadable(f"it has {parts:,} parts within parts, more than {MAX_PARTS}")

@@ -41,6 +41,7 @@ from mailing.transports.smtp_connect import _failure, _quiet_close, connect
 from mailing.transports.smtp_connect import password_login as password_login
 from mailing.transports.smtp_connect import reply_text as reply_text
 from mailing.transports.smtp_connect import tls_context as tls_context
+from mailing.transports.smtp_replies import out_of_step
 from store.records import Profile
 
 log = logging.getLogger("mailroom.smtp")
@@ -346,35 +347,12 @@ class SMTPTransport(Transport):
         return SendResult(accepted=accepted, refused=refused, reply=reply)
 
     def _in_step(self, smtp: smtplib.SMTP, code: int, resp: bytes, command: str) -> None:
-        """A pipelined reply must fit its command (RFC 2920 §3.2: replies come in the
-        order of the commands); one that cannot — a 354 to anything but DATA, a
-        success to DATA, or (with ENHANCEDSTATUSCODES, RFC 2034) an address reply
-        to the end of the message, or a recipient's to MAIL — means a reply was lost
-        or added. Nothing after it can be trusted: the connection is dropped and the
-        message is ``unknown``, never given another message's outcome."""
-        why = _out_of_step(code, resp, command, smtp.has_extn("enhancedstatuscodes"))
-        if why is None:
-            return
-        self._drop()
-        text = reply_text(resp)
-        diag = Diagnosis(
-            title="The server's replies did not line up with the commands",
-            explanation=f"The reply {code} {text!r} cannot answer {why}: a reply was lost "
-            "or added on the way, so whether this message was taken is not known.",
-            fix="Check with the recipient whether it arrived, then send it again or mark "
-            "it sent; if it happens again, ask the mail admin about the server.",
-            raw=f"{code} {text}",
-            key="replies-out-of-step",
-        )
-        raise TransportError(
-            "network",
-            diag,
-            code=code,
-            reply=f"{code} {text}",
-            stage=command,
-            profile=self.profile.code,
-            maybe_sent=True,
-        )
+        """A pipelined reply must fit its command (:mod:`mailing.transports.smtp_replies`);
+        one that does not drops the connection: the message is ``unknown``."""
+        error = out_of_step(self.profile, code, resp, command, smtp.has_extn("enhancedstatuscodes"))
+        if error is not None:
+            self._drop()
+            raise error
 
     def _reset_or_drop(self, code: int) -> None:
         """After a refusal: RSET so the connection can be reused, or drop it on 421."""
@@ -390,38 +368,6 @@ class SMTPTransport(Transport):
 
 
 RcptOption = Callable[[str], str]
-
-_ENHANCED = re.compile(rb"^\s*([245])\.(\d{1,3})\.(\d{1,3})\b")
-_COMMANDS = {
-    "mail": "MAIL FROM",
-    "rcpt": "a RCPT TO",
-    "data": "DATA",
-    "end": "the end of the message",
-}
-
-
-def _out_of_step(code: int, resp: bytes, command: str, enhanced: bool) -> str | None:
-    """Which command a pipelined reply cannot answer, or None when it fits."""
-    what = _COMMANDS[command]
-    if code == 354:
-        return None if command == "data" else what
-    if command == "data":
-        return what if 200 <= code < 300 else None
-    if not enhanced or not 200 <= code < 300:
-        return None
-    found = _ENHANCED.match(resp if isinstance(resp, bytes) else str(resp).encode())
-    if found is None:
-        return None  # a server that says it sends them but did not: no proof either way
-    subject, detail = found.group(2), found.group(3)
-    address = subject == b"1"
-    if command == "mail" and address and detail == b"5":
-        return what  # 2.1.5 is a recipient's
-    if command == "rcpt" and address and detail == b"0":
-        return what  # 2.1.0 is the sender's
-    if command == "end" and address:
-        return what  # an address reply: the next message's MAIL or RCPT
-    return None
-
 
 _MSG_MORE = getattr(socket, "MSG_MORE", 0)
 
