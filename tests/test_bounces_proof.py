@@ -175,3 +175,28 @@ def test_two_fetches_at_once_record_each_report_once(
         assert sorted(e["item"] for e in recorded) == ["00001-F1", "00002-F2", "00003-F3",
                                                        "00004-F4"]  # fmt: skip
         assert set(_states(home, capsys, batch.id).values()) == {"bounced"}
+
+
+def test_a_utf8_mailbox_password_logs_in_and_a_wrong_one_is_not_echoed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = "Pöstbüß-€-密码"
+    with DovecotServer(password=secret) as imap:
+        home = tmp_path / "home"
+        make_store(
+            home,
+            {"server": "127.0.0.1", "port": 2525, "ca_file": str(imap.ca_file)},
+            auth="password",
+            username=USER,
+            imap_server=imap.host,
+            imap_port=imap.port,
+        )
+        set_secret("P", "password", secret)
+        imap.append("INBOX", samples.ordinary_mail())
+        code, out, err = cli(home, capsys, "bounces", "fetch", "--json")
+        assert code == 0, err
+        assert json.loads(out)["messages_read"] == 1
+        set_secret("P", "password", "Fälsch-ÿø")
+        code, out, err = cli(home, capsys, "bounces", "fetch")
+        assert code == 2 and "the server refused the login" in err
+        assert not set("äÿø") & set(out + err) and "Traceback" not in err

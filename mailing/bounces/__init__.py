@@ -22,7 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mailing.bounces.intake import Bounce, Delay, ItemIndex, Unmatched, record_bounces
+from mailing.bounces.intake import (
+    Bounce,
+    Delay,
+    ItemIndex,
+    Recorded,
+    Unmatched,
+    record_bounces,
+)
 from mailing.bounces.mailbox import (
     UNREADABLE_FOLDER,
     MailboxError,
@@ -144,16 +151,27 @@ def _one_message(
     where = {"profile": p.code, "uidvalidity": validity, "uid": int(uid)}
     try:
         report = read_report(raw)
-    except Unreadable as exc:
-        note = {**where, **_headline(raw), "reason": exc.reason}
-        file_unreadable(conn, p, uid, f"Mailroom could not read this message: {exc.reason}.")
+    except Exception as exc:  # one message's boundary: filed with the reason, reading goes on
+        reason = (
+            exc.reason
+            if isinstance(exc, Unreadable)
+            else (f"it could not be read ({type(exc).__name__})")
+        )
+        note = {**where, **_headline(raw), "reason": reason}
+        file_unreadable(conn, p, uid, f"Mailroom could not read this message: {reason}.")
         _append(home, UNREADABLE_FILE, note)
         out.unreadable.append(note)
         return
     if report is None:
         return
     out.reports += 1
-    found = record_bounces(home, report, index)
+    try:
+        found = record_bounces(home, report, index)
+    except (MailroomError, OSError, ValueError) as exc:
+        # A damaged batch, say: the report is kept for a person, reading goes on.
+        why = str(exc) if isinstance(exc, MailroomError) else type(exc).__name__
+        found = Recorded(unmatched=Unmatched(f"it could not be recorded ({why})", report.sender,
+                                             report.subject, report.date))  # fmt: skip
     if found.unmatched is not None:
         out.unmatched += 1
         _append(home, UNMATCHED_FILE, {**where, **found.unmatched.to_json()})

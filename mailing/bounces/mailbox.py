@@ -111,7 +111,7 @@ def open_mailbox(
                 )
         else:
             try:
-                conn.login(profile.username or profile.sender, _password(profile))
+                _login(conn, profile.username or profile.sender, _password(profile))
             except imaplib.IMAP4.error:
                 raise _error(
                     profile,
@@ -125,6 +125,17 @@ def open_mailbox(
             conn.logout()
         except (TimeoutError, imaplib.IMAP4.error, OSError):
             pass
+
+
+def _login(conn: imaplib.IMAP4_SSL, user: str, password: str) -> None:
+    """LOGIN, or for a user name or password that is not ASCII (which LOGIN cannot
+    carry: imaplib would fail naming one of its characters) AUTHENTICATE PLAIN, whose
+    UTF-8 RFC 4616 defines."""
+    if user.isascii() and password.isascii():
+        conn.login(user, password)
+        return
+    token = b"\0" + user.encode("utf-8") + b"\0" + password.encode("utf-8")
+    conn.authenticate("PLAIN", lambda _challenge: token)
 
 
 def _xoauth2(conn: imaplib.IMAP4_SSL, profile: Profile, home: Path, http_client: Any) -> bool:
