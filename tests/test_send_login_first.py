@@ -17,6 +17,7 @@ file, and real `mailroom` processes signalled in a back-off wait.
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import subprocess
 import threading
@@ -139,9 +140,16 @@ def _wait_for(check, what: str, proc: subprocess.Popen[bytes], seconds: float = 
         time.sleep(0.02)  # polling for the condition
 
 
-@pytest.mark.parametrize("where", ["a 451 to each try", "a server that hangs up at once"])
+@pytest.mark.parametrize(
+    ("where", "sig"),
+    [
+        ("a 451 to each try", signal.SIGTERM),
+        ("a server that hangs up at once", signal.SIGTERM),
+        ("a server that hangs up at once", signal.SIGINT),  # Ctrl-C
+    ],
+)
 def test_sigterm_in_a_back_off_wait_ends_the_run_within_two_seconds(
-    tmp_path: Path, where: str
+    tmp_path: Path, where: str, sig: signal.Signals
 ) -> None:
     home = tmp_path / "home"
     env = {"MAILROOM_SEND_BACKOFF": "60,60,60"}
@@ -178,11 +186,11 @@ def test_sigterm_in_a_back_off_wait_ends_the_run_within_two_seconds(
         )
         _wait_for(tried, "first try", proc)
         asked = time.monotonic()
-        proc.terminate()
+        proc.send_signal(sig)
         out, err = proc.communicate(timeout=30)
         assert time.monotonic() - asked < 2.0
         assert proc.returncode == 3, err.decode()
-        assert "stopped on request (SIGTERM)" in out.decode()
+        assert f"stopped on request ({sig.name})" in out.decode()
         counts = _counts(home, batch.id)
         assert counts == {"approved": 2}, counts
     finally:
