@@ -60,9 +60,11 @@ def _trip(home: Path, st: ProfileState, report: SendReport, exc: TransportError)
     path = _file(home, st.profile.code)
     make_dirs(path.parent)
     atomic_write_bytes(path, json.dumps({"until": until.isoformat(), "why": why}).encode())
+    n = st.network_failures
+    times = {1: "once", 2: "twice"}.get(n, f"{n} times in a row")
     st.paused = (
         f"the server {st.profile.server}:{st.profile.port} could not be reached "
-        f"{MAX_CONNECT_FAILURES} times in a row ({why}); its messages stay approved and "
+        f"{times} ({why}); its messages stay approved and "
         f"are tried again after {until.astimezone().strftime('%H:%M')}"
     )
     report.paused_profiles[st.profile.code] = st.paused
