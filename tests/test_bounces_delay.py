@@ -109,6 +109,11 @@ def test_a_genuine_delay_report_is_a_note_and_the_invoice_goes_once(
             view = BatchView.open(home, batch)
             view.events.update()
             assert sorted(ref.item for ref in view.refs("sent")) == sorted(items.values())
+            labels = {ref.item: view.row(ref).label(width=200) for ref in view.refs("sent")}
+            for rcpt in REFUSED:
+                assert labels[items[rcpt]].startswith("sent ")
+                assert "delayed at the customer's server" in labels[items[rcpt]]
+            assert "delayed" not in labels[items[DELIVERED]]
             for rcpt in REFUSED:
                 notes = load_queued(home, batch, items[rcpt]).notes
                 assert any("delayed at the customer's server" in n for n in notes), notes
