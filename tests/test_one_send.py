@@ -189,7 +189,7 @@ def test_test_mode_sends_everything_to_one_address_and_counts_nothing_as_sent(
         assert f"sent to the test address {len(sent)}" in summarize_batch(batch).label()
         view = BatchView.open(home, first)
         view.events.update()
-        assert "sent to the test address" in view.row(sent[0]).label(width=200)
+        assert "sent to the test address only" in view.row(sent[0]).label(width=200)
         assert not any(shown == "sent" for shown, _ in document_states(home).values())
 
         # Not sent to the customer: a real batch afterwards holds the same documents.

@@ -236,7 +236,7 @@ class BatchView:
         if ref.state == "sent":
             last = self.events.last.get(ref.item) or {}
             if last.get("redirected_to"):
-                note = f"sent to the test address {last['redirected_to']} (not to the customer)"
+                note = "sent to the test address only, not to the customer"
             note = delay_text(self.events.delay.get(ref.item)) or note
         before = meta.get("sent_before")
         if not note and isinstance(before, dict):
