@@ -83,7 +83,7 @@ def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
         print_json(entries)
         return 0
     if not entries:
-        print("none" if args.unmatched else "none could not be read")
+        print("no unmatched reports" if args.unmatched else "no message was unreadable")
     for e in entries:
         print(
             f"{str(e.get('at', ''))[:16].replace('T', ' ')} {e.get('profile', '')}: "
