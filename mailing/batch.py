@@ -291,6 +291,7 @@ def build_batch(
     progress: Callable[[BuildProgress], None] | None = None,
     include_sent: bool = False,
     resend: bool = False,
+    everyone: bool = False,
 ) -> Batch:
     """Build a batch; return it. ``documents`` skips the selection (benchmarks).
 
@@ -314,7 +315,9 @@ def build_batch(
             date_to=date_to,
             numbers=numbers,
         )
-        selection = choose_unsent(store.home, refs, include_sent=include_sent)
+        selection = choose_unsent(
+            store.home, refs, include_sent=include_sent, resend=resend, everyone=everyone
+        )
         if not selection.documents and selection.left_out():
             raise selection.nothing_left(doc_type)
         total = len(selection.documents)
@@ -338,10 +341,11 @@ def build_batch(
     batch = spool.new_batch()
     summaries = Summaries(batch, total)
     sent_before = selection.sent_before if selection is not None else {}
+    delivered = selection.delivered_before if selection is not None else {}
 
     def sink(done: list[dict[str, Any]]) -> None:
         for s in done:
-            mark_one(batch, s, doc_type, sent_before)
+            mark_one(batch, s, doc_type, sent_before, delivered)
             summaries.add(int(str(s["item"]).split("-", 1)[0]), s)
         if progress is not None:
             progress(BuildProgress(len(summaries), total))
@@ -378,6 +382,8 @@ def build_batch(
                 "left_out": selection.left_out() if selection is not None else {},
                 "include_sent": include_sent,
                 "resend": resend,
+                # An explicit choice to send it again to everyone, who got it or not.
+                "to_everyone": everyone,
             },
             summaries,
         )

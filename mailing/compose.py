@@ -148,6 +148,7 @@ class Composer:
             cc=list(res.recipients.cc),
             bcc=list(res.recipients.bcc),
             reply_to=list(res.recipients.reply_to),
+            names=res.recipients.names,
             subject=rendered.subject,
             html=rendered.html if profile.html else None,
             text=rendered.text,

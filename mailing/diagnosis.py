@@ -198,6 +198,19 @@ def _diagnose_reply(code: int, reply: str, stage: str, server: str) -> Diagnosis
             raw,
         )
 
+    # ---- size: before the sender, for a 552 to MAIL FROM ... SIZE= (RFC 1870) is about
+    # the message's size, not about who sends it
+    too_big = "size" in low or "5.3.4" in reply or "too large" in low or "too big" in low
+    if (code in (552, 452) and too_big) or (code == 552 and stage in ("mail", "data")):
+        return _d(
+            "message-too-big",
+            "The message is too large for that server",
+            "The server refused the message because of its size (attachments included).",
+            "Send fewer or smaller attachments, or set the profile's maximum message size to "
+            "what the provider allows.",
+            raw,
+        )
+
     # ---- the sender
     send_as = (
         "send as" in low
@@ -221,16 +234,7 @@ def _diagnose_reply(code: int, reply: str, stage: str, server: str) -> Diagnosis
             raw,
         )
 
-    # ---- size, rate
-    if code in (552, 452) and ("size" in low or "5.3.4" in reply or "too large" in low):
-        return _d(
-            "message-too-big",
-            "The message is too big for the server",
-            "The server refused the message because of its size (attachments included).",
-            "Send fewer or smaller attachments, or set the profile's maximum message size to "
-            "what the provider allows.",
-            raw,
-        )
+    # ---- rate
     if 400 <= code < 500 and any(
         word in low for word in ("rate", "too many", "exceeded", "throttl", "limit")
     ):

@@ -12,6 +12,11 @@ The rules (DESIGN.md, "Sending"):
   network) retried with bounded back-off, permanent ones (5xx) failed at once,
   per recipient; an authentication (or TLS, or configuration) failure pauses
   that profile's remaining messages after the first.
+- Before a profile's first claim the run connects and logs in (unlocking its
+  secret): a failure leaves every message approved, and a server that cannot be
+  reached a few times in a row is not tried again for a while
+  (:mod:`mailing.send_breaker`). A stop (SIGTERM, Ctrl-C, Stop) is heard within a
+  fraction of a second, in a back-off wait too.
 - The claim (approved -> sending) is made durable before the message goes out
   (one fsync per chunk of claims); an ``attempt`` event is written just before a
   message is offered, so the next start can tell the one message that was in
@@ -28,6 +33,7 @@ The rules (DESIGN.md, "Sending"):
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +45,7 @@ from mailing.archive import Archiver, SentItem, archive_batch
 from mailing.config import ConfigSnapshot
 from mailing.delivery import delivered_before
 from mailing.fingerprint import changed_since_build
+from mailing.send_breaker import interruptible, log_in_first
 from mailing.send_item import Route, send_one
 from mailing.send_prefetch import Prefetch
 from mailing.send_state import DEFAULT_BACKOFF as DEFAULT_BACKOFF
@@ -58,6 +65,8 @@ if TYPE_CHECKING:
     from mailing.transports import Transport
     from store.store import Store
 
+# In a batch folder: some of its messages went out in test mode (to the test address).
+TEST_MODE_MARK = "test-mode"
 # Messages claimed (approved -> sending) together, with one sync (3 fsyncs) for all.
 CLAIM_CHUNK = 128
 
@@ -100,6 +109,7 @@ def send(
 ) -> SendReport:
     """Send the approved messages of one batch (or of every batch)."""
     opts = options or SendOptions()
+    opts = dataclasses.replace(opts, sleep=interruptible(opts), respect_cool_down=batch_id is None)
     cfg = ConfigSnapshot.load(store)
     spool = Spool(store.home)
     batches = [spool.batch(batch_id)] if batch_id else [b for b in spool.batches() if b.complete]
@@ -239,6 +249,9 @@ def _send_batch(
     # Test mode sends every message to one address (the envelope only); the
     # recipients who took an item in an earlier run are not offered it again.
     route = Route(cfg.system.redirect_to, delivered_before(batch.events(b'"accepted"')))
+    if route.redirect:
+        # Said wherever the batch's counts are shown: "sent to the test address".
+        (batch.path / TEST_MODE_MARK).touch()
     claimed: list[tuple[str, dict[str, Any], bytes, ProfileState]] = []
 
     def flush() -> None:
@@ -273,7 +286,7 @@ def _send_batch(
                 # its content only after its own "attempt" event.
                 next_item, next_meta, next_raw, _ = claimed[n + 1]
                 env = next_meta["envelope"]
-                if not route.delivered.get(next_item):
+                if not route.delivered.get(next_item) and not next_meta.get("delivered_before"):
                     st.get().announce(
                         next_raw,
                         env["mail_from"],
@@ -307,6 +320,10 @@ def _send_batch(
             st = states.get(code)
             if st is None and code in cfg.profiles:
                 st = states[code] = ProfileState(cfg.profiles[code], factory, store.home)
+                # Logged in before its first claim: a failure claims nothing.
+                log_in_first(st, opts, report, store.home, respect_cool_down=opts.respect_cool_down)  # fmt: skip
+                if report.stopped:
+                    break
             if st is not None and st.paused:
                 outcome(item, "paused", st.paused)
                 continue

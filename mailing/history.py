@@ -11,6 +11,7 @@ printed ones back in.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +55,8 @@ class History:
     open: dict[DocKey, tuple[str, str, str]] = field(default_factory=dict)  # batch, item, state
     redirected: dict[DocKey, list[SentRecord]] = field(default_factory=dict)
     printed: dict[DocKey, str] = field(default_factory=dict)  # the batch of its print list
+    bounced: dict[DocKey, list[tuple[str, str]]] = field(default_factory=dict)  # batch, item
+    failed: dict[DocKey, list[tuple[str, str]]] = field(default_factory=dict)  # batch, item
 
     def last_sent(self, key: DocKey) -> SentRecord | None:
         sends = self.sent.get(key)
@@ -70,6 +73,10 @@ def document_history(home: Path, *, keys: Iterable[DocKey] | None = None) -> His
                 history.open[key] = (batch_id, item, state)
             elif state == "print" and ext == ".pdf":
                 history.printed[key] = batch_id
+            elif state == "bounced" and ext == ".eml":
+                history.bounced.setdefault(key, []).append((batch_id, item))
+            elif state == "failed" and ext == ".eml":
+                history.failed.setdefault(key, []).append((batch_id, item))
             elif state == "sent" and ext == ".eml":
                 record = SentRecord(batch=batch_id, item=item, at=at, message_id=mid, to=tuple(to))
                 table = history.redirected if redirected else history.sent
@@ -79,6 +86,55 @@ def document_history(home: Path, *, keys: Iterable[DocKey] | None = None) -> His
         for sends in table.values():
             sends.sort(key=lambda r: (r.at, r.batch))
     return history
+
+
+def delivered_to(home: Path, batch_id: str, item: str) -> set[str]:
+    """The recipients a server took an item that did not count as sent (failed,
+    bounced) for: whoever took it, less whoever a report says it bounced for."""
+    from mailing.delivery import delivered_before
+    from store.spool import Spool
+
+    try:
+        batch = Spool(home).batch(batch_id)
+    except Exception:
+        return set()
+    try:
+        needle = json.dumps(item).encode()
+        events = [ev for ev in batch.events(needle) if ev.get("item") == item]
+        if any(ev.get("redirected_to") for ev in events):
+            return set()  # test mode: the customers got nothing
+        took = delivered_before(events).get(item, set())
+        for ev in events:
+            if ev.get("event") == "bounced":
+                took -= set(ev.get("recipients") or {})
+        return took
+    finally:
+        batch.close()
+
+
+def report_notes(home: Path, batch_id: str, item: str) -> list[str]:
+    """What delivery reports said about one sent item, in words: "bounced on DATE for
+    ADDRESS: reason", "delayed at the customer's server for ADDRESS since ...: reason"."""
+    from store.spool import Spool
+
+    try:
+        batch = Spool(home).batch(batch_id)
+    except Exception:
+        return []
+    out: list[str] = []
+    try:
+        for ev in batch.events(b'"report"'):
+            if ev.get("item") != item:
+                continue
+            if ev.get("event") == "bounced":
+                for rcpt, what in (ev.get("recipients") or {}).items():
+                    reason = (what or {}).get("reason") or ev.get("reason") or ""
+                    out.append(f"bounced on {str(ev.get('at'))[:10]} for {rcpt}: {reason}")
+            elif ev.get("event") == "delayed" and ev.get("text"):
+                out.append(str(ev["text"]))
+    finally:
+        batch.close()
+    return out
 
 
 # What the Documents pane shows of a document, by the state of its message.
@@ -98,6 +154,8 @@ def document_states(
             for entry in items:
                 if entry[1] != state:
                     continue
+                if state == "sent" and entry[6]:
+                    continue  # sent to the test address only: not to the customer
                 if state == "sent":
                     shown = "sent"
                 elif state == "print":

@@ -96,6 +96,29 @@ def check_recipients(values: Sequence[str], field_name: str) -> list[str]:
     return out
 
 
+def check_named_recipients(
+    values: Sequence[str], field_name: str
+) -> tuple[list[str], dict[str, str]]:
+    """As :func:`check_recipients`, where each may also be ``Name <address>`` (or
+    ``"Vries, Jan de" <address>``): the addresses, and address (lower) -> name."""
+    import email.utils
+
+    out: list[str] = []
+    names: dict[str, str] = {}
+    for raw in values:
+        if "<" not in raw and '"' not in raw:
+            parts = [("", p) for p in split_addresses(raw)]
+        else:
+            parts = email.utils.getaddresses([raw.replace(";", ",")])
+        for name, part in parts:
+            addr = check_address(part or raw, field_name)
+            if addr.lower() not in (a.lower() for a in out):
+                out.append(addr)
+            if name.strip():
+                names[addr.lower()] = " ".join(name.split())
+    return out, names
+
+
 def read_attachments(paths: Sequence[Path]) -> list[Attachment]:
     """Read files the user names as attachments; an unreadable one is named in the error."""
     from mailing.message import Attachment
@@ -253,8 +276,9 @@ def send_mail(
             value=administration,
             fix="give an existing administration code, or leave it out.",
         )
-    to_list = check_recipients(to, "To")
-    cc_list = check_recipients(cc, "Cc")
+    to_list, names = check_named_recipients(to, "To")
+    cc_list, cc_names = check_named_recipients(cc, "Cc")
+    names.update(cc_names)
     bcc_list = check_recipients(bcc, "Bcc")
     if not to_list:
         raise AddressError(
@@ -311,6 +335,7 @@ def send_mail(
         domain=domain,
         signature=signature,
         sender_field=f"sender (From) of profile {prof.code}",
+        names=names,
     )
     raw = message_to_bytes(msg)
     limits = [n for n in (max_bytes, prof.max_message_bytes) if n]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
-from mailing.history import DocKey, SentRecord, document_history
+from mailing.history import DocKey, SentRecord, delivered_to, document_history
 from store.errors import MailroomError
 from store.spool import META_DIR, Batch, write_new_file
 from store.spool.layout import json_bytes
@@ -38,6 +38,9 @@ class Selection(Generic[D]):
     waiting: list[tuple[D, str]] = field(default_factory=list)  # left out: (doc, batch)
     printed: list[D] = field(default_factory=list)  # left out: on a print list
     sent_before: dict[DocKey, SentRecord] = field(default_factory=dict)  # put in anyway
+    # Recipients who got an earlier message of a document (a failed or bounced one,
+    # or, for a resend, a sent one): the new message does not go to them again.
+    delivered_before: dict[DocKey, list[str]] = field(default_factory=dict)
 
     def left_out(self) -> dict[str, int]:
         out = {
@@ -73,9 +76,13 @@ def key_of(doc: Keyed) -> DocKey:
     return (doc.administration, doc.type, doc.number)
 
 
-def choose_unsent(home: Path, docs: list[D], *, include_sent: bool) -> Selection[D]:
+def choose_unsent(
+    home: Path, docs: list[D], *, include_sent: bool, resend: bool = False, everyone: bool = False
+) -> Selection[D]:
     """The documents to build: without those sent before (unless ``include_sent``) and
-    without those waiting in an open batch."""
+    without those waiting in an open batch. Who got an earlier message of a document
+    (a failed or bounced one; for a ``resend`` also a sent one) is noted in
+    ``delivered_before``, so that it goes to the others only — unless ``everyone``."""
     history = document_history(home, keys=(key_of(d) for d in docs))
     chosen: Selection[D] = Selection(documents=[])
     for doc in docs:
@@ -93,6 +100,15 @@ def choose_unsent(home: Path, docs: list[D], *, include_sent: bool) -> Selection
         if last is not None:
             chosen.sent_before[key] = last
         chosen.documents.append(doc)
+        if not everyone:
+            took: set[str] = set()
+            for batch_id, item in (*history.failed.get(key, ()), *history.bounced.get(key, ())):
+                took |= delivered_to(home, batch_id, item)
+            if resend:
+                for record in history.sent.get(key, ()):
+                    took |= set(record.to)
+            if took:
+                chosen.delivered_before[key] = sorted(took)
     return chosen
 
 
@@ -101,27 +117,39 @@ def mark_sent_before(
     summaries: list[dict[str, Any]],
     doc_type: str,
     sent_before: dict[DocKey, SentRecord],
+    delivered: dict[DocKey, list[str]] | None = None,
 ) -> None:
     """Mark each item of a document sent before, in its summary and its side-car (before
     ``batch.json`` is written: the batch is not complete yet, nobody reads them)."""
-    if not sent_before:
+    if not sent_before and not delivered:
         return
     for s in summaries:
-        mark_one(batch, s, doc_type, sent_before)
+        mark_one(batch, s, doc_type, sent_before, delivered)
 
 
 def mark_one(
-    batch: Batch, summary: dict[str, Any], doc_type: str, sent_before: dict[DocKey, SentRecord]
+    batch: Batch,
+    summary: dict[str, Any],
+    doc_type: str,
+    sent_before: dict[DocKey, SentRecord],
+    delivered: dict[DocKey, list[str]] | None = None,
 ) -> None:
-    """Mark one item, if its document was sent before (as the build goes)."""
-    if not sent_before:
+    """Mark one item, if its document was sent before (as the build goes), and note who
+    got an earlier message of it (``delivered_before``: not offered it again)."""
+    if not sent_before and not delivered:
         return
     s = summary
-    record = sent_before.get((str(s.get("administration")), doc_type, str(s.get("number"))))
-    if record is None:
+    key = (str(s.get("administration")), doc_type, str(s.get("number")))
+    record = sent_before.get(key)
+    took = (delivered or {}).get(key)
+    if record is None and not took:
         return
-    mark = record.to_json()
-    s["sent_before"] = mark
     meta = batch.meta(s["item"])
-    meta["sent_before"] = mark
+    if record is not None:
+        mark = record.to_json()
+        s["sent_before"] = mark
+        meta["sent_before"] = mark
+    if took and s.get("kind") == "email":
+        s["delivered_before"] = took
+        meta["delivered_before"] = took
     write_new_file(batch.path / META_DIR / f"{s['item']}.json", json_bytes(meta))

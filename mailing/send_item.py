@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mailing.delivery import Recipients, refusal_sentence, waiting_sentence
+from mailing.send_breaker import network_failure, stop_asked
 from mailing.send_state import MAX_DEFERRED_IN_A_ROW, ProfileState, SendOptions, SendReport
 from mailing.transports.dsn import envelope_id
 from store.spool import Batch, State
@@ -37,11 +38,34 @@ def send_one(
     env = meta["envelope"]
     mail_from, rcpts = env["mail_from"], route.rcpts(item, env)
     # Each recipient's reply over every attempt; a retry goes to those still waiting.
-    who = Recipients.start({} if route.redirect else meta, rcpts, route.delivered.get(item, ()))
+    # Who got an earlier message of the document (a failed or bounced one) is not
+    # offered it again (meta "delivered_before", unless resent to everyone).
+    took = set(route.delivered.get(item, ()))
+    if not route.redirect:
+        took |= set(meta.get("delivered_before") or ())
+    who = Recipients.start({} if route.redirect else meta, rcpts, took)
+    if not route.redirect and who.customers and who.customers <= set(who.delivered):
+        doc = meta.get("document") or {}
+        why = (
+            f"every recipient got this document before ({', '.join(sorted(who.customers))}); "
+            f"to send it to everyone again: `mailroom resend {doc.get('type', 'TYPE')} "
+            f"{doc.get('number', 'NUMBER')} --everyone`"
+        )
+        _settle(batch, item, State.FAILED, {"event": "refused", "error": why})
+        outcome(item, "refused", why)
+        return
     envid = envelope_id(batch.id, item)
     attempt = 0
     last_reply = ""
     while who.pending:
+        if attempt and stop_asked(opts):
+            # Stopped in a back-off wait: back to approved (whoever took it is logged,
+            # and not offered it again).
+            requeued = {"event": "requeued", "detail": "stopped on request"}
+            _settle(batch, item, State.APPROVED, requeued)
+            report.stopped = True
+            outcome(item, "stopped", "stopped on request; still approved")
+            return
         attempt += 1
         st.wait_turn(opts.sleep)
         try:
@@ -55,9 +79,10 @@ def send_one(
             else:
                 _transport_failure(batch, item, st, opts, report, outcome, attempt, exc, who)
                 if exc.kind in ("temporary", "network") and not exc.maybe_sent:
-                    if attempt <= len(opts.backoff):
+                    if attempt <= len(opts.backoff) and not st.paused:
                         continue
                 return
+        st.network_failures = 0
         who.take(result.accepted, result.refused)
         last_reply = result.reply or last_reply
         if result.refused or attempt > 1:
@@ -171,6 +196,11 @@ def _transport_failure(
                 "unknown",
                 "the connection dropped after the message data; it may have been delivered",
             )
+            return
+        if exc.kind == "network" and network_failure(st.home, st, report, exc):
+            # The server could not be reached a few times in a row: stop trying it.
+            _settle(batch, item, State.APPROVED, {**ev, "deferred": True, "paused_profile": True})
+            outcome(item, "paused", str(st.paused))
             return
         if attempt <= len(opts.backoff):
             batch.log({**ev, "state": "sending", "retry_in": opts.backoff[attempt - 1]})

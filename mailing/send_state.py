@@ -65,6 +65,9 @@ class SendOptions:
     # Asked between two messages; True stops the run: the message in flight is
     # finished, the rest stays approved (Stop in the TUI, SIGTERM or SIGHUP on the CLI).
     should_stop: Callable[[], bool] | None = None
+    # A run over every batch (`send`, `send --due`) leaves a profile whose server could
+    # not be reached alone for a while; `send BATCH` tries at once (mailing/send_breaker.py).
+    respect_cool_down: bool = True
 
 
 @dataclass
@@ -116,11 +119,13 @@ class ProfileState:
         self.profile = profile
         self._factory = factory
         self._home = home
+        self.home = home
         self.transport: Transport | None = None
         self.interval = 60.0 / profile.rate_per_minute if profile.rate_per_minute else 0.0
         self.next_at = 0.0
         self.paused: str | None = None
         self.deferred_in_a_row = 0
+        self.network_failures = 0  # in a row; mailing/send_breaker.py
 
     def get(self) -> Transport:
         if self.transport is None:

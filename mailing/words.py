@@ -99,6 +99,13 @@ def item_state(identifier: str) -> str:
     return ITEM_STATES.get(identifier, identifier.replace("_", " "))
 
 
+def sent_state(identifier: str, test_mode: bool) -> str:
+    """A state's word; ``sent`` of a batch sent in test mode went to the test address."""
+    if identifier == "sent" and test_mode:
+        return "sent to the test address"
+    return item_state(identifier)
+
+
 def trace_rule(identifier: str) -> str:
     """``sender.template`` -> ``Sender from the template``."""
     return TRACE_RULES.get(identifier, _fallback(identifier))

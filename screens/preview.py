@@ -99,6 +99,12 @@ def load_queued(home: Path, batch_id: str, item: str) -> PreviewData:
         data.notes.append("Last failure: " + failure_text(failure))
     if failure and ref.state == "bounced":
         data.notes.append("A delivery report came back: " + failure_text(failure))
+    delay = events.delay.get(ref.item)
+    if delay and ref.state == "sent":
+        data.notes.append(
+            f"Sent; a delivery report says: {delay.get('text')}. Nothing is sent again "
+            "because of it; a failure would be reported as such."
+        )
     if ref.state == "unknown":
         data.notes.append(
             "UNKNOWN: it was being sent when the sender stopped; it may or may not have "

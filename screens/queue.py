@@ -224,7 +224,11 @@ class QueuePane(QueueChanges, QueueSending, Pane):
             info.update("Choose a batch and press Enter.")
             return
         counts = self.view.counts()
-        shown = "  ".join(f"{words.item_state(k)} {v:,}" for k, v in counts.items() if v) or "empty"
+        test_mode = (self.view.batch.path / "test-mode").exists()
+        shown = (
+            "  ".join(f"{words.sent_state(k, test_mode)} {v:,}" for k, v in counts.items() if v)
+            or "empty"
+        )
         what = f"filter: {words.item_state(self.state_filter)}" + (
             ", warnings only" if self.warnings_only else ""
         )

@@ -92,6 +92,7 @@ Date: {DATE}
 def exchange_online_ndr(message_id: str, rcpt: str, subject: str = "Invoice") -> bytes:
     """Exchange Online's non-delivery report: no ENVID, the original attached whole."""
     return _crlf(f"""
+Return-Path: <>
 From: Microsoft Outlook
  <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@sender.onmicrosoft.com>
 To: <{SENDER}>

@@ -49,9 +49,11 @@ class DovecotServer:
         ca: trustme.CA | None = None,
         tokens: dict[str, str] | None = None,
         user: str = USER,
+        password: str = PASSWORD,
     ) -> None:
         self.ca = ca or trustme.CA()
         self.user = user
+        self.password = password  # no spaces (a static passdb's argument)
         self.tokens = dict(tokens or {})
         self.introspected: list[str] = []
         self._http: ThreadingHTTPServer | None = None
@@ -137,7 +139,7 @@ service imap-login {{
 passdb {{
   driver = static
   mechanisms = plain login
-  args = user={self.user} password={PASSWORD}
+  args = user={self.user} password={self.password}
 }}
 userdb {{
   driver = static
@@ -211,7 +213,11 @@ namespace inbox {{
     def client(self) -> imaplib.IMAP4_SSL:
         ctx = ssl.create_default_context(cafile=str(self.ca_file))
         conn = imaplib.IMAP4_SSL(self.host, self.port, ssl_context=ctx, timeout=10)
-        conn.login(self.user, PASSWORD)
+        if self.password.isascii():
+            conn.login(self.user, self.password)
+        else:
+            token = b"\0" + self.user.encode() + b"\0" + self.password.encode()
+            conn.authenticate("PLAIN", lambda _: token)
         return conn
 
     def append(self, folder: str, raw: bytes) -> None:

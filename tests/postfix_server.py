@@ -87,12 +87,18 @@ class PostfixServer:
         ca: trustme.CA | None = None,
         dovecot_auth: Path | None = None,
         mail_user: str | None = None,
+        queue_lifetime: str = "0",
+        delay_warning: str = "0h",
     ) -> None:
         """``local``: address -> Maildir folder Postfix delivers that address's mail to;
         ``ca``: offer STARTTLS with a certificate for 127.0.0.1 from this CA;
         ``dovecot_auth``: Dovecot's ``auth-client`` socket, for SMTP AUTH (only after
         STARTTLS) against Dovecot's users; relaying then needs the login;
-        ``mail_user``: the owner of the Maildirs (default: ``nobody``, as Dovecot's)."""
+        ``mail_user``: the owner of the Maildirs (default: ``nobody``, as Dovecot's);
+        ``queue_lifetime``: how long a message the relay refuses stays queued (Postfix's
+        ``maximal_queue_lifetime``; "0": returned at the first refusal);
+        ``delay_warning``: after how long a queued message's sender gets Postfix's
+        "Delayed Mail (still being retried)" report (``delay_warning_time``; "0h": never)."""
         if dovecot_auth is not None and ca is None:
             raise ValueError("SMTP AUTH is offered only after STARTTLS: give a ca too")
         self.ca = ca
@@ -107,6 +113,8 @@ class PostfixServer:
         self._closed = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._closed.bind(("127.0.0.1", 0))
         self.closed_port = int(self._closed.getsockname()[1])
+        self.queue_lifetime = queue_lifetime
+        self.delay_warning = delay_warning
         self.root = Path(tempfile.mkdtemp(prefix="mailroom-postfix-"))
         os.chmod(self.root, 0o755)
         self.config_dir = self.root / "etc"
@@ -184,8 +192,9 @@ biff = no
 append_dot_mydomain = no
 relayhost = [127.0.0.1]:{self.closed_port}
 smtp_connect_timeout = 5s
-maximal_queue_lifetime = 0
+maximal_queue_lifetime = {self.queue_lifetime}
 bounce_queue_lifetime = 0
+delay_warning_time = {self.delay_warning}
 virtual_mailbox_domains = {", ".join(domains)}
 virtual_mailbox_base = {base}
 virtual_mailbox_maps = inline:{{ {inline} }}
@@ -268,6 +277,24 @@ virtual_gid_maps = static:{gid}
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+    def flush(self) -> None:
+        """Try every queued message again now (``postqueue -f``), as the queue manager
+        would after its back-off."""
+        subprocess.run(
+            [shutil.which("postqueue") or "/usr/sbin/postqueue", "-c", str(self.config_dir), "-f"],
+            capture_output=True,
+            timeout=60,
+            check=True,
+        )
+
+    def open_relay(self) -> Any:
+        """The relay host comes up: an SMTP server (aiosmtpd, plain) now listens on
+        ``closed_port``. Returns it; start it with ``with``."""
+        from tests.smtp_server import SMTPTestServer
+
+        self._closed.close()
+        return SMTPTestServer(security="none", port=self.closed_port)
 
     def log(self) -> str:
         try:

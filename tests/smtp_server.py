@@ -43,6 +43,10 @@ Knobs (all keyword arguments):
                     announce it, though it reads pipelined commands in order)
 ``dsn``             offer DSN (RFC 3461) and take its MAIL (ENVID, RET) and RCPT
                     (NOTIFY, ORCPT) parameters, which plain aiosmtpd refuses
+``enhanced``        offer ENHANCEDSTATUSCODES (RFC 2034) and answer MAIL "250 2.1.0"
+                    and RCPT "250 2.1.5", as Postfix does
+``swallow``         {reply prefix: n}: the n-th reply (from 1) starting with that
+                    prefix is never sent (lost on the way)
 
 What the server saw:
 
@@ -119,6 +123,8 @@ class _Handler:
             responses.insert(len(responses) - 1, "250-PIPELINING")
         if self.s.dsn:
             responses.insert(len(responses) - 1, "250-DSN")
+        if self.s.enhanced:
+            responses.insert(len(responses) - 1, "250-ENHANCEDSTATUSCODES")
         return responses
 
     async def handle_MAIL(
@@ -141,7 +147,7 @@ class _Handler:
             return answer
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
-        return "250 OK"
+        return "250 2.1.0 OK" if self.s.enhanced else "250 OK"
 
     async def handle_RCPT(
         self,
@@ -163,7 +169,7 @@ class _Handler:
         if answer and not answer.startswith("25"):
             return answer
         envelope.rcpt_tos.append(address)
-        return answer or "250 OK"
+        return answer or ("250 2.1.5 OK" if self.s.enhanced else "250 OK")
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if "DATA" in self.s.drop:
@@ -258,6 +264,17 @@ class _SMTP(SMTP):
         super().__init__(handler, **kwargs)
         self._test_server = test_server
 
+    async def push(self, status: Any) -> None:
+        ts = self._test_server
+        text = status.decode() if isinstance(status, bytes) else str(status)
+        with ts._lock:
+            for prefix, nth in ts.swallow.items():
+                if text.startswith(prefix):
+                    ts._replies[prefix] = ts._replies.get(prefix, 0) + 1
+                    if ts._replies[prefix] == nth:
+                        return  # this reply is lost on the way
+        await super().push(status)
+
     async def smtp_MAIL(self, arg: str) -> None:
         if self._test_server.dsn and arg:
             arg, taken = _take_params(arg, ("ENVID", "RET"))
@@ -326,7 +343,11 @@ class SMTPTestServer:
         tmp_dir: Path | None = None,
         pipelining: bool | None = None,
         dsn: bool = False,
+        port: int | None = None,
+        enhanced: bool = False,
+        swallow: dict[str, int] | None = None,
     ) -> None:
+        """``port``: listen on this port (default: a free one)."""
         if security not in ("starttls", "tls", "none"):
             raise ValueError(f"security must be starttls, tls or none, not {security!r}")
         self.security = security
@@ -341,12 +362,15 @@ class SMTPTestServer:
         self.drop: set[str] = set(drop)
         self.pipelining = self.PIPELINING if pipelining is None else pipelining
         self.dsn = dsn
+        self.enhanced = enhanced
+        self.swallow: dict[str, int] = dict(swallow or {})
+        self._replies: dict[str, int] = {}
         self.dsn_mail: list[dict[str, str]] = []
         self.dsn_rcpt: list[tuple[str, dict[str, str]]] = []
         self.pipelined = 0  # RCPTs answered while DATA was already waiting (RFC 2920)
         self.chained = 0  # messages whose final dot came with the next MAIL FROM
         self.host = "127.0.0.1"
-        self.port = free_port()
+        self.port = port or free_port()
         self.messages: list[Received] = []
         self.auth_attempts: list[tuple[str, str, bool]] = []
         self.xoauth2_strings: list[str] = []

@@ -165,6 +165,12 @@ def test_a_genuine_postfix_report_ends_the_item_bounced_with_its_reason(
                            for n in notes)  # fmt: skip
             assert [ref.item for ref in view.refs("sent")] == [items[DELIVERED]]
 
+            # sending history says what happened: bounced on DATE for ADDRESS, not "never sent".
+            number = rows[items[REFUSED[0]]]["number"]
+            code, out, _ = cli("sending", "history", "down_payment", number, "--admin", "HOLT")
+            assert code == 0 and "never sent" not in out, out
+            assert "bounced on 20" in out and f"for {REFUSED[0]}: " in out and refused in out
+
             # The reports were filed away in the mailbox, not to be read twice.
             assert len(imap.folder("Mailroom bounces")) == 2
             assert cli.json("bounces", "fetch")["bounces"] == []

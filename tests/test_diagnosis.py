@@ -325,3 +325,22 @@ def test_diagnose_accepts_a_plain_code_and_reply() -> None:
     assert diagnose(550, "5.1.1 unknown", stage="rcpt").key == "recipient-refused"
     assert diagnose(535, "5.7.8 bad", server="smtp.gmail.com").key == "gmail-login-refused"
     assert diagnose(530, "5.7.0 Must issue a STARTTLS command first").key == "starttls-required"
+
+
+def test_a_552_for_size_is_too_large_for_that_server_not_a_sender_problem(
+    tmp_path: Path,
+) -> None:
+    """A real aiosmtpd answering MAIL FROM ... SIZE= with 552 (RFC 1870)."""
+    from mailing.engine import SendOptions, send
+    from tests.send_support import make_store, spool_batch
+    from tests.smtp_server import SMTPTestServer
+
+    reply = "552 5.3.4 Message size exceeds fixed maximum message size"
+    with SMTPTestServer(security="none", answers={"MAIL": reply}) as srv:
+        store = make_store(tmp_path / "home", srv.profile_fields(tmp_path))
+        batch = spool_batch(store, 1)
+        report = send(store, "carol", batch.id, SendOptions(backoff=(0.0,)))
+    (outcome,) = report.outcomes
+    assert outcome.outcome == "failed"
+    assert "too large for that server" in outcome.detail
+    assert "send-as" not in outcome.detail

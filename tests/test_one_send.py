@@ -124,8 +124,11 @@ def test_a_second_batch_over_the_same_month_holds_none_of_the_sent_documents(
         mid = history["sent"][0]["message_id"]
         assert mid in {message_ids(m.data) for m in server.messages}
 
-        # `mailroom resend TYPE NUMBER`: a one-message batch, for a deliberate resend.
+        # `mailroom resend TYPE NUMBER`: a one-message batch, for a deliberate resend;
+        # to recipients who have it only when asked (--everyone), and recorded so.
         code, out, err = cli("resend", "down_payment", number, "--admin", "HOLT")
+        assert code == 2 and "got it before" in err
+        code, out, err = cli("resend", "down_payment", number, "--admin", "HOLT", "--everyone")
         assert code == 0, err
         again = out.strip()
         assert numbers_in(home, again) == {number}
@@ -175,6 +178,19 @@ def test_test_mode_sends_everything_to_one_address_and_counts_nothing_as_sent(
         assert all(
             r["redirected_to"] == "test@office.example" for r in rows if r["state"] == "sent"
         )
+        # In words that are true: sent to the test address, not "sent".
+        code, out, _ = cli("batch", "show", first)
+        assert f"{len(sent)} sent to the test address" in out
+        assert "sent to the test address test@office.example, not to the customer" in out
+        from mailing.history import document_states
+        from screens.widgets.spool_batches import summarize_batch
+        from screens.widgets.spool_view import BatchView
+
+        assert f"sent to the test address {len(sent)}" in summarize_batch(batch).label()
+        view = BatchView.open(home, first)
+        view.events.update()
+        assert "sent to the test address only" in view.row(sent[0]).label(width=200)
+        assert not any(shown == "sent" for shown, _ in document_states(home).values())
 
         # Not sent to the customer: a real batch afterwards holds the same documents.
         code, out, _ = cli("sending", "redirect", "off")

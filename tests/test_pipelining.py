@@ -105,3 +105,36 @@ def test_an_announced_message_that_is_not_sent_is_never_delivered(tmp_path: Path
             ["c@example.org"],
         ]
         assert srv.connections == 2  # the unused announcement cost one reconnect
+
+
+@pytest.mark.parametrize(
+    ("lost", "enhanced"),
+    [
+        # The end of message 3's reply: message 4's MAIL reply would be read as it.
+        ({"250 2.0.0 OK queued": 3}, True),
+        # Message 3's RCPT reply (each message has a MAIL and a RCPT "250 OK"): its
+        # DATA's 354 would be read as the recipient's.
+        ({"250 OK": 6}, False),
+    ],
+)
+def test_a_lost_reply_makes_that_message_unknown_never_another_ones_outcome(
+    tmp_path: Path, lost: dict[str, int], enhanced: bool
+) -> None:
+    """A server loses one reply of a pipelined exchange: the message whose reply it
+    was is ``unknown`` (it may have arrived), the others are sent, once each."""
+    from mailing.engine import SendOptions, send
+    from store.spool import Spool
+    from tests.send_support import make_store, message_ids, spool_batch
+
+    with SMTPTestServer(security="none", enhanced=enhanced, swallow=lost) as srv:
+        store = make_store(tmp_path / "home", srv.profile_fields(tmp_path))
+        batch = spool_batch(store, 6)
+        report = send(store, "carol", batch.id, SendOptions(backoff=(0.01,)))
+        b = Spool(store.home).batch(batch.id)
+        assert [r.item for r in b.items("unknown")] == ["00003-F3"], report.outcomes
+        assert report.count("sent") == 5 and report.count("failed") == 0, report.outcomes
+        events = [e for e in b.events() if e.get("item") == "00003-F3"]
+        assert any("did not line up" in str(e.get("error")) for e in events), events
+        got = [message_ids(m.data) for m in srv.messages]
+        assert len(got) == len(set(got))  # nothing twice
+        assert {f"<batchtest.{i}@sender.example>" for i in (1, 2, 4, 5, 6)} <= set(got)

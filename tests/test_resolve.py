@@ -578,7 +578,7 @@ def test_json_round_trip_keeps_everything() -> None:
         "relation": "C1",
     }
     assert set(data["sender"]) == {"profile", "address", "name", "level"}
-    assert set(data["recipients"]) == {"to", "cc", "bcc", "reply_to", "rule"}
+    assert set(data["recipients"]) == {"to", "cc", "bcc", "reply_to", "rule", "names"}
     assert set(data["trace"][0]) == {"rule", "looked_at", "found", "decided"}
     assert Resolution.from_json(data) == r
     import json

@@ -173,6 +173,8 @@ def batch_overview(batch: Any) -> dict[str, Any]:
         "damaged": damaged,
         "approved_by": [a.get("by") for a in info.get("approvals", [])],
         "counts": {k: v for k, v in batch.listed_counts().items() if v},
+        # Sent in test mode: its "sent" went to the test address, not to the customers.
+        "test_mode": (batch.path / "test-mode").exists(),
     }
 
 
@@ -198,6 +200,15 @@ def item_rows(
     end = None if limit is None else offset + limit
     page = refs[offset:end]
     last = batch.last_events() if page else {}
+    delays: dict[str, list[dict[str, Any]]] = {}
+    if page:
+        for ev in batch.events(b'"event": "delayed"'):
+            if ev.get("event") == "delayed" and isinstance(ev.get("item"), str):
+                delays.setdefault(ev["item"], []).extend(
+                    {"recipient": r, "since": ev.get("since"), "reason": (v or {}).get("reason")}
+                    for r, v in (ev.get("recipients") or {}).items()
+                )
+                delays.setdefault(ev["item"] + "\0text", []).append({"text": ev.get("text")})
     rows = []
     for ref in page:
         s = summaries.get(ref.item, {})
@@ -228,18 +239,22 @@ def item_rows(
                     else None
                 ),
                 "sent_before": before,
-                "note": _note(before, ev),
+                "delayed": delays.get(ref.item) or None,
+                "note": _note(before, ev, delays.get(ref.item + "\0text")),
             }
         )
     return rows
 
 
-def _note(before: dict[str, Any] | None, ev: dict[str, Any]) -> str | None:
+def _note(
+    before: dict[str, Any] | None, ev: dict[str, Any], delays: list[dict[str, Any]] | None = None
+) -> str | None:
     notes = []
     if before:
         notes.append(f"sent before on {str(before.get('at'))[:10]} (batch {before.get('batch')})")
     if ev.get("redirected_to"):
-        notes.append(f"test mode: went to {ev['redirected_to']} only, not to the customer")
+        notes.append(f"sent to the test address {ev['redirected_to']}, not to the customer")
+    notes.extend(str(d["text"]) for d in delays or () if d.get("text"))
     return "; ".join(notes) or None
 
 
@@ -363,7 +378,14 @@ def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
     )
     for a in info.get("approvals", []):
         print(f"  approved by {a.get('by')} at {a.get('at')}: {len(a.get('items', {}))} messages")
-    print("  " + ", ".join(f"{n} {k}" for k, n in overview["counts"].items()))
+    test_mode = (batch.path / "test-mode").exists()
+    print(
+        "  "
+        + ", ".join(
+            f"{n} {'sent to the test address' if k == 'sent' and test_mode else k}"
+            for k, n in overview["counts"].items()
+        )
+    )
     for r in rows:
         to = ", ".join(r["to"]) if r["to"] else "-"
         size = f"{r['size']:>8}" if r["size"] else " " * 8

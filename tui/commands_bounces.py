@@ -1,4 +1,4 @@
-"""`mailroom bounces fetch|setup`: delivery reports from the profiles' mailboxes."""
+"""`mailroom bounces fetch|list|setup`: delivery reports from the profiles' mailboxes."""
 
 from __future__ import annotations
 
@@ -17,6 +17,18 @@ def register(sub: Any) -> None:
     q.add_argument("--profile", help="only this profile's mailbox (default: every one set up)")
     q.add_argument("--json", action="store_true")
     q.set_defaults(handler=cmd_fetch)
+    q = bsub.add_parser(
+        "list", help="the reports that changed nothing (--unmatched) or could not be read"
+    )
+    which = q.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "--unmatched", action="store_true", help="reports that proved nothing, and why"
+    )
+    which.add_argument(
+        "--unreadable", action="store_true", help="messages filed in 'Mailroom unreadable'"
+    )
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(handler=cmd_list)
     q = bsub.add_parser("setup", help="the mailbox (IMAP over TLS) a profile's reports come to")
     q.add_argument("profile", metavar="PROFILE")
     q.add_argument("--imap-server", required=True, help="e.g. outlook.office365.com")
@@ -35,14 +47,49 @@ def cmd_fetch(args: argparse.Namespace, ctx: Context) -> int:
     for b in report.bounces:
         doc = b.document
         print(
-            f"{b.batch} {b.item}: {doc.get('type', '')} {doc.get('number', '')} bounced "
-            f"({b.kind}) for {b.recipient}: {b.reason}"
+            f"{doc.get('type', '')} {doc.get('number', '')} (batch {b.batch}): bounced "
+            f"for {b.recipient}: {b.reason}"
         )
+    for d in report.delays:
+        doc = d.document
+        print(f"{doc.get('type', '')} {doc.get('number', '')} (batch {d.batch}): {d.sentence()}")
+    for u in report.unreadable:
+        print(f"could not read the message {u.get('subject')!r}: {u['reason']}")
     print(
-        f"{report.read} message(s) read in {', '.join(report.profiles)}: "
-        f"{report.reports} delivery report(s), {len(report.bounces)} bounce(s) recorded, "
-        f"{report.filed} report(s) filed away, {report.unmatched} about no message of Mailroom"
+        f"{plural(report.read, 'message')} read in {', '.join(report.profiles)}: "
+        f"{plural(report.reports, 'delivery report')}, "
+        f"{plural(len(report.bounces), 'bounce')} and "
+        f"{plural(len(report.delays), 'delay')} recorded, "
+        f"{plural(report.unmatched, 'unmatched report')} "
+        "(`mailroom bounces list --unmatched`)"
+        + (
+            f", {len(report.unreadable)} unreadable (filed in 'Mailroom unreadable')"
+            if report.unreadable
+            else ""
+        )
     )
+    return 0
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
+    from mailing.bounces import UNMATCHED_FILE, UNREADABLE_FILE, listed
+
+    entries = listed(ctx.home, UNMATCHED_FILE if args.unmatched else UNREADABLE_FILE)
+    if args.json:
+        print_json(entries)
+        return 0
+    if not entries:
+        print("no unmatched reports" if args.unmatched else "no message was unreadable")
+    for e in entries:
+        print(
+            f"{str(e.get('at', ''))[:16].replace('T', ' ')} {e.get('profile', '')}: "
+            f"{e.get('subject') or '(no subject)'} from {e.get('from') or '(no sender)'}"
+        )
+        print(f"    {e.get('reason', '')}")
     return 0
 
 

@@ -53,6 +53,11 @@ def register(sub: Any) -> None:
     p.add_argument("doc_type", metavar="TYPE", help="document type, e.g. sales_invoice")
     p.add_argument("number", metavar="NUMBER")
     p.add_argument("--admin", help="administration code (when several have this number)")
+    p.add_argument(
+        "--everyone",
+        action="store_true",
+        help="send it to every recipient again, also to those who got it (recorded as such)",
+    )
     p.set_defaults(handler=cmd_resend_document)
 
 
@@ -124,7 +129,7 @@ def _one_document(ctx: Context, doc_type: str, number: str, admin: str | None) -
 
 
 def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
-    from mailing.history import document_history
+    from mailing.history import document_history, report_notes
 
     doc = _one_document(ctx, args.doc_type, args.number, args.admin)
     key = (doc.administration, doc.type, doc.number)
@@ -132,6 +137,7 @@ def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
     sends = history.sent.get(key, [])
     tests = history.redirected.get(key, [])
     waiting = history.open.get(key)
+    bounced = history.bounced.get(key, [])
     if args.json:
         print_json(
             {
@@ -140,6 +146,13 @@ def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
                 "number": doc.number,
                 "sent": [r.to_json() for r in sends],
                 "test_mode_sends": [r.to_json() for r in tests],
+                "bounced": [
+                    {"batch": b, "item": i, "reports": report_notes(ctx.home, b, i)}
+                    for b, i in bounced
+                ],
+                "reports": {
+                    f"{r.batch}/{r.item}": report_notes(ctx.home, r.batch, r.item) for r in sends
+                },
                 "open_batch": (
                     {"batch": waiting[0], "item": waiting[1], "state": waiting[2]}
                     if waiting
@@ -149,14 +162,20 @@ def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
         )
         return 0
     print(f"{doc.type} {doc.number} of {doc.administration}:")
-    if not sends:
+    if not sends and not bounced:
         print("  never sent")
     for r in sends:
         print(f"  sent {r.at} in batch {r.batch} ({r.item}), Message-ID {r.message_id}")
         if r.to:
             print(f"    to {', '.join(r.to)}")
+        for note in report_notes(ctx.home, r.batch, r.item):
+            print(f"    {note}")
+    for b, i in bounced:
+        notes = report_notes(ctx.home, b, i) or ["bounced"]
+        for note in notes:
+            print(f"  {note} (batch {b}, {i})")
     for r in tests:
-        print(f"  test mode only (not to the customer): {r.at} in batch {r.batch}")
+        print(f"  sent to the test address only (not to the customer): {r.at} in batch {r.batch}")
     if waiting:
         print(f"  waiting in batch {waiting[0]} ({waiting[2]})")
     return 0
@@ -176,9 +195,31 @@ def cmd_resend_document(args: argparse.Namespace, ctx: Context) -> int:
         numbers=[doc.number],
         include_sent=True,
         resend=True,
+        everyone=args.everyone,
     )
     last = document_history(ctx.home, keys=[key]).last_sent(key)
     before = last.sentence() if last else "never sent before"
+    for ref in batch.items("draft"):
+        meta = batch.meta(ref.item)
+        recipients = meta.get("recipients") or {}
+        customers = {*recipients.get("to", []), *recipients.get("cc", [])}
+        took = set(meta.get("delivered_before") or ())
+        if customers and customers <= took:
+            from mailing.changes import change_items
+
+            change_items(ctx.store, ctx.user, batch.id, "cancel", [ref.item])
+            raise MailroomError(
+                f"Every recipient of {doc.type} {doc.number} got it before "
+                f"({', '.join(sorted(customers))}; {before}): nothing to resend.",
+                field="everyone",
+                value=doc.number,
+                fix=f"to send it to everyone again on purpose, add --everyone "
+                f"(`mailroom resend {doc.type} {doc.number} --everyone`).",
+            )
+        if took:
+            before += f"; not again to {', '.join(sorted(took))}, who got it"
+    if args.everyone:
+        before += "; to everyone again, as asked"
     print(
         f"one-message batch for {doc.type} {doc.number} ({before}); approve it with "
         f"`mailroom batch approve {batch.id}`, then `mailroom send {batch.id}`",
@@ -210,7 +251,8 @@ def cmd_send(args: argparse.Namespace, ctx: Context) -> int:
             value=args.batch_id,
             fix="`mailroom send --due` sends every batch whose time has come.",
         )
-    previous = {sig: signal.signal(sig, ask_stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    stops = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)  # SIGINT: Ctrl-C
+    previous = {sig: signal.signal(sig, ask_stop) for sig in stops}
     try:
         report = send(
             ctx.store,

@@ -64,6 +64,13 @@ class MailroomCommands(Provider):
                             f"Read delivery reports from {profile.imap_server}",
                         )
                     )
+            out.append(
+                (
+                    "Unmatched delivery reports",
+                    self._unmatched_reports,
+                    "Reports that proved nothing and changed nothing, and why",
+                )
+            )
             for batch_id in _batch_ids(app):
                 out.append(
                     (
@@ -131,6 +138,11 @@ class MailroomCommands(Provider):
         from screens.widgets.bounce_fetch import fetch_in_background
 
         fetch_in_background(self.app, self.mailroom.store, code)
+
+    def _unmatched_reports(self) -> None:
+        from screens.widgets.bounce_fetch import show_unmatched
+
+        show_unmatched(self.app, self.mailroom.store)
 
     def _go_to_relation(self, key: str) -> None:
         from screens.widgets.pane import RecordPane

@@ -1,31 +1,46 @@
 """Bounces: delivery reports that come back after the server took a message.
 
-``fetch_bounces(store)`` reads each profile's mailbox over IMAP (``mailbox``), finds
-the delivery reports with a maintained detector (``parse``: ``flufl.bounce``), matches
-each to its item by envelope id or quoted Message-ID and records it: the item goes
-``sent -> bounced`` with hard/soft and the reason (``intake``). Processed reports are
-filed in the profile's bounce folder so they are not read twice; how far each inbox
-was read is kept (``bounces/<profile>.json``: UIDVALIDITY and the last UID), so the
-rest of the mail is not read again either.
+``fetch_bounces(store)`` reads each profile's mailbox over IMAP (``mailbox``), one
+message at a time: finds the delivery reports (``parse``), checks that each proves
+itself and matches it to its item (``intake``): a failure makes the item ``bounced``,
+a delay is a note on it. Recorded reports are filed in the profile's bounce folder;
+a message that cannot be read is filed in ``Mailroom unreadable`` with a note saying
+why, and reading goes on. A report that proves nothing is an *unmatched report*,
+kept in ``bounces/unmatched.jsonl`` for a person to look at.
+
+How far each inbox was read is kept (``bounces/<profile>.json``: UIDVALIDITY and
+the last UID), saved after every message, so nothing is read twice, even after a
+crash half-way. One fetch at a time per profile (``bounces/<profile>.lock``): two
+fetches at once never record one report twice.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mailing.bounces.intake import Bounce, ItemIndex, record_bounces
+from mailing.bounces.intake import (
+    Bounce,
+    Delay,
+    ItemIndex,
+    Recorded,
+    Unmatched,
+    record_bounces,
+)
 from mailing.bounces.mailbox import (
+    UNREADABLE_FOLDER,
     MailboxError,
     Seen,
     file_away,
+    file_unreadable,
     inbox_messages,
     open_inbox,
     open_mailbox,
 )
-from mailing.bounces.parse import Failure, Report, read_report
+from mailing.bounces.parse import MAX_BYTES, Failure, Report, Unreadable, read_report
 from store.db import atomic_write_bytes
 from store.errors import MailroomError
 from store.permissions import make_dirs
@@ -36,6 +51,10 @@ if TYPE_CHECKING:
 
 # Per profile, how far its inbox was read: ``<data folder>/bounces/<profile>.json``.
 SEEN_DIR = "bounces"
+UNMATCHED_FILE = "unmatched.jsonl"
+UNREADABLE_FILE = "unreadable.jsonl"
+# How long a fetch waits for another fetch of the same profile.
+LOCK_SECONDS = 300.0
 
 
 @dataclass
@@ -46,8 +65,10 @@ class FetchReport:
     read: int = 0  # messages looked at
     reports: int = 0  # of which delivery reports
     bounces: list[Bounce] = field(default_factory=list)
-    unmatched: int = 0  # reports about no message of Mailroom (left in the inbox)
+    delays: list[Delay] = field(default_factory=list)
+    unmatched: int = 0  # reports that proved nothing (left in the inbox, listed)
     filed: int = 0
+    unreadable: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -57,6 +78,8 @@ class FetchReport:
             "unmatched_reports": self.unmatched,
             "filed": self.filed,
             "bounces": [b.to_json() for b in self.bounces],
+            "delays": [d.to_json() for d in self.delays],
+            "unreadable": self.unreadable,
         }
 
 
@@ -87,25 +110,117 @@ def fetch_bounces(
     index = ItemIndex(store.home)
     for p in profiles:
         out.profiles.append(p.code)
-        with open_mailbox(p, store.home, http_client=http_client) as conn:
+        _fetch_profile(store.home, p, index, out, http_client)
+    return out
+
+
+def _fetch_profile(
+    home: Path, p: Profile, index: ItemIndex, out: FetchReport, http_client: Any
+) -> None:
+    from filelock import FileLock
+
+    from store.locking import hold
+
+    lock_path = home / SEEN_DIR / f"{p.code}.lock"
+    make_dirs(lock_path.parent)
+    lock = FileLock(str(lock_path), timeout=LOCK_SECONDS)
+    subject = f"The mailbox of profile {p.code} is"
+    with hold(lock, subject, LOCK_SECONDS, field="profile", value=p.code):
+        with open_mailbox(p, home, http_client=http_client) as conn:
             validity = open_inbox(conn, p)
-            seen = read_seen(store.home, p.code, validity)
-            done: list[bytes] = []
-            for uid, raw in inbox_messages(conn, p, seen):
+            seen = read_seen(home, p.code, validity)
+            for uid, raw in inbox_messages(conn, p, seen, max_bytes=MAX_BYTES):
+                # One message at a time: handled, filed, and the read position saved,
+                # before the next is read.
                 out.read += 1
-                report = read_report(raw)
-                if report is None:
-                    continue
-                out.reports += 1
-                found = record_bounces(store.home, report, index)
-                if found is None:
-                    out.unmatched += 1
-                    continue
-                out.bounces.extend(found)
-                done.append(uid)
-            file_away(conn, p, done)
-            out.filed += len(done)
-            write_seen(store.home, p.code, seen)
+                _one_message(home, conn, p, index, out, validity, uid, raw)
+                seen.last_uid = int(uid)
+                write_seen(home, p.code, seen)
+
+
+def _one_message(
+    home: Path,
+    conn: Any,
+    p: Profile,
+    index: ItemIndex,
+    out: FetchReport,
+    validity: str,
+    uid: bytes,
+    raw: bytes,
+) -> None:
+    where = {"profile": p.code, "uidvalidity": validity, "uid": int(uid)}
+    try:
+        report = read_report(raw)
+    except Exception as exc:  # one message's boundary: filed with the reason, reading goes on
+        reason = (
+            exc.reason
+            if isinstance(exc, Unreadable)
+            else (f"it could not be read ({type(exc).__name__})")
+        )
+        note = {**where, **_headline(raw), "reason": reason}
+        file_unreadable(conn, p, uid, f"Mailroom could not read this message: {reason}.")
+        _append(home, UNREADABLE_FILE, note)
+        out.unreadable.append(note)
+        return
+    if report is None:
+        return
+    out.reports += 1
+    try:
+        found = record_bounces(home, report, index)
+    except (MailroomError, OSError, ValueError) as exc:
+        # A damaged batch, say: the report is kept for a person, reading goes on.
+        why = str(exc) if isinstance(exc, MailroomError) else type(exc).__name__
+        found = Recorded(unmatched=Unmatched(f"it could not be recorded ({why})", report.sender,
+                                             report.subject, report.date))  # fmt: skip
+    if found.unmatched is not None:
+        out.unmatched += 1
+        _append(home, UNMATCHED_FILE, {**where, **found.unmatched.to_json()})
+        return
+    out.bounces.extend(found.bounces)
+    out.delays.extend(found.delays)
+    file_away(conn, p, [uid])
+    out.filed += 1
+
+
+def _headline(raw: bytes) -> dict[str, str]:
+    """From, Subject and Date of a message that could not be read, as far as they go."""
+    head = raw[:65536].split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    out = {"from": "", "subject": "", "date": ""}
+    for line in head.splitlines():
+        name, colon, value = line.partition(b":")
+        key = name.strip().lower().decode("ascii", "replace")
+        if colon and key in out and not out[key]:
+            out[key] = " ".join(value.decode("utf-8", "replace").split())[:200]
+    return out
+
+
+def _append(home: Path, name: str, entry: dict[str, Any]) -> None:
+    import datetime as dt
+
+    path = home / SEEN_DIR / name
+    make_dirs(path.parent)
+    line = {"at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **entry}
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(line, ensure_ascii=False) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def listed(home: Path, name: str) -> list[dict[str, Any]]:
+    """The unmatched (``UNMATCHED_FILE``) or unreadable (``UNREADABLE_FILE``) messages
+    kept so far, oldest first."""
+    try:
+        lines = (home / SEEN_DIR / name).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    out = []
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict):
+            out.append(entry)
     return out
 
 
@@ -134,7 +249,14 @@ def write_seen(home: Path, code: str, seen: Seen) -> None:
 
 
 __all__ = [
+    "UNMATCHED_FILE",
+    "UNREADABLE_FILE",
+    "UNREADABLE_FOLDER",
     "Bounce",
+    "Delay",
+    "Unmatched",
+    "Unreadable",
+    "listed",
     "Failure",
     "FetchReport",
     "MailboxError",

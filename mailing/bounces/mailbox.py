@@ -27,6 +27,8 @@ from store.records import Profile
 
 # Reports older than this are not looked at (a bounce comes within days).
 LOOK_BACK_DAYS = 60
+# Where a message that cannot be read is filed, with a note saying why.
+UNREADABLE_FOLDER = "Mailroom unreadable"
 
 
 class MailboxError(MailroomError):
@@ -109,7 +111,7 @@ def open_mailbox(
                 )
         else:
             try:
-                conn.login(profile.username or profile.sender, _password(profile))
+                _login(conn, profile.username or profile.sender, _password(profile))
             except imaplib.IMAP4.error:
                 raise _error(
                     profile,
@@ -123,6 +125,17 @@ def open_mailbox(
             conn.logout()
         except (TimeoutError, imaplib.IMAP4.error, OSError):
             pass
+
+
+def _login(conn: imaplib.IMAP4_SSL, user: str, password: str) -> None:
+    """LOGIN, or for a user name or password that is not ASCII (which LOGIN cannot
+    carry: imaplib would fail naming one of its characters) AUTHENTICATE PLAIN, whose
+    UTF-8 RFC 4616 defines."""
+    if user.isascii() and password.isascii():
+        conn.login(user, password)
+        return
+    token = b"\0" + user.encode("utf-8") + b"\0" + password.encode("utf-8")
+    conn.authenticate("PLAIN", lambda _challenge: token)
 
 
 def _xoauth2(conn: imaplib.IMAP4_SSL, profile: Profile, home: Path, http_client: Any) -> bool:
@@ -180,6 +193,7 @@ def inbox_messages(
     seen: Seen,
     *,
     days: int = LOOK_BACK_DAYS,
+    max_bytes: int = 10 * 1024 * 1024,
 ) -> Iterator[tuple[bytes, bytes]]:
     """(uid, raw message) of every message of the selected inbox from the last ``days``
     days not looked at before (``seen``, which moves on as they are given)."""
@@ -189,27 +203,48 @@ def inbox_messages(
     uids = sorted(int(u) for u in (data[0] or b"").split() if int(u) > seen.last_uid)
     for number in uids:
         uid = str(number).encode()
-        typ, parts = conn.uid("FETCH", uid.decode(), "(BODY.PEEK[])")
+        # At most one byte more than a report can be: a huge message is not downloaded.
+        typ, parts = conn.uid("FETCH", uid.decode(), f"(BODY.PEEK[]<0.{max_bytes + 1}>)")
         _ok(profile, typ, parts, "reading a message")
-        for part in parts:
-            if isinstance(part, tuple) and len(part) == 2:
-                yield uid, part[1]
+        body = next((p[1] for p in parts if isinstance(p, tuple) and len(p) == 2), None)
+        if body is not None:
+            yield uid, body
         seen.last_uid = number
 
 
-def file_away(conn: imaplib.IMAP4_SSL, profile: Profile, uids: list[bytes]) -> None:
-    """Move the processed reports to the profile's bounce folder."""
+def file_unreadable(conn: imaplib.IMAP4_SSL, profile: Profile, uid: bytes, why: str) -> None:
+    """Move a message that cannot be read to ``Mailroom unreadable``, followed there by
+    a short note saying why (a message of its own: IMAP keeps no text on a message)."""
+    import email.utils
+
+    note = (
+        f"From: Mailroom <mailroom@localhost>\r\n"
+        f"Date: {email.utils.formatdate(localtime=True)}\r\n"
+        f"Subject: Why Mailroom did not read the message before this one\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        f"{why}\r\n"
+    ).encode()
+    folder = _quoted(UNREADABLE_FOLDER)
+    file_away(conn, profile, [uid], folder=UNREADABLE_FOLDER)
+    conn.append(folder, r"(\Seen)", None, note)
+
+
+def file_away(
+    conn: imaplib.IMAP4_SSL, profile: Profile, uids: list[bytes], *, folder: str = ""
+) -> None:
+    """Move the processed reports to the profile's bounce folder (or ``folder``)."""
     if not uids:
         return
-    folder = _quoted(profile.bounce_folder)
+    name = folder or profile.bounce_folder
+    folder = _quoted(name)
     conn.create(folder)  # "already exists" is an answer, not a problem
     ids = b",".join(uids).decode()
     if "MOVE" in conn.capabilities:
         typ, data = conn.uid("MOVE", ids, folder)
-        _ok(profile, typ, data, f"moving reports to {profile.bounce_folder}")
+        _ok(profile, typ, data, f"moving messages to {name}")
         return
     typ, data = conn.uid("COPY", ids, folder)
-    _ok(profile, typ, data, f"copying reports to {profile.bounce_folder}")
+    _ok(profile, typ, data, f"copying messages to {name}")
     typ, data = conn.uid("STORE", ids, "+FLAGS.SILENT", r"(\Deleted)")
     _ok(profile, typ, data, "marking the filed reports")
     conn.expunge()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.policy
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
 
 from mailing.message.address import _addr
@@ -34,6 +34,7 @@ def build_message(
     extra_headers: dict[str, str] | None = None,
     allow_smtputf8: bool = True,
     sender_field: str = "sender",
+    names: Mapping[str, str] | None = None,
 ) -> EmailMessage:
     """The message as it will be sent. Bcc is checked but not written (see the package doc).
 
@@ -65,6 +66,7 @@ def build_message(
         extra_headers=extra_headers,
         allow_smtputf8=allow_smtputf8,
         sender_field=sender_field,
+        names=names,
     )
     if p.utf8:
         return _email_message(p)
@@ -96,6 +98,7 @@ def build_message_bytes(
     extra_headers: dict[str, str] | None = None,
     allow_smtputf8: bool = True,
     sender_field: str = "sender",
+    names: Mapping[str, str] | None = None,
 ) -> tuple[bytes, bool]:
     """``(bytes as sent, needs SMTPUTF8)``: :func:`build_message` without the object.
 
@@ -122,6 +125,7 @@ def build_message_bytes(
         extra_headers=extra_headers,
         allow_smtputf8=allow_smtputf8,
         sender_field=sender_field,
+        names=names,
     )
     if p.utf8:
         return message_to_bytes(_email_message(p)), True
@@ -134,9 +138,9 @@ def _email_message(p: _Prepared) -> EmailMessage:
     msg = EmailMessage(policy=policy)
     msg["From"] = _addr(p.from_addr, p.sender_name)
     if p.to:
-        msg["To"] = [_addr(a) for a in p.to]
+        msg["To"] = [_addr(a, p.names.get(a.lower(), "")) for a in p.to]
     if p.cc:
-        msg["Cc"] = [_addr(a) for a in p.cc]
+        msg["Cc"] = [_addr(a, p.names.get(a.lower(), "")) for a in p.cc]
     if p.reply_to:
         msg["Reply-To"] = [_addr(a) for a in p.reply_to]
     msg["Subject"] = p.subject

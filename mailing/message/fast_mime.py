@@ -54,7 +54,13 @@ def _unstructured(name: str, value: str) -> str:
     return f"{name}: {_encoded_words(name, value)}"
 
 
-def _address_header(name: str, addrs: Sequence[str]) -> str:
+def _address_header(name: str, addrs: Sequence[str], names: dict[str, str] | None = None) -> str:
+    if names and any(a.lower() in names for a in addrs):
+        # With display names: the email package quotes (commas, quotes) and encodes
+        # (RFC 2047, non-ASCII) each name as a phrase, and folds the header.
+        msg = EmailMessage(policy=email.policy.SMTP)
+        msg[name] = [_addr(a, names.get(a.lower(), "")) for a in addrs]
+        return msg.policy.fold(name, msg[name]).rstrip("\r\n")
     lines = [f"{name}: {addrs[0]}"]
     for a in addrs[1:]:
         if len(lines[-1]) + 2 + len(a) > _MAXLEN:
@@ -185,9 +191,9 @@ def _mime_bytes(p: _Prepared) -> bytes:
     """The 7-bit message as ``policy.SMTP`` would write it (see the comment above)."""
     headers = [_from_header(p.from_addr, p.sender_name)]
     if p.to:
-        headers.append(_address_header("To", p.to))
+        headers.append(_address_header("To", p.to, p.names))
     if p.cc:
-        headers.append(_address_header("Cc", p.cc))
+        headers.append(_address_header("Cc", p.cc, p.names))
     if p.reply_to:
         headers.append(_address_header("Reply-To", p.reply_to))
     headers.append(_unstructured("Subject", p.subject))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from mailing.addresses import check_header_value
 from mailing.errors import AddressError, TemplateError
@@ -33,6 +33,7 @@ class _Prepared:
     images: list[tuple[InlineImage, str]]
     attachments: list[tuple[Attachment, str, str]]  # (attachment, maintype, subtype)
     utf8: bool
+    names: dict[str, str] = field(default_factory=dict)  # address (lower) -> display name
 
 
 def _prepare(
@@ -55,6 +56,7 @@ def _prepare(
     extra_headers: dict[str, str] | None,
     allow_smtputf8: bool,
     sender_field: str,
+    names: Mapping[str, str] | None = None,
 ) -> _Prepared:
     """Every check of :func:`build_message`, in its order; the parts ready to write."""
     from mailing.html_text import html_to_text
@@ -62,6 +64,12 @@ def _prepare(
 
     check_header_value(subject, "subject")
     check_header_value(sender_name, "sender name")
+    shown: dict[str, str] = {}
+    for addr, name in (names or {}).items():
+        name = " ".join(str(name).split())
+        if name:
+            check_header_value(name, f"name of {addr}")
+            shown[addr.lower()] = name
     from_addr, utf8 = _checked(sender, sender_field, allow_smtputf8)
     to_list, u1 = _address_list(to, "To", allow_smtputf8)
     cc_list, u2 = _address_list(cc, "Cc", allow_smtputf8)
@@ -128,6 +136,7 @@ def _prepare(
         images=used,
         attachments=checked,
         utf8=utf8,
+        names=shown,
     )
 
 

@@ -89,7 +89,7 @@ class RecipientResolver:
             )
             steps.append(TraceStep("recipients.none", f"addresses of {rel}", "none: print", True))
             return to_print("no_address")
-        rule, to, cc, bcc = found
+        rule, to, cc, bcc, names = found
         if not to:
             source = "order override" if rule == "order_override" else "per-type"
             if not cc:
@@ -127,13 +127,14 @@ class RecipientResolver:
         to, cc, bcc, removed = dedupe(to, cc, bcc)
         if removed:
             steps.append(TraceStep("recipients.duplicates", "To, Cc and Bcc", "; ".join(removed)))
-        return "email", None, Recipients(to, cc, bcc, list(reply_to), rule)
+        shown = {a.lower(): n for a, n in names.items() if a in (*to, *cc)}
+        return "email", None, Recipients(to, cc, bcc, list(reply_to), rule, shown)
 
     # ------------------------------------------------------------ the rules
 
     def _find_recipients(
         self, doc: Document, relation: Relation, steps: list[TraceStep], warnings: list[str]
-    ) -> tuple[Rule, list[str], list[str], list[str]] | None:
+    ) -> tuple[Rule, list[str], list[str], list[str], dict[str, str]] | None:
         rel = f"relation {relation.code}"
         # 2. Order override: replaces everything else.
         if doc.type in ORDER_DOC_TYPES:
@@ -148,7 +149,7 @@ class RecipientResolver:
                 steps.append(
                     TraceStep("recipients.order_override", looked, describe(to, cc, bcc, bad), True)
                 )
-                return "order_override", to, cc, bcc
+                return "order_override", to, cc, bcc, {}
         # 3. Per document type.
         looked = f"{rel} per-type addresses for {doc.type}"
         ps = relation.email_addresses.get(doc.type)
@@ -159,9 +160,10 @@ class RecipientResolver:
                 ps.to, ps.cc, ps.bcc, f"{rel} per-type", warnings, f" for {doc.type}"
             )
             steps.append(TraceStep("recipients.per_type", looked, describe(to, cc, bcc, bad), True))
-            return "per_type", to, cc, bcc
+            return "per_type", to, cc, bcc, {}
         # 4. Fall-backs, one address each; an invalid one is skipped with a warning.
-        candidates: list[tuple[Rule, str, str, str]] = []  # rule, looked at, raw, field
+        # rule, looked at, raw, field, the name shown with the address
+        candidates: list[tuple[Rule, str, str, str, str]] = []
         if doc.type == "sales_invoice":
             debtor_code = doc.invoice_debtor or relation.invoice_debtor or relation.code
             debtor = (
@@ -191,9 +193,10 @@ class RecipientResolver:
                 f"business e-mail of {rel}",
                 relation.business_email,
                 f"business e-mail of {rel}",
+                relation.name,
             )
         )
-        for rule, looked, raw, where in candidates:
+        for rule, looked, raw, where, name in candidates:
             parts = split_addresses(raw)
             if not parts:
                 steps.append(TraceStep(f"recipients.{rule}", looked, "none"))
@@ -209,7 +212,7 @@ class RecipientResolver:
                 )
                 continue
             steps.append(TraceStep(f"recipients.{rule}", looked, ", ".join(to), True))
-            return rule, to, [], []
+            return rule, to, [], [], ({a: name for a in to} if name.strip() else {})
         return None
 
     def _profile_additions(
@@ -280,15 +283,15 @@ class RecipientResolver:
 
 def contact(
     relation: Relation, role: str, rule: Rule, looked: str = ""
-) -> tuple[Rule, str, str, str]:
-    """The first contact with ``role`` that has an e-mail address."""
+) -> tuple[Rule, str, str, str, str]:
+    """The first contact with ``role`` that has an e-mail address (and its name)."""
     looked = looked or f"{role} contact of relation {relation.code}"
     with_role = [c for c in relation.contacts if role in c.roles]
     for c in with_role:
         if c.email.strip():
             where = f"contact {c.name!r} ({role} contact) of relation {relation.code}"
-            return rule, f"{looked} ({c.name})", c.email, where
-    return rule, looked, "", ""
+            return rule, f"{looked} ({c.name})", c.email, where, c.name
+    return rule, looked, "", "", ""
 
 
 def describe(to: list[str], cc: list[str], bcc: list[str], invalid: list[str]) -> str:

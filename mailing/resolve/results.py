@@ -125,6 +125,9 @@ class Recipients(_Json):
     bcc: list[str] = field(default_factory=list)
     reply_to: list[str] = field(default_factory=list)
     rule: Annotated[Rule, _one_of(RULES, "recipient rule")] = "none"
+    # Address (lower case) -> the name shown with it in To/Cc: the contact's name, or
+    # the relation's name for its business e-mail.
+    names: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

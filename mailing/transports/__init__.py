@@ -115,6 +115,11 @@ class Transport:
         (RFC 3461 ENVID) when the server offers DSN."""
         raise NotImplementedError
 
+    def open(self) -> None:
+        """Connect and log in now (a run does so before it claims a message), raising
+        :class:`TransportError` as :meth:`send` would. Nothing to do for a transport
+        without a connection."""
+
     def announce(
         self, raw: bytes, mail_from: str, rcpts: list[str], envid: str | None = None
     ) -> None:

@@ -62,9 +62,15 @@ def parse_envelope_id(envid: str) -> tuple[str, str] | None:
     rest = text[len("mailroom.") :]
     # Batch ids are "YYYYMMDD-HHMMSS-xxxx": three dash-separated parts, no dot.
     batch, dot, item = rest.partition(".")
-    if not dot or not batch or not item:
-        return None
+    if not dot or not _SAFE_BATCH.fullmatch(batch) or not _SAFE_ITEM.fullmatch(item):
+        return None  # not one we made (a report may carry anything: "../", "/", ...)
     return batch, item
+
+
+# What a batch id and an item name are made of: never a path separator or a dot.
+_SAFE_BATCH = re.compile(r"[0-9A-Za-z][0-9A-Za-z-]{0,63}")
+# An item is "<sequence>-<document number>": a number may hold more, but never a path.
+_SAFE_ITEM = re.compile(r"(?!.*\.\.)[0-9A-Za-z][^/\\\x00-\x1f\x7f]{0,98}")
 
 
 def dsn_mail_options(envid: str) -> list[str]:

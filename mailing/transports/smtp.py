@@ -41,6 +41,7 @@ from mailing.transports.smtp_connect import _failure, _quiet_close, connect
 from mailing.transports.smtp_connect import password_login as password_login
 from mailing.transports.smtp_connect import reply_text as reply_text
 from mailing.transports.smtp_connect import tls_context as tls_context
+from mailing.transports.smtp_replies import out_of_step
 from store.records import Profile
 
 log = logging.getLogger("mailroom.smtp")
@@ -70,6 +71,11 @@ class SMTPTransport(Transport):
             _quiet_close(self._smtp)
         self._smtp = None
         self._pending = None
+
+    def open(self) -> None:
+        """Connect, encrypt and log in now, if not connected yet."""
+        if self._smtp is None:
+            self._smtp = self._connect()
 
     def announce(
         self, raw: bytes, mail_from: str, rcpts: list[str], envid: str | None = None
@@ -217,6 +223,7 @@ class SMTPTransport(Transport):
             if not written:
                 smtp.send(head.encode("ascii"))
             code, resp = smtp.getreply()
+            self._in_step(smtp, code, resp, "mail")
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self._drop()
             if retry:
@@ -236,6 +243,7 @@ class SMTPTransport(Transport):
         try:
             for rcpt in rcpts:
                 code, resp = smtp.getreply()
+                self._in_step(smtp, code, resp, "rcpt")
                 if code in (250, 251):
                     accepted.append(rcpt)
                     continue
@@ -256,6 +264,7 @@ class SMTPTransport(Transport):
             if self._smtp is not None:
                 stage = "data"
                 data_code, data_resp = smtp.getreply()
+                self._in_step(smtp, data_code, data_resp, "data")
                 if data_code == 354 and (mail_code != 250 or not accepted):
                     # A server that took DATA anyway: end it; there is nobody to deliver to.
                     smtp.send(b".\r\n")
@@ -317,6 +326,8 @@ class SMTPTransport(Transport):
         self._pending = head
         try:
             code, resp = smtp.getreply()
+            if chain:
+                self._in_step(smtp, code, resp, "end")
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
             raise _failure(p, exc, "data", maybe_sent=True) from None
@@ -334,6 +345,14 @@ class SMTPTransport(Transport):
             reply,
         )
         return SendResult(accepted=accepted, refused=refused, reply=reply)
+
+    def _in_step(self, smtp: smtplib.SMTP, code: int, resp: bytes, command: str) -> None:
+        """A pipelined reply must fit its command (:mod:`mailing.transports.smtp_replies`);
+        one that does not drops the connection: the message is ``unknown``."""
+        error = out_of_step(self.profile, code, resp, command, smtp.has_extn("enhancedstatuscodes"))
+        if error is not None:
+            self._drop()
+            raise error
 
     def _reset_or_drop(self, code: int) -> None:
         """After a refusal: RSET so the connection can be reused, or drop it on 421."""

@@ -107,9 +107,10 @@ def password_login(profile: Profile) -> Login:
             if not mechanism:
                 raise smtplib.SMTPException("no PLAIN or LOGIN")
             # One attempt with one mechanism: smtplib's login() would try each
-            # offered mechanism in turn, doubling failed logins (and lock-outs).
-            smtp.user, smtp.password = user, password
-            smtp.auth(mechanism, getattr(smtp, f"auth_{mechanism.lower()}"))
+            # offered mechanism in turn, doubling failed logins (and lock-outs). The
+            # user name and password go as UTF-8 (RFC 4616 for PLAIN); smtplib's own
+            # auth() encodes them as ASCII and fails on the first other character.
+            _authenticate(smtp, mechanism, user, password)
         except smtplib.SMTPResponseException as exc:
             error = error_for_reply(
                 exc.smtp_code, reply_text(exc.smtp_error), stage="auth", profile=profile
@@ -125,13 +126,32 @@ def password_login(profile: Profile) -> Login:
             )
             error = TransportError("auth", diag, stage="auth", profile=profile.code)
         finally:
-            # smtplib keeps the password on the object; do not leave it there.
-            smtp.password = ""
             del password
         if error is not None:
             raise error
 
     return login
+
+
+def _authenticate(smtp: smtplib.SMTP, mechanism: str, user: str, password: str) -> None:
+    """AUTH PLAIN (RFC 4616: authorization id, user and password in UTF-8, NUL
+    between) or AUTH LOGIN (user, then password, each UTF-8 in base64). Raises
+    ``SMTPAuthenticationError`` with the server's reply when refused. The secret
+    never appears in an exception: only the server's reply does."""
+    import base64
+
+    def b64(data: bytes) -> str:
+        return base64.b64encode(data).decode("ascii")
+
+    if mechanism == "PLAIN":
+        token = b64(b"\0" + user.encode("utf-8") + b"\0" + password.encode("utf-8"))
+        code, resp = smtp.docmd("AUTH", f"PLAIN {token}")
+    else:
+        code, resp = smtp.docmd("AUTH", "LOGIN " + b64(user.encode("utf-8")))
+        if code == 334:
+            code, resp = smtp.docmd(b64(password.encode("utf-8")))
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, resp)
 
 
 def connect(profile: Profile, login: Login | None, home: Path | None = None) -> smtplib.SMTP:

@@ -26,10 +26,14 @@ class BatchSummary:
     counts: dict[str, int]
     approved_by: list[str]
     damaged: str = ""  # why batch.json cannot be used; the batch is shown, never used
+    test_mode: bool = False  # sent in test mode: "sent" is "sent to the test address"
 
     def label(self) -> str:
         counts = (
-            " ".join(f"{words.item_state(k)} {v}" for k, v in self.counts.items() if v) or "empty"
+            " ".join(
+                f"{words.sent_state(k, self.test_mode)} {v}" for k, v in self.counts.items() if v
+            )
+            or "empty"
         )
         if self.damaged:
             fix = DAMAGED_FIX.format(batch=self.id)
@@ -60,6 +64,7 @@ def summarize_batch(batch: Batch) -> BatchSummary:
         counts=batch.listed_counts(),
         approved_by=sorted({str(a.get("by", "")) for a in info.get("approvals", [])}),
         damaged=damaged,
+        test_mode=(batch.path / "test-mode").exists(),
     )
 
 

@@ -27,6 +27,8 @@ _MARKERS = (
     b'"event": "refused"',
     b'"refused": {"',
     b'"refused": ["',
+    b'"note": true',  # a delay report on a sent item
+    b'"redirected_to": "',  # a send in test mode: "sent to the test address"
 )
 _ITEM = re.compile(rb'"item": "([^"\\]*)"')
 
@@ -57,15 +59,21 @@ def _is_failure(ev: dict[str, Any]) -> bool:
     return ev.get("event") in ("attempt-failed", "refused") or bool(ev.get("error"))
 
 
+def delay_text(ev: dict[str, Any] | None) -> str:
+    """The note of a delay report: delayed at the customer's server since ..., why."""
+    return str((ev or {}).get("text") or "")
+
+
 class _PerItem:
     """``get(item)``: that item's event of one kind, parsed when asked (then kept)."""
 
-    def __init__(self, index: EventsIndex, failures: bool) -> None:
+    def __init__(self, index: EventsIndex, failures: bool, notes: bool = False) -> None:
         self._index = index
         self._failures = failures
+        self._notes = notes
 
     def get(self, item: str, default: dict[str, Any] | None = None) -> dict[str, Any] | None:
-        found = self._index.find(item, failures=self._failures)
+        found = self._index.find(item, failures=self._failures, notes=self._notes)
         return default if found is None else found
 
     def __contains__(self, item: object) -> bool:
@@ -73,16 +81,18 @@ class _PerItem:
 
 
 class EventsIndex:
-    """Per item, its last event and its last failed attempt (``last.get(item)``,
-    ``failure.get(item)``); :meth:`update` reads only what was appended since."""
+    """Per item, its last event, its last failed attempt and its last delay note
+    (``last.get(item)``, ``failure.get(item)``, ``delay.get(item)``); :meth:`update`
+    reads only what was appended since."""
 
     def __init__(self, batch: Batch) -> None:
         self.path = batch.path / EVENTS_FILE
         self.offset = 0
         self._lines: dict[str, list[bytes]] = {}
-        self._parsed: dict[tuple[str, bool], dict[str, Any] | None] = {}
+        self._parsed: dict[tuple[str, bool, bool], dict[str, Any] | None] = {}
         self.last = _PerItem(self, failures=False)
         self.failure = _PerItem(self, failures=True)
+        self.delay = _PerItem(self, failures=False, notes=True)
 
     def update(self) -> None:
         try:
@@ -116,12 +126,13 @@ class EventsIndex:
             self._lines.setdefault(item, []).append(line)
             changed.add(item)
         for item in changed:
-            self._parsed.pop((item, False), None)
-            self._parsed.pop((item, True), None)
+            for key in ((item, False, False), (item, True, False), (item, False, True)):
+                self._parsed.pop(key, None)
 
-    def find(self, item: str, *, failures: bool) -> dict[str, Any] | None:
-        """The item's last event that can make a note (its last failure: ``failures``)."""
-        key = (item, failures)
+    def find(self, item: str, *, failures: bool, notes: bool = False) -> dict[str, Any] | None:
+        """The item's last event that can make a note (its last failure: ``failures``;
+        its last delay note: ``notes``)."""
+        key = (item, failures, notes)
         if key in self._parsed:
             return self._parsed[key]
         found = None
@@ -129,6 +140,8 @@ class EventsIndex:
             ev = _parse(line)
             if ev is None or ev.get("item") != item:
                 continue
+            if bool(ev.get("note")) != notes:
+                continue  # a note is not a step of the item, nor a failure
             if not failures or _is_failure(ev):
                 found = ev
                 break

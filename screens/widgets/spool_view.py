@@ -25,6 +25,7 @@ from screens.widgets.spool_batches import BatchSummary as BatchSummary
 from screens.widgets.spool_batches import list_batches as list_batches
 from screens.widgets.spool_batches import summarize_batch as summarize_batch
 from screens.widgets.spool_events import EventsIndex as EventsIndex
+from screens.widgets.spool_events import delay_text
 from screens.widgets.spool_events import failure_text as failure_text
 from store.spool import BATCH_FILE, EXT_BY_KIND, PRINT_PDF, STATES, Batch, ItemRef, Spool
 
@@ -232,6 +233,11 @@ class BatchView:
                 note = "deferred: " + failure_text(ev)
             elif ref.state == "bounced":
                 note = failure_text(ev) or "bounced"
+        if ref.state == "sent":
+            last = self.events.last.get(ref.item) or {}
+            if last.get("redirected_to"):
+                note = "sent to the test address only, not to the customer"
+            note = delay_text(self.events.delay.get(ref.item)) or note
         before = meta.get("sent_before")
         if not note and isinstance(before, dict):
             note = f"sent before on {str(before.get('at'))[:10]}"

@@ -80,10 +80,11 @@ def read_events(path: Path, containing: bytes = b"") -> Iterator[dict[str, Any]]
 
 
 def last_event_per_item(events: Iterator[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Per item, its last event (one pass over the log)."""
+    """Per item, its last event (one pass over the log). Notes (``"note": true``: a
+    delay report on a sent item) are remarks, not a step of the item: left out."""
     out: dict[str, dict[str, Any]] = {}
     for ev in events:
         item = ev.get("item")
-        if isinstance(item, str):
+        if isinstance(item, str) and not ev.get("note"):
             out[item] = ev
     return out

@@ -41,13 +41,30 @@ async def test_fetch_bounces_from_the_palette(tmp_path: Path) -> None:
                 envelope_id(batch.id, "00002-F2"), "<batchtest.2@sender.example>", CUSTOMER
             ),
         )
+        # About another recipient of invoice 1 (a forward): proves nothing.
+        imap.append(
+            "INBOX",
+            samples.postfix_dsn(
+                envelope_id(batch.id, "00001-F1"),
+                "<batchtest.1@sender.example>",
+                "dead@fwd.example",
+            ),
+        )
         async with MailroomApp(store, "alice", first_pane="queue").run_test(size=SIZE) as pilot:
             await pilot.press("ctrl+p")
             await type_text(pilot, "Fetch bounces")
             await wait_for(pilot, "Fetch bounces of profile P")
             await pilot.press("enter")
-            text = await wait_for(pilot, "1 bounce(s) recorded")
-            assert "F2 (hard: 550 5.1.1" in text
+            text = _flat(await wait_for(pilot, "1 bounce recorded"))
+            assert f"F2 ({CUSTOMER}: 550 5.1.1" in text
+            assert "1 report proved nothing and changed nothing" in text
+            await pilot.press("escape")
+            await pilot.press("ctrl+p")
+            await type_text(pilot, "Unmatched delivery")
+            await wait_for(pilot, "Unmatched delivery reports")
+            await pilot.press("enter")
+            text = _flat(await wait_for(pilot, "changed nothing (they stay in the"))
+            assert "dead@fwd.example" in text and "not one of its recipients" in text
         assert Spool(store.home).batch(batch.id).counts()["bounced"] == 1
 
         # A mailbox that cannot be reached is said in words; the app goes on.
@@ -62,3 +79,8 @@ async def test_fetch_bounces_from_the_palette(tmp_path: Path) -> None:
             text = await wait_for(pilot, "Bounces not read")
             assert "Profile P: the mailbox 127.0.0.1:" in text and "cannot be read" in text
             assert "(Connection refused)" in text and "Traceback" not in text
+
+
+def _flat(screen: str) -> str:
+    """The screen's words in one line (a modal wraps its text between borders)."""
+    return " ".join(screen.replace("█", " ").replace("│", " ").split())

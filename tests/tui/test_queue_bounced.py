@@ -28,7 +28,7 @@ async def test_a_bounced_item_shows_bounced_with_the_reason_and_filters(tmp_path
         samples.postfix_dsn(envelope_id(batch.id, item), "<batchtest.2@sender.example>", CUSTOMER)
     )
     assert report is not None
-    bounces = record_bounces(store.home, report, ItemIndex(store.home))
+    bounces = record_bounces(store.home, report, ItemIndex(store.home)).bounces
     assert bounces and bounces[0].item == item and bounces[0].kind == "hard"
 
     async with MailroomApp(store, "alice", first_pane="queue").run_test(size=SIZE) as pilot:
@@ -45,3 +45,19 @@ async def test_a_bounced_item_shows_bounced_with_the_reason_and_filters(tmp_path
         await pilot.press("enter")
         text = await wait_for(pilot, "A delivery report came back")
         assert "550 5.1.1" in text
+
+
+async def test_a_batch_sent_in_test_mode_says_sent_to_the_test_address(tmp_path: Path) -> None:
+    from mailing.changes import set_redirect
+    from tui.app import MailroomApp
+
+    store = make_store(tmp_path / "home", OUTBOX)
+    set_redirect(store, "alice", "test@office.example")
+    batch = spool_batch(store, 2, [CUSTOMER])
+    assert send(store, "carol", batch.id, SendOptions(backoff=(0.0,))).count("sent") == 2
+    async with MailroomApp(store, "alice", first_pane="queue").run_test(size=SIZE) as pilot:
+        text = await wait_for(pilot, batch.id)
+        assert "sent to the test address 2" in text
+        await pilot.press("enter")
+        text = await wait_for(pilot, "sent to the test address only")
+        assert "sent 2" not in text
