@@ -148,12 +148,17 @@ def share(home: Path, group: str) -> list[Wrong]:
     Returns what could not be changed (files of another owner, when not run as root).
     """
     gid = grp.getgrnam(group).gr_gid
-    (home / MARKER).write_text(group + "\n", encoding="utf-8")
+    if marked_group(home) != group:
+        (home / MARKER).write_text(group + "\n", encoding="utf-8")
     failed: list[Wrong] = []
     for path, is_dir in _walk(home):
+        want = GROUP_DIR if is_dir else GROUP_FILE
         try:
+            st = os.lstat(path)
+            if st.st_gid == gid and stat.S_IMODE(st.st_mode) == want:
+                continue  # right already: nothing to change (another owner's file too)
             os.chown(path, -1, gid, follow_symlinks=False)
-            os.chmod(path, GROUP_DIR if is_dir else GROUP_FILE)
+            os.chmod(path, want)
         except OSError as exc:
             failed.append(Wrong(path, exc.strerror or "not allowed"))
     os.umask(0o007)

@@ -15,6 +15,7 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from tui.context import Context
 
@@ -32,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tui.commands_audit",  # audit [--since]
     "tui.commands_doctor",  # doctor
     "tui.commands_init",  # init [--group NAME]
+    "tui.commands_settings",  # settings show/set (the Settings pane from a script)
 )
 
 
@@ -82,16 +84,61 @@ def names_a_command(argv: Sequence[str]) -> bool:
     return False
 
 
-def make_context(args: argparse.Namespace) -> Context:
-    """The data folder, and who is working: the login (another name only in a demo)."""
-    from mailing.identity import acting_user
-    from store.store import default_user, resolve_home
+# The commands that may create a data folder; every other one refuses a missing folder
+# (a cron line without --home would otherwise send nothing from a new, empty folder).
+CREATING_COMMANDS = ("init", "demo")
 
+
+def make_context(args: argparse.Namespace) -> Context:
+    """The data folder, and who is working: the OS account of this process (another name
+    only in a demo folder private to it: mailing/identity.py)."""
+    from mailing.identity import acting_user, login_user
+    from store.store import resolve_home
+
+    command = getattr(args, "command", None)
     home = resolve_home(args.home)
-    user = acting_user(
-        home, args.user, default_user(), loading_demo=getattr(args, "command", "") == "demo"
-    )
+    user = acting_user(home, args.user, login_user(), loading_demo=command == "demo")
+    if command not in CREATING_COMMANDS:
+        need_existing_folder(home, args.home)
     return Context(home=home, user=user)
+
+
+def need_existing_folder(home: Path, given: str | None) -> None:
+    from store.errors import MailroomError
+    from store.store import check_access
+
+    if home.is_dir():
+        check_access(home)
+        return
+    source = "--home" if given else ("MAILROOM_HOME" if os.environ.get("MAILROOM_HOME") else "")
+    named = (
+        f" (from {source})"
+        if source
+        else " (the default, as neither --home nor MAILROOM_HOME is set)"
+    )
+    raise MailroomError(
+        f"The data folder {home}{named} does not exist; nothing was done.",
+        field="home",
+        value=str(home),
+        fix=f"give the folder that holds your data with --home, or create a new one with "
+        f"`mailroom --home {home} init` (or load the demo: `mailroom --home {home} demo`).",
+    )
+
+
+def refuse_without_terminal() -> None:
+    """The TUI draws on a terminal: without one (cron, a pipe) it says so instead."""
+    from store.errors import MailroomError
+
+    for stream, name in ((sys.stdin, "input"), (sys.stdout, "output")):
+        if stream is None or stream.closed or not stream.isatty():
+            raise MailroomError(
+                f"`mailroom` without a command opens the screen application, and its {name} "
+                "is not a terminal.",
+                field="terminal",
+                value=name,
+                fix="run it in a terminal (over SSH: ssh -t), or give a command, e.g. "
+                "`mailroom send --due` or `mailroom --help`.",
+            )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -109,6 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         install(args.passphrase_file)  # the TUI takes it back: it asks in its own dialog
         if handler is None:
             # No command: open the TUI.
+            refuse_without_terminal()
             from tui.app import run_app
 
             return run_app(ctx)
