@@ -92,7 +92,7 @@ def _last_line(fd: int) -> tuple[bytes, int]:
     return buf.rstrip(b"\n"), size
 
 
-def _lock(home: Path) -> Any:
+def lock(home: Path) -> Any:
     from filelock import FileLock
 
     return FileLock(str(home / f".{FILE_NAME}.lock"), timeout=60, mode=file_mode(home))
@@ -116,7 +116,7 @@ def append(
     entry.update({"action": action, "what": what, "before": _scrub(before), "after": _scrub(after)})
     path = home / FILE_NAME
     try:
-        with _lock(home):
+        with lock(home):
             fd = open_new(path, os.O_RDWR | os.O_APPEND)
             try:
                 last, size = _last_line(fd)
@@ -129,7 +129,10 @@ def append(
                 end = os.fstat(fd).st_size
             finally:
                 os.close(fd)
-            head = json.dumps({"last": line_hash(text), "end": end}).encode("ascii")
+            count = _count_after(home, last, size, path)
+            head = json.dumps({"last": line_hash(text), "end": end, "entries": count}).encode(
+                "ascii"
+            )
             atomic_write_bytes(home / HEAD_NAME, head)
     except OSError as exc:
         raise StoreError(
@@ -145,6 +148,16 @@ def append(
             value=str(path),
             fix="see which mailroom process hangs (`ps`), then run the command again.",
         ) from None
+
+
+def _count_after(home: Path, last: bytes, size: int, path: Path) -> int:
+    """How many lines the log has after this append: the head's count + 1 when the head
+    names the line that was last, else counted (an older log, or a head out of step)."""
+    head = _read_head(home)
+    if head is not None and head[1] == line_hash(last) and head[0] == size and head[2]:
+        return head[2] + 1
+    with open(path, "rb") as fh:
+        return sum(1 for _ in fh)
 
 
 def entries(home: Path, since: dt.datetime | None = None) -> Iterator[Entry]:
@@ -251,27 +264,16 @@ def verify(home: Path) -> Verdict:
                 return Verdict(False, len(lines), unchained, number, why, _shown(line))
         prev = line
     if head is not None:
-        end, last = head
-        if len(data) < end:
-            return Verdict(
-                False,
-                len(lines),
-                unchained,
-                None,
-                f"the log is {len(data)} bytes, but its last entry was written "
-                f"ending at byte {end}: entries at the end were removed",
-            )
-        tail = data[:end].rstrip(b"\n").rsplit(b"\n", 1)[-1]
-        if line_hash(tail) != last:
-            number = data[:end].count(b"\n")
-            return Verdict(
-                False,
-                len(lines),
-                unchained,
-                number,
-                "the last entry written was changed",
-                _shown(tail),
-            )
+        end, last, count = head
+        removed = f"it has {len(lines)} entries, but {count} were written: the last were removed"
+        if count and len(lines) < count:
+            return Verdict(False, len(lines), unchained, None, removed)
+        if count and line_hash(lines[count - 1]) != last:
+            changed = "it was changed after it was written (it was the last entry then)"
+            return Verdict(False, len(lines), unchained, count, changed, _shown(lines[count - 1]))
+        if not count and len(data) < end:
+            shorter = "the log is shorter than when its last entry was written: entries removed"
+            return Verdict(False, len(lines), unchained, None, shorter)
     return Verdict(True, len(lines), unchained)
 
 
@@ -280,10 +282,11 @@ def _shown(line: bytes) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def _read_head(home: Path) -> tuple[int, str] | None:
+def _read_head(home: Path) -> tuple[int, str, int] | None:
+    """(end offset, hash of the last line, how many lines) as the last append left them."""
     try:
         raw = json.loads((home / HEAD_NAME).read_bytes())
-        return int(raw["end"]), str(raw["last"])
+        return int(raw["end"]), str(raw["last"]), int(raw.get("entries", 0))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
