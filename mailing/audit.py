@@ -197,6 +197,7 @@ class Verdict:
     bad_line: int | None = None  # 1-based
     why: str = ""
     text: str = ""  # the start of that line, for people
+    unreadable: bool = False  # the log cannot be read at all (permissions)
 
     def sentence(self, path: Path) -> str:
         if self.ok:
@@ -210,6 +211,8 @@ class Verdict:
                 + ("entry fits" if self.entries == 1 else "entries fit")
                 + f" together{older}"
             )
+        if self.unreadable:
+            return f"{path} {self.why}"
         where = f"entry {self.bad_line}" if self.bad_line else "the end"
         shown = f": {self.text}" if self.text else ""
         return f"{path}: {where} does not fit ({self.why}){shown}"
@@ -222,6 +225,8 @@ def verify(home: Path) -> Verdict:
         data = path.read_bytes()
     except FileNotFoundError:
         data = b""
+    except OSError as exc:
+        return Verdict(False, 0, why=f"cannot be read ({exc.strerror})", unreadable=True)
     head = _read_head(home)
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":

@@ -27,10 +27,12 @@ MAX_LINES = 10  # per check: the first ones, then a count
 def group_membership(store: Store) -> Check:
     """In a shared folder: the OS account is in its group, in this very login."""
     from mailing.identity import login_user
-    from store.permissions import marked_group
+    from store.permissions import MARKER, marked_group
 
     home = store.home
     group = marked_group(home)
+    if group is None and (home / MARKER).exists():  # there, but you may not read it
+        group = _group_name(home.stat().st_gid)
     me = login_user()
     if group is None:
         return Check("Your account", True, f"{me}; the data folder is not shared with a group")
@@ -63,6 +65,13 @@ def group_membership(store: Store) -> Check:
     )
 
 
+def _group_name(gid: int) -> str:
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
+
+
 def audit_chain(store: Store) -> Check:
     from mailing.audit import FILE_NAME, verify
 
@@ -70,6 +79,8 @@ def audit_chain(store: Store) -> Check:
     verdict = verify(store.home)
     if verdict.ok:
         return Check("Audit log", True, verdict.sentence(path))
+    if verdict.unreadable:
+        return Check("Audit log", False, verdict.sentence(path), f"ls -l {path}")
     return Check(
         "Audit log",
         False,

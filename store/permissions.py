@@ -89,8 +89,11 @@ def marked_group(home: Path) -> str | None:
 
 
 def prepare_home(home: Path) -> None:
-    """Create the data folder if needed; the process umask follows its sharing."""
-    shared = marked_group(home) is not None
+    """Create the data folder if needed; the process umask follows its sharing.
+
+    Shared is the marker's presence, not its content: an owner who is not in the group
+    cannot read the marker, and must not make the folder private by opening it."""
+    shared = (home / MARKER).exists() or marked_group(home) is not None
     os.umask(0o007 if shared else 0o077)
     home.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
     if not shared and home.stat().st_mode & 0o077:

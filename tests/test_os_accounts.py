@@ -43,8 +43,8 @@ def shared(office: Office) -> Path:
     return home
 
 
-def _batch(office: Office, home: Path) -> str:
-    made = office.alice.run("--home", str(home), "batch", "create", "--type", "sales_invoice")
+def _batch(office: Office, home: Path, doc_type: str = "sales_invoice") -> str:
+    made = office.alice.run("--home", str(home), "batch", "create", "--type", doc_type)
     assert made.returncode == 0, made.stderr
     return made.stdout.split()[0]
 
@@ -153,3 +153,53 @@ def test_sudo_acts_as_root_and_notes_who_ran_it(office: Office, shared: Path) ->
     # root's files in the shared folder stay the group's
     assert office.bob.run("--home", str(shared), "audit", "verify").returncode == 0
     shutil.rmtree(shared / "exports", ignore_errors=True)
+
+
+def test_the_doctor_names_an_unreadable_spool_and_goes_on(office: Office, shared: Path) -> None:
+    """A batch folder alice made private by hand: bob's doctor says so (exit 1, no crash)."""
+    batch = _batch(office, shared, "reminder")
+    private = shared / "spool" / batch
+    private.chmod(0o700)
+    try:
+        done = office.bob.run("--home", str(shared), "doctor", "--offline")
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert "FIX   Spool folder:" in done.stdout
+        assert f"spool/{batch}" in done.stdout
+        assert "Queue:" in done.stdout and "Test mode:" in done.stdout
+        listed = office.bob.run("--home", str(shared), "batch", "list")
+        assert listed.returncode == 2, listed.stderr
+        assert f"{office.bob.name} may not read or change {private}" in listed.stderr
+        assert f"it belongs to {office.alice.name}, group {office.group}, mode 700" in (
+            listed.stderr
+        )
+    finally:
+        private.chmod(0o2770)
+
+
+def test_the_doctor_names_an_account_outside_the_folders_group(office: Office) -> None:
+    """Eve's own folder shared (by root) with a group she is not in: she still owns it."""
+    home = office.base / "eve-office"
+    home.mkdir(mode=0o700)
+    os.chown(home, office.eve.uid, office.eve.gid)
+    assert office.eve.run("--home", str(home), "init").returncode == 0
+    shared_by_root = subprocess.run(
+        [PYTHON, "-m", "tui", "--home", str(home), "init", "--group", office.group],
+        env=office.eve.env(HOME="/root"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert shared_by_root.returncode == 0, shared_by_root.stdout + shared_by_root.stderr
+    done = office.eve.run("--home", str(home), "doctor", "--offline")
+    assert done.returncode == 1, done.stdout
+    # Opening it did not make it private again (she cannot read its marker file).
+    assert home.stat().st_mode & 0o7777 == 0o2770
+    assert (
+        f"FIX   Your account: {office.eve.name} is not a member of the group {office.group}"
+        in done.stdout
+    )
+    assert f"sudo usermod -aG {office.group} {office.eve.name}" in done.stdout
+    assert (
+        "OK    Your account"
+        in office.alice.run("--home", str(office.base / "office"), "doctor", "--offline").stdout
+    )

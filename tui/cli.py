@@ -11,6 +11,7 @@ folder, with exit code 70; never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
@@ -141,6 +142,39 @@ def refuse_without_terminal() -> None:
             )
 
 
+def permission_sentence(exc: PermissionError) -> str:
+    """Who may not do what to which file, whose it is, and the fix: one sentence."""
+    import grp
+    import pwd
+
+    from mailing.identity import login_user
+
+    me = login_user()
+    path = Path(str(exc.filename)) if exc.filename else None
+    if path is None:
+        return f"{me} is not allowed to do that ({exc.strerror}). Fix: run `mailroom doctor`."
+    owner = group = "?"
+    mode = ""
+    for probe in (path, *path.parents):  # the first one this account may look at
+        try:
+            st = os.stat(probe)
+        except OSError:
+            continue
+        path = probe
+        with contextlib.suppress(KeyError):
+            owner = pwd.getpwuid(st.st_uid).pw_name
+        with contextlib.suppress(KeyError):
+            group = grp.getgrgid(st.st_gid).gr_name
+        mode = f", mode {st.st_mode & 0o7777:o}"
+        break
+    return (
+        f"{me} may not read or change {path} ({exc.strerror}; it belongs to {owner}, "
+        f"group {group}{mode}); changes are written whole or not at all. Fix: `mailroom doctor` "
+        "names what is wrong; in a shared folder, the folder's owner or root runs "
+        "`mailroom init --group GROUP` again."
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from store.errors import MailroomError
 
@@ -170,6 +204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except PermissionError as exc:  # the folder's permissions, not a fault of ours
+        print(f"error: {permission_sentence(exc)}", file=sys.stderr)
+        return 2
     except Exception as exc:  # the error boundary: a sentence and a report, never a traceback
         from mailing.crash import crash_sentence, write_crash_report
 
