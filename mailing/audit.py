@@ -308,7 +308,7 @@ def parse_since(text: str) -> dt.datetime:
         at = dt.datetime.fromisoformat(value)
     except (ValueError, OverflowError):
         raise ConfigError(
-            f"{text!r} is not a date (or lies before the year 1).",
+            f"--since {text!r} is not a date (or lies before the year 1).",
             field="since",
             value=text,
             fix="give a date like 2026-03-01, a time like 2026-03-01T08:00, or 7d / 12h.",
