@@ -74,7 +74,6 @@ def schedule_batch(store: Store, user: str, batch_id: str, not_before: str | Non
     """Let an approved batch go out only from ``not_before`` (ISO 8601; a time without
     a zone is local time) with `mailroom send --due`; ``None`` takes the time away.
     Returns the time stored (with its zone)."""
-    import datetime as dt
 
     from store.spool import Spool
 
