@@ -125,5 +125,6 @@ def acting_user(home: Path, requested: str | None, login: str, *, loading_demo: 
         field="user",
         value=requested,
         fix=f"leave out --user (you work as {login}); each administrator logs in with "
-        "their own account (docs/sharing.md).",
+        "their own account (docs/sharing.md). To play several people, load the demo into "
+        "a folder of your own: mailroom --home DIR demo.",
     )

@@ -203,3 +203,14 @@ def test_the_doctor_names_an_account_outside_the_folders_group(office: Office) -
         "OK    Your account"
         in office.alice.run("--home", str(office.base / "office"), "doctor", "--offline").stdout
     )
+
+
+def test_an_export_into_a_folder_you_may_not_write_is_a_sentence(
+    office: Office, shared: Path
+) -> None:
+    target = office.alice.home / "config.json"  # alice's own folder, 0700
+    done = office.bob.run("--home", str(shared), "config", "export", str(target))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"The file {target} cannot be written" in done.stderr
+    assert "Permission denied" in done.stderr and "nothing was written" in done.stderr
+    assert not target.exists()

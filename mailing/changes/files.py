@@ -33,7 +33,7 @@ def write_user_file(path: Path, data: bytes, *, mode: int = 0o600) -> None:
         st = None
         if exc.errno not in (2, 20):  # ENOENT, ENOTDIR: said below by the write
             raise MailroomError(
-                f"The file {shown} cannot be written ({exc.strerror}).",
+                f"The file {shown} cannot be written ({exc.strerror}); nothing was written.",
                 field="file",
                 value=shown,
                 fix="choose a file in a folder you may write to.",

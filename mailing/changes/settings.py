@@ -67,7 +67,10 @@ def change_settings(
     for name, values in (users or {}).items():
         base = known_users[name].dump() if name in known_users else {"name": name}
         puts.append(User.parse({**base, **values}, f"user {name}"))
-        said += [f"{name}'s {k.replace('_', ' ')}" for k in values]
+        words = {"profile": "personal profile", "full_name": "full name", "signature": "signature"}
+        for key, value in values.items():
+            shown = (value or "none") if key == "profile" else "changed"
+            said.append(f"{name}'s {words.get(key, key)} {shown}")
     if problems:
         raise ChangeRefused("Settings not saved", problems)
     if puts:
