@@ -82,3 +82,44 @@ def test_a_damaged_database_is_a_line_not_a_crash(tmp_path: Path) -> None:
     assert "FIX   System profile:" in done.stdout
     assert "mailroom.json" in done.stdout
     assert "Audit log:" in done.stdout and "Queue:" in done.stdout
+
+
+def test_the_scheduled_send_set_up_needs_a_passphrase_file(tmp_path: Path) -> None:
+    """A profile that logs in with a password and the secrets file as backend: the doctor
+    says whether an unattended run (cron, a timer) can unlock it."""
+    import os
+
+    home = tmp_path / "office"
+    passfile = tmp_path / "passphrase"
+    passfile.write_text("staple-orbit-lantern-42\n")
+    passfile.chmod(0o600)
+    env = {k: v for k, v in cli_env().items() if k != "PYTHON_KEYRING_BACKEND"}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [PYTHON, "-m", "tui", "--home", str(home), *args],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+
+    assert cli("init").returncode == 0
+    assert cli("secrets", "init", "--passphrase-file", str(passfile)).returncode == 0
+    added = cli(
+        "profile", "add", "MAIN", "--server", "smtp.example.com", "--sender", "facturen@example.com"
+    )
+    assert added.returncode == 0, added.stderr
+    without = cli("doctor", "--offline")
+    assert without.returncode == 1
+    assert "FIX   Scheduled sending: an unattended run cannot unlock the secrets file" in (
+        without.stdout
+    )
+    with_file = cli("--passphrase-file", str(passfile), "doctor", "--offline")
+    assert f"OK    Scheduled sending: the passphrase file {passfile} opens" in with_file.stdout
+    wrong = tmp_path / "wrong"
+    wrong.write_text("not-the-passphrase\n")
+    os.chmod(wrong, 0o600)
+    bad = cli("--passphrase-file", str(wrong), "doctor", "--offline")
+    assert "FIX   Scheduled sending: That passphrase does not open the secrets file" in bad.stdout
