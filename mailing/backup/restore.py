@@ -196,10 +196,12 @@ def _swap(home: Path, new: Path, old: Path) -> None:
         # The databases last, each by one atomic rename. The data folder's own audit log
         # goes on (the restore is its next entry); the backup's is taken only when the
         # folder has none (a new server).
+        keep_log = AUDIT_FILES[0] in moved_out  # the log and its head go together
         for name in (*TOP_DIRS, *TOP_FILES):
-            if name in AUDIT_FILES and name in moved_out:
-                os.rename(old / name, home / name)
-                moved_out.remove(name)
+            if name in AUDIT_FILES and keep_log:
+                if name in moved_out:
+                    os.rename(old / name, home / name)
+                    moved_out.remove(name)
                 continue
             if (new / name).exists():
                 os.rename(new / name, home / name)
