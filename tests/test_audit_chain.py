@@ -217,3 +217,47 @@ def test_a_backup_carries_the_log_and_bounce_positions_and_restore_checks_the_ch
     assert "The audit log in the backup" in refused.stderr
     assert "does not fit" in refused.stderr and "Nothing was restored" in refused.stderr
     assert os.stat(home / "mailroom.json").st_mtime_ns == mtime
+
+
+def test_an_older_log_is_counted_and_the_chain_goes_on_from_it(tmp_path: Path) -> None:
+    home = tmp_path / "office"
+    assert _cli(home, "init").returncode == 0
+    older = [
+        {
+            "at": "2026-01-0%dT08:00:00+00:00" % n,
+            "user": "jan",
+            "action": "approve",
+            "what": f"batch {n}",
+            "before": None,
+            "after": None,
+        }
+        for n in (1, 2)
+    ]
+    (home / "audit.log").write_text("".join(json.dumps(e) + "\n" for e in older))
+    assert _cli(home, "sending", "pause").returncode == 0
+    done = _cli(home, "audit", "verify")
+    assert done.returncode == 0, done.stdout
+    assert "3 entries fit together (2 older one(s) from before the chain began" in done.stdout
+    # The first chained entry links to the last older one: editing that one shows.
+    lines = _lines(home)
+    lines[1] = lines[1].replace(b"jan", b"piet")
+    (home / "audit.log").write_bytes(b"".join(lines))
+    assert "entry 3 does not fit" in _cli(home, "audit", "verify").stdout
+
+
+def test_processes_appending_at_once_keep_one_whole_chain(tmp_path: Path) -> None:
+    """Four processes, fifty entries each, at the same time: 200 entries, all chained."""
+    home = tmp_path / "office"
+    assert _cli(home, "init").returncode == 0
+    code = (
+        "import sys; from pathlib import Path; from mailing.audit import append\n"
+        "for n in range(50): append(Path(sys.argv[1]), sys.argv[2], 'note', f'entry {n}')\n"
+    )
+    procs = [
+        subprocess.Popen([PYTHON, "-c", code, str(home), f"writer{w}"], env=cli_env())
+        for w in range(4)
+    ]
+    assert [p.wait(timeout=600) for p in procs] == [0, 0, 0, 0]
+    done = _cli(home, "audit", "verify")
+    assert done.returncode == 0, done.stdout
+    assert "200 entries fit together" in done.stdout

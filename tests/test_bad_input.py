@@ -195,6 +195,12 @@ CASES = [
         ["cannot be written", "does not exist", "nothing was written"],
     ),
     Case(
+        "config export under a file",
+        ["config", "export", "{scratch}/a-file/config.json"],
+        ["cannot be written", "nothing was written"],
+        setup=lambda home, scratch: (scratch / "a-file").write_text("x"),
+    ),
+    Case(
         "config export onto a folder",
         ["config", "export", "{scratch}"],
         ["is a folder", "nothing was written"],
