@@ -224,7 +224,7 @@ def test_an_older_log_is_counted_and_the_chain_goes_on_from_it(tmp_path: Path) -
     assert _cli(home, "init").returncode == 0
     older = [
         {
-            "at": "2026-01-0%dT08:00:00+00:00" % n,
+            "at": f"2026-01-0{n}T08:00:00+00:00",
             "user": "jan",
             "action": "approve",
             "what": f"batch {n}",
