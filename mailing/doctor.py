@@ -1,5 +1,9 @@
 """``mailroom doctor``: the checklist of an installation, each line OK or what to do.
 
+Every check runs whatever an earlier one found (``run_checks``); the newer ones (the
+account in the folder's group, the audit chain, templates, stored files, spool and
+archive readable, the scheduled-send set-up) are in ``mailing.doctor_checks``.
+
 The data folder and its permissions, the secrets backend and whether it is open, a
 system profile, each profile reachable and accepting its login (SMTP: greeting,
 STARTTLS, AUTH, then QUIT: nothing is sent), each letterhead valid, a glyph in the
@@ -10,30 +14,15 @@ sending is unknown, sending paused. The same checks feed the command and the TUI
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
+from mailing.doctor_line import Check
 from store.permissions import make_dirs, marked_group, not_shared_right
 
 if TYPE_CHECKING:
     from store.records import Profile
     from store.store import Store
-
-
-@dataclass(frozen=True)
-class Check:
-    what: str  # "Data folder", "Profile HOLT"
-    ok: bool
-    detail: str  # what was found (OK) or what is wrong
-    fix: str = ""  # the one command (or step) that fixes it
-
-    def line(self) -> str:
-        if self.ok:
-            return f"OK    {self.what}: {self.detail}"
-        return f"FIX   {self.what}: {self.detail}" + (
-            f"\n        -> {self.fix}" if self.fix else ""
-        )
 
 
 def data_folder(store: Store) -> Check:
@@ -186,13 +175,24 @@ def profile_login(store: Store, profile: Profile) -> Check:
 
 def letterheads(store: Store) -> Iterator[Check]:
     from mailing.changes.rules import letterhead_problems
+    from store.errors import MailroomError
     from store.records import LanguageCode
 
     for lc in store.all(LanguageCode):
         if lc.first_background is None and lc.second_background is None:
             continue
         where = f"language code {lc.administration}/{lc.code}"
-        problems = letterhead_problems(lc, where, store.files.read)
+        try:
+            problems = letterhead_problems(lc, where, store.files.read)
+        except MailroomError as exc:  # missing, or changed on disk: this line, then on
+            yield Check(
+                f"Letterhead {lc.administration}/{lc.code}",
+                False,
+                exc.message,
+                f"choose the letterhead again: Language codes (F4), {lc.administration}/"
+                f"{lc.code} (or restore files/ from a backup)",
+            )
+            continue
         if problems:
             first = problems[0]
             yield Check(
@@ -272,10 +272,12 @@ def spool(store: Store) -> Iterator[Check]:
 
     unknown = 0
     batches: list[str] = []
+    unreadable: list[str] = []
     for batch in Spool(store.home).batches():
         try:
             n = batch.counts().get("unknown", 0)
-        except Exception:
+        except (OSError, ValueError):
+            unreadable.append(batch.id)
             continue
         if n:
             unknown += n
@@ -290,6 +292,13 @@ def spool(store: Store) -> Iterator[Check]:
         )
     else:
         yield Check("Queue", True, "no message of unknown fate")
+    if unreadable:
+        yield Check(
+            "Queue",
+            False,
+            f"{len(unreadable)} batch(es) cannot be read: {', '.join(unreadable[:5])}",
+            f"mailroom batch show {unreadable[0]} (it names the file)",
+        )
     system = store.system()
     if system.sending_paused:
         yield Check(
@@ -311,16 +320,61 @@ def spool(store: Store) -> Iterator[Check]:
         yield Check("Test mode", True, "off: messages go to their own recipients")
 
 
-def run_checks(store: Store, *, reach_servers: bool = True) -> Iterator[Check]:
-    """Every check, in order; each profile's login only when ``reach_servers``."""
+def run_checks(
+    store: Store, *, reach_servers: bool = True, passphrase_file: str | None = None
+) -> Iterator[Check]:
+    """Every check, in order, each whatever an earlier one found: a check that fails in
+    itself is its own FIX line, never the end of the list. Each profile's login only
+    when ``reach_servers``; ``passphrase_file``: the one an unattended run is given."""
+    from mailing import doctor_checks as more
     from store.records import Profile
 
-    yield data_folder(store)
-    yield secrets(store)
-    yield system_profile(store)
-    for profile in sorted(store.all(Profile), key=lambda p: p.code):
+    yield from _guarded("Data folder", lambda: [data_folder(store)])
+    yield from _guarded("Your account", lambda: [more.group_membership(store)])
+    yield from _guarded("Audit log", lambda: [more.audit_chain(store)])
+    yield from _guarded("Secrets", lambda: [secrets(store)])
+    yield from _guarded("System profile", lambda: [system_profile(store)])
+    profiles: list[Profile] = []
+
+    def read_profiles() -> list[Check]:
+        profiles.extend(store.all(Profile))
+        return []
+
+    yield from _guarded("Profiles", read_profiles)
+    for profile in sorted(profiles, key=lambda p: p.code):
         if reach_servers:
-            yield profile_login(store, profile)
-    yield from letterheads(store)
-    yield from fonts(store)
-    yield from spool(store)
+            yield from _guarded(f"Profile {profile.code}", _login_of(store, profile))
+    yield from _guarded(
+        "Scheduled sending", lambda: [more.scheduled_sending(store, passphrase_file)]
+    )
+    yield from _guarded("Templates", lambda: more.templates(store))
+    yield from _guarded("Letterheads", lambda: letterheads(store))
+    yield from _guarded("Stored files", lambda: more.stored_files(store))
+    yield from _guarded("Fonts", lambda: fonts(store))
+    yield from _guarded("Spool and archive", lambda: more.readable(store))
+    yield from _guarded("Queue", lambda: spool(store))
+
+
+def _login_of(store: Store, profile: Profile) -> Callable[[], list[Check]]:
+    return lambda: [profile_login(store, profile)]
+
+
+def _guarded(what: str, make: Callable[[], Iterable[Check]]) -> Iterator[Check]:
+    """The lines of one check; if the check itself fails, one FIX line saying so."""
+    from store.errors import MailroomError
+
+    lines: list[Check] = []
+    try:
+        lines.extend(make())
+    except MailroomError as exc:
+        lines.append(Check(what, False, exc.message, exc.fix or "see the message"))
+    except Exception as exc:  # a check must never end the doctor: name it and go on
+        lines.append(
+            Check(
+                what,
+                False,
+                f"this check could not be made ({type(exc).__name__}: {exc})",
+                "fix what it names, then run `mailroom doctor` again",
+            )
+        )
+    yield from lines

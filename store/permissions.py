@@ -89,8 +89,11 @@ def marked_group(home: Path) -> str | None:
 
 
 def prepare_home(home: Path) -> None:
-    """Create the data folder if needed; the process umask follows its sharing."""
-    shared = marked_group(home) is not None
+    """Create the data folder if needed; the process umask follows its sharing.
+
+    Shared is the marker's presence, not its content: an owner who is not in the group
+    cannot read the marker, and must not make the folder private by opening it."""
+    shared = (home / MARKER).exists() or marked_group(home) is not None
     os.umask(0o007 if shared else 0o077)
     home.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
     if not shared and home.stat().st_mode & 0o077:
@@ -148,12 +151,17 @@ def share(home: Path, group: str) -> list[Wrong]:
     Returns what could not be changed (files of another owner, when not run as root).
     """
     gid = grp.getgrnam(group).gr_gid
-    (home / MARKER).write_text(group + "\n", encoding="utf-8")
+    if marked_group(home) != group:
+        (home / MARKER).write_text(group + "\n", encoding="utf-8")
     failed: list[Wrong] = []
     for path, is_dir in _walk(home):
+        want = GROUP_DIR if is_dir else GROUP_FILE
         try:
+            st = os.lstat(path)
+            if st.st_gid == gid and stat.S_IMODE(st.st_mode) == want:
+                continue  # right already: nothing to change (another owner's file too)
             os.chown(path, -1, gid, follow_symlinks=False)
-            os.chmod(path, GROUP_DIR if is_dir else GROUP_FILE)
+            os.chmod(path, want)
         except OSError as exc:
             failed.append(Wrong(path, exc.strerror or "not allowed"))
     os.umask(0o007)

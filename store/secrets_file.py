@@ -70,12 +70,69 @@ def _derive(passphrase: str, salt: bytes, params: dict[str, int]) -> bytes:
     return kdf.derive(passphrase.encode("utf-8"))
 
 
+VERSION = 1
+# Limits on the key-derivation fields read from the file: a damaged (or hostile) file
+# must not make an unlock take gigabytes or hours. Ours is n=2**15, r=8, p=1.
+_MAX_N, _MAX_R, _MAX_P = 2**20, 32, 16
+
+
+def _check_sum(raw: dict[str, Any]) -> str:
+    """SHA-256 over every field but itself: tells a damaged file from a wrong passphrase
+    (the GCM tag alone cannot: a changed salt also fails it)."""
+    import hashlib
+
+    body = {k: v for k, v in raw.items() if k != "check"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def _damaged(path: Path, what: str) -> SecretsFileError:
+    return SecretsFileError(
+        f"The secrets file {path} is damaged ({what}); it was not used.",
+        field="secrets",
+        value=str(path),
+        fix="put back a copy of the file from your backup of it (Mailroom's backups "
+        "never hold it); without one, `mailroom secrets init` in a new folder and set "
+        "each password again.",
+    )
+
+
+def _validate(path: Path, raw: Any) -> dict[str, Any]:
+    """The file's structure, every field, before any cryptography is tried."""
+    if not isinstance(raw, dict) or raw.get("format") != _FORMAT:
+        raise _damaged(path, "it is not a Mailroom secrets file")
+    version = raw.get("version")
+    if version != VERSION:
+        raise SecretsFileError(
+            f"The secrets file {path} is of version {version!r}, which this Mailroom does "
+            f"not know (it reads version {VERSION}); it was not used.",
+            field="secrets",
+            value=str(version),
+            fix="use the Mailroom that wrote it (a newer one?), or put back your copy of the file.",
+        )
+    if "check" in raw and raw["check"] != _check_sum(raw):
+        raise _damaged(path, "its contents do not match their checksum")
+    kdf = raw.get("kdf")
+    if not isinstance(kdf, dict) or kdf.get("name") != "scrypt":
+        raise _damaged(path, "its key derivation is not scrypt")
+    try:
+        n, r, p = (int(kdf[k]) for k in ("n", "r", "p"))
+        salt = _unb64(kdf["salt"])
+        nonce = _unb64(raw["nonce"])
+        data = _unb64(raw["data"])
+    except (KeyError, TypeError, ValueError):
+        raise _damaged(path, "a field is missing or not what it should be") from None
+    if not (1 < n <= _MAX_N and n & (n - 1) == 0 and 0 < r <= _MAX_R and 0 < p <= _MAX_P):
+        raise _damaged(path, "its key-derivation settings are out of range")
+    if len(salt) < 16 or len(nonce) != 12 or len(data) < 16:
+        raise _damaged(path, "its salt, nonce or data has the wrong length")
+    if raw.get("cipher") != "AES-256-GCM":
+        raise _damaged(path, "its cipher is not AES-256-GCM")
+    return raw
+
+
 def _read(path: Path) -> dict[str, Any]:
     try:
-        raw = json.loads(path.read_bytes())
-        if not isinstance(raw, dict) or raw.get("format") != _FORMAT:
-            raise ValueError("not a Mailroom secrets file")
-        return raw
+        parsed = json.loads(path.read_bytes())
     except FileNotFoundError:
         raise SecretsFileError(
             f"There is no secrets file at {path}.",
@@ -83,13 +140,16 @@ def _read(path: Path) -> dict[str, Any]:
             value=str(path),
             fix="create it with `mailroom secrets init`.",
         ) from None
-    except (OSError, ValueError) as exc:
+    except ValueError:
+        raise _damaged(path, "it is not JSON") from None
+    except OSError as exc:
         raise SecretsFileError(
-            f"The secrets file {path} cannot be read ({type(exc).__name__}).",
+            f"The secrets file {path} cannot be read ({exc.strerror}).",
             field="secrets",
             value=str(path),
-            fix="put back a copy of the file from your backup of it.",
+            fix="check its permissions (`mailroom doctor`).",
         ) from None
+    return _validate(path, parsed)
 
 
 def _open(raw: dict[str, Any], key: bytes) -> dict[str, str]:
@@ -98,6 +158,12 @@ def _open(raw: dict[str, Any], key: bytes) -> dict[str, str]:
 
     try:
         plain = AESGCM(key).decrypt(_unb64(raw["nonce"]), _unb64(raw["data"]), _AAD)
+    except ValueError:
+        raise SecretsFileError(
+            "The secrets file is damaged (its nonce or data cannot be used); it was not used.",
+            field="secrets",
+            fix="put back a copy of the file from your backup of it.",
+        ) from None
     except InvalidTag:
         raise WrongPassphrase(
             "That passphrase does not open the secrets file.",
@@ -105,8 +171,15 @@ def _open(raw: dict[str, Any], key: bytes) -> dict[str, str]:
             fix="type the passphrase given at `mailroom secrets init` (or the latest "
             "`mailroom secrets change-passphrase`).",
         ) from None
-    data = json.loads(plain)
-    return {str(k): str(v) for k, v in data.items()}
+    try:
+        data = json.loads(plain)
+        return {str(k): str(v) for k, v in data.items()}
+    except (ValueError, AttributeError):
+        raise SecretsFileError(
+            "The secrets file is damaged (it opened, but its contents are not readable).",
+            field="secrets",
+            fix="put back a copy of the file from your backup of it.",
+        ) from None
 
 
 def _key_of(raw: dict[str, Any], passphrase: str) -> bytes:
@@ -130,6 +203,7 @@ def _write(path: Path, key: bytes, salt: bytes, data: dict[str, str]) -> None:
         "nonce": _b64(nonce),
         "data": _b64(sealed),
     }
+    doc["check"] = _check_sum(doc)
     mode = file_mode(path.parent)  # 0660 in a folder shared with a group (docs/sharing.md)
     try:
         atomic_write_bytes(path, json.dumps(doc, indent=1).encode("ascii"), mode=mode)

@@ -8,7 +8,6 @@ parsing of the other records.
 from __future__ import annotations
 
 import contextlib
-import getpass
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -35,10 +34,17 @@ _KEY = "_key"
 
 
 def default_user() -> str:
+    """The account of this process's real uid: who is working (docs/sharing.md).
+
+    Never ``$USER``, ``$LOGNAME`` or ``getpass.getuser()``: those are what the
+    environment says, and anyone can set them."""
+    import pwd
+
+    uid = os.getuid()
     try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "admin"
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid{uid}"
 
 
 def resolve_home(home: str | os.PathLike[str] | None = None) -> Path:
@@ -54,9 +60,38 @@ def resolve_home(home: str | os.PathLike[str] | None = None) -> Path:
     return path.expanduser().absolute()
 
 
+def check_access(path: Path) -> None:
+    """A data folder that exists but this account cannot enter, read and write: one
+    sentence naming the account, the folder's owner and group, and the fix."""
+    if not path.is_dir() or os.access(path, os.R_OK | os.W_OK | os.X_OK):
+        return
+    import grp
+    import pwd
+
+    st = path.stat()
+    try:
+        group = grp.getgrgid(st.st_gid).gr_name
+    except KeyError:
+        group = str(st.st_gid)
+    try:
+        owner = pwd.getpwuid(st.st_uid).pw_name
+    except KeyError:
+        owner = str(st.st_uid)
+    me = default_user()
+    raise StoreError(
+        f"{me} cannot open the data folder {path}: it belongs to {owner} and the group "
+        f"{group}, and {me} is not allowed in (mode {st.st_mode & 0o7777:o}).",
+        field="home",
+        value=str(path),
+        fix=f"ask an administrator to add you to the group: sudo usermod -aG {group} {me}, "
+        "then log in again (or give your own data folder with --home).",
+    )
+
+
 def ensure_home(path: Path) -> Path:
     # Everything under the data folder holds customers' data or configuration:
     # owner-only, or its group's when shared (store/permissions.py), whatever writes it.
+    check_access(path)
     try:
         prepare_home(path)
     except OSError as exc:

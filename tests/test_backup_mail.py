@@ -131,6 +131,7 @@ def test_backup_and_restore_from_the_command_line(demo: Store, tmp_path: Path) -
     assert made.returncode == 0, made.stderr
     assert archive.exists() and "backup written to" in made.stdout
     empty = tmp_path / "other"
+    assert run("--home", str(empty), "init").returncode == 0  # only init and demo make one
     restored = run("--home", str(empty), "restore", str(archive))
     assert restored.returncode == 0, restored.stderr
     assert "sending is PAUSED" in restored.stdout

@@ -38,6 +38,7 @@ def test_demo_export_import_export_round_trip(tmp_path: Path) -> None:
     assert {lc["code"] for lc in data["language_codes"]} == {"NL", "EN", "DE"}
     export_file = tmp_path / "config.json"
     export_file.write_text(first.stdout)
+    assert mailroom("--home", str(other), "init").returncode == 0  # only init makes one
     imported = mailroom("--home", str(other), "config", "import", str(export_file))
     assert imported.returncode == 0, imported.stderr
     second = mailroom("--home", str(other), "config", "export")
@@ -88,6 +89,7 @@ def test_import_with_problems_lists_all_and_writes_nothing(tmp_path: Path) -> No
 def test_import_of_non_json_names_line_and_column(tmp_path: Path) -> None:
     bad = tmp_path / "x.json"
     bad.write_text('{"format": "mailroom-config",\n "version": 1,,}')
+    assert mailroom("--home", str(tmp_path / "h"), "init").returncode == 0
     run = mailroom("--home", str(tmp_path / "h"), "config", "import", str(bad))
     assert run.returncode == 2
     assert "line 2" in run.stderr and str(bad) in run.stderr

@@ -240,7 +240,9 @@ def test_the_documented_systemd_unit_and_cron_line_run_send_due() -> None:
     assert "OnCalendar=*:0/5" in timer and "WantedBy=timers.target" in timer
     assert "mailroom-send.service" in guide and "mailroom-send.timer" in guide
     commands = re.findall(r"^ExecStart=\S*mailroom (.+)$", unit, re.M)
-    cron = re.findall(r"^\*/5 .*?/mailroom (send --due)", guide, re.M)
-    assert commands == ["send --due"] and cron == ["send --due"]
+    cron = re.findall(r"^\*/5 .*?/mailroom (.*send --due)", guide, re.M)
+    home = "--home /srv/mailroom"
+    assert commands == [f"{home} send --due"]
+    assert cron == [f"{home} --passphrase-file /etc/mailroom/passphrase send --due"]
     args = build_parser().parse_args(shlex.split(commands[0]))
     assert args.due and args.batch_id is None and args.handler.__name__ == "cmd_send"

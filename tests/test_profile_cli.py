@@ -30,6 +30,7 @@ def run(home: Path, *argv: str) -> int:
 
 
 def add_for(server: SMTPTestServer, home: Path, folder: Path, code: str = "MAIN") -> None:
+    assert run(home, "init") == 0  # only init (or demo) makes a data folder
     f = server.profile_fields(folder)
     rc = run(
         home, "profile", "add", code, "--sender", LOGIN, "--username", LOGIN,
@@ -159,6 +160,7 @@ def test_outbox_profile_test_writes_an_eml_file(tmp_path: Path) -> None:
 def test_sink_stores_messages_in_a_maildir_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     port = free_port()
     maildir = tmp_path / "maildir"
+    assert run(tmp_path / "home", "init") == 0
     proc = subprocess.Popen(
         [PYTHON, "-m", "tui", "--home", str(tmp_path / "home"), "sink", "--port", str(port),
          "--maildir", str(maildir)],

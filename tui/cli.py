@@ -11,10 +11,12 @@ folder, with exit code 70; never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from tui.context import Context
 
@@ -32,6 +34,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tui.commands_audit",  # audit [--since]
     "tui.commands_doctor",  # doctor
     "tui.commands_init",  # init [--group NAME]
+    "tui.commands_settings",  # settings show/set (the Settings pane from a script)
 )
 
 
@@ -82,16 +85,94 @@ def names_a_command(argv: Sequence[str]) -> bool:
     return False
 
 
-def make_context(args: argparse.Namespace) -> Context:
-    """The data folder, and who is working: the login (another name only in a demo)."""
-    from mailing.identity import acting_user
-    from store.store import default_user, resolve_home
+# The commands that may create a data folder; every other one refuses a missing folder
+# (a cron line without --home would otherwise send nothing from a new, empty folder).
+CREATING_COMMANDS = ("init", "demo")
 
+
+def make_context(args: argparse.Namespace) -> Context:
+    """The data folder, and who is working: the OS account of this process (another name
+    only in a demo folder private to it: mailing/identity.py)."""
+    from mailing.identity import acting_user, login_user
+    from store.store import resolve_home
+
+    command = getattr(args, "command", None)
     home = resolve_home(args.home)
-    user = acting_user(
-        home, args.user, default_user(), loading_demo=getattr(args, "command", "") == "demo"
-    )
+    user = acting_user(home, args.user, login_user(), loading_demo=command == "demo")
+    if command not in CREATING_COMMANDS:
+        need_existing_folder(home, args.home)
     return Context(home=home, user=user)
+
+
+def need_existing_folder(home: Path, given: str | None) -> None:
+    from store.errors import MailroomError
+    from store.store import check_access
+
+    if home.is_dir():
+        check_access(home)
+        return
+    source = "--home" if given else ("MAILROOM_HOME" if os.environ.get("MAILROOM_HOME") else "")
+    named = (
+        f" (from {source})"
+        if source
+        else " (the default, as neither --home nor MAILROOM_HOME is set)"
+    )
+    raise MailroomError(
+        f"The data folder {home}{named} does not exist; nothing was done.",
+        field="home",
+        value=str(home),
+        fix=f"give the folder that holds your data with --home, or create a new one with "
+        f"`mailroom --home {home} init` (or load the demo: `mailroom --home {home} demo`).",
+    )
+
+
+def refuse_without_terminal() -> None:
+    """The TUI draws on a terminal: without one (cron, a pipe) it says so instead."""
+    from store.errors import MailroomError
+
+    for stream, name in ((sys.stdin, "input"), (sys.stdout, "output")):
+        if stream is None or stream.closed or not stream.isatty():
+            raise MailroomError(
+                f"`mailroom` without a command opens the screen application, and its {name} "
+                "is not a terminal.",
+                field="terminal",
+                value=name,
+                fix="run it in a terminal (over SSH: ssh -t), or give a command, e.g. "
+                "`mailroom send --due` or `mailroom --help`.",
+            )
+
+
+def permission_sentence(exc: PermissionError) -> str:
+    """Who may not do what to which file, whose it is, and the fix: one sentence."""
+    import grp
+    import pwd
+
+    from mailing.identity import login_user
+
+    me = login_user()
+    path = Path(str(exc.filename)) if exc.filename else None
+    if path is None:
+        return f"{me} is not allowed to do that ({exc.strerror}). Fix: run `mailroom doctor`."
+    owner = group = "?"
+    mode = ""
+    for probe in (path, *path.parents):  # the first one this account may look at
+        try:
+            st = os.stat(probe)
+        except OSError:
+            continue
+        path = probe
+        with contextlib.suppress(KeyError):
+            owner = pwd.getpwuid(st.st_uid).pw_name
+        with contextlib.suppress(KeyError):
+            group = grp.getgrgid(st.st_gid).gr_name
+        mode = f", mode {st.st_mode & 0o7777:o}"
+        break
+    return (
+        f"{me} may not read or change {path} ({exc.strerror}; it belongs to {owner}, "
+        f"group {group}{mode}); changes are written whole or not at all. Fix: `mailroom doctor` "
+        "names what is wrong; in a shared folder, the folder's owner or root runs "
+        "`mailroom init --group GROUP` again."
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -109,6 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         install(args.passphrase_file)  # the TUI takes it back: it asks in its own dialog
         if handler is None:
             # No command: open the TUI.
+            refuse_without_terminal()
             from tui.app import run_app
 
             return run_app(ctx)
@@ -122,6 +204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except PermissionError as exc:  # the folder's permissions, not a fault of ours
+        print(f"error: {permission_sentence(exc)}", file=sys.stderr)
+        return 2
     except Exception as exc:  # the error boundary: a sentence and a report, never a traceback
         from mailing.crash import crash_sentence, write_crash_report
 

@@ -413,6 +413,10 @@ def _change(args: argparse.Namespace, ctx: Context, action: str, items: list[str
 
 
 def cmd_approve(args: argparse.Namespace, ctx: Context) -> int:
+    if args.not_before:  # a bad time is refused before anything is approved
+        from mailing.changes.sending import not_before_stamp
+
+        not_before_stamp(args.batch_id, args.not_before)
     code = _change(args, ctx, "approve", _items(args.items))
     if args.not_before:
         _schedule(ctx, args.batch_id, args.not_before)

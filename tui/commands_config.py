@@ -111,11 +111,15 @@ def demo_cmd(args: argparse.Namespace, ctx: Context) -> int:
     if args.no_tui:
         return 0
     from tui.app import run_app
+    from tui.cli import refuse_without_terminal
 
+    refuse_without_terminal()
     return run_app(ctx, first_pane="documents")
 
 
 def run_cmd(args: argparse.Namespace, ctx: Context) -> int:
     from tui.app import run_app
+    from tui.cli import refuse_without_terminal
 
+    refuse_without_terminal()
     return run_app(ctx)

@@ -1,7 +1,8 @@
 """``mailroom doctor [--json] [--offline]``: is this installation ready to send?
 
 One line a check: OK, or what is wrong and the one command that fixes it (see
-``mailing.doctor``). Exit code 0 when every check is OK, 1 otherwise.
+``mailing.doctor``). Every check runs whatever an earlier one found. Exit code 0 when
+every check is OK, 1 otherwise; ``--json`` gives the same lines as a list.
 """
 
 from __future__ import annotations
@@ -27,7 +28,11 @@ def run_doctor(args: argparse.Namespace, ctx: Context) -> int:
     from mailing.doctor import run_checks
 
     checks = []
-    for check in run_checks(ctx.store, reach_servers=not args.offline):
+    for check in run_checks(
+        ctx.store,
+        reach_servers=not args.offline,
+        passphrase_file=getattr(args, "passphrase_file", None),
+    ):
         checks.append(check)
         if not args.json:
             print(check.line(), flush=True)

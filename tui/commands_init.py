@@ -35,6 +35,14 @@ def run_init(args: argparse.Namespace, ctx: Context) -> int:
         state = f"shared with the group {group}" if group else "private (only you: mode 700)"
         print(f"Data folder {home}: {state}.")
         return 0
+    from mailing.changes.sharing import already_shared
+
+    if already_shared(home, args.group):
+        print(
+            f"Data folder {home}: already shared with the group {args.group}, and everything "
+            "in it is as that asks (files 0660, folders 2770). Nothing to change."
+        )
+        return 0
     wrong = share_data_folder(ctx.store, args.group)
     if wrong:
         print(f"Data folder {home}: shared with the group {args.group}, except:")

@@ -5,6 +5,8 @@
     mailroom profile add CODE --sender ADDR [--server HOST] [--port N] [--security ...] ...
     mailroom profile set CODE [--server HOST] [--port N] ...
     mailroom profile set-password CODE      (from the terminal, or stdin when piped)
+    mailroom profile set-password CODE --password-stdin   (one line on stdin: scripts)
+    mailroom profile delete CODE            (its secrets are forgotten, logged)
     mailroom profile system CODE            (make it the system profile)
     mailroom profile login CODE             (Office 365 device-code sign-in)
     mailroom profile test CODE [--to ADDR]
@@ -86,7 +88,16 @@ def register(sub: Any) -> None:
         ),
     )
     pw.add_argument("code", metavar="CODE")
+    pw.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from stdin (one line), also on a terminal: for scripts",
+    )
     pw.set_defaults(handler=run_set_password)
+
+    rm = psub.add_parser("delete", help="delete a profile nothing uses; its secrets are forgotten")
+    rm.add_argument("code", metavar="CODE")
+    rm.set_defaults(handler=run_delete)
 
     system = psub.add_parser("system", help="make this profile the system profile (SPEC §5.4)")
     system.add_argument("code", metavar="CODE")
@@ -227,27 +238,28 @@ def run_set(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_set_password(args: argparse.Namespace, ctx: Context) -> int:
-    from mailing.changes import store_password
+    from mailing.changes.secrets import set_profile_password
     from mailing.errors import ConfigError
+    from tui.commands_secrets import read_stdin_line
 
     profile = _get(ctx, args.code)
-    if sys.stdin is not None and sys.stdin.isatty():
+    if not args.password_stdin and sys.stdin is not None and sys.stdin.isatty():
         import getpass
 
         password = getpass.getpass(
             f"Password for profile {profile.code} ({profile.username or profile.sender}): "
         )
     else:
-        password = sys.stdin.readline().rstrip("\r\n") if sys.stdin is not None else ""
+        password = read_stdin_line("password")
     if not password:
         raise ConfigError(
             "No password was given; nothing was stored.",
             field="password",
             value="",
             fix=f"run `mailroom profile set-password {profile.code}` and type the password "
-            "(or pipe it in on one line).",
+            "(or pipe it in on one line with --password-stdin).",
         )
-    store_password(profile.code, password)
+    set_profile_password(ctx.store, profile.code, password)
     del password
     print(
         f"Password stored for profile {profile.code} "
@@ -258,6 +270,15 @@ def run_set_password(args: argparse.Namespace, ctx: Context) -> int:
             f"warning: profile {profile.code} uses authentication {profile.auth!r}; the "
             "password is not used until it is set to 'password'."
         )
+    return 0
+
+
+def run_delete(args: argparse.Namespace, ctx: Context) -> int:
+    from mailing.changes import delete_profile
+
+    _get(ctx, args.code)
+    delete_profile(ctx.store, args.code)
+    print(f"Deleted profile {args.code}; its password or sign-in is forgotten.")
     return 0
 
 
@@ -282,6 +303,9 @@ def run_login(args: argparse.Namespace, ctx: Context) -> int:
     print(f"Waiting for the sign-in (the code is valid for {minutes} minutes; Ctrl-C stops)...")
     sys.stdout.flush()
     user = finish_device_login(profile, ctx.home, flow)
+    from mailing.changes.secrets import record_sign_in
+
+    record_sign_in(ctx.store, profile.code, str(user))
     print(
         f"Signed in as {user}; the sign-in is kept with the passwords for profile "
         f"{profile.code} (`mailroom secrets status` says where)."

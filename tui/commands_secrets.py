@@ -17,22 +17,46 @@ will use). The passphrase is never read from the command line or the environment
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
+# The credentials file's rules live with the secrets doors (the doctor reads them too).
+from mailing.changes.secrets import (
+    CREDENTIAL_NAME,
+    FILE_ENV,
+    NoPassphrase,
+    credentials_file,
+    read_credentials_file,
+)
 from store.errors import MailroomError
 from tui.context import Context, print_json
 
-CREDENTIAL_NAME = "mailroom-passphrase"
-FILE_ENV = "MAILROOM_PASSPHRASE_FILE"
+__all__ = [
+    "CREDENTIAL_NAME",
+    "FILE_ENV",
+    "NoPassphrase",
+    "credentials_file",
+    "read_credentials_file",
+]
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("secrets", help="the encrypted secrets file: init, unlock, status")
     ssub = p.add_subparsers(dest="secrets_command", metavar="ACTION", required=True)
     init = ssub.add_parser("init", help="create the encrypted secrets file in the data folder")
+    source = init.add_mutually_exclusive_group()
+    source.add_argument(
+        "--passphrase-file",
+        dest="init_passphrase_file",
+        metavar="PATH",
+        help="take the new passphrase from this file (one line, mode 0600): for scripts",
+    )
+    source.add_argument(
+        "--passphrase-stdin",
+        action="store_true",
+        help="read the new passphrase from stdin (one line), also on a terminal",
+    )
     init.set_defaults(handler=run_init)
     unlock = ssub.add_parser(
         "unlock", help="check that the passphrase (terminal or credentials file) opens the file"
@@ -46,53 +70,6 @@ def register(sub: Any) -> None:
 
 
 # ---------------------------------------------------------------- the passphrase source
-
-
-class NoPassphrase(MailroomError):
-    """The secrets file is locked and nothing here can give its passphrase."""
-
-
-def credentials_file(option: str | None) -> Path | None:
-    """The credentials file to read, in order: the option, the setting, systemd's."""
-    if option:
-        return Path(option).expanduser()
-    if os.environ.get(FILE_ENV):
-        return Path(os.environ[FILE_ENV]).expanduser()
-    directory = os.environ.get("CREDENTIALS_DIRECTORY")
-    if directory and (Path(directory) / CREDENTIAL_NAME).is_file():
-        return Path(directory) / CREDENTIAL_NAME
-    return None
-
-
-def read_credentials_file(path: Path) -> str:
-    try:
-        st = path.stat()
-        systemd = os.environ.get("CREDENTIALS_DIRECTORY")
-        if st.st_mode & 0o077 and not (systemd and path.parent == Path(systemd)):
-            raise NoPassphrase(
-                f"The passphrase file {path} can be read by others "
-                f"(mode {st.st_mode & 0o777:o}); it was not used.",
-                field="passphrase-file",
-                value=str(path),
-                fix=f"chmod 600 {path}",
-            )
-        text = path.read_text("utf-8")
-    except OSError as exc:
-        raise NoPassphrase(
-            f"The passphrase file {path} cannot be read ({exc.strerror}).",
-            field="passphrase-file",
-            value=str(path),
-            fix="give the path of a file holding only the passphrase, readable by you.",
-        ) from None
-    passphrase = text.rstrip("\r\n")
-    if not passphrase:
-        raise NoPassphrase(
-            f"The passphrase file {path} is empty.",
-            field="passphrase-file",
-            value=str(path),
-            fix="write the passphrase into it (one line).",
-        )
-    return passphrase
 
 
 def _tty() -> bool:
@@ -135,7 +112,31 @@ def install(option: str | None) -> None:
 # ---------------------------------------------------------------- commands
 
 
-def _new_passphrase(what: str) -> str:
+def read_stdin_line(field: str) -> str:
+    """One line of stdin as UTF-8 (a secret piped in); a sentence when it is not UTF-8."""
+    stream = sys.stdin
+    if stream is None or stream.closed:
+        return ""
+    raw = stream.buffer.readline() if hasattr(stream, "buffer") else stream.readline()
+    if isinstance(raw, str):
+        return raw.rstrip("\r\n")
+    try:
+        return raw.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise MailroomError(
+            f"The {field} given on stdin is not UTF-8 text; nothing was stored.",
+            field=field,
+            value="(not shown)",
+            fix=f"give the {field} as UTF-8 text on one line.",
+        ) from None
+
+
+def _new_passphrase(what: str, file_option: str | None = None, stdin: bool = False) -> str:
+    found = Path(file_option).expanduser() if file_option else None
+    if found is not None:
+        return read_credentials_file(found)
+    if stdin:
+        return read_stdin_line("passphrase")
     if _tty():
         first = ask(f"{what}: ")
         if ask("The same again: ") != first:
@@ -145,8 +146,7 @@ def _new_passphrase(what: str) -> str:
                 fix="run the command again and type the same passphrase twice.",
             )
         return first
-    line = sys.stdin.readline() if sys.stdin is not None and not sys.stdin.closed else ""
-    return line.rstrip("\r\n")
+    return read_stdin_line("passphrase")
 
 
 def run_init(args: argparse.Namespace, ctx: Context) -> int:
@@ -156,7 +156,12 @@ def run_init(args: argparse.Namespace, ctx: Context) -> int:
     kind, name, _ = secrets_backend()
     if kind == "os":
         print(f"note: a system keyring ({name}) is usable; the secrets file replaces it here.")
-    path = create_secrets_file(_new_passphrase("New passphrase for the secrets file"))
+    # The global --passphrase-file (before the command) is the file cron will use: it
+    # may give the new passphrase too, so a script sets both up at once.
+    file_option = args.init_passphrase_file or getattr(args, "passphrase_file", None)
+    path = create_secrets_file(
+        _new_passphrase("New passphrase for the secrets file", file_option, args.passphrase_stdin)
+    )
     print(f"Created the encrypted secrets file {path}.")
     print("Keep the passphrase safe: without it the passwords in the file are lost.")
     print("Next: `mailroom profile set-password CODE`, then `mailroom doctor`.")

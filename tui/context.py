@@ -30,6 +30,22 @@ class Context:
             self._store = Store(self.home, self.user)
         return self._store
 
+    def need_data_folder(self) -> None:
+        """Refuse a data folder that does not exist (the CLI checks it before a command
+        runs; here for commands that read files of the folder without the Store)."""
+        from store.errors import MailroomError
+        from store.store import check_access
+
+        if not self.home.is_dir():
+            raise MailroomError(
+                f"The data folder {self.home} does not exist; nothing was done.",
+                field="home",
+                value=str(self.home),
+                fix=f"give the folder that holds your data with --home, or create it with "
+                f"`mailroom --home {self.home} init`.",
+            )
+        check_access(self.home)
+
     def open_data_folder(self) -> None:
         """Open the data folder (made if new; the secrets file is bound to it)."""
         _ = self.store

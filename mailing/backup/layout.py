@@ -11,8 +11,13 @@ SUFFIX = ".tar.gz"
 # Top-level entries of the data folder that a backup holds.
 DATABASES: tuple[str, ...] = (CONFIG_FILE, DOCUMENTS_FILE)
 KEYMAP_FILE = "keymap.toml"
-TOP_FILES: tuple[str, ...] = (*DATABASES, KEYMAP_FILE)
-TOP_DIRS: tuple[str, ...] = ("files", "spool", "archive")
+# The audit log and its head (mailing/audit.py): carried, read under the log's lock, its
+# chain checked on restore; a restore keeps the data folder's own log when it has one
+# (it goes on, with the restore as its next entry).
+AUDIT_FILES: tuple[str, ...] = ("audit.log", "audit.head")
+TOP_FILES: tuple[str, ...] = (*DATABASES, KEYMAP_FILE, *AUDIT_FILES)
+# bounces/: how far each profile's inbox of delivery reports was read.
+TOP_DIRS: tuple[str, ...] = ("files", "spool", "archive", "bounces")
 # Runtime state inside the spool that must not travel.
 SKIP_IN_SPOOL: frozenset[str] = frozenset({"sender.json"})
 

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from mailing.backup.errors import RestoreError
-from mailing.backup.layout import SUFFIX, TOP_DIRS, TOP_FILES
+from mailing.backup.layout import AUDIT_FILES, SUFFIX, TOP_DIRS, TOP_FILES
 from mailing.backup.mail import _archive_from_eml, _looks_like_mail
 from mailing.backup.unpack import RestoreLimits, _unpack, _Unpacked
 from mailing.backup.write import _now_stamp, write_backup
@@ -89,7 +89,7 @@ def _staged(source: Path, home: Path, limits: RestoreLimits) -> Iterator[_Unpack
             head = fh.read(4096)
             fh.seek(0)
             if head[:2] == b"\x1f\x8b":
-                yield _unpack(src, fh, size, stage / "data", limits)
+                yield _checked(src, _unpack(src, fh, size, stage / "data", limits))
                 return
             if not _looks_like_mail(head):
                 raise RestoreError(
@@ -101,9 +101,27 @@ def _staged(source: Path, home: Path, limits: RestoreLimits) -> Iterator[_Unpack
                 )
             raw = fh.read()
         payload = _archive_from_eml(src, raw)
-        yield _unpack(src, io.BytesIO(payload), len(payload), stage / "data", limits)
+        yield _checked(src, _unpack(src, io.BytesIO(payload), len(payload), stage / "data", limits))
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def _checked(src: str, unpacked: _Unpacked) -> _Unpacked:
+    """The backup's audit log must fit together (its hash chain): else nothing is restored."""
+    from mailing.audit import FILE_NAME, verify
+
+    if (unpacked.folder / FILE_NAME).exists():
+        verdict = verify(unpacked.folder)
+        if not verdict.ok:
+            raise RestoreError(
+                f"The audit log in the backup {src} does not fit together: "
+                f"{verdict.sentence(Path(FILE_NAME))}. Nothing was restored.",
+                field="file",
+                value=src,
+                fix="restore an older backup whose audit log is whole (`mailroom backup "
+                "verify FILE` checks one), and find out who changed this one.",
+            )
+    return unpacked
 
 
 def restore_backup(
@@ -175,8 +193,16 @@ def _swap(home: Path, new: Path, old: Path) -> None:
             if (home / name).exists() or (home / name).is_symlink():
                 os.rename(home / name, old / name)
                 moved_out.append(name)
-        # The databases last, each by one atomic rename.
+        # The databases last, each by one atomic rename. The data folder's own audit log
+        # goes on (the restore is its next entry); the backup's is taken only when the
+        # folder has none (a new server).
+        keep_log = AUDIT_FILES[0] in moved_out  # the log and its head go together
         for name in (*TOP_DIRS, *TOP_FILES):
+            if name in AUDIT_FILES and keep_log:
+                if name in moved_out:
+                    os.rename(old / name, home / name)
+                    moved_out.remove(name)
+                continue
             if (new / name).exists():
                 os.rename(new / name, home / name)
                 moved_in.append(name)

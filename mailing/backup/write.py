@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict
 from mailing.backup.errors import BackupError
 from mailing.backup.layout import (
     _CHUNK,
+    AUDIT_FILES,
     DATABASES,
     FORMAT,
     MANIFEST,
@@ -94,6 +95,20 @@ def _read_database(store: Store, name: str) -> bytes | None:
             return None
 
 
+def _read_audit(home: Path) -> dict[str, bytes]:
+    """The audit log and its head as one consistent pair (no entry is half appended)."""
+    from mailing.audit import lock
+
+    found: dict[str, bytes] = {}
+    if not (home / AUDIT_FILES[0]).is_file():
+        return found
+    with lock(home):
+        for name in AUDIT_FILES:
+            with contextlib.suppress(FileNotFoundError):
+                found[name] = (home / name).read_bytes()
+    return found
+
+
 def _add(tar: tarfile.TarFile, name: str, payload: bytes, mtime: float) -> None:
     info = tarfile.TarInfo(name)
     info.size = len(payload)
@@ -146,9 +161,12 @@ def write_backup(store: Store, dest: Path, *, user: str | None = None) -> Backup
                 tarfile.open(fileobj=gz, mode="w|", format=tarfile.PAX_FORMAT) as tar,
             ):
                 now = time.time()
+                audit = _read_audit(home)
                 for name in TOP_FILES:
                     if name in DATABASES:
                         payload = _read_database(store, name)
+                    elif name in AUDIT_FILES:
+                        payload = audit.get(name)
                     else:
                         path = home / name
                         payload = path.read_bytes() if path.is_file() else None

@@ -197,11 +197,15 @@ def save_profile(
         elif old_key and old_key != profile.code:
             move_password(old_key, profile.code)
 
+    from mailing.changes.secrets import had_password
+
+    had = bool(password) and had_password(profile.code)
     key = _save(store, profile, old_key, before_write=secrets)
     if password:
         from mailing.audit import append
 
-        append(store.home, store.user, "store password", f"profile {key}")
+        action = "change password" if had else "store password"
+        append(store.home, store.user, action, f"profile {key}")
     return key
 
 

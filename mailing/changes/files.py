@@ -12,10 +12,51 @@ if TYPE_CHECKING:
 
 
 def write_user_file(path: Path, data: bytes, *, mode: int = 0o600) -> None:
-    """Write a file the user named, whole or not at all."""
-    from store.db import atomic_write_bytes
+    """Write a file the user named, whole or not at all; a sentence when it cannot be.
 
-    atomic_write_bytes(path, data, mode=mode)
+    Only a regular file (new or replaced): a device, a folder or a pipe of that name is
+    refused, as the write replaces the file by renaming (it would put a regular file in
+    the place of ``/dev/full``)."""
+    import os
+    import stat
+
+    from store.db import atomic_write_bytes
+    from store.errors import MailroomError
+
+    target = Path(path).expanduser()
+    shown = str(path)
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        st = None
+        if exc.errno not in (2, 20):  # ENOENT, ENOTDIR: said below by the write
+            raise MailroomError(
+                f"The file {shown} cannot be written ({exc.strerror}); nothing was written.",
+                field="file",
+                value=shown,
+                fix="choose a file in a folder you may write to.",
+            ) from None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        kind = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+        raise MailroomError(
+            f"{shown} is {kind}; nothing was written.",
+            field="file",
+            value=shown,
+            fix="give the name of a new file, or of a file to replace.",
+        )
+    try:
+        atomic_write_bytes(target, data, mode=mode)
+    except OSError as exc:
+        folder = target.parent
+        why = "does not exist" if not folder.is_dir() else f"cannot be written ({exc.strerror})"
+        raise MailroomError(
+            f"The file {shown} cannot be written: the folder {folder} {why}; nothing was written.",
+            field="file",
+            value=shown,
+            fix="choose a file in a folder that exists and that you may write to.",
+        ) from None
 
 
 def export_config_json(store: Store) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import grp
 import os
+from pathlib import Path
 
 from mailing.changes.problems import ChangeRefused, Problem
 from store.permissions import Wrong, marked_group, not_shared_right, share
@@ -17,8 +18,16 @@ from store.store import Store
 WHAT = "Data folder not shared"
 
 
+def already_shared(home: Path, group: str) -> bool:
+    """The folder is marked for ``group`` and everything in it is as that asks."""
+    return marked_group(home) == group and not not_shared_right(home, group, limit=1)
+
+
 def share_data_folder(store: Store, group: str) -> list[Wrong]:
-    """Share ``store``'s folder with ``group``; what is still not right (empty: all done)."""
+    """Share ``store``'s folder with ``group``; what is still not right (empty: all done).
+
+    Only what is not right yet is changed, so a second administrator running it on a
+    folder that is already right changes nothing (and needs no root)."""
     try:
         gid = grp.getgrnam(group).gr_gid
     except KeyError:
@@ -48,6 +57,8 @@ def share_data_folder(store: Store, group: str) -> list[Wrong]:
             ],
         )
     before = marked_group(store.home)
+    if already_shared(store.home, group):
+        return []
     failed = share(store.home, group)
     from mailing.audit import append
 
