@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,12 @@ import pytest
 from tests.keyring_backend import FileKeyring
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# A suite started in the background by a script (`tests/run > log &`) inherits ctrl-c
+# (SIGINT) ignored, and so would every program a test starts: the tests that stop one
+# with ctrl-c need it back (a handler here gives each child the default action).
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)

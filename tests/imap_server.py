@@ -11,7 +11,7 @@ Implicit TLS (IMAPS) with a certificate for 127.0.0.1 from a trustme CA
 static passdb); mail in a Maildir under a temporary folder. With ``tokens={user:
 access token}`` it also takes XOAUTH2 (Office 365's login): Dovecot's oauth2 passdb
 asks a small HTTP introspection endpoint in this process whether the token is valid
-(``imap.introspected`` lists the tokens it was asked about). ``.ci/run`` installs
+(``imap.introspected`` lists the tokens it was asked about). ``tests/run`` installs
 Dovecot; without it these tests fail, they are not skipped.
 """
 

@@ -25,7 +25,7 @@ sender. The machine's own Postfix (``/etc/postfix``) is never touched: every com
 here runs with ``-c`` on the private configuration folder. The instance is stopped,
 and its process group killed, when the ``with`` block ends, even after a failure.
 
-Postfix needs root to start (tests run as root here and in CI); ``.ci/run`` installs
+Postfix needs root to start (tests run as root here and in CI); ``tests/run`` installs
 it. Without it these tests fail, they are not skipped.
 """
 

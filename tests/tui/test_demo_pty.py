@@ -1,5 +1,5 @@
-"""The README's demo command in a real terminal (tmux, 80x24), driven to a sent month
-with keys only; any traceback on the terminal fails the test."""
+"""The README's demo command (read from the README) in a real terminal (tmux, 80x24),
+driven to a sent month with keys only; any traceback on the terminal fails the test."""
 
 from __future__ import annotations
 
@@ -13,9 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.readme import demo_command
+
 pytestmark = pytest.mark.slow
 
 MAILROOM = Path(sys.executable).parent / "mailroom"
+# The README's demo command, in a fresh folder: `--home demo-home` lands in it.
+COMMAND = demo_command(MAILROOM)
 
 
 class Terminal:
@@ -67,9 +71,9 @@ class Terminal:
 
 
 def test_readme_demo_month_goes_out_with_keys_only(tmp_path: Path) -> None:
-    assert shutil.which("tmux"), "tmux is needed (apt-get install tmux; .ci/run does)"
+    assert shutil.which("tmux"), "tmux is needed (tests/run installs it)"
     home = tmp_path / "demo-home"
-    term = Terminal(f"{MAILROOM} --home {home} --user demo demo; echo MAILROOM-EXIT=$?", tmp_path)
+    term = Terminal(f"{COMMAND}; echo MAILROOM-EXIT=$?", tmp_path)
     try:
         term.wait_for("110 shown")
         term.keys("b")
