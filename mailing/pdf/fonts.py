@@ -1,15 +1,18 @@
 """The embedded fonts of every PDF Mailroom draws, and text drawn per run of one face.
 
-DejaVu Sans (regular and bold; Latin, Greek, Cyrillic and many symbols) is the main
-face; Droid Sans Fallback (Chinese, Japanese, Korean) takes what DejaVu lacks. Both
-are TrueType (glyf) fonts shipped in ``mailing/pdf/fonts/`` with their licences, so
+DejaVu Sans (regular and bold; Latin, Greek, Cyrillic, Hebrew, Arabic and many
+symbols) is the main face; Noto Sans Thai and Noto Sans Devanagari (regular and bold)
+take those scripts, Droid Sans Fallback (Chinese, Japanese, Korean) what is left.
+All are TrueType (glyf) fonts shipped in ``mailing/pdf/fonts/`` with their licences, so
 reportlab embeds a subset of each into every PDF: no viewer ever substitutes a
 font, and the PDF/A archive copy holds every glyph it shows.
 
 Text is cut into runs of one face (:func:`runs`), measured (:func:`width`) and drawn
 (:func:`draw`) run by run. A character that no face has is never drawn as a box:
 :func:`missing` finds it, and the layout refuses the document naming the field.
-The fallback face (4 MB) is read only when a text needs it.
+The fallback faces are read only when a text needs them (Droid Sans Fallback is 4 MB).
+Text that needs the bidi algorithm or shaping (Arabic, Hebrew, Thai, Devanagari,
+combining marks) is laid out and drawn by ``shaping.py``.
 
 What reportlab writes of a face into each PDF (the subsets' font programs, widths,
 ToUnicode maps) is made once per process by ``font_objects.py``, with one fixed
@@ -24,7 +27,9 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mailing.pdf import shaping
 from mailing.pdf.font_objects import SEEDED, install
+from mailing.pdf.shaping import is_complex, shape
 
 if TYPE_CHECKING:
     from reportlab.pdfgen.canvas import Canvas
@@ -32,19 +37,42 @@ if TYPE_CHECKING:
 FONT = "MailroomSans"
 FONT_BOLD = "MailroomSans-Bold"
 FALLBACK = "MailroomFallback"
+THAI, THAI_BOLD = "MailroomThai", "MailroomThai-Bold"
+DEVANAGARI, DEVANAGARI_BOLD = "MailroomDevanagari", "MailroomDevanagari-Bold"
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 _FILES = {
     FONT: "DejaVuSans.ttf",
     FONT_BOLD: "DejaVuSans-Bold.ttf",
     FALLBACK: "DroidSansFallbackFull.ttf",
+    THAI: "NotoSansThai-Regular.ttf",
+    THAI_BOLD: "NotoSansThai-Bold.ttf",
+    DEVANAGARI: "NotoSansDevanagari-Regular.ttf",
+    DEVANAGARI_BOLD: "NotoSansDevanagari-Bold.ttf",
 }
 # What each face is, in words, for messages and the docs.
 FACES = {
     FONT: "DejaVu Sans",
     FONT_BOLD: "DejaVu Sans Bold",
     FALLBACK: "Droid Sans Fallback",
+    THAI: "Noto Sans Thai",
+    THAI_BOLD: "Noto Sans Thai Bold",
+    DEVANAGARI: "Noto Sans Devanagari",
+    DEVANAGARI_BOLD: "Noto Sans Devanagari Bold",
 }
+# The faces of a script that the main faces lack: (first, last code point, regular, bold).
+_SCRIPT_FACES = (
+    (0x0E00, 0x0E7F, THAI, THAI_BOLD),
+    (0x0900, 0x097F, DEVANAGARI, DEVANAGARI_BOLD),
+    (0xA8E0, 0xA8FF, DEVANAGARI, DEVANAGARI_BOLD),
+    (0x1CD0, 0x1CFF, DEVANAGARI, DEVANAGARI_BOLD),
+)
+# What the PDF says the embedded faces are, for messages.
+FACE_LIST = "DejaVu Sans, Noto Sans Thai, Noto Sans Devanagari, Droid Sans Fallback"
+
+
+def font_path(name: str) -> Path:
+    return FONT_DIR / _FILES[name]
 
 
 @cache
@@ -54,7 +82,7 @@ def _cmap(name: str) -> frozenset[int]:
     from reportlab.pdfbase.ttfonts import TTFont
 
     font = TTFont(name, str(FONT_DIR / _FILES[name]), asciiReadable=1)  # ASCII as is
-    install(font, seed=SEEDED if name != FALLBACK else "")
+    install(font, seed=SEEDED if name in (FONT, FONT_BOLD) else "")
     pdfmetrics.registerFont(font)
     return frozenset(font.face.charToGlyph)
 
@@ -73,11 +101,28 @@ def register() -> None:
 
 
 # Tabs, line breaks and other white space are drawn as a space (a layout line is one line).
-_SPACES = {ord(c): " " for c in "\t\n\r\v\f\x1c\x1d\x1e\x1f\x85\u2028\u2029"}
+SPACES = _SPACES = {ord(c): " " for c in "\t\n\r\v\f\x1c\x1d\x1e\x1f\x85\u2028\u2029"}
 
 
 def _has(name: str, ch: str) -> bool:
     return ord(ch) in _cmap(name)
+
+
+def face_for(ch: str, font: str = FONT, prefer: str | None = None) -> str:
+    """The face that draws ``ch`` in text of ``font``: ``prefer`` when it has the glyph,
+    else the main face, else the script's face, else the fallback (which may lack it:
+    :func:`missing` tells)."""
+    if prefer is not None and _has(prefer, ch):
+        return prefer
+    if _has(font, ch):
+        return font
+    cp = ord(ch)
+    for lo, hi, regular, bold in _SCRIPT_FACES:
+        if lo <= cp <= hi:
+            face = bold if font == FONT_BOLD else regular
+            if _has(face, ch):
+                return face
+    return FALLBACK
 
 
 def missing(text: str) -> list[str]:
@@ -89,7 +134,7 @@ def missing(text: str) -> list[str]:
     for ch in text.translate(_SPACES):
         if ord(ch) in main or ch in out:
             continue
-        if not _has(FALLBACK, ch):
+        if not _has(face_for(ch), ch):
             out.append(ch)
     return out
 
@@ -115,11 +160,8 @@ def runs(text: str, font: str = FONT) -> list[tuple[str, str]]:
         return [(font, text)]
     out: list[tuple[str, str]] = []
     for ch in text:
-        if ord(ch) in main:
-            face = font
-        elif _has(FALLBACK, ch):
-            face = FALLBACK
-        else:
+        face = font if ord(ch) in main else face_for(ch, font)
+        if not _has(face, ch):
             raise ValueError(f"no font has the character {describe(ch)}")
         if out and out[-1][0] == face:
             out[-1] = (face, out[-1][1] + ch)
@@ -138,6 +180,8 @@ def _unit_width(text: str, font: str) -> float:
     """Width at size 1 (invoices repeat their labels, amounts and articles: cached)."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
+    if font in _FILES and is_complex(text):
+        return shape(text, font).width
     return float(sum(stringWidth(part, face, 1.0) for face, part in runs(text, font)))
 
 
@@ -161,6 +205,9 @@ def draw(
     from reportlab.lib.rl_accel import fp_str
     from reportlab.pdfbase.pdfmetrics import getFont
 
+    if is_complex(text):
+        shaping.draw(c, x, y, text, font, size, right)
+        return
     if right:
         x -= width(text, font, size)
     doc = c._doc
@@ -177,7 +224,7 @@ def draw(
         else:
             split = ttf.splitString(part, doc)
         for subset, data in split:
-            tf = (c._pageNumber, _subset_name(c, ttf, subset), size)
+            tf = (c._pageNumber, subset_name(c, ttf, subset), size)
             if tf != current:
                 op = f"{tf[1]} {fp_str(size)} Tf {fp_str(size * 1.2)} TL"
                 if shows:
@@ -191,7 +238,7 @@ def draw(
     c._code.extend(ops)
 
 
-def _subset_name(c: Canvas, ttf: Any, subset: int) -> str:
+def subset_name(c: Canvas, ttf: Any, subset: int) -> str:
     """reportlab's name of a face's subset in this document, asked once per document."""
     names: dict[tuple[str, int], str] | None = getattr(c, "_mailroom_names", None)
     if names is None:
