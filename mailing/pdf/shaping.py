@@ -85,16 +85,22 @@ def levels(text: str) -> list[int]:
     """The resolved embedding level of each character (even: left to right)."""
     from bidi import algorithm as uba  # python-bidi's UAX #9, with its levels exposed
 
+    # Rule X9 removes boundary neutrals (joiners, soft hyphen): resolve the rest, and give
+    # each of those the level of the character before it (they are drawn with it).
+    kept = [i for i, ch in enumerate(text) if unicodedata.bidirectional(ch) != "BN"]
     storage: dict[str, Any] = uba.get_empty_storage()
     base = uba.get_base_level(text)
     storage["base_level"] = base
     storage["base_dir"] = ("L", "R")[base]
-    uba.get_embedding_levels(text, storage)
+    uba.get_embedding_levels("".join(text[i] for i in kept), storage)
     uba.explicit_embed_and_overrides(storage)
     uba.resolve_weak_types(storage)
     uba.resolve_neutral_types(storage, False)
     uba.resolve_implicit_levels(storage, False)
-    out = [int(ch["level"]) for ch in storage["chars"]]
+    resolved = {i: int(ch["level"]) for i, ch in zip(kept, storage["chars"], strict=True)}
+    out: list[int] = []
+    for i in range(len(text)):
+        out.append(resolved.get(i, out[-1] if out else base))
     # L1: white space at the end of the line takes the paragraph level
     n = len(text)
     while n and text[n - 1] == " ":
@@ -182,6 +188,11 @@ def _parts(text: str, start: int, end: int, font: str) -> list[tuple[str, str | 
     for i in range(start, end):
         ch = text[i]
         script = _script(ch)
+        if ch == " " or (parts and text[parts[-1][2]] == " "):
+            # words apart: nothing joins across a space, and a reader's tools find each
+            # word on its own (an /ActualText span stays within a word)
+            parts.append((face_for(ch, font), script, i, i + 1))
+            continue
         if parts and _inherits(ch):
             face, prev_script, s, _ = parts[-1]
             if face == face_for(ch, font, prefer=face):
