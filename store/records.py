@@ -233,6 +233,7 @@ class Administration(Record):
     coc_number: str = ""  # chamber of commerce
     iban: str = ""
     bic: str = ""
+    country: str = "NL"  # ISO 3166 code; the address window leaves this country out
     payment_days: int = Field(default=30, ge=0, le=365)
     default_language: str = "NL"
     # Which form its invoices take (issue 17): the PDF only, Factur-X, or UBL beside it.

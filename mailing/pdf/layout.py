@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from mailing.errors import DocumentError
 from mailing.pdf.fonts import draw, register
 from mailing.pdf.glyph_check import check_drawable
+from mailing.pdf.layout_address import address_block, clip
 from mailing.pdf.layout_geometry import (
     DATA_LEFT,
     FIRST_TABLE_TOP,
@@ -47,7 +48,7 @@ from mailing.pdf.layout_geometry import WINDOW_LEFT as WINDOW_LEFT  # reached by
 from mailing.pdf.layout_geometry import WINDOW_TOP as WINDOW_TOP  # reached by tests
 from mailing.pdf.layout_geometry import WINDOW_WIDTH as WINDOW_WIDTH  # reached by tests
 from mailing.pdf.layout_table import Page, Row, _columns, _fit, _rows
-from mailing.pdf.layout_texts import _COUNTRIES, _LABELS, _TITLES, Formats, layout_language
+from mailing.pdf.layout_texts import _LABELS, _TITLES, Formats, layout_language
 from mailing.pdf.pdfa import ArchiveInfo, make_archival
 from store.records import DOC_TYPES, Administration, Document, Relation
 
@@ -87,6 +88,7 @@ class _Renderer:
         embed_fonts: bool = True,
         archival: bool = True,
         facturx: bytes | None = None,
+        warnings: list[str] | None = None,
     ) -> None:
         if doc.type not in DOC_TYPES:
             raise DocumentError(
@@ -95,6 +97,8 @@ class _Renderer:
         self.doc = doc
         self.rel = relation
         self.adm = administration
+        self.language = language  # the relation's own code (its country in its words)
+        self.warnings = warnings if warnings is not None else []
         self.lang = layout_language(language)
         self.t = _LABELS[self.lang]
         self.f = Formats(self.lang)
@@ -121,6 +125,8 @@ class _Renderer:
             self.font, self.bold = FONT, FONT_BOLD
         else:  # reportlab's built-in Helvetica: the benchmark's baseline only
             self.font, self.bold = "Helvetica", "Helvetica-Bold"
+        # wrapped to the window, smaller when needed, refused before anything is drawn
+        self.address = address_block(relation, administration, language, self.font, self.title)
 
     def archive_info(self) -> ArchiveInfo:
         return ArchiveInfo(
@@ -230,7 +236,9 @@ class _Renderer:
                 self._data_block(c)
                 draw(c, LEFT, PAGE_H - 98 * MM, title, self.bold, 14)
                 if self.doc.description:
-                    text = _fit(self.doc.description, RIGHT - LEFT, self.font)[0]
+                    text = self._clip(
+                        self.doc.description, RIGHT - LEFT, self.font, SIZE, "the description"
+                    )
                     draw(c, LEFT, PAGE_H - 103 * MM, text, self.font, SIZE)
                 y = FIRST_TABLE_TOP
             else:
@@ -261,21 +269,20 @@ class _Renderer:
                 draw(c, RIGHT, y, line, self.font, 8, right=True)
                 y -= 3.6 * MM
 
+    def _clip(self, text: str, width: float, font: str, size: float, field: str) -> str:
+        return clip(text, width, font, size, f"{self.title}: {field}", self.warnings)
+
     def _address(self, c: Canvas) -> None:
         top = PAGE_H - WINDOW_TOP
         x = WINDOW_LEFT + 3 * MM
         sender = ", ".join([self.adm.name, *self.adm.address[:2]])
-        sender = _fit(sender, WINDOW_WIDTH - 6 * MM, self.font, 6.5)[0]
+        sender = self._clip(sender, WINDOW_WIDTH - 6 * MM, self.font, 6.5, "the return address")
         draw(c, x, top - 5 * MM, sender, self.font, 6.5)
-        lines = [self.rel.name, *self.rel.address]
-        if self.rel.country and self.rel.country.upper() != "NL":
-            names = _COUNTRIES.get(self.rel.country.upper())
-            idx = {"NL": 0, "EN": 1, "DE": 2}[self.lang]
-            lines.append(names[idx] if names else self.rel.country.upper())
+        block = self.address
         y = top - 12 * MM
-        for line in lines[:7]:
-            draw(c, x, y, _fit(line, WINDOW_WIDTH - 6 * MM, self.font, 10)[0], self.font, 10)
-            y -= 4.4 * MM
+        for line in block.lines:
+            draw(c, x, y, line, self.font, block.size)
+            y -= block.leading
 
     def _data_block(self, c: Canvas) -> None:
         doc, t, f = self.doc, self.t, self.f
@@ -289,7 +296,7 @@ class _Renderer:
         y = PAGE_H - 50 * MM
         for label, value in rows:
             draw(c, DATA_LEFT, y, label, self.font, SIZE)
-            text = _fit(value, RIGHT - DATA_LEFT - 30 * MM, self.bold)[0]
+            text = self._clip(value, RIGHT - DATA_LEFT - 30 * MM, self.bold, SIZE, f"the {label}")
             draw(c, DATA_LEFT + 30 * MM, y, text, self.bold, SIZE)
             y -= 4.8 * MM
 
@@ -340,6 +347,7 @@ def render_document_pdf(
     embed_fonts: bool = True,
     archival: bool = True,
     facturx: bytes | None = None,
+    warnings: list[str] | None = None,
 ) -> bytes:
     """The document as an A4 PDF/A-3b, on ``letterhead`` when given.
 
@@ -349,7 +357,8 @@ def render_document_pdf(
     built-in Helvetica (no other script than Latin-1): the benchmark's baseline only.
     ``facturx``: the invoice's CII XML, embedded as a Factur-X / ZUGFeRD invoice.
     Raises DocumentError naming the field when a text holds a character that no
-    embedded font has.
+    embedded font has, or when the address does not fit the envelope window.
+    ``warnings``: a list that gets a sentence for every text cut to fit its place.
     """
     return _Renderer(
         doc,
@@ -361,6 +370,7 @@ def render_document_pdf(
         embed_fonts=embed_fonts,
         archival=archival,
         facturx=facturx,
+        warnings=warnings,
     ).render()
 
 
