@@ -238,6 +238,10 @@ class Administration(Record):
     default_language: str = "NL"
     # Which form its invoices take (issue 17): the PDF only, Factur-X, or UBL beside it.
     e_invoice: Literal["off", "factur-x", "ubl"] = "off"
+    # Invoices with an amount due in euros carry an EPC QR code to pay with (issue 27),
+    # with an ISO 11649 structured creditor reference ("RF...") when rf_reference.
+    epc_qr: bool = False
+    rf_reference: bool = False
 
 
 # ---------------------------------------------------------------- relations

@@ -135,9 +135,10 @@ def relation_address_problems(rel: Relation, where: str) -> list[Problem]:
 
 
 def administration_problems(admin: Administration, where: str) -> list[Problem]:
-    if admin.email:
-        return _address(f"{where}.email", admin.email, "administration's e-mail")
-    return []
+    out = _address(f"{where}.email", admin.email, "administration's e-mail") if admin.email else []
+    from mailing.changes.rules_payment import payment_code_problems
+
+    return out + payment_code_problems(admin, where)
 
 
 def profile_problems(profile: Profile, where: str) -> list[Problem]:

@@ -24,9 +24,10 @@ import io
 from typing import TYPE_CHECKING
 
 from mailing.errors import DocumentError
+from mailing.pdf.epc import EPC_BLOCK, draw_epc, epc_payment, rf_words
 from mailing.pdf.fonts import draw, register
 from mailing.pdf.glyph_check import check_drawable
-from mailing.pdf.layout_address import address_block, clip
+from mailing.pdf.layout_address import address_block, clip, draw_address
 from mailing.pdf.layout_geometry import (
     DATA_LEFT,
     FIRST_TABLE_TOP,
@@ -127,6 +128,7 @@ class _Renderer:
             self.font, self.bold = "Helvetica", "Helvetica-Bold"
         # wrapped to the window, smaller when needed, refused before anything is drawn
         self.address = address_block(relation, administration, language, self.font, self.title)
+        self.epc = epc_payment(doc, administration, _TITLES[self.lang][doc.type])
 
     def archive_info(self) -> ArchiveInfo:
         return ArchiveInfo(
@@ -173,7 +175,7 @@ class _Renderer:
             iban=adm.iban or "-",
             bic=bic,
             name=adm.name,
-            number=f"{_TITLES[self.lang][doc.type].lower()} {doc.number}",
+            number=rf_words(self.epc) or f"{_TITLES[self.lang][doc.type].lower()} {doc.number}",
         )
 
     def _terms_lines(self) -> list[str]:
@@ -190,9 +192,8 @@ class _Renderer:
     def paginate(self, rows: list[Row]) -> list[Page]:
         closing = self._closing_lines()
         terms = self._terms_lines()
-        closing_h = (len(closing) * ROW_H + 4 * MM if closing else 0) + (
-            len(terms) * (SIZE + 2) + 6 * MM
-        )
+        totals_h = len(closing) * ROW_H + 4 * MM if closing else 0
+        closing_h = max(totals_h, EPC_BLOCK if self.epc else 0) + len(terms) * (SIZE + 2) + 6 * MM
         pages = [Page()]
         y = FIRST_TABLE_TOP - ROW_H * 1.4  # below the header row
         for row in rows:
@@ -273,16 +274,9 @@ class _Renderer:
         return clip(text, width, font, size, f"{self.title}: {field}", self.warnings)
 
     def _address(self, c: Canvas) -> None:
-        top = PAGE_H - WINDOW_TOP
-        x = WINDOW_LEFT + 3 * MM
         sender = ", ".join([self.adm.name, *self.adm.address[:2]])
         sender = self._clip(sender, WINDOW_WIDTH - 6 * MM, self.font, 6.5, "the return address")
-        draw(c, x, top - 5 * MM, sender, self.font, 6.5)
-        block = self.address
-        y = top - 12 * MM
-        for line in block.lines:
-            draw(c, x, y, line, self.font, block.size)
-            y -= block.leading
+        draw_address(c, sender, self.address, self.font)
 
     def _data_block(self, c: Canvas) -> None:
         doc, t, f = self.doc, self.t, self.f
@@ -320,6 +314,8 @@ class _Renderer:
 
     def _closing(self, c: Canvas, y: float) -> None:
         closing = self._closing_lines()
+        if self.epc is not None:  # beside the totals, left; the terms go below both
+            below = draw_epc(c, self.epc, LEFT, y + ROW_H - 2.4 * MM, self.lang, self.font)
         if closing:
             c.setLineWidth(0.5)
             c.line(LEFT + 100 * MM, y + ROW_H - 2.4 * MM, RIGHT, y + ROW_H - 2.4 * MM)
@@ -330,6 +326,8 @@ class _Renderer:
                 draw(c, RIGHT, y, value, face, SIZE, right=True)
                 y -= ROW_H
             y -= 4 * MM
+        if self.epc is not None:
+            y = min(y, below)
         y -= 2 * MM
         for line in self._terms_lines():
             draw(c, LEFT, y, line, self.font, SIZE)

@@ -14,11 +14,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from mailing.errors import DocumentError
-from mailing.pdf.layout_geometry import MM, WINDOW_HEIGHT, WINDOW_WIDTH
+from mailing.pdf.layout_geometry import (
+    MM,
+    PAGE_H,
+    WINDOW_HEIGHT,
+    WINDOW_LEFT,
+    WINDOW_TOP,
+    WINDOW_WIDTH,
+)
 from mailing.pdf.layout_table import _fit
 from store.records import Administration, Relation
+
+if TYPE_CHECKING:
+    from reportlab.pdfgen.canvas import Canvas
 
 ADDRESS_SIZES = (10.0, 9.5, 9.0, 8.5, 8.0)  # the last is the floor
 FIRST_LINE = 12 * MM  # the first baseline below the window's top (the return address above)
@@ -94,6 +105,19 @@ def address_block(
         fix=f"shorten the relation's {field} (Relations, F5, {relation.code}; e.g. with an "
         "abbreviation, or the rest on another address line), then build the document again.",
     )
+
+
+def draw_address(c: Canvas, sender: str, block: AddressBlock, font: str) -> None:
+    """The return address (6.5 pt) and the address lines in the window."""
+    from mailing.pdf.fonts import draw
+
+    top = PAGE_H - WINDOW_TOP
+    x = WINDOW_LEFT + 3 * MM
+    draw(c, x, top - 5 * MM, sender, font, 6.5)
+    y = top - FIRST_LINE
+    for line in block.lines:
+        draw(c, x, y, line, font, block.size)
+        y -= block.leading
 
 
 def clip(text: str, width: float, font: str, size: float, field: str, warnings: list[str]) -> str:

@@ -163,7 +163,7 @@ class Shaped:
 def _hb_font(face: str) -> Any:
     import uharfbuzz as hb
 
-    from mailing.pdf.fonts import font_path
+    from mailing.pdf.faces import font_path
 
     hb_face = hb.Face(font_path(face).read_bytes())
     font = hb.Font(hb_face)
@@ -182,7 +182,7 @@ def script_tags(face: str) -> frozenset[str]:
 
 def _parts(text: str, start: int, end: int, font: str) -> list[tuple[str, str | None, int, int]]:
     """(face, script, start, end) parts of text[start:end] in logical order."""
-    from mailing.pdf.fonts import face_for
+    from mailing.pdf.faces import face_for
 
     parts: list[tuple[str, str | None, int, int]] = []
     for i in range(start, end):
@@ -275,7 +275,7 @@ def glyph_texts(ttf_face: Any) -> dict[int, str]:
 @lru_cache(maxsize=4096)
 def shape(text: str, font: str) -> Shaped:
     """``text`` (one line) laid out in ``font`` and its fallbacks: visual order, shaped."""
-    from mailing.pdf.fonts import SPACES
+    from mailing.pdf.faces import SPACES
 
     logical = text.translate(SPACES)
     clean = logical.translate(_CONTROLS)
@@ -305,7 +305,7 @@ def draw(c: Canvas, x: float, y: float, text: str, font: str, size: float, right
     from reportlab.lib.rl_accel import fp_str
     from reportlab.pdfbase.pdfmetrics import getFont
 
-    from mailing.pdf.fonts import subset_name
+    from mailing.pdf.faces import subset_name
 
     shaped = shape(text, font)
     if right:
