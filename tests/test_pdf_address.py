@@ -98,7 +98,7 @@ def test_a_reference_too_long_for_its_place_ends_in_an_ellipsis_and_is_reported(
     text = _pdftotext(pdf, tmp_path)
     assert "ref Γιώργος…" in text
     assert cut == [
-        "Factuur 2025-001: the Uw referentie ('ref Γιώργος Παπαδόπουλος') was cut to fit its "
+        "Factuur 2025-001: the reference ('ref Γιώργος Παπαδόπουλος') was cut to fit its "
         "place on the page: 'ref Γιώργος…'"
     ]
     assert render_document_pdf(invoice(1), relation(), administration(), warnings=cut)

@@ -27,7 +27,7 @@ from mailing.errors import DocumentError
 from mailing.pdf.epc import EPC_BLOCK, draw_epc, epc_payment, rf_words
 from mailing.pdf.fonts import draw, register
 from mailing.pdf.glyph_check import check_drawable
-from mailing.pdf.layout_address import address_block, clip, draw_address
+from mailing.pdf.layout_address import FIELD_WORDS, address_block, clip, draw_address
 from mailing.pdf.layout_geometry import (
     DATA_LEFT,
     FIRST_TABLE_TOP,
@@ -66,6 +66,14 @@ _COPY_WITH_BACKGROUND: frozenset[str] = COPY_DOCUMENT_TYPES
 PAYMENT_TERM_TYPES: frozenset[str] = frozenset(
     {"sales_invoice", "subscription_invoice", "counter_invoice", "down_payment", "reminder"}
 )
+
+
+# The data block's fields in the words of a warning about a text cut to fit.
+_FIELD_WORDS = {
+    "number": "document number",
+    "customer": "relation's code",
+    "supplier": "relation's code",
+}
 
 
 def copy_with_background(doc_type: str) -> bool:
@@ -280,17 +288,17 @@ class _Renderer:
 
     def _data_block(self, c: Canvas) -> None:
         doc, t, f = self.doc, self.t, self.f
-        rows = [(t["number"], doc.number), (t["date"], f.date(doc.date))]
+        rows = [("number", doc.number), ("date", f.date(doc.date))]
         if doc.due_date is not None and doc.type != "packing_slip":
-            rows.append((t["due_date"], f.date(doc.due_date)))
+            rows.append(("due_date", f.date(doc.due_date)))
         if doc.reference:
-            rows.append((t["reference"], doc.reference))
-        who = t["supplier"] if doc.type == "purchase_order" else t["customer"]
-        rows.append((who, self.rel.code))
+            rows.append(("reference", doc.reference))
+        rows.append(("supplier" if doc.type == "purchase_order" else "customer", self.rel.code))
         y = PAGE_H - 50 * MM
-        for label, value in rows:
-            draw(c, DATA_LEFT, y, label, self.font, SIZE)
-            text = self._clip(value, RIGHT - DATA_LEFT - 30 * MM, self.bold, SIZE, f"the {label}")
+        for key, value in rows:
+            draw(c, DATA_LEFT, y, t[key], self.font, SIZE)
+            field = f"the {FIELD_WORDS.get(key, key)}"
+            text = self._clip(value, RIGHT - DATA_LEFT - 30 * MM, self.bold, SIZE, field)
             draw(c, DATA_LEFT + 30 * MM, y, text, self.bold, SIZE)
             y -= 4.8 * MM
 

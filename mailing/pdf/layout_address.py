@@ -36,6 +36,12 @@ FIRST_LINE = 12 * MM  # the first baseline below the window's top (the return ad
 BOTTOM_CLEAR = 2 * MM  # descenders stay inside the window
 TEXT_WIDTH = WINDOW_WIDTH - 6 * MM  # 3 mm inside the window on either side
 ELLIPSIS = "…"
+# The data block's fields in the words of a warning about a text cut to fit.
+FIELD_WORDS = {
+    "number": "document number",
+    "customer": "relation's code",
+    "supplier": "relation's code",
+}
 
 
 @dataclass(frozen=True)

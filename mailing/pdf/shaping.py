@@ -171,15 +171,6 @@ def _hb_font(face: str) -> Any:
     return font
 
 
-@cache
-def script_tags(face: str) -> frozenset[str]:
-    """The OpenType scripts the face has shaping rules for ('arab', 'hebr', ...)."""
-    hb_face = _hb_font(face).face
-    return frozenset(hb_face.get_table_script_tags("GSUB")) | frozenset(
-        hb_face.get_table_script_tags("GPOS")
-    )
-
-
 def _parts(text: str, start: int, end: int, font: str) -> list[tuple[str, str | None, int, int]]:
     """(face, script, start, end) parts of text[start:end] in logical order."""
     from mailing.pdf.faces import face_for
