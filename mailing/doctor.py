@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from store.permissions import make_dirs, marked_group, not_shared_right
 
 if TYPE_CHECKING:
-    from store.records import Profile
+    from store.records import Administration, Profile, Relation
     from store.store import Store
 
 
@@ -227,7 +227,8 @@ def fonts(store: Store) -> Iterator[Check]:
     for rel in relations:
         texts = list(relation_texts(rel))
         texts += [(f"contact {n}'s name", c.name) for n, c in enumerate(rel.contacts, start=1)]
-        found += _undrawable(f"relation {rel.id}", texts, f"edit it in Relations (F5), {rel.id}")
+        edit = f"edit it in Relations (F5), {rel.id}"
+        found += _undrawable(f"relation {rel.id}", texts, edit) or _unfit(rel, admins, edit)
         laid_out += any(needs_layout(text) for _, text in texts)
     if not found:
         shaped = (
@@ -252,6 +253,24 @@ def fonts(store: Store) -> Iterator[Check]:
             "with a character no font has",
             "fix the ones above, then run `mailroom doctor` again to see the rest",
         )
+
+
+def _unfit(rel: Relation, admins: list[Administration], edit: str) -> list[Check]:
+    """The relation's address does not fit the envelope window even at the smallest size:
+    its documents are refused (mailing/pdf/layout_address.py, the same rule)."""
+    from mailing.errors import DocumentError
+    from mailing.pdf.fonts import FONT, register
+    from mailing.pdf.layout_address import address_block
+
+    adm = next((a for a in admins if a.code == rel.administration), None)
+    if adm is None:
+        return []
+    register()
+    try:
+        address_block(rel, adm, rel.language, FONT, "Its documents")
+    except DocumentError as exc:
+        return [Check(f"Fonts for relation {rel.id}", False, exc.message, edit)]
+    return []
 
 
 def _undrawable(who: str, texts: list[tuple[str, str]], edit: str) -> list[Check]:

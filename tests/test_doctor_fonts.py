@@ -117,9 +117,15 @@ def test_right_to_left_and_shaped_scripts_print_and_a_script_no_face_has_does_no
     assert line.startswith("OK    Fonts:"), "\n".join(lines)
     assert "4 relation(s) in a right-to-left or shaped script" in line
     assert "print in reading order" in line
-    syriac = relations[4]
+    syriac, long = relations[4], relations[5]
     save_record(store, syriac.model_copy(update={"name": "ܫܠܡܐ"}), syriac.key)
+    street = "Burgemeester van Leeuwenlaan tegenover de oude watertoren 1234-b " * 8
+    save_record(store, long.model_copy(update={"address": [street]}), long.key)
     code, lines = _doctor(home)
-    (line,) = _fonts(lines)
-    assert code == 1 and line.startswith(f"FIX   Fonts for relation {syriac.id}: its name")
-    assert "SYRIAC LETTER SHIN" in line
+    first, second = _fonts(lines)
+    assert code == 1 and first.startswith(f"FIX   Fonts for relation {syriac.id}: its name")
+    assert "SYRIAC LETTER SHIN" in first
+    # an address the envelope window cannot hold even at 8 pt: named before a build refuses it
+    assert second.startswith(f"FIX   Fonts for relation {long.id}: Its documents cannot be drawn")
+    assert "envelope window" in second and "address line 1" in second
+    assert f"-> edit it in Relations (F5), {long.id}" in second
