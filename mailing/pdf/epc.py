@@ -71,13 +71,15 @@ def rf_reference(number: str) -> str:
     return f"RF{mod_97_10.calc_check_digits(body + 'RF')}{body}"
 
 
-def rf_words(payment: EpcPayment | None) -> str:
-    """The structured reference as people write it ('RF12 F202 6000 1'), or ""."""
+def rf_words(payment: EpcPayment | None, title: str) -> str:
+    """What the payment terms ask to quote: the structured reference as people write it,
+    with the document's title and number ('RF12 F202 6000 1 (factuur F20260001)'), or
+    the title and number alone."""
     if payment is None or not payment.reference:
-        return ""
+        return title
     from stdnum import iso11649
 
-    return str(iso11649.format(payment.reference))
+    return f"{iso11649.format(payment.reference)} ({title})"
 
 
 def epc_payment(doc: Document, adm: Administration, title: str) -> EpcPayment | None:

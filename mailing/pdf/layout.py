@@ -183,7 +183,7 @@ class _Renderer:
             iban=adm.iban or "-",
             bic=bic,
             name=adm.name,
-            number=rf_words(self.epc) or f"{_TITLES[self.lang][doc.type].lower()} {doc.number}",
+            number=rf_words(self.epc, f"{_TITLES[self.lang][doc.type].lower()} {doc.number}"),
         )
 
     def _terms_lines(self) -> list[str]:
