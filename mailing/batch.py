@@ -131,6 +131,7 @@ class _Builder:
             "document": document,
             "resolution": res.to_json(),
             "warnings": list(res.warnings),
+            "page_warnings": list(c.page_warnings),  # texts cut to fit: the batch report
             "document_pdf": c.pdf_name,
         }
         if c.raw is None:
@@ -143,6 +144,7 @@ class _Builder:
                 "kind": "print",
                 "state": "print",
                 "reason": res.reason,
+                **({"cut": len(c.page_warnings)} if c.page_warnings else {}),
             }
         raw = c.raw
         profile = self.cfg.profiles[res.sender.profile]
@@ -182,6 +184,7 @@ class _Builder:
             "size": len(raw),
             "to": list(res.recipients.to),
             "profile": profile.code,
+            **({"cut": len(c.page_warnings)} if c.page_warnings else {}),
         }
         if profile.max_message_bytes and len(raw) > profile.max_message_bytes:
             reason = (
@@ -342,9 +345,12 @@ def build_batch(
     summaries = Summaries(batch, total)
     sent_before = selection.sent_before if selection is not None else {}
     delivered = selection.delivered_before if selection is not None else {}
+    with_cut_text = 0  # documents with a text cut to fit the page (their warnings: the report)
 
     def sink(done: list[dict[str, Any]]) -> None:
+        nonlocal with_cut_text
         for s in done:
+            with_cut_text += bool(s.get("cut"))
             mark_one(batch, s, doc_type, sent_before, delivered)
             summaries.add(int(str(s["item"]).split("-", 1)[0]), s)
         if progress is not None:
@@ -397,6 +403,7 @@ def build_batch(
         "build_seconds": round(time.perf_counter() - started, 3),
         "left_out": selection.left_out() if selection is not None else {},
         "sent_before": len(sent_before),
+        "cut_texts": with_cut_text,
     }
     batch.log(built, sync=True)
     batch.close()

@@ -43,6 +43,7 @@ class Composed:
     # Where each attachment's base64 lies in ``raw`` (start, end), or None when it is
     # not found as one block: the archive decodes it from there without parsing.
     spans: list[tuple[int, int] | None] = field(default_factory=list)
+    page_warnings: list[str] = field(default_factory=list)  # texts cut to fit the page
 
 
 class Composer:
@@ -82,6 +83,7 @@ class Composer:
         language = self.cfg.language_of(relation)
         lang_code = language.code if language is not None else relation.language
         einvoice = e_invoice_for(doc, address_relation, admin)
+        cut: list[str] = []
         pdf = render_document_pdf(
             doc,
             address_relation,
@@ -89,6 +91,7 @@ class Composer:
             language=lang_code,
             letterhead=self.letterhead(language),
             facturx=einvoice.facturx,
+            warnings=cut,
         )
         out = Composed(
             doc=doc,
@@ -101,6 +104,7 @@ class Composer:
             pdf_name=attachment_name(doc.type, doc.number, lang_code),
             ubl=einvoice.ubl,
             ubl_name=einvoice.ubl_name,
+            page_warnings=cut,
         )
         if res.action == "email":
             self._message(out, now or dt.datetime.now(dt.UTC))

@@ -21,7 +21,7 @@ from mailing.doctor_line import Check
 from store.permissions import make_dirs, marked_group, not_shared_right
 
 if TYPE_CHECKING:
-    from store.records import Profile
+    from store.records import Administration, Profile, Relation
     from store.store import Store
 
 
@@ -212,10 +212,11 @@ MAX_FONT_LINES = 20  # one line per relation or administration, then a count
 def fonts(store: Store) -> Iterator[Check]:
     """Every name, address line and contact of the relations and administrations has a
     glyph in a face the PDFs embed; else which character, named, and where to edit it."""
-    from mailing.pdf.glyph_check import administration_texts, relation_texts
+    from mailing.pdf.glyph_check import administration_texts, needs_layout, relation_texts
     from store.records import Administration, Relation
 
     found: list[Check] = []
+    laid_out = 0
     admins = sorted(store.all(Administration), key=lambda a: a.code)
     relations = sorted(store.all(Relation), key=lambda r: r.id)
     for adm in admins:
@@ -226,13 +227,21 @@ def fonts(store: Store) -> Iterator[Check]:
     for rel in relations:
         texts = list(relation_texts(rel))
         texts += [(f"contact {n}'s name", c.name) for n, c in enumerate(rel.contacts, start=1)]
-        found += _undrawable(f"relation {rel.id}", texts, f"edit it in Relations (F5), {rel.id}")
+        edit = f"edit it in Relations (F5), {rel.id}"
+        found += _undrawable(f"relation {rel.id}", texts, edit) or _unfit(rel, admins, edit)
+        laid_out += any(needs_layout(text) for _, text in texts)
     if not found:
+        shaped = (
+            f"; {laid_out} relation(s) in a right-to-left or shaped script (Arabic, Hebrew, "
+            "Thai, Devanagari) print in reading order, joined"
+            if laid_out
+            else ""
+        )
         yield Check(
             "Fonts",
             True,
             f"the names and addresses of {len(relations)} relation(s) and {len(admins)} "
-            "administration(s) print with the embedded fonts",
+            f"administration(s) print with the embedded fonts{shaped}",
         )
         return
     yield from found[:MAX_FONT_LINES]
@@ -246,11 +255,30 @@ def fonts(store: Store) -> Iterator[Check]:
         )
 
 
+def _unfit(rel: Relation, admins: list[Administration], edit: str) -> list[Check]:
+    """The relation's address does not fit the envelope window even at the smallest size:
+    its documents are refused (mailing/pdf/layout_address.py, the same rule)."""
+    from mailing.errors import DocumentError
+    from mailing.pdf.fonts import FONT, register
+    from mailing.pdf.layout_address import address_block
+
+    adm = next((a for a in admins if a.code == rel.administration), None)
+    if adm is None:
+        return []
+    register()
+    try:
+        address_block(rel, adm, rel.language, FONT, "Its documents")
+    except DocumentError as exc:
+        return [Check(f"Fonts for relation {rel.id}", False, exc.message, edit)]
+    return []
+
+
 def _undrawable(who: str, texts: list[tuple[str, str]], edit: str) -> list[Check]:
-    from mailing.pdf.fonts import describe, missing
+    from mailing.pdf.fonts import FACE_LIST, describe
+    from mailing.pdf.glyph_check import undrawable
 
     for field, text in texts:
-        bad = missing(text) if text else []
+        bad = undrawable(text) if text else []
         if bad:
             chars = ", ".join(describe(ch) for ch in bad)
             return [
@@ -258,7 +286,7 @@ def _undrawable(who: str, texts: list[tuple[str, str]], edit: str) -> list[Check
                     f"Fonts for {who}",
                     False,
                     f"its {field} ({text!r}) holds {chars}, which none of the embedded fonts "
-                    "(DejaVu Sans, Droid Sans Fallback) has: it would print as a box, and its "
+                    f"({FACE_LIST}) can draw: it would print as a box, and its "
                     "documents are refused",
                     f"{edit} (mailroom), or correct it in the file for "
                     "`mailroom config import`; e.g. a similar letter",

@@ -239,10 +239,15 @@ class Administration(Record):
     peppol_id: str = ""
     iban: str = ""
     bic: str = ""
+    country: str = "NL"  # ISO 3166 code; the address window leaves this country out
     payment_days: int = Field(default=30, ge=0, le=365)
     default_language: str = "NL"
     # Which form its invoices take (issue 17): the PDF only, Factur-X, or UBL beside it.
     e_invoice: Literal["off", "factur-x", "ubl", "xrechnung"] = "off"
+    # Invoices with an amount due in euros carry an EPC QR code to pay with (issue 27),
+    # with an ISO 11649 structured creditor reference ("RF...") when rf_reference.
+    epc_qr: bool = False
+    rf_reference: bool = False
 
 
 # ---------------------------------------------------------------- relations

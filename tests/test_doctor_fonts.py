@@ -98,3 +98,34 @@ def test_an_administration_with_such_a_character_is_named(tmp_path: Path) -> Non
     assert line.startswith(f"FIX   Fonts for administration KORN: its address line {len(address)}")
     assert "U+10000 LINEAR B SYLLABLE B008 A" in line
     assert "-> edit it in Settings (F6), KORN" in line
+
+
+def test_right_to_left_and_shaped_scripts_print_and_a_script_no_face_has_does_not(
+    tmp_path: Path,
+) -> None:
+    """Arabic, Hebrew, Thai and Devanagari are laid out and shaped (issue 27): OK, and
+    said so; Syriac has no face: named, with the relation."""
+    home = tmp_path / "home"
+    store = Store(home)
+    load_demo(store)
+    relations = sorted(store.all(Relation), key=lambda r: r.id)
+    names = ["شركة النور للتجارة", "חברת שָׁלוֹם בע״מ", "บริษัท สยาม จำกัด", "श्री गणेश ट्रेडर्स"]
+    for rel, name in zip(relations, names, strict=False):
+        save_record(store, rel.model_copy(update={"name": name}), rel.key)
+    code, lines = _doctor(home)
+    (line,) = _fonts(lines)
+    assert line.startswith("OK    Fonts:"), "\n".join(lines)
+    assert "4 relation(s) in a right-to-left or shaped script" in line
+    assert "print in reading order" in line
+    syriac, long = relations[4], relations[5]
+    save_record(store, syriac.model_copy(update={"name": "ܫܠܡܐ"}), syriac.key)
+    street = "Burgemeester van Leeuwenlaan tegenover de oude watertoren 1234-b " * 8
+    save_record(store, long.model_copy(update={"address": [street]}), long.key)
+    code, lines = _doctor(home)
+    first, second = _fonts(lines)
+    assert code == 1 and first.startswith(f"FIX   Fonts for relation {syriac.id}: its name")
+    assert "SYRIAC LETTER SHIN" in first
+    # an address the envelope window cannot hold even at 8 pt: named before a build refuses it
+    assert second.startswith(f"FIX   Fonts for relation {long.id}: Its documents cannot be drawn")
+    assert "envelope window" in second and "address line 1" in second
+    assert f"-> edit it in Relations (F5), {long.id}" in second

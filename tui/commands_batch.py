@@ -310,6 +310,12 @@ def cmd_create(args: argparse.Namespace, ctx: Context) -> int:
             f"left out {left['in_open_batch']} document(s) waiting in an open batch",
             file=sys.stderr,
         )
+    if info.get("cut_texts"):
+        print(
+            f"{info['cut_texts']} document(s) have a text cut to fit its place on the page, "
+            f"ending in …; which: `mailroom report batch --batch {batch.id}`",
+            file=sys.stderr,
+        )
     again = info["sent_before"]
     if again:
         print(f"{again} document(s) were sent before and go again", file=sys.stderr)

@@ -301,9 +301,17 @@ def documents_pdf(args: argparse.Namespace, ctx: Context) -> int:
     config = ConfigSnapshot.load(ctx.store)
     relation, adm = parties_of(config, doc)
     einvoice = e_invoice_for(doc, relation, adm)  # Factur-X inside, when the relation takes it
+    cut: list[str] = []
     pdf = render_stored_document(
-        ctx.store, config, doc, background=not args.no_background, facturx=einvoice.facturx
+        ctx.store,
+        config,
+        doc,
+        background=not args.no_background,
+        facturx=einvoice.facturx,
+        warnings=cut,
     )
+    for warning in cut:
+        print(f"warning: {warning}", file=sys.stderr)
     out = Path(args.out)
     try:
         write_user_file(out, pdf)

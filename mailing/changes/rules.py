@@ -138,7 +138,9 @@ def administration_problems(admin: Administration, where: str) -> list[Problem]:
     out = identifier_problems(admin, where)
     if admin.email:
         out += _address(f"{where}.email", admin.email, "administration's e-mail")
-    return out
+    from mailing.changes.rules_payment import payment_code_problems
+
+    return out + payment_code_problems(admin, where)
 
 
 def identifier_problems(rec: Administration | Relation, where: str) -> list[Problem]:

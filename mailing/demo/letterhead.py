@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 from store.records import Administration
 
@@ -15,6 +16,7 @@ def letterhead_pdf(admin: Administration, *, follow_on: bool = False) -> bytes:
     from reportlab.pdfgen.canvas import Canvas
 
     from mailing.pdf.fonts import FONT, FONT_BOLD, register
+    from mailing.pdf.fonts import width as measure
 
     register()  # embedded fonts: the letterhead can go under an archival (PDF/A) document
     buf = io.BytesIO()
@@ -33,8 +35,9 @@ def letterhead_pdf(admin: Administration, *, follow_on: bool = False) -> bytes:
         c.setFont(FONT_BOLD, 18)
         c.drawString(20 * mm, h - 18 * mm, admin.name)
         c.setFont(FONT, 9)
-        header = [*admin.address, admin.website]
-        c.drawString(20 * mm, h - 25 * mm, "  ·  ".join(part for part in header if part))
+        header = [part for part in [*admin.address, admin.website] if part]
+        for n, line in enumerate(_lines(header, w - 40 * mm, FONT, 9, measure)[:2]):
+            c.drawString(20 * mm, h - (25 + 4 * n) * mm, line)
     c.setFillColor(accent)
     c.setFont(FONT, 7.5)
     parts = [
@@ -45,8 +48,29 @@ def letterhead_pdf(admin: Administration, *, follow_on: bool = False) -> bytes:
         admin.phone,
         admin.email,
     ]
-    footer = "  ·  ".join(part for part in parts if part)
-    c.drawCentredString(w / 2, 10 * mm, footer)
+    # within the page's margins, on as many lines as it takes (the check refuses text
+    # outside the page: mailing/pdf/letterhead_bounds.py)
+    footer = _lines([p for p in parts if p], w - 40 * mm, FONT, 7.5, measure)
+    for n, line in enumerate(footer):
+        c.drawCentredString(w / 2, (6 + 3.5 * (len(footer) - 1 - n)) * mm, line)
     c.showPage()
     c.save()
     return buf.getvalue()
+
+
+def _lines(
+    parts: list[str],
+    room: float,
+    font: str,
+    size: float,
+    measure: Callable[[str, str, float], float],
+) -> list[str]:
+    """``parts`` joined with dots into lines no wider than ``room`` points."""
+    lines: list[str] = []
+    for part in parts:
+        candidate = f"{lines[-1]}  ·  {part}" if lines else part
+        if lines and measure(candidate, font, size) <= room:
+            lines[-1] = candidate
+        else:
+            lines.append(part)
+    return lines

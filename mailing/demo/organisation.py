@@ -20,6 +20,8 @@ ADMINISTRATIONS = (
         iban="NL91 ABNA 0417 1643 00",
         bic="ABNANL2A",
         payment_days=30,
+        epc_qr=True,  # "scan to pay" on its invoices, with an RF creditor reference
+        rf_reference=True,
     ),
     Administration(
         code="KORN",

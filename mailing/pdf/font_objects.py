@@ -16,6 +16,7 @@ reportlab calls when it writes the document) with :func:`_add_objects`.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import types
 import zlib
 from dataclasses import dataclass
@@ -60,7 +61,7 @@ def install(font: Any, *, seed: str = "") -> None:
 
     needed = ("_assignState", "getSubsetInternalName", "state")
     if not all(hasattr(font, a) for a in needed) or not all(
-        hasattr(ttfonts, a) for a in ("SUBSETN", "makeToUnicodeCMap")
+        hasattr(ttfonts, a) for a in ("FF_SYMBOLIC", "FF_NONSYMBOLIC")
     ):
         return  # another reportlab than the one this was written for: its own way
     codes = [ord(ch) for ch in seed if ord(ch) in font.face.charToGlyph][:31]
@@ -130,6 +131,45 @@ def _add_objects(self: Any, doc: Any) -> None:
     del self.state[doc]
 
 
+def subset_tag(face_name: bytes, subset: list[int]) -> bytes:
+    """Six capital letters naming a subset by what it holds (PDF 32000 §9.6.4): two
+    different subsets of a face never share a name, the same subset always has it."""
+    digest = hashlib.sha256(face_name + b":" + ",".join(map(str, subset)).encode()).digest()
+    number = int.from_bytes(digest[:8], "big")
+    letters = []
+    for _ in range(6):
+        number, r = divmod(number, 26)
+        letters.append(65 + r)
+    return bytes(letters)
+
+
+def _to_unicode(name: str, subset: list[int], glyph_texts: dict[int, str]) -> bytes:
+    """The ToUnicode CMap: each code of the subset to its character, a shaped glyph
+    without a code point of its own (plane 15, see shaping.py) to the text it stands for."""
+
+    def utf16(text: str) -> str:
+        return text.encode("utf-16-be").hex().upper()
+
+    lines = [
+        "/CIDInit /ProcSet findresource begin",
+        "12 dict begin",
+        "begincmap",
+        f"/CIDSystemInfo << /Registry ({name}) /Ordering ({name}) /Supplement 0 >> def",
+        f"/CMapName /{name} def",
+        "/CMapType 2 def",
+        "1 begincodespacerange",
+        f"<00> <{len(subset) - 1:02X}>",
+        "endcodespacerange",
+        f"{len(subset)} beginbfchar",
+    ]
+    for i, code in enumerate(subset):
+        text = glyph_texts.get(code, "\ufffd") if code >= 0xF0000 else chr(code)
+        lines.append(f"<{i:02X}> <{utf16(text) or 'FFFD'}>")
+    lines += ["endbfchar", "endcmap", "CMapName currentdict /CMap defineresource pop"]
+    lines += ["end", "end"]
+    return "\n".join(lines).encode("latin-1")
+
+
 def _stream(head: bytes, data: bytes) -> bytes:
     return b"<<%s /Filter /FlateDecode /Length %d>>\nstream\n%s\nendstream" % (
         head,
@@ -140,15 +180,10 @@ def _stream(head: bytes, data: bytes) -> bytes:
 
 def _serialise(font: Any, n: int, subset: list[int]) -> _Subset:
     from reportlab.lib.rl_accel import fp_str
-    from reportlab.pdfbase.ttfonts import (
-        FF_NONSYMBOLIC,
-        FF_SYMBOLIC,
-        SUBSETN,
-        makeToUnicodeCMap,
-    )
+    from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC
 
     face = font.face
-    base = SUBSETN(n) + b"+" + face.name + face.subfontNameX
+    base = subset_tag(face.name, subset) + b"+" + face.name + face.subfontNameX
     widths = b" ".join(fp_str(face.getCharWidth(c)).encode() for c in subset)
     font_obj: tuple[bytes | int, ...] = (
         b"<< /Type /Font /Subtype /TrueType /BaseFont /%s /Name /" % base,
@@ -159,7 +194,7 @@ def _serialise(font: Any, n: int, subset: list[int]) -> _Subset:
         2,
         b" >>",
     )
-    cmap = makeToUnicodeCMap(base.decode("latin-1"), subset).encode("latin-1")
+    cmap = _to_unicode(base.decode("latin-1"), subset, getattr(face, "_mailroom_glyph_texts", {}))
     raw = face.makeSubset(subset)
     flags = (face.flags & ~FF_NONSYMBOLIC) | FF_SYMBOLIC
     bbox = b" ".join(fp_str(v).encode() for v in face.bbox)

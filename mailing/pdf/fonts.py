@@ -1,15 +1,18 @@
 """The embedded fonts of every PDF Mailroom draws, and text drawn per run of one face.
 
-DejaVu Sans (regular and bold; Latin, Greek, Cyrillic and many symbols) is the main
-face; Droid Sans Fallback (Chinese, Japanese, Korean) takes what DejaVu lacks. Both
-are TrueType (glyf) fonts shipped in ``mailing/pdf/fonts/`` with their licences, so
+DejaVu Sans (regular and bold; Latin, Greek, Cyrillic, Hebrew, Arabic and many
+symbols) is the main face; Noto Sans Thai and Noto Sans Devanagari (regular and bold)
+take those scripts, Droid Sans Fallback (Chinese, Japanese, Korean) what is left.
+All are TrueType (glyf) fonts shipped in ``mailing/pdf/fonts/`` with their licences, so
 reportlab embeds a subset of each into every PDF: no viewer ever substitutes a
 font, and the PDF/A archive copy holds every glyph it shows.
 
 Text is cut into runs of one face (:func:`runs`), measured (:func:`width`) and drawn
 (:func:`draw`) run by run. A character that no face has is never drawn as a box:
 :func:`missing` finds it, and the layout refuses the document naming the field.
-The fallback face (4 MB) is read only when a text needs it.
+The fallback faces are read only when a text needs them (Droid Sans Fallback is 4 MB).
+Text that needs the bidi algorithm or shaping (Arabic, Hebrew, Thai, Devanagari,
+combining marks) is laid out and drawn by ``shaping.py``.
 
 What reportlab writes of a face into each PDF (the subsets' font programs, widths,
 ToUnicode maps) is made once per process by ``font_objects.py``, with one fixed
@@ -19,86 +22,50 @@ with our faces shares them with the page.
 
 from __future__ import annotations
 
-import unicodedata
-from functools import cache, lru_cache
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from mailing.pdf.font_objects import SEEDED, install
+from mailing.pdf import shaping
+from mailing.pdf.faces import (
+    _FILES,
+    _SPACES,
+    FACE_LIST,
+    FACES,
+    FALLBACK,
+    FONT,
+    FONT_BOLD,
+    SPACES,
+    _cmap,
+    _has,
+    describe,
+    face_for,
+    font_path,
+    missing,
+    register,
+    subset_name,
+)
+from mailing.pdf.shaping import is_complex, shape
+
+__all__ = [
+    "FACES",
+    "FACE_LIST",
+    "FALLBACK",
+    "FONT",
+    "FONT_BOLD",
+    "SPACES",
+    "describe",
+    "draw",
+    "face_for",
+    "font_path",
+    "missing",
+    "register",
+    "runs",
+    "subset_name",
+    "width",
+]
 
 if TYPE_CHECKING:
     from reportlab.pdfgen.canvas import Canvas
-
-FONT = "MailroomSans"
-FONT_BOLD = "MailroomSans-Bold"
-FALLBACK = "MailroomFallback"
-
-FONT_DIR = Path(__file__).resolve().parent / "fonts"
-_FILES = {
-    FONT: "DejaVuSans.ttf",
-    FONT_BOLD: "DejaVuSans-Bold.ttf",
-    FALLBACK: "DroidSansFallbackFull.ttf",
-}
-# What each face is, in words, for messages and the docs.
-FACES = {
-    FONT: "DejaVu Sans",
-    FONT_BOLD: "DejaVu Sans Bold",
-    FALLBACK: "Droid Sans Fallback",
-}
-
-
-@cache
-def _cmap(name: str) -> frozenset[int]:
-    """Register the face ``name`` with reportlab (once per process); its code points."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    font = TTFont(name, str(FONT_DIR / _FILES[name]), asciiReadable=1)  # ASCII as is
-    install(font, seed=SEEDED if name != FALLBACK else "")
-    pdfmetrics.registerFont(font)
-    return frozenset(font.face.charToGlyph)
-
-
-def register() -> None:
-    """Make the main faces known to reportlab; the fallback is loaded when needed.
-
-    Also turns off reportlab's ASCII85 wrapping of compressed page streams: it only
-    makes every page a quarter bigger and costs time (a PDF is binary anyway).
-    """
-    from reportlab import rl_config
-
-    rl_config.useA85 = 0
-    _cmap(FONT)
-    _cmap(FONT_BOLD)
-
-
-# Tabs, line breaks and other white space are drawn as a space (a layout line is one line).
-_SPACES = {ord(c): " " for c in "\t\n\r\v\f\x1c\x1d\x1e\x1f\x85\u2028\u2029"}
-
-
-def _has(name: str, ch: str) -> bool:
-    return ord(ch) in _cmap(name)
-
-
-def missing(text: str) -> list[str]:
-    """The characters of ``text`` that no face has (each once, in order)."""
-    if text.isascii() and text.isprintable():
-        return []
-    main = _cmap(FONT)
-    out: list[str] = []
-    for ch in text.translate(_SPACES):
-        if ord(ch) in main or ch in out:
-            continue
-        if not _has(FALLBACK, ch):
-            out.append(ch)
-    return out
-
-
-def describe(ch: str) -> str:
-    """'"𐀀" (U+10000 LINEAR B SYLLABLE B008 A)' for a message."""
-    name = unicodedata.name(ch, "")
-    shown = repr(ch) if not ch.isprintable() else f'"{ch}"'
-    return f"{shown} (U+{ord(ch):04X}{' ' + name if name else ''})"
 
 
 def runs(text: str, font: str = FONT) -> list[tuple[str, str]]:
@@ -115,11 +82,8 @@ def runs(text: str, font: str = FONT) -> list[tuple[str, str]]:
         return [(font, text)]
     out: list[tuple[str, str]] = []
     for ch in text:
-        if ord(ch) in main:
-            face = font
-        elif _has(FALLBACK, ch):
-            face = FALLBACK
-        else:
+        face = font if ord(ch) in main else face_for(ch, font)
+        if not _has(face, ch):
             raise ValueError(f"no font has the character {describe(ch)}")
         if out and out[-1][0] == face:
             out[-1] = (face, out[-1][1] + ch)
@@ -138,6 +102,8 @@ def _unit_width(text: str, font: str) -> float:
     """Width at size 1 (invoices repeat their labels, amounts and articles: cached)."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
+    if font in _FILES and is_complex(text):
+        return shape(text, font).width
     return float(sum(stringWidth(part, face, 1.0) for face, part in runs(text, font)))
 
 
@@ -161,6 +127,9 @@ def draw(
     from reportlab.lib.rl_accel import fp_str
     from reportlab.pdfbase.pdfmetrics import getFont
 
+    if is_complex(text):
+        shaping.draw(c, x, y, text, font, size, right)
+        return
     if right:
         x -= width(text, font, size)
     doc = c._doc
@@ -177,7 +146,7 @@ def draw(
         else:
             split = ttf.splitString(part, doc)
         for subset, data in split:
-            tf = (c._pageNumber, _subset_name(c, ttf, subset), size)
+            tf = (c._pageNumber, subset_name(c, ttf, subset), size)
             if tf != current:
                 op = f"{tf[1]} {fp_str(size)} Tf {fp_str(size * 1.2)} TL"
                 if shows:
@@ -189,15 +158,3 @@ def draw(
     c._mailroom_tf = current
     ops.append(f"BT 1 0 0 1 {fp_str(x)} {fp_str(y)} Tm {' '.join(shows)} T* ET")
     c._code.extend(ops)
-
-
-def _subset_name(c: Canvas, ttf: Any, subset: int) -> str:
-    """reportlab's name of a face's subset in this document, asked once per document."""
-    names: dict[tuple[str, int], str] | None = getattr(c, "_mailroom_names", None)
-    if names is None:
-        names = c._mailroom_names = {}
-    key = (ttf.fontName, subset)
-    name = names.get(key)
-    if name is None:
-        name = names[key] = ttf.getSubsetInternalName(subset, c._doc)
-    return name

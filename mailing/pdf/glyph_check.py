@@ -1,7 +1,9 @@
 """Before drawing: every text a document shows has a glyph in an embedded face.
 
-A character that no face has would print as a box (or nothing); the document is
-refused instead, naming the document, the field and the character.
+A character that no face has would print as a box (or nothing), and so would one
+that the face has but cannot shape in its place (HarfBuzz gives the empty glyph);
+the document is refused instead, naming the document, the field and the character.
+The doctor's font check asks the same question (:func:`undrawable`).
 """
 
 from __future__ import annotations
@@ -9,8 +11,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mailing.errors import DocumentError
-from mailing.pdf.fonts import describe, missing
+from mailing.pdf.fonts import FACE_LIST, FONT, describe, missing, register
+from mailing.pdf.shaping import is_complex, shape
 from store.records import Administration, Document, Relation
+
+
+def undrawable(text: str) -> list[str]:
+    """The characters of ``text`` that would not print (each once, in order)."""
+    bad = missing(text)
+    if bad or not is_complex(text):
+        return bad
+    register()
+    return list(shape(text, FONT).notdef)
+
+
+def needs_layout(text: str) -> bool:
+    """Whether ``text`` is laid out by the bidi algorithm and shaped (Arabic, Hebrew,
+    Thai, Devanagari, combining marks) rather than drawn letter by letter."""
+    return is_complex(text)
 
 
 def relation_texts(relation: Relation) -> Iterator[tuple[str, str]]:
@@ -59,13 +77,12 @@ def check_drawable(doc: Document, relation: Relation, adm: Administration, title
     for field, text in _texts(doc, relation, adm):
         if not text:
             continue
-        bad = missing(text)
+        bad = undrawable(text)
         if bad:
             chars = ", ".join(describe(ch) for ch in bad)
             raise DocumentError(
                 f"{title} cannot be drawn: {field} ({text!r}) holds {chars}, which none of "
-                "the embedded fonts (DejaVu Sans, Droid Sans Fallback) has; it would print "
-                "as a box.",
+                f"the embedded fonts ({FACE_LIST}) can draw; it would print as a box.",
                 field=field,
                 value=text,
                 fix="replace the character in the relation, administration or document "

@@ -26,8 +26,10 @@ from typing import TYPE_CHECKING
 from mailing.einvoice.data import EINVOICE_TYPES
 from mailing.einvoice.vat import CREDIT_NOTE_TITLE, document_words
 from mailing.errors import DocumentError
+from mailing.pdf.epc import EPC_BLOCK, draw_epc, epc_payment, rf_words
 from mailing.pdf.fonts import draw, register
 from mailing.pdf.glyph_check import check_drawable
+from mailing.pdf.layout_address import FIELD_WORDS, address_block, clip, draw_address
 from mailing.pdf.layout_geometry import (
     DATA_LEFT,
     FIRST_TABLE_TOP,
@@ -49,7 +51,7 @@ from mailing.pdf.layout_geometry import WINDOW_LEFT as WINDOW_LEFT  # reached by
 from mailing.pdf.layout_geometry import WINDOW_TOP as WINDOW_TOP  # reached by tests
 from mailing.pdf.layout_geometry import WINDOW_WIDTH as WINDOW_WIDTH  # reached by tests
 from mailing.pdf.layout_table import Page, Row, _columns, _fit, _rows
-from mailing.pdf.layout_texts import _COUNTRIES, _LABELS, _TITLES, Formats, layout_language
+from mailing.pdf.layout_texts import _LABELS, _TITLES, Formats, layout_language
 from mailing.pdf.pdfa import ArchiveInfo, make_archival
 from store.records import DOC_TYPES, Administration, Document, Relation
 
@@ -66,6 +68,14 @@ _COPY_WITH_BACKGROUND: frozenset[str] = COPY_DOCUMENT_TYPES
 PAYMENT_TERM_TYPES: frozenset[str] = frozenset(
     {"sales_invoice", "subscription_invoice", "counter_invoice", "down_payment", "reminder"}
 )
+
+
+# The data block's fields in the words of a warning about a text cut to fit.
+_FIELD_WORDS = {
+    "number": "document number",
+    "customer": "relation's code",
+    "supplier": "relation's code",
+}
 
 
 def copy_with_background(doc_type: str) -> bool:
@@ -89,6 +99,7 @@ class _Renderer:
         embed_fonts: bool = True,
         archival: bool = True,
         facturx: bytes | None = None,
+        warnings: list[str] | None = None,
     ) -> None:
         if doc.type not in DOC_TYPES:
             raise DocumentError(
@@ -97,6 +108,8 @@ class _Renderer:
         self.doc = doc
         self.rel = relation
         self.adm = administration
+        self.language = language  # the relation's own code (its country in its words)
+        self.warnings = warnings if warnings is not None else []
         self.lang = layout_language(language)
         self.t = _LABELS[self.lang]
         self.f = Formats(self.lang)
@@ -125,6 +138,9 @@ class _Renderer:
             self.font, self.bold = FONT, FONT_BOLD
         else:  # reportlab's built-in Helvetica: the benchmark's baseline only
             self.font, self.bold = "Helvetica", "Helvetica-Bold"
+        # wrapped to the window, smaller when needed, refused before anything is drawn
+        self.address = address_block(relation, administration, language, self.font, self.title)
+        self.epc = epc_payment(doc, administration, _TITLES[self.lang][doc.type])
 
     def archive_info(self) -> ArchiveInfo:
         return ArchiveInfo(
@@ -171,7 +187,7 @@ class _Renderer:
             iban=adm.iban or "-",
             bic=bic,
             name=adm.name,
-            number=f"{_TITLES[self.lang][doc.type].lower()} {doc.number}",
+            number=rf_words(self.epc, f"{_TITLES[self.lang][doc.type].lower()} {doc.number}"),
         )
 
     def _terms_lines(self) -> list[str]:
@@ -191,9 +207,8 @@ class _Renderer:
     def paginate(self, rows: list[Row]) -> list[Page]:
         closing = self._closing_lines()
         terms = self._terms_lines()
-        closing_h = (len(closing) * ROW_H + 4 * MM if closing else 0) + (
-            len(terms) * (SIZE + 2) + 6 * MM
-        )
+        totals_h = len(closing) * ROW_H + 4 * MM if closing else 0
+        closing_h = max(totals_h, EPC_BLOCK if self.epc else 0) + len(terms) * (SIZE + 2) + 6 * MM
         pages = [Page()]
         y = FIRST_TABLE_TOP - ROW_H * 1.4  # below the header row
         for row in rows:
@@ -237,7 +252,9 @@ class _Renderer:
                 self._data_block(c)
                 draw(c, LEFT, PAGE_H - 98 * MM, title, self.bold, 14)
                 if self.doc.description:
-                    text = _fit(self.doc.description, RIGHT - LEFT, self.font)[0]
+                    text = self._clip(
+                        self.doc.description, RIGHT - LEFT, self.font, SIZE, "the description"
+                    )
                     draw(c, LEFT, PAGE_H - 103 * MM, text, self.font, SIZE)
                 y = FIRST_TABLE_TOP
             else:
@@ -268,35 +285,27 @@ class _Renderer:
                 draw(c, RIGHT, y, line, self.font, 8, right=True)
                 y -= 3.6 * MM
 
+    def _clip(self, text: str, width: float, font: str, size: float, field: str) -> str:
+        return clip(text, width, font, size, f"{self.title}: {field}", self.warnings)
+
     def _address(self, c: Canvas) -> None:
-        top = PAGE_H - WINDOW_TOP
-        x = WINDOW_LEFT + 3 * MM
         sender = ", ".join([self.adm.name, *self.adm.address[:2]])
-        sender = _fit(sender, WINDOW_WIDTH - 6 * MM, self.font, 6.5)[0]
-        draw(c, x, top - 5 * MM, sender, self.font, 6.5)
-        lines = [self.rel.name, *self.rel.address]
-        if self.rel.country and self.rel.country.upper() != "NL":
-            names = _COUNTRIES.get(self.rel.country.upper())
-            idx = {"NL": 0, "EN": 1, "DE": 2}[self.lang]
-            lines.append(names[idx] if names else self.rel.country.upper())
-        y = top - 12 * MM
-        for line in lines[:7]:
-            draw(c, x, y, _fit(line, WINDOW_WIDTH - 6 * MM, self.font, 10)[0], self.font, 10)
-            y -= 4.4 * MM
+        sender = self._clip(sender, WINDOW_WIDTH - 6 * MM, self.font, 6.5, "the return address")
+        draw_address(c, sender, self.address, self.font)
 
     def _data_block(self, c: Canvas) -> None:
         doc, t, f = self.doc, self.t, self.f
-        rows = [(t["number"], doc.number), (t["date"], f.date(doc.date))]
+        rows = [("number", doc.number), ("date", f.date(doc.date))]
         if doc.due_date is not None and doc.type != "packing_slip":
-            rows.append((t["due_date"], f.date(doc.due_date)))
+            rows.append(("due_date", f.date(doc.due_date)))
         if doc.reference:
-            rows.append((t["reference"], doc.reference))
-        who = t["supplier"] if doc.type == "purchase_order" else t["customer"]
-        rows.append((who, self.rel.code))
+            rows.append(("reference", doc.reference))
+        rows.append(("supplier" if doc.type == "purchase_order" else "customer", self.rel.code))
         y = PAGE_H - 50 * MM
-        for label, value in rows:
-            draw(c, DATA_LEFT, y, label, self.font, SIZE)
-            text = _fit(value, RIGHT - DATA_LEFT - 30 * MM, self.bold)[0]
+        for key, value in rows:
+            draw(c, DATA_LEFT, y, t[key], self.font, SIZE)
+            field = f"the {FIELD_WORDS.get(key, key)}"
+            text = self._clip(value, RIGHT - DATA_LEFT - 30 * MM, self.bold, SIZE, field)
             draw(c, DATA_LEFT + 30 * MM, y, text, self.bold, SIZE)
             y -= 4.8 * MM
 
@@ -320,6 +329,8 @@ class _Renderer:
 
     def _closing(self, c: Canvas, y: float) -> None:
         closing = self._closing_lines()
+        if self.epc is not None:  # beside the totals, left; the terms go below both
+            below = draw_epc(c, self.epc, LEFT, y + ROW_H - 2.4 * MM, self.lang, self.font)
         if closing:
             c.setLineWidth(0.5)
             c.line(LEFT + 100 * MM, y + ROW_H - 2.4 * MM, RIGHT, y + ROW_H - 2.4 * MM)
@@ -330,6 +341,8 @@ class _Renderer:
                 draw(c, RIGHT, y, value, face, SIZE, right=True)
                 y -= ROW_H
             y -= 4 * MM
+        if self.epc is not None:
+            y = min(y, below)
         y -= 2 * MM
         for line in self._terms_lines():
             draw(c, LEFT, y, line, self.font, SIZE)
@@ -347,6 +360,7 @@ def render_document_pdf(
     embed_fonts: bool = True,
     archival: bool = True,
     facturx: bytes | None = None,
+    warnings: list[str] | None = None,
 ) -> bytes:
     """The document as an A4 PDF/A-3b, on ``letterhead`` when given.
 
@@ -356,7 +370,8 @@ def render_document_pdf(
     built-in Helvetica (no other script than Latin-1): the benchmark's baseline only.
     ``facturx``: the invoice's CII XML, embedded as a Factur-X / ZUGFeRD invoice.
     Raises DocumentError naming the field when a text holds a character that no
-    embedded font has.
+    embedded font has, or when the address does not fit the envelope window.
+    ``warnings``: a list that gets a sentence for every text cut to fit its place.
     """
     return _Renderer(
         doc,
@@ -368,6 +383,7 @@ def render_document_pdf(
         embed_fonts=embed_fonts,
         archival=archival,
         facturx=facturx,
+        warnings=warnings,
     ).render()
 
 

@@ -1,4 +1,4 @@
-"""Layout texts per language (NL, EN, DE): titles, labels, countries, number and date formats."""
+"""Layout texts per language (NL, EN, DE): titles, labels, number and date formats."""
 
 from __future__ import annotations
 
@@ -155,15 +155,6 @@ _LABELS: dict[str, dict[str, str]] = {
     },
 }
 
-_COUNTRIES = {
-    "BE": ("BELGIË", "BELGIUM", "BELGIEN"),
-    "DE": ("DUITSLAND", "GERMANY", "DEUTSCHLAND"),
-    "FR": ("FRANKRIJK", "FRANCE", "FRANKREICH"),
-    "GB": ("VERENIGD KONINKRIJK", "UNITED KINGDOM", "VEREINIGTES KÖNIGREICH"),
-    "LU": ("LUXEMBURG", "LUXEMBOURG", "LUXEMBURG"),
-    "NL": ("NEDERLAND", "NETHERLANDS", "NIEDERLANDE"),
-    "AT": ("OOSTENRIJK", "AUSTRIA", "ÖSTERREICH"),
-}
 _EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 

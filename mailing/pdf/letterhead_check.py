@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from mailing.errors import DocumentError
+from mailing.pdf.letterhead_bounds import text_outside
 from mailing.pdf.letterhead_forms import (
     _SKIP_KEYS,
     MAX_BACKGROUND_PAGES,
@@ -180,6 +181,8 @@ def _inspect(data: bytes, archival: bool = True) -> tuple[list[str], list[str]]:
         if archival:
             errors.extend(pdfa_problems(reader, pages))
         _prepare(data, "LH1", "letterhead")
+        if not errors:
+            errors.extend(text_outside(data))
     except DocumentError as exc:
         errors.append(exc.message)
     except LimitReachedError:
@@ -251,7 +254,7 @@ def validate_letterhead(
     """Check a letterhead PDF before it is stored; returns warnings.
 
     Raises DocumentError when it cannot be opened, is encrypted, is not A4 (naming the
-    size found), has too many pages, holds a "zip bomb" or a circular reference, or
+    size found), has text outside its page (letterhead_bounds.py), has too many pages, holds a "zip bomb" or a circular reference, or
     cannot be part of an archival PDF/A document (letterhead_pdfa.py; with
     ``archival=False`` that last check is left out: a letterhead stored before it
     existed, under which documents are then drawn as plain PDF).

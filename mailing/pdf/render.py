@@ -49,16 +49,24 @@ def render_stored_document(
     *,
     background: bool = True,
     facturx: bytes | None = None,
+    warnings: list[str] | None = None,
 ) -> bytes:
     """The document's PDF in its relation's language, on the language code's letterhead.
 
-    ``facturx``: the invoice's CII XML to embed (mailing.einvoice makes it).
+    ``facturx``: the invoice's CII XML to embed (mailing.einvoice makes it);
+    ``warnings``: gets a sentence for every text cut to fit its place.
     """
     relation, adm = parties_of(config, doc)
     language = config.language_of(relation)
     letterhead = Letterhead.from_refs(store, language) if background else None
     return render_document_pdf(
-        doc, relation, adm, language=relation.language, letterhead=letterhead, facturx=facturx
+        doc,
+        relation,
+        adm,
+        language=relation.language,
+        letterhead=letterhead,
+        facturx=facturx,
+        warnings=warnings,
     )
 
 

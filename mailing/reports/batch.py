@@ -113,6 +113,9 @@ def batch_rows(batch: Batch) -> list[BatchRow]:
                 why += "; refused: " + ", ".join(
                     f"{a} ({' '.join(str(x) for x in v)})" for a, v in refused.items()
                 )
+        cut = [str(w) for w in meta.get("page_warnings", [])]
+        if cut:  # the document went out with a text cut to fit its place: say so
+            why = "; ".join([why, *cut]) if why else "; ".join(cut)
         rows.append(
             BatchRow(
                 item=item,
