@@ -96,20 +96,6 @@ def choose_unsent(home: Path, docs: list[D], *, include_sent: bool) -> Selection
     return chosen
 
 
-def mark_sent_before(
-    batch: Batch,
-    summaries: list[dict[str, Any]],
-    doc_type: str,
-    sent_before: dict[DocKey, SentRecord],
-) -> None:
-    """Mark each item of a document sent before, in its summary and its side-car (before
-    ``batch.json`` is written: the batch is not complete yet, nobody reads them)."""
-    if not sent_before:
-        return
-    for s in summaries:
-        mark_one(batch, s, doc_type, sent_before)
-
-
 def mark_one(
     batch: Batch, summary: dict[str, Any], doc_type: str, sent_before: dict[DocKey, SentRecord]
 ) -> None:

@@ -39,12 +39,6 @@ _FILES = {
     FONT_BOLD: "DejaVuSans-Bold.ttf",
     FALLBACK: "DroidSansFallbackFull.ttf",
 }
-# What each face is, in words, for messages and the docs.
-FACES = {
-    FONT: "DejaVu Sans",
-    FONT_BOLD: "DejaVu Sans Bold",
-    FALLBACK: "Droid Sans Fallback",
-}
 
 
 @cache
