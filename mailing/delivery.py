@@ -19,15 +19,6 @@ from typing import Any
 Reply = tuple[int, str]
 
 
-def customer_refusals(
-    meta: dict[str, Any], rcpts: list[str], refused: dict[str, Reply]
-) -> dict[str, Reply]:
-    """The refused recipients that were To or Cc (every recipient, when the item does
-    not say which were)."""
-    wanted = customers(meta, rcpts)
-    return {r: v for r, v in refused.items() if r in wanted}
-
-
 def customers(meta: dict[str, Any], rcpts: list[str]) -> set[str]:
     """The To and Cc recipients of an item (every recipient when it does not say)."""
     chosen = meta.get("recipients") or {}

@@ -112,21 +112,6 @@ def choose_unsent(
     return chosen
 
 
-def mark_sent_before(
-    batch: Batch,
-    summaries: list[dict[str, Any]],
-    doc_type: str,
-    sent_before: dict[DocKey, SentRecord],
-    delivered: dict[DocKey, list[str]] | None = None,
-) -> None:
-    """Mark each item of a document sent before, in its summary and its side-car (before
-    ``batch.json`` is written: the batch is not complete yet, nobody reads them)."""
-    if not sent_before and not delivered:
-        return
-    for s in summaries:
-        mark_one(batch, s, doc_type, sent_before, delivered)
-
-
 def mark_one(
     batch: Batch,
     summary: dict[str, Any],

@@ -15,6 +15,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Label, Static
 
+from screens.textual_adapter import binding_chain
 from screens.widgets.modals import MODAL_CSS
 
 # Key names as a person reads them on a keyboard.
@@ -88,7 +89,7 @@ def help_text(app: Any, screen: Screen[Any], *, on_panes: bool = True) -> str:
     rows: dict[tuple[str, str], list[str]] = {}
     taken: set[str] = set()
     # The chain from the focused widget out to the app: what a key does now.
-    for node, bindings in screen._binding_chain:
+    for node, bindings in binding_chain(screen):
         for key, binding in bindings:
             if not isinstance(binding, Binding) or binding.action in ("noop", ""):
                 continue

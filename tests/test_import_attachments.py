@@ -121,9 +121,9 @@ def test_attachment_over_the_size_limit_is_refused_before_reading(
     with open(folder / "huge.pdf", "wb") as f:
         f.truncate(3 * 1024**3)  # sparse: no disk space, no time
     path = write_json(folder, invoice(attachments=["huge.pdf"]))
-    start = time.monotonic()
+    start = time.process_time()  # CPU time: a busy machine does not add to it
     exc = refused(store, path)
-    assert time.monotonic() - start < 10
+    assert time.process_time() - start < 10
     what = problem_at(exc, "documents[0].attachments[0]")
     assert "huge.pdf" in what and "3,221.2 MB" in what and "50 MB" in what
 

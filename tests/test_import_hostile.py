@@ -35,9 +35,9 @@ def store(tmp_path: Path) -> Store:
 def test_deeply_nested_json_is_refused_with_a_depth_message(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "deep.json"
     path.write_text("[" * 200_000)
-    start = time.monotonic()
+    start = time.process_time()  # CPU time: a busy machine does not add to it
     exc = refused(store, path)
-    assert time.monotonic() - start < 5
+    assert time.process_time() - start < 5
     assert "nested" in str(exc) and "64" in str(exc)
     assert where(exc) == ["line 1, column 65"]
 
@@ -46,9 +46,9 @@ def test_json_unclosed_string_full_of_escaped_quotes_is_quick(store: Store, tmp_
     # A string that never ends, full of escaped quotes: each quote could start a string.
     path = tmp_path / "quotes.json"
     path.write_text('["' + '\\"' * 2_000_000)
-    start = time.monotonic()
+    start = time.process_time()  # CPU time: a busy machine does not add to it
     exc = refused(store, path)
-    assert time.monotonic() - start < 10
+    assert time.process_time() - start < 10
     assert "invalid JSON" in problem_at(exc, "line 1, column 2")
 
 
@@ -92,9 +92,9 @@ def test_json_oversized_lists_and_objects_are_refused_before_validation(
     )
     wide = invoice("2", **{f"field{i}": 1 for i in range(100)})
     path = write_json(tmp_path, order, wide)
-    start = time.monotonic()
+    start = time.process_time()  # CPU time: a busy machine does not add to it
     exc = refused(store, path)
-    assert time.monotonic() - start < 10
+    assert time.process_time() - start < 10
     assert f"at most {MAX_LINES:,}" in problem_at(exc, "documents[0].order_override.to")
     assert "at most 64" in problem_at(exc, "documents[1]")
     assert len(exc.problems) == 2

@@ -289,7 +289,7 @@ def test_a_german_customers_invoice_end_to_end(tmp_path: Path) -> None:
 
     from mailing.catalogue import document_context
     from mailing.config import ConfigSnapshot
-    from mailing.demo_templates import demo_templates
+    from mailing.demo.templates import demo_templates
     from mailing.render import template_for
     from store.records import Administration, Document, DocumentLine, LanguageCode, Relation
 

@@ -11,7 +11,7 @@ import pytest
 
 from mailing.catalogue import field_names, sample_context
 from mailing.config import ConfigSnapshot
-from mailing.demo_templates import demo_templates
+from mailing.demo.templates import demo_templates
 from mailing.errors import ConfigError, TemplateError
 from mailing.render import (
     TemplateProblem,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from mailing.catalogue import sample_context
-from mailing.demo_templates import demo_templates
+from mailing.demo.templates import demo_templates
 from mailing.html_text import _TextMaker, _tokenize, html_to_text
 from mailing.render import render_template
 

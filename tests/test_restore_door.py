@@ -297,7 +297,7 @@ def test_the_screens_show_sizes_as_the_backup_does() -> None:
 
 
 def test_cli_max_size_is_in_the_same_megabytes(tmp_path: Path) -> None:
-    from tui.commands_extra import _mb
+    from tui.commands_backup import _mb
 
     assert _mb("50") == 50_000_000 and human_size(_mb("50")) == "50 MB"
 

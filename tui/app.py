@@ -17,6 +17,7 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
 
+from screens.textual_adapter import check_bindings, forward_event
 from screens.widgets.key_bar import KeyBar
 from tui.palette import MailroomCommands
 from tui.panes import APP_BINDINGS, PaneSpec, available_panes
@@ -279,15 +280,15 @@ class MailroomApp(App[int]):
         own turn: a binding's action (which may move the focus) has run before the next
         held key is posted, behind any focus change it asked for."""
         try:
-            if await self._check_bindings(key.key, priority=True):
+            if await check_bindings(self, key.key, priority=True):
                 return
             focused = self.focused
             if focused is not None and focused.check_consume_key(key.key, key.character):
-                focused._forward_event(key)  # typing into a field: it keeps the order
+                forward_event(focused, key)  # typing into a field: it keeps the order
                 return
-            if await self._check_bindings(key.key):
+            if await check_bindings(self, key.key):
                 return
-            (focused or self.screen)._forward_event(key)
+            forward_event(focused or self.screen, key)
         finally:
             self.call_later(self._give_next_key)
 

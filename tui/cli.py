@@ -29,7 +29,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tui.commands_batch",  # batch ...
     "tui.commands_sending",  # send, sending pause/resume/status/redirect/history, resend
     "tui.commands_bounces",  # bounces fetch/setup
-    "tui.commands_extra",  # backup, restore, report, mail
+    "tui.commands_backup",  # backup create/send/verify, restore
+    "tui.commands_mail",  # report, mail
     "tui.commands_secrets",  # secrets init/unlock/status/change-passphrase
     "tui.commands_audit",  # audit [--since]
     "tui.commands_doctor",  # doctor

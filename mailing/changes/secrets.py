@@ -115,12 +115,6 @@ def secrets_file_state() -> str:
     return file_state()
 
 
-def secrets_file_needs_passphrase() -> bool:
-    """The secrets file is the backend and is not open: a dialog should ask."""
-    kind, _, _ = secrets_backend()
-    return kind == "file" and secrets_file_state() != "unlocked"
-
-
 def create_secrets_file(passphrase: str) -> str:
     """A new encrypted secrets file (`mailroom secrets init`, the TUI's dialog)."""
     from store.secrets import init_file

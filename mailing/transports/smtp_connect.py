@@ -11,6 +11,7 @@ from pathlib import Path
 
 from mailing.diagnosis import Diagnosis, diagnose
 from mailing.transports import TransportError, config_error, error_for_reply
+from mailing.transports.smtplib_adapter import set_tls_server_name
 from store.records import Profile
 
 log = logging.getLogger("mailroom.smtp")
@@ -172,9 +173,9 @@ def connect(profile: Profile, login: Login | None, home: Path | None = None) -> 
         smtp = smtplib.SMTP_SSL(local_hostname=local, timeout=p.timeout_seconds, context=ctx)
     else:
         smtp = smtplib.SMTP(local_hostname=local, timeout=p.timeout_seconds)
-    # smtplib takes the name to verify the certificate against from _host,
-    # which only its constructor sets; we construct without connecting.
-    smtp._host = p.server  # type: ignore[attr-defined]  # smtplib keeps the TLS server name (SNI) in a private attribute
+    # The name to verify the certificate against: set by smtplib's constructor only,
+    # and we construct without connecting.
+    set_tls_server_name(smtp, p.server)
     try:
         code, resp = smtp.connect(p.server, p.port)
         if code != 220:

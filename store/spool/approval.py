@@ -14,7 +14,7 @@ from store.spool.layout import now_iso
 from store.spool.states import State
 
 if TYPE_CHECKING:
-    from store.spool.batch import Batch
+    from store.spool.steps import SteppingBatch
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -22,7 +22,7 @@ def sha256_bytes(data: bytes) -> str:
 
 
 def approve(
-    batch: Batch, items: Iterable[str] | None, user: str
+    batch: SteppingBatch, items: Iterable[str] | None, user: str
 ) -> tuple[list[str], list[tuple[str, str]]]:
     """Approve draft (or held) messages: record who, when and each message's SHA-256."""
     info = batch.info(fresh=True)
@@ -57,7 +57,7 @@ def approve(
     return moved, skipped
 
 
-def approved_hashes(batch: Batch) -> dict[str, dict[str, str]]:
+def approved_hashes(batch: SteppingBatch) -> dict[str, dict[str, str]]:
     """item -> {sha256, by, at} of its latest approval."""
     out: dict[str, dict[str, str]] = {}
     for appr in batch.info(fresh=True).get("approvals", []):

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from store.spool.states import TRANSITIONS, State, check_transition
 
 if TYPE_CHECKING:
-    from store.spool.batch import Batch
+    from store.spool.steps import SteppingBatch
 
 
 def boot_id() -> str:
@@ -32,7 +32,7 @@ def boot_id() -> str:
         return ""
 
 
-def recover(batch: Batch) -> list[str]:
+def recover(batch: SteppingBatch) -> list[str]:
     """Deal with every item left in ``sending/``; return those now ``unknown``.
 
     Call only while holding the sender lock: then nobody is sending.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -51,25 +52,42 @@ async def type_text(pilot: Pilot[Any], text: str) -> None:
     await pilot.press(*[_KEY_NAMES.get(ch, ch) for ch in text])
 
 
-async def wait_for(pilot: Pilot[Any], what: str, tries: int = 100) -> str:
-    """Wait until ``what`` is on screen; return the screen's text."""
-    for _ in range(tries):
+# A wait ends when its condition holds. It gives up only when the app has stopped
+# making progress: after at least ``tries`` looks, the screen unchanged for STALL
+# seconds. Each look first waits on Textual's own events (the workers complete, the
+# message queue idle: ``settle``). A busy machine slows the app down; it does not make
+# a wait fail, as a count of fixed pauses did. A screen that changes forever (a hang
+# that ticks) still ends at ten times STALL.
+STALL = 60.0
+POLL = 0.05
+
+
+async def _wait(pilot: Pilot[Any], holds: Callable[[str], bool], what: str, tries: int) -> str:
+    seen, changed = "", time.monotonic()
+    end = changed + 10 * STALL
+    looks = 0
+    while True:
         await settle(pilot)
         text = screen_text(pilot.app)
-        if what in text:
+        if holds(text):
             return text
-        await pilot.pause(0.1)
-    raise AssertionError(f"{what!r} never appeared:\n{screen_text(pilot.app)}")
+        looks += 1
+        if text != seen:
+            seen, changed = text, time.monotonic()
+        stalled = looks >= tries and time.monotonic() - changed > STALL
+        if stalled or time.monotonic() > end:
+            raise AssertionError(f"{what} (the screen unchanged for {STALL:.0f} s):\n{text}")
+        await pilot.pause(POLL)
+
+
+async def wait_for(pilot: Pilot[Any], what: str, tries: int = 100) -> str:
+    """Wait until ``what`` is on screen; return the screen's text."""
+    return await _wait(pilot, lambda text: what in text, f"{what!r} never appeared", tries)
 
 
 async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], what: str) -> None:
     """Wait until ``condition()`` holds (checked after the app settles each time)."""
-    for _ in range(100):
-        await settle(pilot)
-        if condition():
-            return
-        await pilot.pause(0.1)
-    raise AssertionError(f"{what} never happened:\n{screen_text(pilot.app)}")
+    await _wait(pilot, lambda _text: condition(), f"{what} never happened", 100)
 
 
 async def wait_focus(pilot: Pilot[Any], widget_id: str) -> None:

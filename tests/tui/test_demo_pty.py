@@ -27,11 +27,15 @@ class Terminal:
 
     def __init__(self, command: str, cwd: Path) -> None:
         self.name = f"mailroom-test-{uuid.uuid4().hex[:8]}"
+        # A tmux server of its own (-L): no other tmux of this user, another test run
+        # beside this one included, can end or share it.
+        self.socket = self.name
         self.screens: list[str] = []
         env = {**os.environ, "TERM": "xterm-256color"}
         env.pop("TMUX", None)
         subprocess.run(
-            ["tmux", "new-session", "-d", "-s", self.name, "-x", "80", "-y", "24", "-c", str(cwd)]
+            ["tmux", "-L", self.socket, "new-session", "-d", "-s", self.name]
+            + ["-x", "80", "-y", "24", "-c", str(cwd)]
             + ["sh", "-c", command],
             check=True,
             env=env,
@@ -40,7 +44,9 @@ class Terminal:
         self._tmux("set-option", "-t", self.name, "remain-on-exit", "on")
 
     def _tmux(self, *args: str) -> str:
-        out = subprocess.run(["tmux", *args], capture_output=True, text=True, check=False)
+        out = subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=False
+        )
         return out.stdout
 
     def screen(self) -> str:
@@ -53,13 +59,18 @@ class Terminal:
         self._tmux("send-keys", "-t", self.name, *keys)
 
     def wait_for(self, what: str, within: float = 120.0) -> str:
-        """Wait until ``what`` is on the terminal (a deadline, never a fixed sleep)."""
-        deadline = time.monotonic() + within
+        """Wait until ``what`` is on the terminal; given up only when the screen has not
+        changed for ``within`` seconds (progress, not a clock a busy machine can pass), or
+        after ten times that in all (a screen that changes forever: a hang all the same)."""
+        seen, changed = "", time.monotonic()
+        end = changed + 10 * within
         while True:
             text = self.screen()
             if what in text:
                 return text
-            if time.monotonic() > deadline:
+            if text != seen:
+                seen, changed = text, time.monotonic()
+            if time.monotonic() - changed > within or time.monotonic() > end:
                 raise AssertionError(f"{what!r} never appeared:\n{text}")
             time.sleep(0.1)
 
@@ -67,7 +78,7 @@ class Terminal:
         return self._tmux("display-message", "-p", "-t", self.name, "#{pane_dead}").strip() == "1"
 
     def close(self) -> None:
-        self._tmux("kill-session", "-t", self.name)
+        self._tmux("kill-server")
 
 
 def test_readme_demo_month_goes_out_with_keys_only(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ transport tests use (through msal's ``http_client`` hook).
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from store.records import Profile, SystemSettings
 from store.secrets import get_secret
 from store.store import Store
 from tests.test_transport_office365 import CLIENT_ID, HOST, TENANT, USER, FakeIdentity, FakeResponse
-from tests.tui.helpers import SIZE, make_app, screen_text, settle, type_text, wait_for
+from tests.tui.helpers import SIZE, STALL, make_app, screen_text, settle, type_text, wait_for
 
 
 class SlowIdentity(FakeIdentity):
@@ -61,11 +62,13 @@ async def test_sign_in_shows_url_code_and_countdown_then_keeps_the_token(tmp_pat
         await wait_for(pilot, "Profiles: O365")
         await pilot.press("ctrl+o")
         # Not wait_for: it waits for workers, and the sign-in worker ends only when signed in.
-        for _ in range(100):
+        # Given up only when the screen stays unchanged for STALL seconds, not at a count.
+        seen, changed = "", time.monotonic()
+        while "FAKE-CODE" not in (text := screen_text(app)):
+            if text != seen:
+                seen, changed = text, time.monotonic()
+            assert time.monotonic() - changed < STALL, text
             await pilot.pause(0.05)
-            text = screen_text(app)
-            if "FAKE-CODE" in text:
-                break
         assert "https://microsoft.com/devicelogin" in text
         assert "The code expires in 14:" in text or "The code expires in 15:00" in text
         text = await wait_for(pilot, "signed in as", tries=200)
