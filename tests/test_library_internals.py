@@ -12,7 +12,7 @@ import inspect
 import io
 import smtplib
 
-from mailing.pdf.fonts import FONT_DIR
+from mailing.pdf.faces import FONT_DIR
 from mailing.transports.smtplib_adapter import set_tls_server_name
 
 

@@ -82,7 +82,8 @@ def test_imported_ubl_goes_along_as_second_attachment(tmp_path: Path) -> None:
     parts = list(msg.iter_attachments())
     assert [p.get_filename() for p in parts] == ["Factuur UBL-7.pdf", "UBL-7.xml"]
     assert parts[1].get_payload(decode=True) == xml.read_bytes()
-    assert msg["To"] == "info@knipengo-holt.example"
+    # The relation's name goes with its business e-mail (issue 24); the address is its own.
+    assert [a.addr_spec for a in msg["To"].addresses] == ["info@knipengo-holt.example"]
 
 
 def test_preview_of_unknown_document_is_a_clear_error(tmp_path: Path) -> None:
