@@ -36,10 +36,8 @@ import errno
 import functools
 import json
 import os
-import queue
 import shutil
 import stat
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -161,11 +159,30 @@ def _attachments(raw: bytes, meta: dict[str, Any]) -> list[tuple[str, bytes]]:
     return out
 
 
+_NEW_FILE = os.O_WRONLY | os.O_TRUNC | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
+
+
+def _put(path: str, data: bytes, mode: int | None) -> None:
+    """Write a file whole through its descriptor (no Python file object: it costs an
+    fstat, a tty probe and a seek per file); never through a symbolic link."""
+    if mode is None:
+        fd = open_new(Path(path), _NEW_FILE)
+    else:
+        fd = os.open(path, _NEW_FILE | os.O_CREAT, mode)
+        if mode & 0o070:
+            os.fchmod(fd, mode)  # as store.permissions.open_new: the umask may be private
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
 def _write(path: Path, data: bytes, mode: int | None = None) -> None:
     """Write a file whole, renamed into place (no fsync: the group's sync does that)."""
-    tmp = path.with_name(path.name + ".tmp")
-    with os.fdopen(open_new(tmp, os.O_WRONLY | os.O_TRUNC, mode), "wb") as fh:
-        fh.write(data)
+    tmp = f"{path}.tmp"
+    _put(tmp, data, mode)
     os.replace(tmp, path)
 
 
@@ -227,18 +244,21 @@ def archive_item(
     sent: dict[str, dict[str, Any]],
     state: str = "sent",
     meta: dict[str, Any] | None = None,
+    raw: bytes | None = None,
 ) -> Path:
     """Archive one sent item (``state``: sent, or bounced since); return its folder.
 
-    ``meta``: its side-car, when the caller has it already. Not durable by itself:
-    ``archive_batch`` syncs a group of items at once.
+    ``meta``, ``raw``: its side-car and bytes, when the caller has them already (the
+    sender: the very bytes it sent, whose SHA-256 it checked against the approval).
+    Not durable by itself: ``archive_batch`` syncs a group of items at once.
     """
     from mailing.pdf.layout import COPY_DOCUMENT_TYPES
 
     if meta is None:
         meta = batch.meta(item)
     source = batch.file_of(item, "email", state)
-    raw = source.read_bytes()
+    if raw is None:
+        raw = batch.read(item, "email", state)
     document = meta["document"]
     fresh = _first_folder(home, document)
     if fresh is None:
@@ -256,8 +276,7 @@ def archive_item(
     pdf_name = meta.get("document_pdf")
     for name, payload in attachments:
         path = folder / "attachments" / _safe(name)
-        with os.fdopen(open_new(path, os.O_WRONLY | os.O_TRUNC, mode), "wb") as fh:  # again
-            fh.write(payload)
+        _put(os.fspath(path), payload, mode)  # written again when completing a cut-short one
         if name == pdf_name and document["type"] in COPY_DOCUMENT_TYPES:
             # Every type that keeps a copy keeps it with background (SPEC §3), which
             # is the PDF that was sent, byte for byte: a second name of the same file.
@@ -314,60 +333,65 @@ def _group_done(root: Path, batch: Batch, items: list[str]) -> None:
         listed.write("".join(f"{item}\n" for item in items).encode())
 
 
-# An item just sent: its name, its side-car, its ``sent`` event (as in the log).
-SentItem = tuple[str, dict[str, Any], dict[str, Any]]
+# An item just sent: its name, its side-car, its ``sent`` event (as in the log), and
+# the bytes sent (None: read from sent/).
+SentItem = tuple[str, dict[str, Any], dict[str, Any], bytes | None]
 
 
 class Archiver:
-    """Archives the messages of a batch as they are sent, in a thread beside the sender.
+    """Archives the messages of a batch as they are sent, in the sender's thread.
 
-    The thread's work is mostly file-system calls, during which the sender goes on
-    (its own time is mostly spent waiting for the server). ``add`` hands over items
-    just moved to ``sent/``, each with its side-car and its ``sent`` event as written
-    to the log (nothing is read again); ``close`` waits for the thread. Groups are made durable and listed as ``archive_batch``
-    does; an item the thread could not archive is left to ``archive_batch``.
+    ``add`` takes items just moved to ``sent/``, each with its side-car, its
+    ``sent`` event as written to the log and the bytes sent (nothing is read
+    again), and archives them at once; ``close`` makes the last group durable.
+    Groups are made durable and listed as ``archive_batch`` does; an item that
+    could not be archived is left to ``archive_batch``. (This was a thread beside
+    the sender; measured, handing items over cost more CPU and system calls than
+    the file-system calls it overlapped: docs/performance.md, issue 31.)
     """
 
     def __init__(self, home: Path, batch: Batch) -> None:
         self.home, self.batch = home, batch
         self.root = archive_root(home)
         make_dirs(self.root)
-        self._queue: queue.SimpleQueue[list[SentItem] | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="archive", daemon=True)
-        self._thread.start()
+        self._approvals: dict[str, dict[str, str]] | None = None
+        self._group: list[str] = []
+        self._broken = False
 
     def add(self, items: list[SentItem]) -> None:
-        if items:
-            self._queue.put(list(items))
+        if not items or self._broken:
+            return
+        try:
+            self._archive(items)
+        except Exception:
+            # Never a traceback from the archive: it stops, and whatever it could not
+            # do, archive_batch does (or reports) after the send.
+            self._broken = True
+
+    def _archive(self, items: list[SentItem]) -> None:
+        batch = self.batch
+        if self._approvals is None:
+            self._approvals = batch.approved_hashes()
+        for item, meta, event, raw in items:
+            try:
+                archive_item(
+                    self.home, batch, item, self._approvals, {item: event}, meta=meta, raw=raw
+                )
+            except (OSError, ValueError, KeyError):
+                continue  # moved on or damaged: archive_batch tries it after the send
+            self._group.append(item)
+        if len(self._group) >= GROUP:
+            _group_done(self.root, batch, self._group)
+            self._group = []
 
     def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join()
-
-    def _run(self) -> None:
-        try:
-            self._archive_as_sent()
-        except Exception:
-            # Never a traceback from the thread: it stops, and whatever it could not
-            # do, archive_batch does (or reports) after the send. What is handed over
-            # later stays in the queue; close() joins a thread that has ended.
+        if self._broken:
             return
-
-    def _archive_as_sent(self) -> None:
-        batch = self.batch
-        approvals = batch.approved_hashes()
-        group: list[str] = []
-        while (items := self._queue.get()) is not None:
-            for item, meta, event in items:
-                try:
-                    archive_item(self.home, batch, item, approvals, {item: event}, meta=meta)
-                except (OSError, ValueError, KeyError):
-                    continue  # moved on or damaged: archive_batch tries it after the send
-                group.append(item)
-            if len(group) >= GROUP:
-                _group_done(self.root, batch, group)
-                group = []
-        _group_done(self.root, batch, group)
+        try:
+            _group_done(self.root, self.batch, self._group)
+        except OSError:
+            return  # archive_batch lists them after the send
+        self._group = []
 
 
 def archived_items(batch: Batch) -> set[str]:

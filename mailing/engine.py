@@ -283,7 +283,7 @@ def _send_batch(
             send_one(batch, item, meta, raw, st, opts, report, outcome, route)
             if just_sent:
                 # Handed to the archive with its side-car and its "sent" event as logged.
-                to_archive.append((item, meta, batch.last_event))
+                to_archive.append((item, meta, batch.last_event, raw))
                 just_sent.clear()
             if opts.progress is not None:
                 opts.progress(Progress(batch.id, done, total, **counts))

@@ -372,17 +372,22 @@ def _line_starts_with_dot(raw: bytes) -> bool:
 def _send_message(smtp: smtplib.SMTP, body: bytes, tail: bytes) -> None:
     """The message's bytes, then its end (and what is pipelined after it).
 
-    On a plain socket the message goes as it is (``MSG_MORE``: the kernel joins the
-    short tail to it), never copied into one buffer; on TLS, in one write.
+    On a plain socket the message and its tail go as they are, never copied into
+    one buffer, in one ``sendmsg`` (gathered by the kernel) while the socket takes
+    it all; on TLS, in one write.
     """
     sock = smtp.sock
     if sock is None:
         raise smtplib.SMTPServerDisconnected("please run connect() first")
-    if _MSG_MORE and not isinstance(sock, ssl.SSLSocket):
-        sock.sendall(body, _MSG_MORE)
-        sock.sendall(tail)
-    else:
+    if isinstance(sock, ssl.SSLSocket) or not hasattr(sock, "sendmsg"):
         sock.sendall(body + tail)
+        return
+    sent = sock.sendmsg([body, tail])
+    if sent < len(body):
+        sock.sendall(memoryview(body)[sent:], _MSG_MORE)
+        sent = len(body)
+    if sent < len(body) + len(tail):
+        sock.sendall(tail[sent - len(body) :])
 
 
 def _mail_options(raw: bytes, smtp: smtplib.SMTP, envid: str | None = None) -> list[str]:
