@@ -3,30 +3,33 @@
 Layout, under the data folder::
 
     archive/<administration>/<relation>/<doctype>-<number>/
-        message.eml          the bytes that were sent
-        copy-<document>.pdf  the copy document (*kopiedocument*), for the types of SPEC §3
-                             that keep one, with background where the table says so
-                             (another name of attachments/<document>.pdf)
-        attachments/<name>   every attachment of the message (SPEC §7)
+        message.eml          the bytes that were sent (another name of the spool's file)
         record.json          batch, item, Message-ID, sender, recipients, server reply,
                              refused recipients, who approved and when, SHA-256, the
-                             DSN envelope id, and ``redirected_to`` when it was sent in
-                             test mode (to that address only, not to the customers)
+                             DSN envelope id, ``redirected_to`` when it was sent in
+                             test mode (to that address only, not to the customers),
+                             the names of the attachments and of the copy document,
+                             and where each attachment's base64 lies in message.eml
+        attachments/<name>   every attachment of the message (SPEC §7), and
+        copy-<document>.pdf  the copy document (*kopiedocument*), for the types of SPEC §3
+                             that keep one, with background where the table says so
+                             (another name of attachments/<document>.pdf): these two
+                             are taken out of message.eml, byte for byte, the first
+                             time someone asks for them (:mod:`mailing.archive_files`)
 
 A document sent again later (another batch) is kept beside the first as
 ``<doctype>-<number>.2``, ``.3``, ...; nothing is overwritten. ``record.json`` is
 written last (renamed into place): a folder without it is an archive cut short by
 a crash, which the next run completes.
 
-What it costs: the archive is written from what the build recorded, not by parsing
-the e-mail again. ``message.eml`` is a hard link to the spool's sent file (a copy
-only across file systems); each attachment is decoded from where the build noted
-its base64 lies in the message (``attachments[].at`` of the side-car), and the copy
-document is a second name of that same file (the PDF is stored once). Nothing is
-fsynced per message: a group of archived items is made durable by one sync of the
-file system, and only then listed in the batch's ``archived.txt``; an item a crash
-left out of that list is archived (completed) again by the next run, which finds
-its folder by batch and item.
+What it costs, per message: one ``mkdir``, one ``link`` and ``record.json``. The
+message is not parsed again, and its PDF is not decoded nor written a second time
+while sending (issue 31: that was a fifth of the send's CPU, in the kernel mostly);
+the attachments' places in the message are those the build recorded
+(``attachments[].at`` of the side-car). Nothing is fsynced per message: a group of
+archived items is made durable by one sync of the file system, and only then
+listed in the batch's ``archived.txt``; an item a crash left out of that list is
+archived (completed) again by the next run, which finds its folder by batch and item.
 """
 
 from __future__ import annotations
@@ -70,9 +73,9 @@ def _safe(name: str) -> str:
 _MODES: dict[str, tuple[int, int]] = {}
 
 
-def _first_folder(home: Path, document: dict[str, Any]) -> tuple[Path, int] | None:
-    """The document's first archive folder, made now with its ``attachments/``, and
-    the mode of a new file in it; None when it exists (sent before, or cut short)."""
+def _first_folder(home: Path, document: dict[str, Any]) -> tuple[str, int] | None:
+    """The document's first archive folder, made now (one ``mkdir``), and the mode
+    of a new file in it; None when it exists (sent before, or cut short)."""
     parent = os.path.join(
         archive_root(home), _safe(document["administration"]), _safe(document["relation"])
     )
@@ -84,16 +87,15 @@ def _first_folder(home: Path, document: dict[str, Any]) -> tuple[Path, int] | No
         modes = _MODES[parent] = (dir_mode(Path(parent)), file_mode(Path(parent)))
     folder = f"{parent}/{_safe(document['type'])}-{_safe(document['number'])}"
     try:
-        for path in (folder, f"{folder}/attachments"):
-            os.mkdir(path, modes[0] & 0o777)
-            if modes[0] & stat.S_ISGID:
-                os.chmod(path, modes[0])  # as store.permissions.make_dir does
+        os.mkdir(folder, modes[0] & 0o777)
+        if modes[0] & stat.S_ISGID:
+            os.chmod(folder, modes[0])  # as store.permissions.make_dir does
     except FileExistsError:
         return None
     except FileNotFoundError:
         _MODES.pop(parent, None)
         return None
-    return Path(folder), modes[1]
+    return folder, modes[1]
 
 
 def archive_folder(home: Path, document: dict[str, Any], batch_id: str, item: str) -> Path:
@@ -123,7 +125,7 @@ def archive_folder(home: Path, document: dict[str, Any], batch_id: str, item: st
         folder = base.with_name(f"{base.name}.{n}")
 
 
-def _parts(raw: bytes) -> list[tuple[str, bytes]]:
+def parts_by_parsing(raw: bytes) -> list[tuple[str, bytes]]:
     """The attachments of a message, by parsing it (items built before spans were kept)."""
     import email
     import email.policy
@@ -138,23 +140,42 @@ def _parts(raw: bytes) -> list[tuple[str, bytes]]:
     return out
 
 
-def _attachments(raw: bytes, meta: dict[str, Any]) -> list[tuple[str, bytes]]:
-    """Each attachment's name and bytes, decoded where the build said it lies."""
+def _spans(meta: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """Each attachment's name, size and where its base64 lies in the message, as the
+    build recorded them; None when the side-car does not say (built before)."""
     listed = meta.get("attachments")
     if not isinstance(listed, list):
-        return _parts(raw)
-    out: list[tuple[str, bytes]] = []
+        return None
+    out: list[dict[str, Any]] = []
     for entry in listed:
         at = entry.get("at") if isinstance(entry, dict) else None
-        if not (isinstance(at, list) and len(at) == 2):
-            return _parts(raw)
+        size = entry.get("size") if isinstance(entry, dict) else None
+        if not (
+            isinstance(at, list)
+            and len(at) == 2
+            and all(isinstance(x, int) for x in at)
+            and isinstance(size, int)
+        ):
+            return None
+        out.append({"name": str(entry.get("name") or "attachment"), "at": at, "size": size})
+    return out
+
+
+def decode_parts(raw: bytes, spans: Any) -> list[tuple[str, bytes]]:
+    """Each attachment's name and bytes: decoded where ``spans`` say its base64 lies
+    (checking the decoded size), else by parsing the message."""
+    if not isinstance(spans, list):
+        return parts_by_parsing(raw)
+    out: list[tuple[str, bytes]] = []
+    for entry in spans:
         try:
+            start, end = entry["at"]
             # SIMD base64 (the stdlib's a2b_base64 was half of the archive's CPU time).
-            payload = pybase64.b64decode(raw[at[0] : at[1]])
-        except (binascii.Error, TypeError, ValueError):
-            return _parts(raw)
+            payload = pybase64.b64decode(raw[start:end])
+        except (binascii.Error, TypeError, ValueError, KeyError):
+            return parts_by_parsing(raw)
         if len(payload) != entry.get("size"):
-            return _parts(raw)
+            return parts_by_parsing(raw)
         out.append((str(entry.get("name") or "attachment"), payload))
     return out
 
@@ -179,26 +200,26 @@ def _put(path: str, data: bytes, mode: int | None) -> None:
         os.close(fd)
 
 
-def _write(path: Path, data: bytes, mode: int | None = None) -> None:
+def _write(path: str | Path, data: bytes, mode: int | None = None) -> None:
     """Write a file whole, renamed into place (no fsync: the group's sync does that)."""
     tmp = f"{path}.tmp"
     _put(tmp, data, mode)
     os.replace(tmp, path)
 
 
-def _link(source: Path, target: Path) -> None:
+def _link(source: str, target: str) -> None:
     """``target`` becomes another name of ``source`` (a copy across file systems)."""
     try:
         os.link(source, target)
     except FileExistsError:
         if os.path.samefile(source, target):
             return
-        target.unlink()
+        os.unlink(target)
         _link(source, target)
     except OSError as exc:
         if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
             raise
-        tmp = target.with_name(target.name + ".tmp")
+        tmp = f"{target}.tmp"
         shutil.copyfile(source, tmp)
         os.replace(tmp, target)
 
@@ -256,32 +277,34 @@ def archive_item(
 
     if meta is None:
         meta = batch.meta(item)
-    source = batch.file_of(item, "email", state)
+    # str paths on this per-message path: pathlib's joins cost more than the calls
+    source = f"{batch.path}/{state}/{item}.eml"
     if raw is None:
         raw = batch.read(item, "email", state)
     document = meta["document"]
     fresh = _first_folder(home, document)
     if fresh is None:
-        folder = archive_folder(home, document, batch.id, item)
-        make_dirs(folder / "attachments")
-        mode = file_mode(folder)
+        found = archive_folder(home, document, batch.id, item)
+        make_dirs(found)
+        folder, mode = os.fspath(found), file_mode(found)
     else:
         folder, mode = fresh
     try:
-        _link(source, folder / "message.eml")
+        _link(source, f"{folder}/message.eml")
     except FileNotFoundError:  # moved on meanwhile (sent -> bounced): the bytes read
-        _write(folder / "message.eml", raw, mode)
-    attachments = _attachments(raw, meta)
+        _write(f"{folder}/message.eml", raw, mode)
+    # The attachments stay in message.eml until asked for (mailing/archive_files.py).
+    spans = _spans(meta)
+    if spans is None:
+        names = [name for name, _ in parts_by_parsing(raw)]
+    else:
+        names = [entry["name"] for entry in spans]
     copy_name = None
     pdf_name = meta.get("document_pdf")
-    for name, payload in attachments:
-        path = folder / "attachments" / _safe(name)
-        _put(os.fspath(path), payload, mode)  # written again when completing a cut-short one
-        if name == pdf_name and document["type"] in COPY_DOCUMENT_TYPES:
-            # Every type that keeps a copy keeps it with background (SPEC §3), which
-            # is the PDF that was sent, byte for byte: a second name of the same file.
-            copy_name = f"copy-{_safe(name)}"
-            _link(path, folder / copy_name)
+    if pdf_name in names and document["type"] in COPY_DOCUMENT_TYPES:
+        # Every type that keeps a copy keeps it with background (SPEC §3), which is
+        # the PDF that was sent, byte for byte: a second name of that attachment.
+        copy_name = f"copy-{_safe(str(pdf_name))}"
     sent_event = sent.get(item, {})
     approval = approvals.get(item, {})
     record = {
@@ -307,10 +330,11 @@ def archive_item(
         "redirected_to": sent_event.get("redirected_to"),
         "envelope_id": sent_event.get("envid"),
         "copy_document": copy_name,
-        "attachments": [name for name, _ in attachments],
+        "attachments": names,
+        "parts": spans,
     }
-    _write(folder / "record.json", record_bytes(record), mode)
-    return folder
+    _write(f"{folder}/record.json", record_bytes(record), mode)
+    return Path(folder)
 
 
 _RECORD_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)

@@ -390,9 +390,24 @@ def _send_message(smtp: smtplib.SMTP, body: bytes, tail: bytes) -> None:
         sock.sendall(tail[sent - len(body) :])
 
 
+# The last two messages asked about and whether they are ASCII: a message's MAIL
+# options are asked for up to three times (announced, compared, sent), and the
+# scan of 80 KB is not free. Held by reference, so an identity match is the same bytes.
+_ASCII_SEEN: list[tuple[bytes, bool]] = []
+
+
+def _is_ascii(raw: bytes) -> bool:
+    for seen, answer in _ASCII_SEEN:
+        if seen is raw:
+            return answer
+    answer = raw.isascii()
+    _ASCII_SEEN[:] = [(raw, answer), *_ASCII_SEEN[:1]]
+    return answer
+
+
 def _mail_options(raw: bytes, smtp: smtplib.SMTP, envid: str | None = None) -> list[str]:
     options: list[str] = []
-    if not raw.isascii() and smtp.has_extn("8bitmime"):
+    if not _is_ascii(raw) and smtp.has_extn("8bitmime"):
         options.append("BODY=8BITMIME")
     if smtp.has_extn("size"):
         options.append(f"SIZE={len(raw)}")
