@@ -40,6 +40,7 @@ import functools
 import json
 import json.encoder
 import os
+import re
 import shutil
 import stat
 from pathlib import Path
@@ -63,8 +64,14 @@ def archive_root(home: Path) -> Path:
     return home / ARCHIVE_DIR
 
 
+# A name safe_file_name leaves as it is (most: numbers, codes): no need to ask it.
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_@-][A-Za-z0-9._@ -]{0,78}[A-Za-z0-9_@-]|[A-Za-z0-9_@-]")
+
+
 @functools.lru_cache(maxsize=4096)
 def _safe(name: str) -> str:
+    if _PLAIN_NAME.fullmatch(name):
+        return name
     return safe_file_name(name, "attachment")
 
 
@@ -72,14 +79,22 @@ def _safe(name: str) -> str:
 # (found once; the folders under it take the same). Only a shortcut: a folder
 # removed meanwhile sends archive_item the long way (archive_folder, make_dirs).
 _MODES: dict[str, tuple[int, int]] = {}
+# (data folder, administration, relation) -> that relation's archive folder
+_PARENTS: dict[tuple[Path, str, str], str] = {}
 
 
 def _first_folder(home: Path, document: dict[str, Any]) -> tuple[str, int] | None:
     """The document's first archive folder, made now (one ``mkdir``), and the mode
     of a new file in it; None when it exists (sent before, or cut short)."""
-    parent = os.path.join(
-        archive_root(home), _safe(document["administration"]), _safe(document["relation"])
-    )
+    key = (home, document["administration"], document["relation"])
+    parent = _PARENTS.get(key)
+    if parent is None:
+        parent = os.path.join(
+            archive_root(home), _safe(document["administration"]), _safe(document["relation"])
+        )
+        if len(_PARENTS) > 10_000:
+            _PARENTS.clear()
+        _PARENTS[key] = parent
     modes = _MODES.get(parent)
     if modes is None:
         make_dirs(Path(parent))
