@@ -141,3 +141,23 @@ def test_a_message_built_before_spans_were_kept_is_archived_the_same(tmp_path: P
         assert files.copy_document is not None
         assert files.copy_document.read_bytes().startswith(b"%PDF-")
     assert archive_batch(store, batch) == 0  # nothing twice
+
+
+def test_the_archive_pane_shows_the_copy_document_taken_out_of_the_message(
+    tmp_path: Path,
+) -> None:
+    from screens.archive import load_archived
+
+    with SMTPTestServer(security="none") as server:
+        store, batch = _sent_batch(tmp_path, server)
+    folder, record = next(iter(_records(store.home).values()))
+    assert not (folder / "attachments").exists()  # the send left the parts in the message
+    rel = folder.relative_to(store.home / "archive").as_posix()
+    data = load_archived(store.home, rel)
+    copy = folder / str(record["copy_document"])
+    assert f"Copy document: {copy}" in data.notes
+    assert copy.read_bytes().startswith(b"%PDF-")
+    for name in record["attachments"]:
+        size = (folder / "attachments" / name).stat().st_size
+        assert any(n.startswith(f"Attachment: {name} ") for n in data.notes)
+        assert size > 0
