@@ -8,7 +8,9 @@ checked against its size, else by parsing the message — and written to
 ``attachments/<name>``; the copy document (SPEC §3) is a second name of the PDF's
 file, ``copy-<name>``. Byte for byte what the customer received. Asked again, the
 files are there: nothing is written twice. A folder archived before this (with its
-files) is left as it is.
+files) is left as it is. Each file is renamed into place whole and not fsynced: what
+the archive promises to keep is ``message.eml`` (made durable with the send's
+groups); a file lost to a power loss is taken out of it again when next asked for.
 """
 
 from __future__ import annotations
