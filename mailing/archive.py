@@ -24,7 +24,7 @@ a crash, which the next run completes.
 
 What it costs, per message: one ``mkdir``, one ``link`` and ``record.json``. The
 message is not parsed again, and its PDF is not decoded nor written a second time
-while sending (issue 31: that was a fifth of the send's CPU, in the kernel mostly);
+while sending (issue 31: over a tenth of the send's CPU, in the kernel mostly);
 the attachments' places in the message are those the build recorded
 (``attachments[].at`` of the side-car). Nothing is fsynced per message: a group of
 archived items is made durable by one sync of the file system, and only then

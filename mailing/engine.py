@@ -222,7 +222,7 @@ def _send_batch(
     done = 0
     factory = opts.transport_factory or _default_factory
 
-    # The archive is written beside the send, by a thread (mailing/archive.py).
+    # The archive is written as each chunk is sent, in this thread (mailing/archive.py).
     archiver = Archiver(store.home, batch) if opts.archive else None
     just_sent: list[str] = []
     to_archive: list[SentItem] = []
@@ -292,7 +292,7 @@ def _send_batch(
             archiver.add(to_archive)
         to_archive.clear()
 
-    # Side-cars, bytes and their SHA-256 are read ahead by a thread (mailing/send_prefetch.py).
+    # Side-cars, bytes and their SHA-256, read as the sender comes to them (send_prefetch.py).
     ahead = Prefetch(batch, refs)
     try:
         for entry in ahead:
