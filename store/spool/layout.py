@@ -426,7 +426,19 @@ class BatchFolder:
 
     def read(self, item: str, kind: str, state: str, size_hint: int = 0) -> bytes:
         """An item's file (``size_hint``: its size, when the side-car says it)."""
-        return read_whole(f"{self._dir}/{state}/{item}{EXT_BY_KIND[kind]}", size_hint)
+        name = f"{state}/{item}{EXT_BY_KIND[kind]}"
+        try:
+            return read_whole(f"{self._dir}/{name}", size_hint)
+        except OSError as exc:
+            if exc.errno != errno.ELOOP:
+                raise
+            raise SpoolError(
+                f"Batch {self.id} is damaged: the file {name} of item {item} is a symbolic "
+                "link, which is not followed.",
+                field="item",
+                value=item,
+                fix=DAMAGED_FIX.format(batch=self.id),
+            ) from None
 
     def move(self, item: str, kind: str, src: str, dst: str, *, durable: bool = False) -> bool:
         """The bare rename: no check of the table, no event (``Batch.advance`` does both).
