@@ -3,30 +3,33 @@
 Layout, under the data folder::
 
     archive/<administration>/<relation>/<doctype>-<number>/
-        message.eml          the bytes that were sent
-        copy-<document>.pdf  the copy document (*kopiedocument*), for the types of SPEC §3
-                             that keep one, with background where the table says so
-                             (another name of attachments/<document>.pdf)
-        attachments/<name>   every attachment of the message (SPEC §7)
+        message.eml          the bytes that were sent (another name of the spool's file)
         record.json          batch, item, Message-ID, sender, recipients, server reply,
                              refused recipients, who approved and when, SHA-256, the
-                             DSN envelope id, and ``redirected_to`` when it was sent in
-                             test mode (to that address only, not to the customers)
+                             DSN envelope id, ``redirected_to`` when it was sent in
+                             test mode (to that address only, not to the customers),
+                             the names of the attachments and of the copy document,
+                             and where each attachment's base64 lies in message.eml
+        attachments/<name>   every attachment of the message (SPEC §7), and
+        copy-<document>.pdf  the copy document (*kopiedocument*), for the types of SPEC §3
+                             that keep one, with background where the table says so
+                             (another name of attachments/<document>.pdf): these two
+                             are taken out of message.eml, byte for byte, the first
+                             time someone asks for them (:mod:`mailing.archive_files`)
 
 A document sent again later (another batch) is kept beside the first as
 ``<doctype>-<number>.2``, ``.3``, ...; nothing is overwritten. ``record.json`` is
 written last (renamed into place): a folder without it is an archive cut short by
 a crash, which the next run completes.
 
-What it costs: the archive is written from what the build recorded, not by parsing
-the e-mail again. ``message.eml`` is a hard link to the spool's sent file (a copy
-only across file systems); each attachment is decoded from where the build noted
-its base64 lies in the message (``attachments[].at`` of the side-car), and the copy
-document is a second name of that same file (the PDF is stored once). Nothing is
-fsynced per message: a group of archived items is made durable by one sync of the
-file system, and only then listed in the batch's ``archived.txt``; an item a crash
-left out of that list is archived (completed) again by the next run, which finds
-its folder by batch and item.
+What it costs, per message: one ``mkdir``, one ``link`` and ``record.json``. The
+message is not parsed again, and its PDF is not decoded nor written a second time
+while sending (issue 31: over a tenth of the send's CPU, in the kernel mostly);
+the attachments' places in the message are those the build recorded
+(``attachments[].at`` of the side-car). Nothing is fsynced per message: a group of
+archived items is made durable by one sync of the file system, and only then
+listed in the batch's ``archived.txt``; an item a crash left out of that list is
+archived (completed) again by the next run, which finds its folder by batch and item.
 """
 
 from __future__ import annotations
@@ -35,11 +38,11 @@ import binascii
 import errno
 import functools
 import json
+import json.encoder
 import os
-import queue
+import re
 import shutil
 import stat
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,8 +64,14 @@ def archive_root(home: Path) -> Path:
     return home / ARCHIVE_DIR
 
 
+# A name safe_file_name leaves as it is (most: numbers, codes): no need to ask it.
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_@-][A-Za-z0-9._@ -]{0,78}[A-Za-z0-9_@-]|[A-Za-z0-9_@-]")
+
+
 @functools.lru_cache(maxsize=4096)
 def _safe(name: str) -> str:
+    if _PLAIN_NAME.fullmatch(name):
+        return name
     return safe_file_name(name, "attachment")
 
 
@@ -70,14 +79,22 @@ def _safe(name: str) -> str:
 # (found once; the folders under it take the same). Only a shortcut: a folder
 # removed meanwhile sends archive_item the long way (archive_folder, make_dirs).
 _MODES: dict[str, tuple[int, int]] = {}
+# (data folder, administration, relation) -> that relation's archive folder
+_PARENTS: dict[tuple[Path, str, str], str] = {}
 
 
-def _first_folder(home: Path, document: dict[str, Any]) -> tuple[Path, int] | None:
-    """The document's first archive folder, made now with its ``attachments/``, and
-    the mode of a new file in it; None when it exists (sent before, or cut short)."""
-    parent = os.path.join(
-        archive_root(home), _safe(document["administration"]), _safe(document["relation"])
-    )
+def _first_folder(home: Path, document: dict[str, Any]) -> tuple[str, int] | None:
+    """The document's first archive folder, made now (one ``mkdir``), and the mode
+    of a new file in it; None when it exists (sent before, or cut short)."""
+    key = (home, document["administration"], document["relation"])
+    parent = _PARENTS.get(key)
+    if parent is None:
+        parent = os.path.join(
+            archive_root(home), _safe(document["administration"]), _safe(document["relation"])
+        )
+        if len(_PARENTS) > 10_000:
+            _PARENTS.clear()
+        _PARENTS[key] = parent
     modes = _MODES.get(parent)
     if modes is None:
         make_dirs(Path(parent))
@@ -86,16 +103,15 @@ def _first_folder(home: Path, document: dict[str, Any]) -> tuple[Path, int] | No
         modes = _MODES[parent] = (dir_mode(Path(parent)), file_mode(Path(parent)))
     folder = f"{parent}/{_safe(document['type'])}-{_safe(document['number'])}"
     try:
-        for path in (folder, f"{folder}/attachments"):
-            os.mkdir(path, modes[0] & 0o777)
-            if modes[0] & stat.S_ISGID:
-                os.chmod(path, modes[0])  # as store.permissions.make_dir does
+        os.mkdir(folder, modes[0] & 0o777)
+        if modes[0] & stat.S_ISGID:
+            os.chmod(folder, modes[0])  # as store.permissions.make_dir does
     except FileExistsError:
         return None
     except FileNotFoundError:
         _MODES.pop(parent, None)
         return None
-    return Path(folder), modes[1]
+    return folder, modes[1]
 
 
 def archive_folder(home: Path, document: dict[str, Any], batch_id: str, item: str) -> Path:
@@ -125,7 +141,7 @@ def archive_folder(home: Path, document: dict[str, Any], batch_id: str, item: st
         folder = base.with_name(f"{base.name}.{n}")
 
 
-def _parts(raw: bytes) -> list[tuple[str, bytes]]:
+def parts_by_parsing(raw: bytes) -> list[tuple[str, bytes]]:
     """The attachments of a message, by parsing it (items built before spans were kept)."""
     import email
     import email.policy
@@ -140,48 +156,86 @@ def _parts(raw: bytes) -> list[tuple[str, bytes]]:
     return out
 
 
-def _attachments(raw: bytes, meta: dict[str, Any]) -> list[tuple[str, bytes]]:
-    """Each attachment's name and bytes, decoded where the build said it lies."""
+def _spans(meta: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """Each attachment's name, size and where its base64 lies in the message, as the
+    build recorded them; None when the side-car does not say (built before)."""
     listed = meta.get("attachments")
     if not isinstance(listed, list):
-        return _parts(raw)
-    out: list[tuple[str, bytes]] = []
+        return None
+    out: list[dict[str, Any]] = []
     for entry in listed:
         at = entry.get("at") if isinstance(entry, dict) else None
-        if not (isinstance(at, list) and len(at) == 2):
-            return _parts(raw)
+        size = entry.get("size") if isinstance(entry, dict) else None
+        if not (
+            isinstance(at, list)
+            and len(at) == 2
+            and all(isinstance(x, int) for x in at)
+            and isinstance(size, int)
+        ):
+            return None
+        out.append({"name": str(entry.get("name") or "attachment"), "at": at, "size": size})
+    return out
+
+
+def decode_parts(raw: bytes, spans: Any) -> list[tuple[str, bytes]]:
+    """Each attachment's name and bytes: decoded where ``spans`` say its base64 lies
+    (checking the decoded size), else by parsing the message."""
+    if not isinstance(spans, list):
+        return parts_by_parsing(raw)
+    out: list[tuple[str, bytes]] = []
+    for entry in spans:
         try:
+            start, end = entry["at"]
             # SIMD base64 (the stdlib's a2b_base64 was half of the archive's CPU time).
-            payload = pybase64.b64decode(raw[at[0] : at[1]])
-        except (binascii.Error, TypeError, ValueError):
-            return _parts(raw)
+            payload = pybase64.b64decode(raw[start:end])
+        except (binascii.Error, TypeError, ValueError, KeyError):
+            return parts_by_parsing(raw)
         if len(payload) != entry.get("size"):
-            return _parts(raw)
+            return parts_by_parsing(raw)
         out.append((str(entry.get("name") or "attachment"), payload))
     return out
 
 
-def _write(path: Path, data: bytes, mode: int | None = None) -> None:
+_NEW_FILE = os.O_WRONLY | os.O_TRUNC | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
+
+
+def _put(path: str, data: bytes, mode: int | None) -> None:
+    """Write a file whole through its descriptor (no Python file object: it costs an
+    fstat, a tty probe and a seek per file); never through a symbolic link."""
+    if mode is None:
+        fd = open_new(Path(path), _NEW_FILE)
+    else:
+        fd = os.open(path, _NEW_FILE | os.O_CREAT, mode)
+        if mode & 0o070:
+            os.fchmod(fd, mode)  # as store.permissions.open_new: the umask may be private
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
+def _write(path: str | Path, data: bytes, mode: int | None = None) -> None:
     """Write a file whole, renamed into place (no fsync: the group's sync does that)."""
-    tmp = path.with_name(path.name + ".tmp")
-    with os.fdopen(open_new(tmp, os.O_WRONLY | os.O_TRUNC, mode), "wb") as fh:
-        fh.write(data)
+    tmp = f"{path}.tmp"
+    _put(tmp, data, mode)
     os.replace(tmp, path)
 
 
-def _link(source: Path, target: Path) -> None:
+def _link(source: str, target: str) -> None:
     """``target`` becomes another name of ``source`` (a copy across file systems)."""
     try:
         os.link(source, target)
     except FileExistsError:
         if os.path.samefile(source, target):
             return
-        target.unlink()
+        os.unlink(target)
         _link(source, target)
     except OSError as exc:
         if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
             raise
-        tmp = target.with_name(target.name + ".tmp")
+        tmp = f"{target}.tmp"
         shutil.copyfile(source, tmp)
         os.replace(tmp, target)
 
@@ -227,42 +281,46 @@ def archive_item(
     sent: dict[str, dict[str, Any]],
     state: str = "sent",
     meta: dict[str, Any] | None = None,
+    raw: bytes | None = None,
 ) -> Path:
     """Archive one sent item (``state``: sent, or bounced since); return its folder.
 
-    ``meta``: its side-car, when the caller has it already. Not durable by itself:
-    ``archive_batch`` syncs a group of items at once.
+    ``meta``, ``raw``: its side-car and bytes, when the caller has them already (the
+    sender: the very bytes it sent, whose SHA-256 it checked against the approval).
+    Not durable by itself: ``archive_batch`` syncs a group of items at once.
     """
     from mailing.pdf.layout import COPY_DOCUMENT_TYPES
 
     if meta is None:
         meta = batch.meta(item)
-    source = batch.file_of(item, "email", state)
-    raw = source.read_bytes()
+    # str paths on this per-message path: pathlib's joins cost more than the calls
+    source = f"{batch.path}/{state}/{item}.eml"
+    if raw is None:
+        raw = batch.read(item, "email", state)
     document = meta["document"]
     fresh = _first_folder(home, document)
     if fresh is None:
-        folder = archive_folder(home, document, batch.id, item)
-        make_dirs(folder / "attachments")
-        mode = file_mode(folder)
+        found = archive_folder(home, document, batch.id, item)
+        make_dirs(found)
+        folder, mode = os.fspath(found), file_mode(found)
     else:
         folder, mode = fresh
     try:
-        _link(source, folder / "message.eml")
+        _link(source, f"{folder}/message.eml")
     except FileNotFoundError:  # moved on meanwhile (sent -> bounced): the bytes read
-        _write(folder / "message.eml", raw, mode)
-    attachments = _attachments(raw, meta)
+        _write(f"{folder}/message.eml", raw, mode)
+    # The attachments stay in message.eml until asked for (mailing/archive_files.py).
+    spans = _spans(meta)
+    if spans is None:
+        names = [name for name, _ in parts_by_parsing(raw)]
+    else:
+        names = [entry["name"] for entry in spans]
     copy_name = None
     pdf_name = meta.get("document_pdf")
-    for name, payload in attachments:
-        path = folder / "attachments" / _safe(name)
-        with os.fdopen(open_new(path, os.O_WRONLY | os.O_TRUNC, mode), "wb") as fh:  # again
-            fh.write(payload)
-        if name == pdf_name and document["type"] in COPY_DOCUMENT_TYPES:
-            # Every type that keeps a copy keeps it with background (SPEC §3), which
-            # is the PDF that was sent, byte for byte: a second name of the same file.
-            copy_name = f"copy-{_safe(name)}"
-            _link(path, folder / copy_name)
+    if pdf_name in names and document["type"] in COPY_DOCUMENT_TYPES:
+        # Every type that keeps a copy keeps it with background (SPEC §3), which is
+        # the PDF that was sent, byte for byte: a second name of that attachment.
+        copy_name = f"copy-{_safe(str(pdf_name))}"
     sent_event = sent.get(item, {})
     approval = approvals.get(item, {})
     record = {
@@ -288,20 +346,36 @@ def archive_item(
         "redirected_to": sent_event.get("redirected_to"),
         "envelope_id": sent_event.get("envid"),
         "copy_document": copy_name,
-        "attachments": [name for name, _ in attachments],
+        "attachments": names,
+        "parts": spans,
     }
-    _write(folder / "record.json", record_bytes(record), mode)
-    return folder
+    _write(f"{folder}/record.json", record_bytes(record), mode)
+    return Path(folder)
 
 
 _RECORD_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
 
 
+# json's C encoder made once (``JSONEncoder.encode`` makes one per call, which was
+# most of the cost of 24 values a record); None where there is no C encoder.
+_MAKE_ENCODER: Any = getattr(json.encoder, "c_make_encoder", None)
+_C_ENCODER: Any = (
+    _MAKE_ENCODER(None, str, json.encoder.encode_basestring, None, ": ", ", ", False, False, True)
+    if _MAKE_ENCODER is not None
+    else None
+)
+
+
+def _value(v: Any) -> str:
+    if _C_ENCODER is None:
+        return _RECORD_ENCODER.encode(v)
+    return "".join(_C_ENCODER(v, 0))
+
+
 def record_bytes(record: dict[str, Any]) -> bytes:
     """``record.json``: one field a line, each value compact (``indent`` would take
     json's pure-Python encoder, a third of the archive's CPU time per message)."""
-    enc = _RECORD_ENCODER.encode
-    body = ",\n".join(f'  "{k}": {enc(v)}' for k, v in record.items())  # keys: plain words
+    body = ",\n".join(f'  "{k}": {_value(v)}' for k, v in record.items())  # keys: plain words
     return f"{{\n{body}\n}}\n".encode()
 
 
@@ -314,60 +388,65 @@ def _group_done(root: Path, batch: Batch, items: list[str]) -> None:
         listed.write("".join(f"{item}\n" for item in items).encode())
 
 
-# An item just sent: its name, its side-car, its ``sent`` event (as in the log).
-SentItem = tuple[str, dict[str, Any], dict[str, Any]]
+# An item just sent: its name, its side-car, its ``sent`` event (as in the log), and
+# the bytes sent (None: read from sent/).
+SentItem = tuple[str, dict[str, Any], dict[str, Any], bytes | None]
 
 
 class Archiver:
-    """Archives the messages of a batch as they are sent, in a thread beside the sender.
+    """Archives the messages of a batch as they are sent, in the sender's thread.
 
-    The thread's work is mostly file-system calls, during which the sender goes on
-    (its own time is mostly spent waiting for the server). ``add`` hands over items
-    just moved to ``sent/``, each with its side-car and its ``sent`` event as written
-    to the log (nothing is read again); ``close`` waits for the thread. Groups are made durable and listed as ``archive_batch``
-    does; an item the thread could not archive is left to ``archive_batch``.
+    ``add`` takes items just moved to ``sent/``, each with its side-car, its
+    ``sent`` event as written to the log and the bytes sent (nothing is read
+    again), and archives them at once; ``close`` makes the last group durable.
+    Groups are made durable and listed as ``archive_batch`` does; an item that
+    could not be archived is left to ``archive_batch``. (This was a thread beside
+    the sender; measured, handing items over cost more CPU and system calls than
+    the file-system calls it overlapped: docs/performance.md, issue 31.)
     """
 
     def __init__(self, home: Path, batch: Batch) -> None:
         self.home, self.batch = home, batch
         self.root = archive_root(home)
         make_dirs(self.root)
-        self._queue: queue.SimpleQueue[list[SentItem] | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="archive", daemon=True)
-        self._thread.start()
+        self._approvals: dict[str, dict[str, str]] | None = None
+        self._group: list[str] = []
+        self._broken = False
 
     def add(self, items: list[SentItem]) -> None:
-        if items:
-            self._queue.put(list(items))
+        if not items or self._broken:
+            return
+        try:
+            self._archive(items)
+        except Exception:
+            # Never a traceback from the archive: it stops, and whatever it could not
+            # do, archive_batch does (or reports) after the send.
+            self._broken = True
+
+    def _archive(self, items: list[SentItem]) -> None:
+        batch = self.batch
+        if self._approvals is None:
+            self._approvals = batch.approved_hashes()
+        for item, meta, event, raw in items:
+            try:
+                archive_item(
+                    self.home, batch, item, self._approvals, {item: event}, meta=meta, raw=raw
+                )
+            except (OSError, ValueError, KeyError):
+                continue  # moved on or damaged: archive_batch tries it after the send
+            self._group.append(item)
+        if len(self._group) >= GROUP:
+            _group_done(self.root, batch, self._group)
+            self._group = []
 
     def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join()
-
-    def _run(self) -> None:
-        try:
-            self._archive_as_sent()
-        except Exception:
-            # Never a traceback from the thread: it stops, and whatever it could not
-            # do, archive_batch does (or reports) after the send. What is handed over
-            # later stays in the queue; close() joins a thread that has ended.
+        if self._broken:
             return
-
-    def _archive_as_sent(self) -> None:
-        batch = self.batch
-        approvals = batch.approved_hashes()
-        group: list[str] = []
-        while (items := self._queue.get()) is not None:
-            for item, meta, event in items:
-                try:
-                    archive_item(self.home, batch, item, approvals, {item: event}, meta=meta)
-                except (OSError, ValueError, KeyError):
-                    continue  # moved on or damaged: archive_batch tries it after the send
-                group.append(item)
-            if len(group) >= GROUP:
-                _group_done(self.root, batch, group)
-                group = []
-        _group_done(self.root, batch, group)
+        try:
+            _group_done(self.root, self.batch, self._group)
+        except OSError:
+            return  # archive_batch lists them after the send
+        self._group = []
 
 
 def archived_items(batch: Batch) -> set[str]:

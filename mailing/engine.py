@@ -232,7 +232,7 @@ def _send_batch(
     done = 0
     factory = opts.transport_factory or _default_factory
 
-    # The archive is written beside the send, by a thread (mailing/archive.py).
+    # The archive is written as each chunk is sent, in this thread (mailing/archive.py).
     archiver = Archiver(store.home, batch) if opts.archive else None
     just_sent: list[str] = []
     to_archive: list[SentItem] = []
@@ -296,7 +296,7 @@ def _send_batch(
             send_one(batch, item, meta, raw, st, opts, report, outcome, route)
             if just_sent:
                 # Handed to the archive with its side-car and its "sent" event as logged.
-                to_archive.append((item, meta, batch.last_event))
+                to_archive.append((item, meta, batch.last_event, raw))
                 just_sent.clear()
             if opts.progress is not None:
                 opts.progress(Progress(batch.id, done, total, **counts))
@@ -305,7 +305,7 @@ def _send_batch(
             archiver.add(to_archive)
         to_archive.clear()
 
-    # Side-cars, bytes and their SHA-256 are read ahead by a thread (mailing/send_prefetch.py).
+    # Side-cars, bytes and their SHA-256, read as the sender comes to them (send_prefetch.py).
     ahead = Prefetch(batch, refs)
     try:
         for entry in ahead:

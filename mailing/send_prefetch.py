@@ -1,24 +1,23 @@
-"""Reading ahead of the sender: each approved message's side-car, bytes and SHA-256.
+"""Reading the sender's next message: each approved item's side-car, bytes and SHA-256.
 
-A thread beside the send (``Prefetch``) reads the items the sender will take next,
-in its order, while the sender waits for the server: reading a file and hashing it
-let the other thread run. It only reads — the claim, the check against the
-approval and every change of state stay with the sender, which hashes nothing
-itself: it compares the SHA-256 of the very bytes it will send. At most ``AHEAD``
-messages are held in memory.
+``Prefetch`` gives the items in the sender's order, read in the sender's own
+thread: a side-car and a message each take an open, one read and a close
+(:func:`store.spool.layout.read_whole`, the message's size from its side-car).
+It used to be a thread reading ahead; measured (docs/performance.md, issue 31),
+handing each message from that thread to the sender cost more system calls
+(futex wake-ups) and more CPU (the two threads taking turns at the interpreter
+lock) than the reads it overlapped with the wait for the server. It only reads
+— the claim, the check against the approval and every change of state stay with
+the sender, which compares the SHA-256 of the very bytes it will send.
 """
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from store.spool import Batch, ItemRef, sha256_bytes
-
-AHEAD = 256  # messages read ahead at most (~30 MB of invoices)
 
 
 @dataclass
@@ -37,48 +36,30 @@ class Ahead:
 
 
 class Prefetch:
-    """Iterate over the prepared items, in order; ``close`` ends the thread early."""
+    """Iterate over the prepared items, in order; ``close`` ends it early."""
 
     def __init__(self, batch: Batch, refs: Sequence[ItemRef]) -> None:
         self._batch = batch
         self._refs = refs
-        self._queue: queue.Queue[Ahead | None] = queue.Queue(AHEAD)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="prefetch", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            for ref in self._refs:
-                if self._stop.is_set():
-                    return
-                self._put(self._read(ref.item))
-        finally:
-            self._put(None)
+        self._closed = False
 
     def _read(self, item: str) -> Ahead:
         try:
             meta = self._batch.meta(item)
         except Exception as exc:  # handed to the sender, raised there
             return Ahead(item, {}, None, "", exc)
+        size = meta.get("size")
         try:
-            raw = self._batch.read(item, "email", "approved")
+            raw = self._batch.read(item, "email", "approved", size if isinstance(size, int) else 0)
         except FileNotFoundError:
             return Ahead(item, meta, None, "")  # moved meanwhile (held, cancelled)
         return Ahead(item, meta, raw, sha256_bytes(raw))
 
-    def _put(self, entry: Ahead | None) -> None:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(entry, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
     def __iter__(self) -> Iterator[Ahead]:
-        while (entry := self._queue.get()) is not None:
-            yield entry
+        for ref in self._refs:
+            if self._closed:
+                return
+            yield self._read(ref.item)
 
     def close(self) -> None:
-        self._stop.set()
-        self._thread.join()
+        self._closed = True

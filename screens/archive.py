@@ -61,6 +61,12 @@ def read_record(folder: Path) -> dict[str, Any]:
 def record_notes(folder: Path, record: dict[str, Any]) -> list[str]:
     """What the archive keeps about one send, for people."""
     notes = [f"Archived in {folder}"]
+    from mailing.archive_files import archive_files
+
+    try:
+        archive_files(folder)  # taken out of message.eml the first time they are shown
+    except (OSError, ValueError) as exc:
+        notes.append(f"The attachments could not be taken out of the message: {exc}")
     if record.get("copy_document"):
         notes.append(f"Copy document: {folder / record['copy_document']}")
     att_dir = folder / "attachments"

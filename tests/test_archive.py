@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from mailing.archive import DONE_FILE, archive_batch, archived_items
+from mailing.archive_files import archive_files
 from mailing.batch import build_batch
 from mailing.config import ConfigSnapshot, load_documents
 from mailing.demo import DEMO_USER, load_demo
@@ -85,14 +86,24 @@ def test_archive_keeps_what_the_server_received_linked_and_the_pdf_once(tmp_path
         for entry, payload in zip(batch.meta(item)["attachments"], got.values(), strict=True):
             start, end = entry["at"]
             assert binascii.a2b_base64(raw[start:end]) == payload
+        # the send wrote one folder, the message and the record, nothing decoded
+        assert sorted(p.name for p in folder.iterdir()) == ["message.eml", "record.json"]
+        # asked for, every attachment comes out of message.eml as the customer got it
+        files = archive_files(folder)
         for name, payload in got.items():
+            assert files.attachments[name].read_bytes() == payload
             assert (folder / "attachments" / name).read_bytes() == payload
         # the copy document is the PDF that was sent, stored once (one file, two names)
         pdf_name = next(n for n in got if n.endswith(".pdf"))
         copy = folder / str(record["copy_document"])
+        assert files.copy_document == copy
         assert copy.name == f"copy-{pdf_name}"
         assert os.path.samefile(copy, folder / "attachments" / pdf_name)
         assert copy.read_bytes().startswith(b"%PDF-")
+        # asked again: the same files, nothing written twice
+        inodes = {p: p.stat().st_ino for p in folder.rglob("*")}
+        assert archive_files(folder) == files
+        assert {p: p.stat().st_ino for p in folder.rglob("*")} == inodes
         assert record["server_reply"] and record["accepted"]
         assert not list(folder.rglob("*.tmp"))
 
@@ -112,8 +123,6 @@ def test_a_message_built_before_spans_were_kept_is_archived_the_same(tmp_path: P
         entry.pop("at")
     meta_path.write_text(json.dumps(meta), "utf-8")
     (folder / "record.json").unlink()
-    for p in (folder / "attachments").iterdir():
-        p.unlink()
     done = batch.path / DONE_FILE
     done.write_text("".join(f"{i}\n" for i in archived_items(batch) - {item}), "utf-8")
 
@@ -121,7 +130,34 @@ def test_a_message_built_before_spans_were_kept_is_archived_the_same(tmp_path: P
     after = _records(store.home)
     assert after.keys() == before.keys() and after[item][0] == folder  # same folder, no .2
     again = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-    assert again == files
-    assert after[item][1] == record
+    assert again.keys() == files.keys()
+    assert again[Path("message.eml")] == files[Path("message.eml")]
+    assert after[item][1] == {**record, "parts": None}  # no spans: the message is parsed
     assert item in archived_items(batch)
+    # its attachments, taken out by parsing the message, are those the spans gave
+    other = next(i for i in before if i != item)
+    for one in (item, other):
+        files = archive_files(before[one][0])
+        assert files.copy_document is not None
+        assert files.copy_document.read_bytes().startswith(b"%PDF-")
     assert archive_batch(store, batch) == 0  # nothing twice
+
+
+def test_the_archive_pane_shows_the_copy_document_taken_out_of_the_message(
+    tmp_path: Path,
+) -> None:
+    from screens.archive import load_archived
+
+    with SMTPTestServer(security="none") as server:
+        store, batch = _sent_batch(tmp_path, server)
+    folder, record = next(iter(_records(store.home).values()))
+    assert not (folder / "attachments").exists()  # the send left the parts in the message
+    rel = folder.relative_to(store.home / "archive").as_posix()
+    data = load_archived(store.home, rel)
+    copy = folder / str(record["copy_document"])
+    assert f"Copy document: {copy}" in data.notes
+    assert copy.read_bytes().startswith(b"%PDF-")
+    for name in record["attachments"]:
+        size = (folder / "attachments" / name).stat().st_size
+        assert any(n.startswith(f"Attachment: {name} ") for n in data.notes)
+        assert size > 0

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from mailing.engine import send
-from store.spool import Batch, DamagedBatchError, Spool
+from store.spool import Batch, DamagedBatchError, Spool, SpoolError
 from store.store import Store
 from tests.conftest import PYTHON, ROOT, cli_env
 from tests.send_support import make_store, spool_batch
@@ -185,3 +185,39 @@ def test_damaged_event_lines_and_side_cars_are_sentences(
     err = capsys.readouterr().err
     assert f"Batch {batch.id} is damaged: the file meta/00001-F1.json" in err
     assert "Traceback" not in err
+
+
+def test_a_side_car_or_message_that_is_a_symbolic_link_is_not_followed(tmp_path: Path) -> None:
+    """Nobody makes links in a spool: one found there is not read through."""
+    store = make_store(tmp_path / "home", {"system": "outbox"})
+    batch = spool_batch(store, 2)
+    first, second = (r.item for r in batch.items("approved"))
+    secret = tmp_path / "elsewhere.json"
+    secret.write_text('{"item": "x", "envelope": {"mail_from": "a@b.c", "rcpts": []}}')
+    side_car = batch.path / "meta" / f"{first}.json"
+    side_car.unlink()
+    side_car.symlink_to(secret)
+    with pytest.raises(SpoolError, match=f"is damaged: the file meta/{first}.json"):
+        batch.meta(first)
+    message = batch.file_of(second, "email", "approved")
+    message.rename(tmp_path / "moved.eml")
+    message.symlink_to(tmp_path / "moved.eml")
+    with pytest.raises(SpoolError, match="is a symbolic link, which is not followed"):
+        batch.read(second, "email", "approved")
+    # with the side-car put back, the sender stops at the link with that sentence
+    # (exit 2): nothing goes out through it
+    side_car.unlink()
+    side_car.write_bytes(json.dumps(batch.meta(second) | {"item": first}).encode())
+    done = subprocess.run(
+        [PYTHON, "-m", "tui", "--home", str(store.home), "--user", "alice", "send", batch.id],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert "is a symbolic link, which is not followed" in done.stdout + done.stderr
+    assert not list((store.home / "outbox").glob("*.eml"))
+    assert batch.locate(second).state == "approved"

@@ -25,7 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from mailing.archive import archived_items, sent_events
+from mailing.archive import archived_items, parts_by_parsing, sent_events
+from mailing.archive_files import archive_files
 from mailing.engine import resend
 from store.spool import Batch, Spool
 from tests.conftest import PYTHON, cli_env
@@ -75,6 +76,12 @@ def check_archive(home: Path, batch: Batch, *, finished: bool) -> None:
         assert records[item][0]["server_reply"] == replies[item], item
     if finished:
         assert listed == sent == set(records)
+        for item in listed:
+            # the attachments come out of the archived message, whole, when asked for
+            files = archive_files(folders[item])
+            raw = batch.read(item, "email", "sent")
+            got = {name: path.read_bytes() for name, path in files.attachments.items()}
+            assert got == dict(parts_by_parsing(raw)), item
 
 
 def check_every_sent_item_has_its_reply(batch: Batch) -> None:

@@ -391,22 +391,42 @@ def _line_starts_with_dot(raw: bytes) -> bool:
 def _send_message(smtp: smtplib.SMTP, body: bytes, tail: bytes) -> None:
     """The message's bytes, then its end (and what is pipelined after it).
 
-    On a plain socket the message goes as it is (``MSG_MORE``: the kernel joins the
-    short tail to it), never copied into one buffer; on TLS, in one write.
+    On a plain socket the message and its tail go as they are, never copied into
+    one buffer, in one ``sendmsg`` (gathered by the kernel) while the socket takes
+    it all; on TLS, in one write.
     """
     sock = smtp.sock
     if sock is None:
         raise smtplib.SMTPServerDisconnected("please run connect() first")
-    if _MSG_MORE and not isinstance(sock, ssl.SSLSocket):
-        sock.sendall(body, _MSG_MORE)
-        sock.sendall(tail)
-    else:
+    if isinstance(sock, ssl.SSLSocket) or not hasattr(sock, "sendmsg"):
         sock.sendall(body + tail)
+        return
+    sent = sock.sendmsg([body, tail])
+    if sent < len(body):
+        sock.sendall(memoryview(body)[sent:], _MSG_MORE)
+        sent = len(body)
+    if sent < len(body) + len(tail):
+        sock.sendall(tail[sent - len(body) :])
+
+
+# The last two messages asked about and whether they are ASCII: a message's MAIL
+# options are asked for up to three times (announced, compared, sent), and the
+# scan of 80 KB is not free. Held by reference, so an identity match is the same bytes.
+_ASCII_SEEN: list[tuple[bytes, bool]] = []
+
+
+def _is_ascii(raw: bytes) -> bool:
+    for seen, answer in _ASCII_SEEN:
+        if seen is raw:
+            return answer
+    answer = raw.isascii()
+    _ASCII_SEEN[:] = [(raw, answer), *_ASCII_SEEN[:1]]
+    return answer
 
 
 def _mail_options(raw: bytes, smtp: smtplib.SMTP, envid: str | None = None) -> list[str]:
     options: list[str] = []
-    if not raw.isascii() and smtp.has_extn("8bitmime"):
+    if not _is_ascii(raw) and smtp.has_extn("8bitmime"):
         options.append("BODY=8BITMIME")
     if smtp.has_extn("size"):
         options.append(f"SIZE={len(raw)}")

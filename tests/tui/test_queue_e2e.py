@@ -9,6 +9,7 @@ import email
 import email.policy
 from pathlib import Path
 
+from mailing.archive_files import archive_files
 from mailing.demo import load_demo
 from store.records import Profile
 from store.secrets import set_secret
@@ -111,5 +112,7 @@ async def test_build_preview_approve_send_archive(tmp_path: Path) -> None:
     assert len(set(ids)) == 92
     batch = Spool(home).batches()[0]
     assert batch.counts()["sent"] == 92 and batch.counts()["print"] == 18
+    for record in (home / "archive").glob("HOLT/*/sales_invoice-*/record.json"):
+        archive_files(record.parent)  # as the Archive pane does when it shows one
     copies = list((home / "archive").glob("HOLT/*/sales_invoice-*/copy-*.pdf"))
     assert len(copies) == 92
