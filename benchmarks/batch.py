@@ -1,6 +1,6 @@
 """`batch create` of N invoices against a plain reportlab script drawing the same invoices.
 
-The build (``mailing.batch.build_batch``, what ``mailroom batch create`` runs):
+The build (``mailing.batches.build.build_batch``, what ``mailroom batch create`` runs):
 resolve, PDF on the letterhead with embedded DejaVu Sans and PDF/A-3b, template,
 MIME message, ``.eml`` + side-car + trace into the spool, print list, with both
 cores (two worker processes).
@@ -184,7 +184,7 @@ def child_reference(home: Path, count: int, out: Path, helvetica: bool = False) 
 
 
 def child_build(home: Path, count: int) -> dict[str, float]:
-    from mailing.batch import build_batch
+    from mailing.batches import build_batch
     from mailing.demo import DEMO_USER
     from store.store import Store
 

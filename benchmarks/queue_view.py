@@ -42,9 +42,9 @@ def real_send(
     """Side-cars, messages and events of a real build and send of 24 demo invoices."""
     from batch import invoices
 
-    from mailing.batch import build_batch
+    from mailing.batches import build_batch
     from mailing.demo import DEMO_USER, load_demo
-    from mailing.engine import SendOptions, send
+    from mailing.sending import SendOptions, send
     from store.store import Store
 
     store = Store(home, DEMO_USER)

@@ -54,7 +54,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mailing.batch import build_batch
+from mailing.batches import build_batch
 from mailing.demo import DEMO_USER, load_demo
 from store.records import Profile
 from store.spool import Batch, Spool, now_iso

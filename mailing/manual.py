@@ -256,7 +256,6 @@ def send_mail(
 ) -> SentMail:
     """Build and send one message of ``obj`` (manual, backup or report); see the module doc."""
     from mailing.catalogue import object_context
-    from mailing.engine import check_not_paused
     from mailing.message import (
         Attachment,
         build_message,
@@ -265,6 +264,7 @@ def send_mail(
         message_to_bytes,
     )
     from mailing.render import render_template
+    from mailing.sending import check_not_paused
     from mailing.transports import open_transport
 
     cfg = ConfigSnapshot.load(store)

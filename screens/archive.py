@@ -1,6 +1,6 @@
 """Archive: what was sent, by relation and document (and hand-written mail, reports, backups).
 
-Each row is a folder of ``archive/`` (see ``mailing.archive``); only the rows on
+Each row is a folder of ``archive/`` (see ``mailing.sending.archive``); only the rows on
 the page have their ``record.json`` read. Enter opens the message in the preview,
 with the copy document, the attachments, the server's reply and who approved it.
 """
@@ -61,7 +61,7 @@ def read_record(folder: Path) -> dict[str, Any]:
 def record_notes(folder: Path, record: dict[str, Any]) -> list[str]:
     """What the archive keeps about one send, for people."""
     notes = [f"Archived in {folder}"]
-    from mailing.archive_files import archive_files
+    from mailing.sending.archive_files import archive_files
 
     try:
         archive_files(folder)  # taken out of message.eml the first time they are shown

@@ -1,6 +1,6 @@
 """Two views of the Tools pane: the doctor's checklist (d) and the audit log (g).
 
-The checklist is ``mailing.doctor`` run in a thread (a profile's login can take a
+The checklist is ``mailing.checks.doctor`` run in a thread (a profile's login can take a
 few seconds), each line shown as it comes; the audit log shows the newest entries
 first. Both close with Esc or Enter.
 """
@@ -70,7 +70,7 @@ class DoctorModal(ModalScreen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="doctor")
     def run_checks(self) -> None:
-        from mailing.doctor import run_checks
+        from mailing.checks.doctor import run_checks
 
         for check in run_checks(self.store):
             self.app.call_from_thread(self._show, check.line())
@@ -94,7 +94,7 @@ class AuditModal(ModalScreen[None]):
         self.limit = limit
 
     def compose(self) -> ComposeResult:
-        from mailing.audit import entries
+        from mailing.changes.audit import entries
 
         found = list(entries(self.store.home))
         lines = [e.line() for e in reversed(found[-self.limit :])]

@@ -112,7 +112,7 @@ class DocumentBuild(_PaneBase):
         state: BuildState,
         include_sent: bool = False,
     ) -> Any:
-        from mailing.batch import BuildProgress, build_batch
+        from mailing.batches import BuildProgress, build_batch
 
         def progress(p: BuildProgress) -> None:
             state.done, state.total = p.done, p.total

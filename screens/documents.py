@@ -1,7 +1,7 @@
 """Documents: per administration and type, filtered by date, state and relation; import; build.
 
 The state of a document (not sent, in a batch, sent, to print) is derived from the
-spool (``mailing.history.document_states``, from the index of sends), never stored
+spool (``mailing.batches.history.document_states``, from the index of sends), never stored
 per message. This module is the
 pane: its layout, keys, data and preview; one idea each lives beside it:
 ``document_filters`` (the filters and the rows), ``document_import`` (i),
@@ -23,8 +23,8 @@ from textual.widgets import Input, Label, Select, Static
 from textual.worker import Worker
 
 from mailing import words
+from mailing.batches import DOC_STATES
 from mailing.dates import parse_date
-from mailing.history import DOC_STATES
 from screens.document_attachments import DocumentAttachments
 from screens.document_build import BuildState, DocumentBuild
 from screens.document_filters import DocumentFilters
@@ -174,7 +174,7 @@ class DocumentsPane(DocumentAttachments, DocumentBuild, DocumentImport, Document
     def read_documents(self) -> None:
         """Without a from date, the newest documents from the newest months only (years
         of history are not read to show this month); with one, every document from there."""
-        from mailing.history import document_states
+        from mailing.batches import document_states
         from store.records import Document
 
         try:

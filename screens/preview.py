@@ -117,8 +117,8 @@ def load_queued(home: Path, batch_id: str, item: str) -> PreviewData:
 
 
 def load_document(store: Store, doc: Document, user: str) -> PreviewData:
-    """A document not yet in a batch, composed by the batch's own path (mailing.compose)."""
-    from mailing.compose import Composer
+    """A document not yet in a batch, composed by the batch's own path (mailing.batches.compose)."""
+    from mailing.batches import Composer
 
     composer = Composer(store, user)
     data = PreviewData(

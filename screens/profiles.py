@@ -223,7 +223,7 @@ class ProfilesPane(RecordPane):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="profile-test")
     def send_test(self, code: str, to: str) -> Any:
-        from mailing.profiles import test_profile
+        from mailing.transports.profiles import test_profile
 
         return test_profile(self.store, code, to)
 
@@ -297,7 +297,7 @@ class ProfilesPane(RecordPane):
 
 
 def describe_test_result(result: Any) -> tuple[bool, str]:
-    """(sent?, what to tell the user) of a ``mailing.profiles.TestResult``."""
+    """(sent?, what to tell the user) of a ``mailing.transports.profiles.TestResult``."""
     ok = bool(getattr(result, "ok", True))
     diagnosis = getattr(result, "diagnosis", None)
     if not ok and diagnosis is not None:

@@ -1,6 +1,6 @@
 """Helpers for the spool and send-engine tests: a store with a profile, and a spooled batch.
 
-``spool_batch`` writes a batch the way ``mailing.batch`` does (``Batch.add_item``
+``spool_batch`` writes a batch the way ``mailing.batches.build`` does (``Batch.add_item``
 plus ``batch.json``), with small hand-built messages, so the spool and the engine
 can be tested without rendering PDFs.
 """
@@ -12,7 +12,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from mailing.fingerprint import letterhead_fingerprint, template_fingerprint
+from mailing.sending import letterhead_fingerprint, template_fingerprint
 from store.records import Administration, LanguageCode, Profile, SystemSettings, Template
 from store.spool import Batch, Spool, now_iso
 from store.store import Store

@@ -14,12 +14,12 @@ import os
 from email.message import EmailMessage
 from pathlib import Path
 
-from mailing.archive import DONE_FILE, archive_batch, archived_items
-from mailing.archive_files import archive_files
-from mailing.batch import build_batch
+from mailing.batches import build_batch
 from mailing.config import ConfigSnapshot, load_documents
 from mailing.demo import DEMO_USER, load_demo
-from mailing.engine import SendOptions, send
+from mailing.sending import SendOptions, archive_batch, archived_items, send
+from mailing.sending.archive import DONE_FILE
+from mailing.sending.archive_files import archive_files
 from store.records import Profile
 from store.spool import Batch
 from store.store import Store

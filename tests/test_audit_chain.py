@@ -250,7 +250,7 @@ def test_processes_appending_at_once_keep_one_whole_chain(tmp_path: Path) -> Non
     home = tmp_path / "office"
     assert _cli(home, "init").returncode == 0
     code = (
-        "import sys; from pathlib import Path; from mailing.audit import append\n"
+        "import sys; from pathlib import Path; from mailing.changes.audit import append\n"
         "for n in range(50): append(Path(sys.argv[1]), sys.argv[2], 'note', f'entry {n}')\n"
     )
     procs = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mailing.batch import build_batch
+from mailing.batches import build_batch
 from mailing.config import ConfigSnapshot, load_documents
 from mailing.demo import DEMO_USER, load_demo
 from store.records import Profile
@@ -66,7 +66,7 @@ def test_selection_by_dates_is_exactly_the_documents_of_the_period(tmp_path: Pat
     """The stored fields are compared before validating: the same documents as the rule."""
     import datetime as dt
 
-    from mailing.batch import select_documents
+    from mailing.batches import select_documents
 
     store, _ = _demo(tmp_path)
     docs = load_documents(store)

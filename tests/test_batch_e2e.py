@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from mailing.archive_files import archive_files
 from mailing.config import ConfigSnapshot, load_documents
 from mailing.demo import DEMO_USER, load_demo
+from mailing.sending.archive_files import archive_files
 from store.records import Profile
 from store.spool import Spool
 from store.store import Store

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from mailing.engine import send
+from mailing.sending import send
 from screens.widgets.spool_batches import list_batches
 from store.spool import COUNTS_FILE, HEAD_FILE, STATES, Spool
 from tests.send_support import make_store, spool_batch

@@ -1,4 +1,4 @@
-"""The build streamed (mailing/batch.py, batch_select.py, batch_stream.py): a month cut in
+"""The build streamed (mailing/batches/build.py, batch_select.py, batch_stream.py): a month cut in
 parts is built in order across them, with both workers; a stored document that no longer
 validates becomes a failed item naming its field, the others are built."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from mailing.batch import build_batch
+from mailing.batches import build_batch
 from mailing.config import ConfigSnapshot, load_documents
 from mailing.demo import DEMO_USER, load_demo
 from store.documents_files import PART_SIZE

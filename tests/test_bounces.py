@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from mailing.engine import SendOptions, send
+from mailing.sending import SendOptions, send
 from store.records import Profile
 from store.secrets import set_secret
 from tests import bounce_samples as samples

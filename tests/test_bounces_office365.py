@@ -12,7 +12,7 @@ import pytest
 
 from mailing.bounces import fetch_bounces
 from mailing.changes import update_profile
-from mailing.engine import SendOptions, send
+from mailing.sending import SendOptions, send
 from mailing.transports.office365 import IMAP_SCOPES
 from store.errors import MailroomError
 from store.spool import Spool

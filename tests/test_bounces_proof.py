@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from mailing.engine import SendOptions, send
+from mailing.sending import SendOptions, send
 from store.secrets import set_secret
 from tests import bounce_samples as samples
 from tests.conftest import PYTHON, cli_env

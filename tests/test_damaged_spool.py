@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from mailing.engine import send
+from mailing.sending import send
 from store.spool import Batch, DamagedBatchError, Spool, SpoolError
 from store.store import Store
 from tests.conftest import PYTHON, ROOT, cli_env

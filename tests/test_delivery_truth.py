@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from mailing.engine import SendOptions, send
+from mailing.sending import SendOptions, send
 from tests.send_support import make_store, message_ids, spool_batch
 from tests.smtp_server import SMTPTestServer
 
@@ -109,7 +109,7 @@ def test_a_permanent_and_a_temporary_refusal_the_waiting_one_is_retried_the_item
         ev = [e for e in events(batch.path) if e["event"] == "recipients-refused"][0]
         assert ev["refused"] == {"b@example.com": [550, "5.1.1 no such user"]}
         # An admin's resend offers it to the refused address only (a, c have it).
-        from mailing.engine import resend
+        from mailing.sending import resend
 
         server.rcpt_answers.clear()
         resend(store, "bob", batch.id, "00001-F1")

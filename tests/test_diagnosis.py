@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import trustme
 
-from mailing.diagnosis import Diagnosis, diagnose
-from mailing.profiles import test_profile as run_profile_test
 from mailing.transports import TransportError, open_transport
+from mailing.transports.diagnosis import Diagnosis, diagnose
+from mailing.transports.profiles import test_profile as run_profile_test
 from store.records import Profile
 from store.secrets import set_secret
 from store.store import Store
@@ -331,7 +331,7 @@ def test_a_552_for_size_is_too_large_for_that_server_not_a_sender_problem(
     tmp_path: Path,
 ) -> None:
     """A real aiosmtpd answering MAIL FROM ... SIZE= with 552 (RFC 1870)."""
-    from mailing.engine import SendOptions, send
+    from mailing.sending import SendOptions, send
     from tests.send_support import make_store, spool_batch
     from tests.smtp_server import SMTPTestServer
 

@@ -15,8 +15,8 @@ from facturx import get_facturx_xml_from_pdf, xml_check_xsd
 from lxml import etree
 from pypdf import PdfReader
 
+from mailing.batches import Composer
 from mailing.changes import ChangeRefused, save_record
-from mailing.compose import Composer
 from mailing.demo import load_demo
 from store.records import Administration, Document, Relation
 from store.store import Store

@@ -19,8 +19,8 @@ import pytest
 from facturx import get_facturx_xml_from_pdf, xml_check_xsd
 from lxml import etree
 
+from mailing.batches import Composer
 from mailing.changes import save_record
-from mailing.compose import Composer
 from mailing.demo import load_demo
 from mailing.einvoice import cii_xml, e_invoice_data, ubl_xml
 from mailing.einvoice.cii import write_cii

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mailing.engine import SendingPausedError, SendOptions, mark_sent, resend, send
+from mailing.sending import SendingPausedError, SendOptions, mark_sent, resend, send
 from store.records import LanguageCode, StoredFileRef, Template
 from store.secrets import set_secret
 from store.spool import SenderBusyError, Spool
@@ -341,7 +341,7 @@ def test_a_kill_between_the_outcome_and_its_rename_is_completed_with_the_reply(
     of sending/; a kill between the two leaves the item there with that outcome as its
     last event, and the next start completes the move: sent with its reply (also in
     the archive), failed with its refusal. None of them is offered again."""
-    from mailing.archive import archived_items
+    from mailing.sending import archived_items
 
     with SMTPTestServer(security="none") as server:
         store = make_store(tmp_path / "home", server.profile_fields(tmp_path))

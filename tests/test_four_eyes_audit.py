@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mailing.batch import build_batch
+from mailing.batches import build_batch
 from mailing.changes import ChangeRefused, change_items, save_settings, set_sending_paused
 from mailing.demo import load_demo
 from store.records import SystemSettings
@@ -93,7 +93,7 @@ def test_same_user_lets_the_builder_approve_and_every_change_is_logged(tmp_path:
     change_items(alice, "alice", batch.id, "hold", None)
     change_items(alice, "alice", batch.id, "cancel", None)
     set_sending_paused(alice, True, "month end")
-    from mailing.audit import entries
+    from mailing.changes.audit import entries
 
     seen = [(e.user, e.action) for e in entries(home)]
     for action in ("approve", "hold", "cancel", "pause sending"):

@@ -1,4 +1,4 @@
-"""The index of sends (mailing/history_index.py): "was this document sent before?" from
+"""The index of sends (mailing/batches/history_index.py): "was this document sent before?" from
 a few small files, true after every change to the spool, rebuilt when damaged."""
 
 from __future__ import annotations
@@ -9,8 +9,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from mailing.history import document_history, document_states
-from mailing.history_index import INDEX_DIR
+from mailing.batches import INDEX_DIR, document_history, document_states
 from store.spool import Batch, Spool, now_iso
 
 
@@ -113,7 +112,7 @@ def test_a_damaged_or_missing_index_is_rebuilt_and_a_removed_batch_forgotten(
 def test_the_states_of_a_page_of_new_documents_read_their_shards_not_the_years(
     tmp_path: Path,
 ) -> None:
-    from mailing.history_index import HistoryIndex
+    from mailing.batches import HistoryIndex
 
     home = tmp_path / "h"
     years = []

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from mailing.engine import SendingPausedError
 from mailing.errors import AddressError, ConfigError, TemplateError
 from mailing.manual import MailError, send_manual
+from mailing.sending import SendingPausedError
 from store.records import Administration, Profile, SystemSettings, Template, User
 from store.secrets import set_secret
 from store.store import Store

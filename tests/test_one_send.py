@@ -182,7 +182,7 @@ def test_test_mode_sends_everything_to_one_address_and_counts_nothing_as_sent(
         code, out, _ = cli("batch", "show", first)
         assert f"{len(sent)} sent to the test address" in out
         assert "sent to the test address test@office.example, not to the customer" in out
-        from mailing.history import document_states
+        from mailing.batches import document_states
         from screens.widgets.spool_batches import summarize_batch
         from screens.widgets.spool_view import BatchView
 

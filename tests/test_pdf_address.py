@@ -108,7 +108,7 @@ def test_a_reference_too_long_for_its_place_ends_in_an_ellipsis_and_is_reported(
 def test_the_batch_build_refuses_the_address_and_reports_the_cut_reference(
     tmp_path: Path,
 ) -> None:
-    from mailing.batch import build_batch
+    from mailing.batches import build_batch
     from mailing.changes import save_record
     from mailing.demo import load_demo
     from mailing.reports.batch import batch_report

@@ -11,8 +11,8 @@ from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
+from mailing.batches import Composer
 from mailing.changes import ChangeRefused, save_record
-from mailing.compose import Composer
 from mailing.demo import load_demo
 from mailing.errors import DocumentError
 from mailing.pdf import Letterhead, copy_document_pdf

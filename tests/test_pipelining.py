@@ -75,7 +75,7 @@ def test_a_server_closing_at_one_recipient_is_a_temporary_failure(tmp_path: Path
 
 
 def test_the_next_envelope_goes_out_with_the_end_of_a_message(tmp_path: Path) -> None:
-    from mailing.engine import SendOptions, send
+    from mailing.sending import SendOptions, send
     from tests.send_support import make_store, message_ids, spool_batch
 
     with SMTPTestServer(security="none") as srv:
@@ -122,7 +122,7 @@ def test_a_lost_reply_makes_that_message_unknown_never_another_ones_outcome(
 ) -> None:
     """A server loses one reply of a pipelined exchange: the message whose reply it
     was is ``unknown`` (it may have arrived), the others are sent, once each."""
-    from mailing.engine import SendOptions, send
+    from mailing.sending import SendOptions, send
     from store.spool import Spool
     from tests.send_support import make_store, message_ids, spool_batch
 

@@ -1,4 +1,4 @@
-"""The print list combined as it is read (mailing/print_list.py): real documents of the
+"""The print list combined as it is read (mailing/batches/print_list.py): real documents of the
 demo, read back with qpdf, pdftotext and pdffonts."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
+from mailing.batches.print_list import combine
 from mailing.config import ConfigSnapshot, load_documents
 from mailing.demo import load_demo
 from mailing.pdf.render import render_stored_document
-from mailing.print_list import combine
 from store.store import Store
 from tests.pdf_helpers import background_pdf
 

@@ -197,7 +197,7 @@ def test_sink_stores_messages_in_a_maildir_and_stops_on_ctrl_c(tmp_path: Path) -
 
 def test_warnings_for_office365_and_gmail() -> None:
     from mailing.errors import ConfigError
-    from mailing.profiles import check_profile, profile_warnings
+    from mailing.transports.profiles import check_profile, profile_warnings
 
     o365 = Profile.parse(
         {"code": "O", "sender": "info@contoso.example", "server": "smtp.office365.com",

@@ -11,8 +11,8 @@ import pytest
 
 from mailing.catalogue import sample_context
 from mailing.demo.templates import demo_templates
-from mailing.html_text import _TextMaker, _tokenize, html_to_text
 from mailing.render import render_template
+from mailing.render.html_text import _TextMaker, _tokenize, html_to_text
 
 
 def _reference(html: str) -> str:

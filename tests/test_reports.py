@@ -159,8 +159,8 @@ def test_relations_report_names_configuration_problems(tmp_path: Path) -> None:
 def test_batch_report_says_what_was_sent_to_whom_and_what_was_printed(
     tmp_path: Path,
 ) -> None:
-    from mailing.batch import build_batch
-    from mailing.engine import send
+    from mailing.batches import build_batch
+    from mailing.sending import send
     from store.spool import Spool
 
     store = Store(tmp_path / "home", "demo")

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import pytest
 
-from mailing.archive import archived_items, parts_by_parsing, sent_events
-from mailing.archive_files import archive_files
-from mailing.engine import resend
+from mailing.sending import archived_items, resend, sent_events
+from mailing.sending.archive import parts_by_parsing
+from mailing.sending.archive_files import archive_files
 from store.spool import Batch, Spool
 from tests.conftest import PYTHON, cli_env
 from tests.send_support import make_store, message_ids, spool_batch

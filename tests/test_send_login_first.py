@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from mailing.engine import SendOptions, send
+from mailing.sending import SendOptions, send
 from store.secrets import set_secret
 from store.spool import Spool
 from tests.conftest import PYTHON, cli_env

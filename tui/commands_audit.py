@@ -28,7 +28,7 @@ def register(sub: Any) -> None:
 
 
 def run_audit(args: argparse.Namespace, ctx: Context) -> int:
-    from mailing.audit import entries, parse_since
+    from mailing.changes.audit import entries, parse_since
 
     ctx.need_data_folder()
     since = parse_since(args.since) if args.since else None
@@ -45,7 +45,7 @@ def run_audit(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_verify(args: argparse.Namespace, ctx: Context) -> int:
-    from mailing.audit import FILE_NAME, verify
+    from mailing.changes.audit import FILE_NAME, verify
 
     ctx.need_data_folder()
     verdict = verify(ctx.home)

@@ -262,7 +262,7 @@ def _note(
 
 
 def cmd_create(args: argparse.Namespace, ctx: Context) -> int:
-    from mailing.batch import BuildProgress, build_batch, built_summary
+    from mailing.batches import BuildProgress, build_batch, built_summary
 
     bar = ProgressBar("building")
 

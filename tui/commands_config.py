@@ -52,7 +52,7 @@ def config_export(args: argparse.Namespace, ctx: Context) -> int:
 
 def config_import(args: argparse.Namespace, ctx: Context) -> int:
     from mailing.changes import import_config
-    from mailing.safejson import MAX_JSON_BYTES, load_json
+    from mailing.changes.safejson import MAX_JSON_BYTES, load_json
 
     source = "standard input" if args.file == "-" else args.file
     fix = "check the path; it should be a file made by `mailroom config export`."

@@ -1,7 +1,7 @@
 """``mailroom doctor [--json] [--offline]``: is this installation ready to send?
 
 One line a check: OK, or what is wrong and the one command that fixes it (see
-``mailing.doctor``). Every check runs whatever an earlier one found. Exit code 0 when
+``mailing.checks.doctor``). Every check runs whatever an earlier one found. Exit code 0 when
 every check is OK, 1 otherwise; ``--json`` gives the same lines as a list.
 """
 
@@ -25,7 +25,7 @@ def register(sub: Any) -> None:
 
 
 def run_doctor(args: argparse.Namespace, ctx: Context) -> int:
-    from mailing.doctor import run_checks
+    from mailing.checks.doctor import run_checks
 
     checks = []
     for check in run_checks(

@@ -330,8 +330,8 @@ def documents_pdf(args: argparse.Namespace, ctx: Context) -> int:
 
 def documents_preview(args: Any, ctx: Any) -> int:
     """Compose one document exactly as a batch would, and write or describe it."""
+    from mailing.batches import Composer
     from mailing.changes.files import write_user_file
-    from mailing.compose import Composer
     from mailing.pdf.render import find_document
 
     doc = find_document(ctx.store, args.doctype, args.number, args.admin)

@@ -138,7 +138,7 @@ def _given(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _get(ctx: Context, code: str) -> Profile:
-    from mailing.profiles import stored_profile
+    from mailing.transports.profiles import stored_profile
 
     return stored_profile(ctx.store, code)
 
@@ -159,7 +159,7 @@ def _summary(profile: Profile) -> dict[str, Any]:
 
 
 def _print_warnings(profile: Profile) -> None:
-    from mailing.profiles import profile_warnings
+    from mailing.transports.profiles import profile_warnings
 
     for text in profile_warnings(profile):
         print(f"warning: {text}")
@@ -183,7 +183,7 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_show(args: argparse.Namespace, ctx: Context) -> int:
-    from mailing.profiles import profile_warnings
+    from mailing.transports.profiles import profile_warnings
     from tui.context import print_json
 
     profile = _get(ctx, args.code)
@@ -314,7 +314,7 @@ def run_login(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_test(args: argparse.Namespace, ctx: Context) -> int:
-    from mailing.profiles import test_profile
+    from mailing.transports.profiles import test_profile
 
     result = test_profile(ctx.store, args.code, args.to)
     if result.ok:
@@ -334,7 +334,7 @@ def run_test(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_sink(args: argparse.Namespace, ctx: Context) -> int:
-    from mailing.sink import run_sink as serve
+    from mailing.transports.sink import run_sink as serve
 
     maildir = Path(args.maildir).expanduser() if args.maildir else ctx.home / "sink"
     if args.host not in ("127.0.0.1", "localhost", "::1"):

@@ -114,7 +114,7 @@ def cmd_redirect(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _one_document(ctx: Context, doc_type: str, number: str, admin: str | None) -> Any:
-    from mailing.batch import select_documents
+    from mailing.batches import select_documents
 
     docs = select_documents(ctx.store, doc_type, administration=admin, numbers=[number])
     if len(docs) > 1:
@@ -129,7 +129,8 @@ def _one_document(ctx: Context, doc_type: str, number: str, admin: str | None) -
 
 
 def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
-    from mailing.history import document_history, report_notes
+    from mailing.batches import document_history
+    from mailing.batches.history import report_notes
 
     doc = _one_document(ctx, args.doc_type, args.number, args.admin)
     key = (doc.administration, doc.type, doc.number)
@@ -182,8 +183,7 @@ def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_resend_document(args: argparse.Namespace, ctx: Context) -> int:
-    from mailing.batch import build_batch
-    from mailing.history import document_history
+    from mailing.batches import build_batch, document_history
 
     doc = _one_document(ctx, args.doc_type, args.number, args.admin)
     key = (doc.administration, doc.type, doc.number)
@@ -230,7 +230,7 @@ def cmd_resend_document(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_send(args: argparse.Namespace, ctx: Context) -> int:
-    from mailing.engine import Progress, SendOptions, send
+    from mailing.sending import Progress, SendOptions, send
 
     bar = ProgressBar("sending")
     stop_asked: list[int] = []

@@ -21,7 +21,7 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
-from mailing.keymap_check import register_keymap_check
+from mailing.checks.keymap import register_keymap_check
 from store.errors import MailroomError
 
 KEYMAP_FILE = "keymap.toml"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 
 from mailing.backup.layout import KEYMAP_FILE
-from mailing.keymap_check import KeymapCheck, register_keymap_check, registered_keymap_check
+from mailing.checks.keymap import KeymapCheck, register_keymap_check, registered_keymap_check
 
 # What checks the key map of a backup: the UI registers its own (tui.keymap, which knows
 # the binding ids); without one, the file must be text and TOML that gives every

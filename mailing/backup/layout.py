@@ -11,7 +11,7 @@ SUFFIX = ".tar.gz"
 # Top-level entries of the data folder that a backup holds.
 DATABASES: tuple[str, ...] = (CONFIG_FILE, DOCUMENTS_FILE)
 KEYMAP_FILE = "keymap.toml"
-# The audit log and its head (mailing/audit.py): carried, read under the log's lock, its
+# The audit log and its head (mailing/changes/audit.py): carried, read under the log's lock, its
 # chain checked on restore; a restore keeps the data folder's own log when it has one
 # (it goes on, with the restore as its next entry).
 AUDIT_FILES: tuple[str, ...] = ("audit.log", "audit.head")

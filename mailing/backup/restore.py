@@ -108,7 +108,7 @@ def _staged(source: Path, home: Path, limits: RestoreLimits) -> Iterator[_Unpack
 
 def _checked(src: str, unpacked: _Unpacked) -> _Unpacked:
     """The backup's audit log must fit together (its hash chain): else nothing is restored."""
-    from mailing.audit import FILE_NAME, verify
+    from mailing.changes.audit import FILE_NAME, verify
 
     if (unpacked.folder / FILE_NAME).exists():
         verdict = verify(unpacked.folder)
@@ -162,7 +162,7 @@ def restore_backup(
         with spool.sender_lock(who), store.config_db._locked(), store.documents.locked():
             _swap(home, new, old)
         store.config_db._cache = None
-    from mailing.audit import append
+    from mailing.changes.audit import append
 
     append(
         home,
@@ -242,6 +242,6 @@ def resume_sending(store: Store) -> None:
         system.sending_paused = False
         system.paused_reason = ""
         tx.put(system)
-    from mailing.audit import append
+    from mailing.changes.audit import append
 
     append(store.home, store.user, "resume sending", "sending", was, {"sending_paused": False})

@@ -97,7 +97,7 @@ def _read_database(store: Store, name: str) -> bytes | None:
 
 def _read_audit(home: Path) -> dict[str, bytes]:
     """The audit log and its head as one consistent pair (no entry is half appended)."""
-    from mailing.audit import lock
+    from mailing.changes.audit import lock
 
     found: dict[str, bytes] = {}
     if not (home / AUDIT_FILES[0]).is_file():

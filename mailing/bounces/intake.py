@@ -298,7 +298,7 @@ def _archive_note(
     home: Path, batch_id: str, item: str, meta: dict[str, Any], bounces: list[Bounce]
 ) -> None:
     """Add the bounce to the archive record of this send, when it was archived."""
-    from mailing.archive import archive_folder
+    from mailing.sending import archive_folder
 
     document = meta.get("document")
     if not isinstance(document, dict):

@@ -68,7 +68,7 @@ def change_items(
     finally:
         batch.close()
     if done:
-        from mailing.audit import append
+        from mailing.changes.audit import append
 
         append(
             store.home,
@@ -111,7 +111,7 @@ def _four_eyes(store: Store, user: str, batch_id: str, builder: str) -> None:
 def _do(
     store: Store, user: str, batch: Batch, spec: BatchAction, items: Iterable[str] | None
 ) -> tuple[list[str], list[tuple[str, str]]]:
-    from mailing.engine import mark_sent, resend
+    from mailing.sending import mark_sent, resend
     from store.errors import MailroomError
 
     action = spec.name

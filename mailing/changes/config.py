@@ -110,7 +110,7 @@ def _audit_records(
     store: Store, before: Config, put: list[Record], delete: list[tuple[type[Record], str]]
 ) -> None:
     """One audit entry per record deleted or changed (a save that changed nothing: none)."""
-    from mailing.audit import append
+    from mailing.changes.audit import append
 
     def old(cls: type[Record], key: str) -> Record | None:
         if cls is SystemSettings:
@@ -202,7 +202,7 @@ def save_profile(
     had = bool(password) and had_password(profile.code)
     key = _save(store, profile, old_key, before_write=secrets)
     if password:
-        from mailing.audit import append
+        from mailing.changes.audit import append
 
         action = "change password" if had else "store password"
         append(store.home, store.user, action, f"profile {key}")
@@ -211,7 +211,7 @@ def save_profile(
 
 def update_profile(store: Store, code: str, fields: dict[str, Any]) -> Profile:
     """Change some fields of a stored profile (``mailroom profile set``)."""
-    from mailing.profiles import stored_profile
+    from mailing.transports.profiles import stored_profile
 
     current = stored_profile(store, code)
     profile = Profile.parse({**current.dump(), **fields}, f"profile {code}")
@@ -237,7 +237,7 @@ def delete_profile(store: Store, code: str) -> None:
 
     _apply(store, f"Profile {code} not deleted", [], [(Profile, code)])
     forget_secrets(code)
-    from mailing.audit import append
+    from mailing.changes.audit import append
 
     append(store.home, store.user, "forget secrets", f"profile {code}")
 
@@ -347,7 +347,7 @@ def import_config(store: Store, data: Any, source: str = "configuration") -> int
         for cls in CONFIG_RECORDS:
             tx.clear(cls)
         n = tx.put_many(records)
-    from mailing.audit import append
+    from mailing.changes.audit import append
 
     after: dict[str, int] = {}
     for rec in records:
@@ -364,7 +364,7 @@ def set_sending_paused(store: Store, paused: bool, reason: str = "") -> None:
         system.sending_paused = paused
         system.paused_reason = reason if paused else ""
         tx.put(system)
-    from mailing.audit import append
+    from mailing.changes.audit import append
 
     now = {"sending_paused": paused, "paused_reason": system.paused_reason}
     append(

@@ -72,7 +72,7 @@ def restore_database_copy(home: Path, documents: bool) -> tuple[Path, str]:
     from store.store import CONFIG_FILE, ensure_home
 
     home = ensure_home(home)
-    from mailing.audit import append
+    from mailing.changes.audit import append
     from store.store import default_user
 
     db = Documents(home) if documents else Database(home / CONFIG_FILE)

@@ -203,7 +203,7 @@ def identifier_problems(rec: Administration | Relation, where: str) -> list[Prob
 
 def profile_problems(profile: Profile, where: str) -> list[Problem]:
     """SPEC §1: a profile that cannot send is refused (sender, server, sign-in)."""
-    from mailing.profiles import check_profile
+    from mailing.transports.profiles import check_profile
 
     try:
         check_profile(profile)

@@ -27,7 +27,7 @@ def store_password(profile: str, password: str) -> None:
 def set_profile_password(store: Store, code: str, password: str) -> str:
     """``mailroom profile set-password``: store it and log "store password" or "change
     password" (never the value). Returns the action logged."""
-    from mailing.audit import append
+    from mailing.changes.audit import append
 
     had = had_password(code)
     store_password(code, password)
@@ -50,14 +50,14 @@ def had_password(code: str) -> bool:
 def record_sign_in(store: Store, code: str, account: str) -> None:
     """An Office 365 sign-in kept for the profile (``mailroom profile login``): logged.
     The token refreshes while sending are not: they change no one's access."""
-    from mailing.audit import append
+    from mailing.changes.audit import append
 
     append(store.home, store.user, "sign in", f"profile {code}", None, {"account": account})
 
 
 def _log_file_event(action: str) -> None:
     """The secrets file created or its passphrase changed: logged in its data folder."""
-    from mailing.audit import append
+    from mailing.changes.audit import append
     from store.secrets import secrets_path
     from store.store import default_user
 

@@ -13,7 +13,7 @@ def set_redirect(store: Store, user: str, address: str | None) -> str | None:
     """Turn test mode on (every message goes to ``address``, in the envelope only) or
     off (``None``); returns the address now in force. A bad address is refused. The
     change is written to the audit log under ``user``."""
-    from mailing.audit import append
+    from mailing.changes.audit import append
 
     clean = None
     if address is not None:
@@ -85,7 +85,7 @@ def schedule_batch(store: Store, user: str, batch_id: str, not_before: str | Non
     batch.write_info(info)
     batch.log({"event": "scheduled", "by": user, "not_before": stamp}, sync=True)
     batch.close()
-    from mailing.audit import append
+    from mailing.changes.audit import append
 
     append(store.home, user, "schedule", f"batch {batch_id}", None, {"not_before": stamp})
     return stamp

@@ -60,7 +60,7 @@ def share_data_folder(store: Store, group: str) -> list[Wrong]:
     if already_shared(store.home, group):
         return []
     failed = share(store.home, group)
-    from mailing.audit import append
+    from mailing.changes.audit import append
 
     append(store.home, store.user, "share data folder", str(store.home), before, group)
     return failed or not_shared_right(store.home, group)

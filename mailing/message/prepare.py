@@ -59,8 +59,8 @@ def _prepare(
     names: Mapping[str, str] | None = None,
 ) -> _Prepared:
     """Every check of :func:`build_message`, in its order; the parts ready to write."""
-    from mailing.html_text import html_to_text
     from mailing.render import compose_html, compose_text
+    from mailing.render.html_text import html_to_text
 
     check_header_value(subject, "subject")
     check_header_value(sender_name, "sender name")

@@ -53,7 +53,6 @@ trial render does not take. What still slips past (a recursion or compiler limit
 caught around parse and compile and becomes a :class:`TemplateError` as well.
 """
 
-from mailing.html_text import html_to_text
 from mailing.render.choice import language_for, template_for
 from mailing.render.compose import compose_html, compose_text, last_body_close
 from mailing.render.filters import (
@@ -64,6 +63,7 @@ from mailing.render.filters import (
     money_filter,
     number_filter,
 )
+from mailing.render.html_text import html_to_text
 from mailing.render.limits import (
     MAX_EXPR_DEPTH,
     MAX_FILTER_CHAIN,

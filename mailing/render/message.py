@@ -10,9 +10,9 @@ from typing import Any
 from jinja2.exceptions import SecurityError, TemplateSyntaxError, UndefinedError
 
 from mailing.errors import TemplateError
-from mailing.html_text import html_to_text
 from mailing.render.compose import compose_html, compose_text
 from mailing.render.filters import check_locale
+from mailing.render.html_text import html_to_text
 from mailing.render.limits import MAX_PART_CHARS, MAX_SECONDS, MAX_SUBJECT_CHARS, _Limit
 from mailing.render.positions import _error_line, _where
 from mailing.render.problems import (

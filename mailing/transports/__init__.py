@@ -32,7 +32,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
-from mailing.diagnosis import Diagnosis, diagnose
+from mailing.transports.diagnosis import Diagnosis, diagnose
 from store.errors import MailroomError
 from store.records import Profile
 

@@ -17,8 +17,8 @@ import smtplib
 from pathlib import Path
 from typing import Any
 
-from mailing.diagnosis import Diagnosis
 from mailing.transports import TransportError, error_for_reply
+from mailing.transports.diagnosis import Diagnosis
 from mailing.transports.smtp import Login, reply_text
 from store.records import Profile
 

@@ -27,7 +27,6 @@ import ssl
 from collections.abc import Callable
 from pathlib import Path
 
-from mailing.diagnosis import Diagnosis
 from mailing.transports import (
     SendResult,
     Transport,
@@ -35,6 +34,7 @@ from mailing.transports import (
     config_error,
     error_for_reply,
 )
+from mailing.transports.diagnosis import Diagnosis
 from mailing.transports.dsn import dsn_mail_options, dsn_rcpt_options
 from mailing.transports.smtp_connect import Login as Login
 from mailing.transports.smtp_connect import _failure, _quiet_close, connect

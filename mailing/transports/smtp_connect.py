@@ -9,8 +9,8 @@ import ssl
 from collections.abc import Callable
 from pathlib import Path
 
-from mailing.diagnosis import Diagnosis, diagnose
 from mailing.transports import TransportError, config_error, error_for_reply
+from mailing.transports.diagnosis import Diagnosis, diagnose
 from mailing.transports.smtplib_adapter import set_tls_server_name
 from store.records import Profile
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 
-from mailing.diagnosis import Diagnosis
 from mailing.transports import TransportError
+from mailing.transports.diagnosis import Diagnosis
 from mailing.transports.smtp_connect import reply_text
 from store.records import Profile
 

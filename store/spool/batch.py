@@ -5,7 +5,7 @@ A change of state is one step, :meth:`Batch.advance`: check the move against
 folder, append the event, and (``durable``) fsync. Many items at once go through
 :meth:`Batch.transition` (or the approval, or the recovery at start), with one
 sync at the end; the sender claims a chunk of messages and syncs once before a
-byte goes out (``mailing.engine``).
+byte goes out (``mailing.sending.engine``).
 """
 
 from __future__ import annotations

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mailing.batch import build_batch
+from mailing.batches import build_batch
 from mailing.config import load_documents
 from mailing.demo import load_demo
-from mailing.engine import SendOptions, send
+from mailing.sending import SendOptions, send
 from store.spool import Spool
 from store.store import Store
 from tests.tui.helpers import SIZE, wait_for

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mailing.batch import build_batch
+from mailing.batches import build_batch
 from mailing.changes import change_items, set_sending_paused
 from mailing.demo import load_demo
 from store.store import Store

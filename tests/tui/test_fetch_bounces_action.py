@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mailing.engine import SendOptions, send
+from mailing.sending import SendOptions, send
 from mailing.transports.dsn import envelope_id
 from store.secrets import set_secret
 from store.spool import Spool

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mailing.bounces.intake import ItemIndex, record_bounces
 from mailing.bounces.parse import read_report
-from mailing.engine import SendOptions, send
+from mailing.sending import SendOptions, send
 from mailing.transports.dsn import envelope_id
 from tests import bounce_samples as samples
 from tests.send_support import make_store, spool_batch

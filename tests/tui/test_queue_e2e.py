@@ -9,8 +9,8 @@ import email
 import email.policy
 from pathlib import Path
 
-from mailing.archive_files import archive_files
 from mailing.demo import load_demo
+from mailing.sending.archive_files import archive_files
 from store.records import Profile
 from store.secrets import set_secret
 from store.spool import Spool

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from mailing.batch import build_batch
+from mailing.batches import build_batch
 from mailing.changes import change_items
 from tests.smtp_server import SMTPTestServer, _Handler
 from tests.tui.helpers import SIZE, wait_for, wait_until

@@ -181,7 +181,7 @@ async def test_the_queue_sends_with_the_unlocked_file_through_its_detached_sende
 ) -> None:
     """The sender runs as its own `mailroom send` process: the TUI hands it the key of
     the unlocked secrets file through a pipe (no prompt, no file, no environment value)."""
-    from mailing.batch import build_batch
+    from mailing.batches import build_batch
     from mailing.changes import change_items, store_password
     from mailing.changes.secrets import create_secrets_file
     from mailing.demo import load_demo

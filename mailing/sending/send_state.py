@@ -1,7 +1,7 @@
 """What one run of the sender keeps: its options, its report, each profile's state.
 
-Split from :mod:`mailing.engine` (which runs the batches) and
-:mod:`mailing.send_item` (which sends one message); both use these.
+Split from :mod:`mailing.sending.engine` (which runs the batches) and
+:mod:`mailing.sending.send_item` (which sends one message); both use these.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ class SendOptions:
     # finished, the rest stays approved (Stop in the TUI, SIGTERM or SIGHUP on the CLI).
     should_stop: Callable[[], bool] | None = None
     # A run over every batch (`send`, `send --due`) leaves a profile whose server could
-    # not be reached alone for a while; `send BATCH` tries at once (mailing/send_breaker.py).
+    # not be reached alone for a while; `send BATCH` tries at once (mailing/sending/send_breaker.py).
     respect_cool_down: bool = True
 
 
@@ -125,7 +125,7 @@ class ProfileState:
         self.next_at = 0.0
         self.paused: str | None = None
         self.deferred_in_a_row = 0
-        self.network_failures = 0  # in a row; mailing/send_breaker.py
+        self.network_failures = 0  # in a row; mailing/sending/send_breaker.py
 
     def get(self) -> Transport:
         if self.transport is None:

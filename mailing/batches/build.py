@@ -31,19 +31,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mailing.batch_select import BatchError as BatchError
-from mailing.batch_select import DocRef as DocRef
-from mailing.batch_select import Payload, documents_of, select_refs
-from mailing.batch_select import select_documents as select_documents
-from mailing.batch_stream import Summaries, chunked, write_batch_json
-from mailing.fingerprint import letterhead_fingerprint, template_fingerprint
-from mailing.once import Selection, choose_unsent, mark_one
+from mailing.batches.once import Selection, choose_unsent, mark_one
+from mailing.batches.select import (
+    BatchError,
+    DocRef,
+    Payload,
+    documents_of,
+    select_refs,
+)
+from mailing.batches.stream import Summaries, chunked, write_batch_json
+from mailing.sending import letterhead_fingerprint, template_fingerprint
 from store.errors import MailroomError
 from store.records import Document, Template
 from store.spool import PRINT_PDF, Batch, Spool, now_iso
 
 if TYPE_CHECKING:
-    from mailing.compose import Composed
+    from mailing.batches.compose import Composed
     from store.store import Store
 
 CHUNK = 32  # documents per task given to a worker
@@ -66,7 +69,7 @@ class _Builder:
     """Everything a process needs to build items: loaded once per process."""
 
     def __init__(self, home: str, user: str, batch_id: str) -> None:
-        from mailing.compose import Composer
+        from mailing.batches.compose import Composer
         from store.store import Store
 
         self.store = Store(Path(home), user)
@@ -453,11 +456,11 @@ def _sync_filesystem(path: Path) -> None:
 def _combine_print(batch: Batch, items: list[str]) -> None:
     """One PDF of every document to print, in item order, for the printer.
 
-    Written as it is read (``mailing/print_list.py``: each document's objects written
+    Written as it is read (``mailing/batches/print_list.py``: each document's objects written
     out and dropped), under a temporary name renamed when whole; made durable by the
     build's one sync. Memory stays flat however long the list.
     """
-    from mailing.print_list import combine
+    from mailing.batches.print_list import combine
 
     combine(
         (batch.file_of(item, "print", "print") for item in items), batch.path / "print" / PRINT_PDF

@@ -18,8 +18,8 @@ from email.utils import format_datetime, make_msgid
 from typing import TYPE_CHECKING, Any
 
 from mailing.addresses import check_address, check_header_value, split_addresses
-from mailing.diagnosis import Diagnosis, diagnose
 from mailing.errors import ConfigError
+from mailing.transports.diagnosis import Diagnosis, diagnose
 from store.errors import MailroomError, NotFoundError
 from store.records import Profile
 

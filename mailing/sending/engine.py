@@ -15,7 +15,7 @@ The rules (DESIGN.md, "Sending"):
 - Before a profile's first claim the run connects and logs in (unlocking its
   secret): a failure leaves every message approved, and a server that cannot be
   reached a few times in a row is not tried again for a while
-  (:mod:`mailing.send_breaker`). A stop (SIGTERM, Ctrl-C, Stop) is heard within a
+  (:mod:`mailing.sending.send_breaker`). A stop (SIGTERM, Ctrl-C, Stop) is heard within a
   fraction of a second, in a back-off wait too.
 - The claim (approved -> sending) is made durable before the message goes out
   (one fsync per chunk of claims); an ``attempt`` event is written just before a
@@ -38,24 +38,20 @@ import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-# resend and mark_sent are an admin's say after a send; imported from here by the doors.
-from mailing.admin_actions import mark_sent as mark_sent
-from mailing.admin_actions import resend as resend
-from mailing.archive import Archiver, SentItem, archive_batch
 from mailing.config import ConfigSnapshot
-from mailing.delivery import delivered_before
-from mailing.fingerprint import changed_since_build
-from mailing.send_breaker import interruptible, log_in_first
-from mailing.send_item import Route, send_one
-from mailing.send_prefetch import Prefetch
-from mailing.send_state import DEFAULT_BACKOFF as DEFAULT_BACKOFF
-from mailing.send_state import MAX_DEFERRED_IN_A_ROW as MAX_DEFERRED_IN_A_ROW
-from mailing.send_state import ItemOutcome as ItemOutcome
-from mailing.send_state import ProfileState
-from mailing.send_state import Progress as Progress
-from mailing.send_state import SendOptions as SendOptions
-from mailing.send_state import SendReport as SendReport
-from mailing.send_state import backoff_from_env as backoff_from_env
+from mailing.sending.archive import Archiver, SentItem, archive_batch
+from mailing.sending.delivery import delivered_before
+from mailing.sending.fingerprint import changed_since_build
+from mailing.sending.send_breaker import interruptible, log_in_first
+from mailing.sending.send_item import Route, send_one
+from mailing.sending.send_prefetch import Prefetch
+from mailing.sending.send_state import (
+    ItemOutcome,
+    ProfileState,
+    Progress,
+    SendOptions,
+    SendReport,
+)
 from mailing.transports.dsn import envelope_id
 from store.errors import MailroomError
 from store.records import Profile
@@ -232,7 +228,7 @@ def _send_batch(
     done = 0
     factory = opts.transport_factory or _default_factory
 
-    # The archive is written as each chunk is sent, in this thread (mailing/archive.py).
+    # The archive is written as each chunk is sent, in this thread (mailing/sending/archive.py).
     archiver = Archiver(store.home, batch) if opts.archive else None
     just_sent: list[str] = []
     to_archive: list[SentItem] = []

@@ -26,7 +26,7 @@ from store.db import atomic_write_bytes
 from store.permissions import make_dirs
 
 if TYPE_CHECKING:
-    from mailing.send_state import ProfileState, SendOptions, SendReport
+    from mailing.sending.send_state import ProfileState, SendOptions, SendReport
     from mailing.transports import TransportError
 
 MAX_CONNECT_FAILURES = 3

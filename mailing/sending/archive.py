@@ -15,7 +15,7 @@ Layout, under the data folder::
                              that keep one, with background where the table says so
                              (another name of attachments/<document>.pdf): these two
                              are taken out of message.eml, byte for byte, the first
-                             time someone asks for them (:mod:`mailing.archive_files`)
+                             time someone asks for them (:mod:`mailing.sending.archive_files`)
 
 A document sent again later (another batch) is kept beside the first as
 ``<doctype>-<number>.2``, ``.3``, ...; nothing is overwritten. ``record.json`` is
@@ -309,7 +309,7 @@ def archive_item(
         _link(source, f"{folder}/message.eml")
     except FileNotFoundError:  # moved on meanwhile (sent -> bounced): the bytes read
         _write(f"{folder}/message.eml", raw, mode)
-    # The attachments stay in message.eml until asked for (mailing/archive_files.py).
+    # The attachments stay in message.eml until asked for (mailing/sending/archive_files.py).
     spans = _spans(meta)
     if spans is None:
         names = [name for name, _ in parts_by_parsing(raw)]

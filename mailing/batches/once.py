@@ -11,14 +11,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
-from mailing.history import DocKey, SentRecord, delivered_to, document_history
+from mailing.batches.history import SentRecord, delivered_to, document_history
+from mailing.batches.history_index import DocKey
 from store.errors import MailroomError
 from store.spool import META_DIR, Batch, write_new_file
 from store.spool.layout import json_bytes
 
 
 class Keyed(Protocol):
-    """A document, or what a batch keeps of one (``mailing.batch.DocRef``)."""
+    """A document, or what a batch keeps of one (``mailing.batches.build.DocRef``)."""
 
     @property
     def administration(self) -> str: ...

@@ -1,7 +1,7 @@
 """The attachments and the copy document of an archived send, as files, when asked.
 
 The send archives a message as ``message.eml`` (the bytes sent) and
-``record.json`` (:mod:`mailing.archive`); its attachments stay in the message until
+``record.json`` (:mod:`mailing.sending.archive`); its attachments stay in the message until
 someone asks for them (the Archive pane, a test, a script). Then each is decoded
 out of ``message.eml`` — where ``record.json``'s ``parts`` say its base64 lies,
 checked against its size, else by parsing the message — and written to
@@ -20,7 +20,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mailing.archive import _link, _safe, _write, decode_parts
+from mailing.sending.archive import _link, _safe, _write, decode_parts
 from store.permissions import file_mode, make_dirs
 
 

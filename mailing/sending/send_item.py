@@ -1,7 +1,7 @@
 """One message's try: offered to its waiting recipients, retried with back-off,
 and settled (sent, failed, deferred, unknown, paused) by one change of state.
 
-"Sent" means every To and Cc recipient took it (:mod:`mailing.delivery`); a 4xx for
+"Sent" means every To and Cc recipient took it (:mod:`mailing.sending.delivery`); a 4xx for
 some recipients is retried for those only, with the same bytes; who took it is
 logged before anyone is offered it again, so nobody gets it twice.
 """
@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mailing.delivery import Recipients, refusal_sentence, waiting_sentence
-from mailing.send_breaker import network_failure, stop_asked
-from mailing.send_state import MAX_DEFERRED_IN_A_ROW, ProfileState, SendOptions, SendReport
+from mailing.sending.delivery import Recipients, refusal_sentence, waiting_sentence
+from mailing.sending.send_breaker import network_failure, stop_asked
+from mailing.sending.send_state import MAX_DEFERRED_IN_A_ROW, ProfileState, SendOptions, SendReport
 from mailing.transports.dsn import envelope_id
 from store.spool import Batch, State
 
@@ -117,7 +117,7 @@ def send_one(
     if route.redirect:
         common["redirected_to"] = route.redirect
     if verdict == "failed":
-        # "Sent" means every To and Cc recipient took it (mailing/delivery.py).
+        # "Sent" means every To and Cc recipient took it (mailing/sending/delivery.py).
         why = refusal_sentence(who.customers_refused, who.delivered)
         _settle(batch, item, State.FAILED, {"event": "recipients-refused", "error": why, **common})
         outcome(item, "failed", why)

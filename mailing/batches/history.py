@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mailing.history_index import DocKey as DocKey
-from mailing.history_index import HistoryIndex
+from mailing.batches.history_index import DocKey, HistoryIndex
 from store.spool.states import STATES
 
 OPEN_STATES = ("draft", "held", "approved", "sending", "unknown")
@@ -65,7 +64,7 @@ class History:
 
 def document_history(home: Path, *, keys: Iterable[DocKey] | None = None) -> History:
     """What the spool says about every document (or only ``keys``), from the index of
-    sends (``mailing/history_index.py``): only the batches changed since are read."""
+    sends (``mailing/batches/history_index.py``): only the batches changed since are read."""
     history = History()
     for batch_id, key, items in HistoryIndex(home).entries(keys):  # oldest batch first
         for item, state, ext, at, mid, to, redirected in items:
@@ -91,7 +90,7 @@ def document_history(home: Path, *, keys: Iterable[DocKey] | None = None) -> His
 def delivered_to(home: Path, batch_id: str, item: str) -> set[str]:
     """The recipients a server took an item that did not count as sent (failed,
     bounced) for: whoever took it, less whoever a report says it bounced for."""
-    from mailing.delivery import delivered_before
+    from mailing.sending.delivery import delivered_before
     from store.spool import Spool
 
     try:

@@ -3,7 +3,7 @@
 The user in the folder's group, the audit log's hash chain, every template rendered
 against a sample document, the stored files unchanged, the spool and archive readable,
 and whether an unattended `mailroom send --due` can reach its credentials. Each returns
-:class:`mailing.doctor.Check` lines; ``mailing.doctor.run_checks`` runs them whatever
+:class:`mailing.checks.doctor.Check` lines; ``mailing.checks.doctor.run_checks`` runs them whatever
 an earlier one found.
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mailing.doctor_line import Check
+from mailing.checks.doctor_line import Check
 
 if TYPE_CHECKING:
     from store.store import Store
@@ -73,7 +73,7 @@ def _group_name(gid: int) -> str:
 
 
 def audit_chain(store: Store) -> Check:
-    from mailing.audit import FILE_NAME, verify
+    from mailing.changes.audit import FILE_NAME, verify
 
     path = store.home / FILE_NAME
     verdict = verify(store.home)

@@ -1,4 +1,4 @@
-"""One line of the doctor's checklist (``mailing.doctor``): OK, or what is wrong and its fix."""
+"""One line of the doctor's checklist (``mailing.checks.doctor``): OK, or what is wrong and its fix."""
 
 from __future__ import annotations
 

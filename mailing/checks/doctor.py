@@ -2,7 +2,7 @@
 
 Every check runs whatever an earlier one found (``run_checks``); the newer ones (the
 account in the folder's group, the audit chain, templates, stored files, spool and
-archive readable, the scheduled-send set-up) are in ``mailing.doctor_checks``.
+archive readable, the scheduled-send set-up) are in ``mailing.checks.doctor_checks``.
 
 The data folder and its permissions, the secrets backend and whether it is open, a
 system profile, each profile reachable and accepting its login (SMTP: greeting,
@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from mailing.doctor_line import Check
+from mailing.checks.doctor_line import Check
 from store.permissions import make_dirs, marked_group, not_shared_right
 
 if TYPE_CHECKING:
@@ -129,8 +129,8 @@ def system_profile(store: Store) -> Check:
 
 def profile_login(store: Store, profile: Profile) -> Check:
     """Reach the server and log in, then QUIT: nothing is sent."""
-    from mailing.profiles import check_profile
     from mailing.transports import TransportError
+    from mailing.transports.profiles import check_profile
     from store.errors import MailroomError
 
     what = f"Profile {profile.code}"
@@ -354,7 +354,7 @@ def run_checks(
     """Every check, in order, each whatever an earlier one found: a check that fails in
     itself is its own FIX line, never the end of the list. Each profile's login only
     when ``reach_servers``; ``passphrase_file``: the one an unattended run is given."""
-    from mailing import doctor_checks as more
+    from mailing.checks import doctor_checks as more
     from store.records import Profile
 
     yield from _guarded("Data folder", lambda: [data_folder(store)])
