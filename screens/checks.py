@@ -68,7 +68,7 @@ class DoctorModal(ModalScreen[None]):
             else f"Doctor: {len(bad)} thing(s) to fix (each with its command after ->)."
         )
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="doctor")
+    @work(thread=True, exclusive=True, group="doctor")
     def run_checks(self) -> None:
         from mailing.doctor import run_checks
 

@@ -18,6 +18,7 @@ from screens.widgets.modals import MODAL_CSS, MessageModal, PromptModal
 from screens.widgets.pane import RecordPane
 from screens.widgets.passphrase import PassphraseModal, with_secrets
 from screens.widgets.record_list import Page, page_of
+from store.errors import MailroomError
 
 PROFILES_TABLE = "profiles"  # store.records.Profile.table (not imported at start)
 
@@ -135,12 +136,14 @@ class ProfilesPane(RecordPane):
         field = self.form.widget(PASSWORD, Input)
         placeholder = "not set"
         if self.current_key:
+            from keyring.errors import KeyringError
+
             try:
                 from mailing.changes import has_password
 
                 if has_password(self.current_key):
                     placeholder = "stored (type to replace)"
-            except Exception as exc:
+            except (MailroomError, KeyringError) as exc:
                 from mailing.changes.secrets import SecretsLocked
 
                 placeholder = (

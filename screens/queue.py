@@ -25,6 +25,7 @@ from screens.queue_send import progress_line as progress_line  # screens.documen
 from screens.widgets.paged_list import PagedList
 from screens.widgets.pane import Pane
 from screens.widgets.spool_view import ITEM_FILTERS, BatchView, list_batches
+from store.errors import MailroomError
 
 # The states of the messages the header says the destination of.
 QUEUE_PAGE = 50  # rows fetched at a time
@@ -166,7 +167,7 @@ class QueuePane(QueueChanges, QueueSending, Pane):
     def reload_batches(self) -> None:
         try:
             summaries = list_batches(self.store.home)
-        except Exception as exc:
+        except MailroomError as exc:
             self.show_error(exc, "The spool cannot be read")
             return
         widget = self.batches_list
@@ -191,7 +192,7 @@ class QueuePane(QueueChanges, QueueSending, Pane):
             return
         try:
             self.view = BatchView.open(self.store.home, batch_id)
-        except Exception as exc:
+        except MailroomError as exc:
             self.show_error(exc, "Cannot open the batch")
             return
         self.items.marked.clear()
@@ -201,7 +202,7 @@ class QueuePane(QueueChanges, QueueSending, Pane):
         if batch_id not in self._where:
             self._find_where(self.view)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="queue-where")
+    @work(thread=True, exclusive=True, group="queue-where")
     def _find_where(self, view: BatchView) -> None:
         counts = view.profile_counts(MAIL_STATES)
         text = self.where_text(counts) if counts else "no message left to send"

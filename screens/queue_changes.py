@@ -17,6 +17,7 @@ from textual.worker import Worker, WorkerState
 
 from screens.widgets.modals import ConfirmModal
 from screens.widgets.spool_dry_run import DryRun, dry_run
+from store.errors import MailroomError
 
 if TYPE_CHECKING:
     from screens.widgets.paged_list import PagedList
@@ -63,7 +64,7 @@ class QueueChanges(_PaneBase):
         marked = sorted(self.items.marked) or None
         self._dry_run(marked, approve=True)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="queue-dry-run")
+    @work(thread=True, exclusive=True, group="queue-dry-run")
     def _dry_run(
         self, items: list[str] | None, approve: bool
     ) -> tuple[DryRun, list[str] | None, bool]:
@@ -93,7 +94,7 @@ class QueueChanges(_PaneBase):
                 moved, skipped = change_items(
                     self.store, self.user, view.batch.id, "approve", items
                 )
-            except Exception as exc:
+            except MailroomError as exc:
                 self.show_error(exc, "Not approved")
                 return
             self.items.marked.clear()
@@ -129,7 +130,7 @@ class QueueChanges(_PaneBase):
         done = BATCH_ACTIONS[action].done
         try:
             moved, skipped = change_items(self.store, self.user, view.batch.id, action, keys)
-        except Exception as exc:
+        except MailroomError as exc:
             self.show_error(exc, f"Not {done}")
             return
         self.items.marked.clear()

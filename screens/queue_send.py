@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from textual.widgets import Static
 
 from screens.widgets.modals import ConfirmModal
+from store.errors import MailroomError
 
 if TYPE_CHECKING:
     from screens.widgets.paged_list import PagedList
@@ -175,7 +176,7 @@ class QueueSending(_PaneBase):
             from store.spool import Spool
 
             other = Spool(self.store.home).sender()
-        except Exception:
+        except (MailroomError, OSError):  # the spool unreadable: nobody known to send
             other = None
         if other:
             return (
@@ -285,7 +286,7 @@ class QueueSending(_PaneBase):
             from store.spool import Spool
 
             other = Spool(self.store.home).sender()
-        except Exception:
+        except (MailroomError, OSError):  # the spool unreadable: nobody known to send
             other = None
         was = self._other_sender
         self._other_sender = other

@@ -12,6 +12,7 @@ from textual.binding import Binding
 from screens.widgets.form import Field, RecordForm
 from screens.widgets.modals import error_text
 from screens.widgets.pane import Pane
+from store.errors import MailroomError
 
 
 class SettingsPane(Pane):
@@ -157,7 +158,7 @@ class SettingsPane(Pane):
         values = self.form.read()
         try:
             self.save(values)
-        except Exception as exc:
+        except MailroomError as exc:
             self.form.show_error(error_text(exc))
             self.show_error(exc, "Not saved")
             return

@@ -133,6 +133,10 @@ class MailroomApp(App[int]):
         self._holds: set[int] = set()
         self._hold_token = 0
         self._warmed = False  # the other panes' modules imported in the background
+        from tui.boundary import FailureBoundary, install
+
+        install()
+        self.failure_boundary = FailureBoundary(self, store.home)
         # msal's HTTP client for the Office 365 sign-in; None: msal's own (tests set a fake).
         self.oauth_http_client: Any = None
 
@@ -383,31 +387,20 @@ class MailroomApp(App[int]):
             with_secrets(self, lambda: self.notify("Unlocked: do it again."), create=False)
             return
 
-        self.push_screen(MessageModal(title, error_text(exc), error=True))
-
-    def _handle_exception(self, error: Exception) -> None:
-        # A user error that escaped a handler is shown as its message, not a traceback.
         from store.errors import MailroomError
 
-        if isinstance(error, MailroomError):
-            self.show_error(error)
+        if not isinstance(exc, MailroomError):  # a bug: the one failure handler
+            self.report_failure(exc)
             return
-        # The error boundary: anything else is written to a crash report, told in a
-        # sentence, and the application keeps running.
-        from mailing.crash import crash_sentence, write_crash_report
-        from screens.widgets.modals import MessageModal
+        self.push_screen(MessageModal(title, error_text(exc), error=True))
 
-        try:
-            report = write_crash_report(self.store.home, error, "the TUI")
-            self.push_screen(
-                MessageModal(
-                    "Something went wrong",
-                    crash_sentence(error, report, goes_on=True) + " Mailroom goes on.",
-                    error=True,
-                )
-            )
-        except Exception:
-            super()._handle_exception(error)
+    def report_failure(self, error: BaseException) -> None:
+        self.failure_boundary.failed(error)
+
+    def _handle_exception(self, error: Exception) -> None:
+        # The error boundary (tui/boundary.py): a user error is shown as its message; a
+        # bug gets a crash report and a dialog, and the app goes on.
+        self.failure_boundary.failed(error)
 
 
 def build_app(ctx: Context, first_pane: str = "profiles") -> MailroomApp:
@@ -430,7 +423,26 @@ def run_app(ctx: Context, first_pane: str = "profiles") -> int:
     set_passphrase_source(None)  # never a prompt on the terminal: the TUI has its dialog
     app = build_app(ctx, first_pane=first_pane)
     result = app.run()
-    return result if isinstance(result, int) else (app.return_code or 0)
+    return ended(app, result)
+
+
+def ended(app: MailroomApp, result: object) -> int:
+    """The exit code; when the app had to end on an error, the sentence on the terminal."""
+    import sys
+
+    from tui.boundary import FATAL_EXIT
+
+    sentence = app.failure_boundary.fatal_sentence
+    code = result if isinstance(result, int) else (app.return_code or 0)
+    if sentence is None and code != 0 and app._exception is not None:  # Textual's own end
+        from mailing.crash import crash_sentence, write_crash_report
+
+        error = app._exception
+        sentence = crash_sentence(error, write_crash_report(app.store.home, error, "the TUI"))
+    if sentence is not None:
+        print(f"error: {sentence}", file=sys.stderr)
+        return FATAL_EXIT
+    return code
 
 
 if TYPE_CHECKING:

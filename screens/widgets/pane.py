@@ -20,6 +20,7 @@ from textual.widgets import Label
 from screens.widgets.form import RecordForm
 from screens.widgets.modals import ConfirmModal, MessageModal, error_text, refusal_for_form
 from screens.widgets.record_list import Page, RecordList
+from store.errors import MailroomError
 
 if TYPE_CHECKING:
     from store.store import Store
@@ -36,6 +37,9 @@ class MailroomHost(Protocol):
     user: str
 
     def show_pane(self, pane_id: str) -> Pane | None: ...
+
+    def report_failure(self, error: BaseException) -> None:
+        """An unexpected error: a crash report and the dialog "That action stopped"."""
 
 
 class Pane(Container):
@@ -99,6 +103,11 @@ class Pane(Container):
             from screens.widgets.passphrase import with_secrets
 
             with_secrets(self.app, lambda: self.app.notify("Unlocked: do it again."), create=False)
+            return
+        from store.errors import MailroomError
+
+        if not isinstance(exc, MailroomError):  # a bug: the app's one failure handler
+            self.mailroom_app.report_failure(exc)
             return
         self.app.push_screen(MessageModal(title, error_text(exc), error=True))
 
@@ -265,7 +274,7 @@ class RecordPane(Pane):
     def open_record(self, key: str) -> None:
         try:
             values = self.values_of(key)
-        except Exception as exc:
+        except MailroomError as exc:
             self.show_error(exc, "Cannot open")
             return
         self.current_key = key
@@ -326,7 +335,7 @@ class RecordPane(Pane):
         values = self.form.read()
         try:
             key = self.save_values(values)
-        except Exception as exc:
+        except MailroomError as exc:
             # What was typed stays in the form; the message says what to fix, by the
             # form's labels.
             labels = {f.name: f.label for f in self.form.fields}
@@ -350,7 +359,7 @@ class RecordPane(Pane):
                 return
             try:
                 self.delete_key(key)
-            except Exception as exc:
+            except MailroomError as exc:
                 self.show_error(exc, "Not deleted")
                 return
             self.new_record()
