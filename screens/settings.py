@@ -27,7 +27,18 @@ class SettingsPane(Pane):
             tooltip="Save the settings",
             priority=True,
         ),
+        Binding(
+            "ctrl+o",
+            "administrations",
+            "Administrations",
+            id="settings.administrations",
+            tooltip="Create and edit the administrations (name, address, VAT, IBAN, ...)",
+            priority=True,
+        ),
     ]
+
+    def action_administrations(self) -> None:
+        self.mailroom_app.show_pane("administrations")
 
     def compose(self) -> ComposeResult:
         from textual.widgets import Label
@@ -166,3 +177,6 @@ class SettingsPane(Pane):
         self.form.mark_clean()
         self._update_title()
         self.app.notify("Settings saved.", timeout=3)
+        from screens.widgets.pane import Saved
+
+        self.post_message(Saved())

@@ -18,6 +18,7 @@ from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
 
 from screens.widgets.key_bar import KeyBar
+from screens.widgets.pane import Saved
 from tui.palette import MailroomCommands
 from tui.panes import APP_BINDINGS, PaneSpec, available_panes
 
@@ -51,7 +52,7 @@ class PaneBar(Widget):
         return self.keys.get(f"pane.{p.id}", p.key).split(",")[0].upper()
 
     def _full_width(self) -> int:
-        return sum(len(self._key(p)) + len(p.title) + 3 for p in self.panes)
+        return sum(len(self._key(p)) + len(p.title) + 3 for p in self.panes if not p.under)
 
     def render(self) -> Content:
         """Full titles when they fit; else short ones, the current pane's in full."""
@@ -61,6 +62,8 @@ class PaneBar(Widget):
         spans: list[tuple[int, int, str]] = []
         column = 0
         for p in self.panes:
+            if p.under:  # shown under another pane's name
+                continue
             is_current = p.id == self.current
             title = p.short if compact and p.short and not is_current else p.title
             # Compact: one space before each name; else one either side.
@@ -73,7 +76,8 @@ class PaneBar(Widget):
         return Content("").join(parts)
 
     def show_current(self, pane_id: str) -> None:
-        self.current = pane_id
+        spec = next((p for p in self.panes if p.id == pane_id), None)
+        self.current = spec.under if spec is not None and spec.under else pane_id
         self.refresh()  # the same size: a repaint only
 
     async def on_click(self, event: events.Click) -> None:
@@ -132,6 +136,8 @@ class MailroomApp(App[int]):
         self._held_keys: list[events.Key] = []
         self._holds: set[int] = set()
         self._hold_token = 0
+        self._brief_holds: dict[int, float] = {}  # token -> since when (one key's handling)
+        self.guide_active = False  # a step of the set-up guide is being done
         self._warmed = False  # the other panes' modules imported in the background
         from tui.boundary import FailureBoundary, install
 
@@ -153,6 +159,7 @@ class MailroomApp(App[int]):
         yield KeyBar()
 
     def on_mount(self) -> None:
+        self.set_interval(1.0, self._release_stale)
         if self.keymap:
             self.set_keymap(self.keymap)
         self.theme = "textual-dark"
@@ -160,6 +167,15 @@ class MailroomApp(App[int]):
         from screens.widgets.passphrase import ask_unlock_at_start
 
         ask_unlock_at_start(self)  # a locked secrets file: its dialog, never the terminal
+        from store.records import Administration, Profile
+
+        # A new office: the guide leads the way (under any dialog of the start, which is
+        # answered first).
+        if not self.store.all(Administration) and not self.store.all(Profile):
+            if len(self.screen_stack) > 1:
+                self.push_screen_under_start_dialogs()
+            else:
+                self.open_guide()
         if self.start_warnings:  # e.g. a key map that cannot be used: say so, keep going
             from screens.widgets.modals import MessageModal
 
@@ -279,21 +295,62 @@ class MailroomApp(App[int]):
         self.post_message(key)
 
     async def _replay_key(self, key: events.Key) -> None:
-        """A held key, routed as a typed one is, but handled to its end here, in the app's
-        own turn: a binding's action (which may move the focus) has run before the next
-        held key is posted, behind any focus change it asked for."""
+        """A held key, routed as a typed one is (see ``_route_key``); then the next."""
         try:
-            if await self._check_bindings(key.key, priority=True):
-                return
-            focused = self.focused
-            if focused is not None and focused.check_consume_key(key.key, key.character):
-                focused._forward_event(key)  # typing into a field: it keeps the order
-                return
-            if await self._check_bindings(key.key):
-                return
-            (focused or self.screen)._forward_event(key)
+            await self._route_key(key)
         finally:
             self.call_later(self._give_next_key)
+
+    async def _route_key(self, key: events.Key) -> None:
+        """Route a key and handle it to its end here, in the app's own turn: a binding's
+        action (which may move the focus, e.g. Tab) has run before the next key is
+        routed, so keys typed in one burst (over SSH, a fast typist) go to the field
+        they were typed for, in order. Textual's own path hands a key to the focused
+        widget's queue and runs Tab there later, after the next keys went to the old
+        field."""
+        self.app_focus = True
+        if await self._check_bindings(key.key, priority=True):
+            self._settle_after_action()
+            return
+        focused = self.focused
+        if focused is not None and focused.check_consume_key(key.key, key.character):
+            self._forward_in_order(focused, key)  # typing into a field
+            return
+        if await self._check_bindings(key.key):
+            self._settle_after_action()
+            return
+        self._forward_in_order(focused or self.screen, key)
+
+    def _brief_hold(self) -> int:
+        """A hold of one key's handling; ``_release_stale`` ends one that was never
+        released (its widget was removed before it handled the key)."""
+        self._hold_token += 1
+        token = self._hold_token
+        self._holds.add(token)
+        self._brief_holds[token] = time.monotonic()
+        return token
+
+    def _release_stale(self) -> None:
+        now = time.monotonic()
+        for token, since in list(self._brief_holds.items()):
+            if token not in self._holds:
+                del self._brief_holds[token]
+            elif now - since > 1.0:
+                del self._brief_holds[token]
+                self.release_keys(token)
+
+    def _settle_after_action(self) -> None:
+        """An action may have asked for the focus (``widget.focus()`` is done in a later
+        turn): the next keys wait until then."""
+        self.call_later(self.release_keys, self._brief_hold())
+
+    def _forward_in_order(self, widget: Widget, key: events.Key) -> None:
+        """Give ``key`` to ``widget``; the next keys wait until it has handled it (so a
+        ctrl+s typed after a name saves the name)."""
+        token = self._brief_hold()
+        widget._forward_event(key)
+        if not widget.call_later(self.release_keys, token):  # the widget is closed
+            self.release_keys(token)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded:
@@ -303,6 +360,8 @@ class MailroomApp(App[int]):
             if self._holds or self._held_keys:
                 self._held_keys.append(event)  # typed while loading: kept, in order
                 return
+            await self._route_key(event)
+            return
         await super().on_event(event)
 
     def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
@@ -319,6 +378,48 @@ class MailroomApp(App[int]):
 
         self.call_later(release_when_mounted)
         return result
+
+    # ------------------------------------------------------------ the set-up guide
+
+    def push_screen_under_start_dialogs(self) -> None:
+        """Open the guide once the dialogs shown at start are closed."""
+
+        def wait() -> None:
+            if len(self.screen_stack) > 1:
+                self.set_timer(0.3, wait)
+            else:
+                self.open_guide()
+
+        self.set_timer(0.3, wait)
+
+    def open_guide(self) -> None:
+        from screens.setup_guide import STEPS, SetupGuide
+
+        def chosen(key: str | None) -> None:
+            step = next((s for s in STEPS if s.key == key), None)
+            self.guide_active = step is not None
+            if step is None:
+                return
+            pane = self.show_pane(step.pane)
+            if pane is not None and step.new:
+                new = getattr(pane, "action_new", None)
+                if new is not None:
+                    pane.when_ready(lambda: self.call_after_refresh(new))
+
+        self.push_screen(SetupGuide(self.store), chosen)
+
+    def on_saved(self, event: Saved) -> None:
+        """After a step of the guide was saved, the guide comes back with it ticked."""
+        if self.guide_active and len(self.screen_stack) == 1:
+            self.guide_active = False
+            self.call_after_refresh(self.open_guide)
+
+    def action_command_palette(self) -> None:
+        # Textual looks only at the top screen: with a dialog opened from the palette,
+        # ctrl+p would open a second palette (two widgets with one id: an error).
+        if any(s.id == "--command-palette" for s in self.screen_stack):
+            return
+        super().action_command_palette()
 
     def action_show_pane(self, pane_id: str) -> None:
         self.show_pane(pane_id)

@@ -15,6 +15,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Label
 
 from screens.widgets.form import RecordForm
@@ -40,6 +41,10 @@ class MailroomHost(Protocol):
 
     def report_failure(self, error: BaseException) -> None:
         """An unexpected error: a crash report and the dialog "That action stopped"."""
+
+
+class Saved(Message):
+    """A pane saved what was typed (the set-up guide comes back after a step)."""
 
 
 class Pane(Container):
@@ -348,6 +353,7 @@ class RecordPane(Pane):
         self.open_record(key)
         self.record_list.reload(keep_offset=True, select=key)
         self.app.notify(f"Saved {self.record_name} {key}.", timeout=3)
+        self.post_message(Saved())
 
     def action_delete(self) -> None:
         key = self.current_key
