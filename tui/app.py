@@ -136,6 +136,8 @@ class MailroomApp(App[int]):
         self._held_keys: list[events.Key] = []
         self._holds: set[int] = set()
         self._hold_token = 0
+        self._typed_in_flight = 0  # keys given to a field that it has not handled yet
+        self._typing_token: int | None = None  # the hold until it has
         self._brief_holds: dict[int, float] = {}  # token -> since when (one key's handling)
         self.guide_active = False  # a step of the set-up guide is being done
         self._warmed = False  # the other panes' modules imported in the background
@@ -309,17 +311,37 @@ class MailroomApp(App[int]):
         widget's queue and runs Tab there later, after the next keys went to the old
         field."""
         self.app_focus = True
+        focused = self.focused
+        typing = focused is not None and focused.check_consume_key(key.key, key.character)
+        if self._typed_in_flight and not typing:
+            # Keys typed into a field are still being handled there: this one (a Tab, a
+            # ctrl+s) waits for them, and goes first once they are.
+            self._held_keys.insert(0, key)
+            if self._typing_token is None:
+                self._typing_token = self._brief_hold()
+            return
         if await self._check_bindings(key.key, priority=True):
             self._settle_after_action()
             return
-        focused = self.focused
-        if focused is not None and focused.check_consume_key(key.key, key.character):
-            self._forward_in_order(focused, key)  # typing into a field
+        if typing and focused is not None:
+            self._forward_typed(focused, key)  # typing into a field: its queue keeps the order
             return
         if await self._check_bindings(key.key):
             self._settle_after_action()
             return
         self._forward_in_order(focused or self.screen, key)
+
+    def _forward_typed(self, widget: Widget, key: events.Key) -> None:
+        self._typed_in_flight += 1
+        widget._forward_event(key)
+        if not widget.call_later(self._typed_done):  # the widget is closed
+            self._typed_done()
+
+    def _typed_done(self) -> None:
+        self._typed_in_flight = max(0, self._typed_in_flight - 1)
+        if self._typed_in_flight == 0 and self._typing_token is not None:
+            token, self._typing_token = self._typing_token, None
+            self.release_keys(token)
 
     def _brief_hold(self) -> int:
         """A hold of one key's handling; ``_release_stale`` ends one that was never
@@ -337,6 +359,8 @@ class MailroomApp(App[int]):
                 del self._brief_holds[token]
             elif now - since > 1.0:
                 del self._brief_holds[token]
+                if token == self._typing_token:
+                    self._typing_token, self._typed_in_flight = None, 0
                 self.release_keys(token)
 
     def _settle_after_action(self) -> None:
@@ -404,7 +428,14 @@ class MailroomApp(App[int]):
             if pane is not None and step.new:
                 new = getattr(pane, "action_new", None)
                 if new is not None:
-                    pane.when_ready(lambda: self.call_after_refresh(new))
+                    # Keys typed meanwhile wait for the new record's first field.
+                    token = self.hold_keys()
+
+                    def start_new() -> None:
+                        new()
+                        self.call_after_refresh(self.release_keys, token)
+
+                    pane.when_ready(lambda: self.call_after_refresh(start_new))
 
         self.push_screen(SetupGuide(self.store), chosen)
 

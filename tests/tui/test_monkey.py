@@ -18,7 +18,7 @@ from tests.tui.helpers import SIZE, make_app, screen_text, wait_for
 # What a user presses: the pane keys, moving, opening, closing, answering, typing.
 PANE_KEYS = ["f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9", "f10"]
 MOVE_KEYS = ["tab", "shift+tab", "up", "down", "left", "right", "home", "end", "pageup"]
-ACT_KEYS = ["enter", "escape", "space", "y", "n", "ctrl+n", "ctrl+l", "ctrl+t", "ctrl+p"]
+ACT_KEYS = ["enter", "escape", "space", "y", "n", "ctrl+n", "ctrl+l", "ctrl+t", "ctrl+o", "ctrl+p"]
 LETTERS = list("abcdefghijklmnopqrstuvwxyz0123456789")
 # Not pressed: ctrl+q (ends the app: the test wants it alive), ctrl+s and ctrl+r (a save
 # or delete of random typing is refused or asked first; left out to keep the demo data
