@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import events
@@ -18,12 +19,12 @@ from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
 
 from screens.widgets.key_bar import KeyBar
-from screens.widgets.pane import Saved
+from screens.widgets.pane import Pane, Saved
 from tui.palette import MailroomCommands
 from tui.panes import APP_BINDINGS, PaneSpec, available_panes
 
 if TYPE_CHECKING:
-    from screens.widgets.pane import MailroomHost, Pane
+    from screens.widgets.pane import MailroomHost
     from store.store import Store
     from tui.context import Context
     from tui.palette import PaletteHost
@@ -213,7 +214,9 @@ class MailroomApp(App[int]):
         self._mounting[pane_id] = switcher.mount(widget)
         return widget
 
-    def show_pane(self, pane_id: str) -> Pane | None:
+    def show_pane(self, pane_id: str, focus: Callable[[Pane], object] | None = None) -> Pane | None:
+        """Show a pane; ``focus(pane)`` puts the focus once it is built (default: where
+        work in the pane starts); keys typed meanwhile wait for it."""
         if not any(p.id == pane_id for p in self.panes):
             self.notify(f"The {pane_id} pane is not available yet.", severity="warning")
             return None
@@ -229,7 +232,7 @@ class MailroomApp(App[int]):
         if not first_time and widget.ready:
             # A built pane: the focus moves in the same frame that shows it (one layout
             # of the screen, not a second one for the focus styles).
-            widget.focus_first()
+            (focus or Pane.focus_first)(widget)
             self.call_after_refresh(self.release_keys, token)
             return widget
         mounting = self._mounting.pop(pane_id, None)
@@ -242,7 +245,7 @@ class MailroomApp(App[int]):
             try:
                 await widget.wait_ready()  # e.g. a record pane's form, built after the list
                 if widget.is_mounted and switcher.current == widget.id:
-                    widget.focus_first()
+                    (focus or Pane.focus_first)(widget)
             finally:
                 # After the focus has moved: keys typed meanwhile land where aimed.
                 self.call_after_refresh(self.release_keys, token)
@@ -424,18 +427,16 @@ class MailroomApp(App[int]):
             self.guide_active = step is not None
             if step is None:
                 return
-            pane = self.show_pane(step.pane)
-            if pane is not None and step.new:
-                new = getattr(pane, "action_new", None)
-                if new is not None:
-                    # Keys typed meanwhile wait for the new record's first field.
-                    token = self.hold_keys()
 
-                    def start_new() -> None:
-                        new()
-                        self.call_after_refresh(self.release_keys, token)
+            def start(pane: Pane) -> None:
+                if not step.new:
+                    pane.focus_first()
+                elif getattr(pane, "current_key", "") is None:  # a new record already
+                    getattr(pane, "_focus_form", pane.focus_first)()
+                else:
+                    getattr(pane, "action_new", pane.focus_first)()
 
-                    pane.when_ready(lambda: self.call_after_refresh(start_new))
+            self.show_pane(step.pane, focus=start)
 
         self.push_screen(SetupGuide(self.store), chosen)
 
