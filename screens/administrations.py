@@ -107,3 +107,12 @@ class AdministrationsPane(RecordPane):
         super().reload_data()
         if self.form_ready:
             self.form.set_choices("profile", _profile_choices(self.store))
+
+
+def _guide_classes() -> tuple[type, ...]:
+    from screens.setup_guide import SetupGuide
+
+    return (SetupGuide,)
+
+
+EXTRA_BINDING_CLASSES: tuple[type, ...] = _guide_classes()

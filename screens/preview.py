@@ -164,7 +164,7 @@ def pdf_text(data: bytes) -> str:
         pages = []
         for i, page in enumerate(reader.pages):
             if i >= MAX_PDF_PAGES:
-                pages.append(f"... {len(reader.pages) - i} more page(s)")
+                pages.append(f"... {words.count(len(reader.pages) - i, 'more page')}")
                 break
             text = (page.extract_text() or "").strip()
             if len(text) > MAX_PAGE_CHARS:

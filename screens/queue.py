@@ -56,6 +56,14 @@ class QueuePane(QueueChanges, QueueSending, Pane):
         Binding("s", "send", "Send", id="queue.send", tooltip="Send the approved messages"),
         Binding("h", "hold", "Hold", id="queue.hold", tooltip="Hold the marked (or this) message"),
         Binding(
+            "u",
+            "release",
+            "Release",
+            id="queue.release",
+            tooltip="Release the held marked (or this) message: back to draft, to approve",
+            show=False,
+        ),
+        Binding(
             "x", "cancel", "Cancel", id="queue.cancel", tooltip="Cancel the marked (or this) item"
         ),
         Binding("f", "filter_state", "State", id="queue.filter", tooltip="Show one state"),
@@ -301,7 +309,7 @@ class QueuePane(QueueChanges, QueueSending, Pane):
 
         refs = view.refs("print")
         path = view.print_pdf()
-        lines = [f"{len(refs):,} document(s) cannot be mailed and go to print."]
+        lines = [f"{words.count(len(refs), 'document')} cannot be mailed and go to print."]
         if path is not None:
             lines.append(f"All of them in one PDF:\n{path}")
         for ref in refs[:12]:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.worker import Worker, WorkerState
 
+from mailing import words
 from screens.widgets.modals import ConfirmModal
 from screens.widgets.spool_dry_run import DryRun, dry_run
 from store.errors import MailroomError
@@ -30,10 +31,12 @@ else:
 
 
 _QUESTIONS = {
-    "cancel": "Cancel {n} item(s)? They will not be sent.",
-    "resend": "Send {n} message(s) again with the same Message-ID? Only do this when "
+    "hold": "Hold {items}? They are not sent until released (u).",
+    "release": "Release {items}? They go back to draft, to be approved again.",
+    "cancel": "Cancel {items}? They will not be sent.",
+    "resend": "Send {messages} again with the same Message-ID? Only do this when "
     "you know they did not arrive.",
-    "mark_sent": "Mark {n} unknown message(s) as sent? Only when you know they arrived.",
+    "mark_sent": "Mark {unknown} as sent? Only when you know they arrived.",
 }
 
 
@@ -81,7 +84,9 @@ class QueueChanges(_PaneBase):
         if summary.mailed == 0:
             self.show_message("Nothing to approve", text + "\n\nNo draft messages are chosen.")
             return
-        what = f"the {len(items)} marked message(s)" if items else "every draft message"
+        what = (
+            f"the {words.count(len(items), 'marked message')}" if items else "every draft message"
+        )
         view = self.view
         assert view is not None
 
@@ -98,7 +103,7 @@ class QueueChanges(_PaneBase):
                 self.show_error(exc, "Not approved")
                 return
             self.items.marked.clear()
-            self._after_change(f"Approved {len(moved)} message(s)", skipped)
+            self._after_change(f"Approved {words.count(len(moved), 'message')}", skipped)
 
         self.app.push_screen(
             ConfirmModal(f"{text}\n\nApprove {what}?", "Dry run: what approving leads to"),
@@ -134,10 +139,13 @@ class QueueChanges(_PaneBase):
             self.show_error(exc, f"Not {done}")
             return
         self.items.marked.clear()
-        self._after_change(f"{done.capitalize()}: {len(moved)} item(s)", skipped)
+        self._after_change(f"{done.capitalize()}: {words.count(len(moved), 'item')}", skipped)
 
     def action_hold(self) -> None:
-        self._move("hold")
+        self._ask_then_move("hold")
+
+    def action_release(self) -> None:
+        self._ask_then_move("release")
 
     def action_cancel(self) -> None:
         self._ask_then_move("cancel")
@@ -161,7 +169,12 @@ class QueueChanges(_PaneBase):
             if yes:
                 self._move(action)
 
-        question = _QUESTIONS[action].format(n=len(keys))
+        n = len(keys)
+        question = _QUESTIONS[action].format(
+            items=words.count(n, "item"),
+            messages=words.count(n, "message"),
+            unknown=words.count(n, "unknown message"),
+        )
         self.app.push_screen(ConfirmModal(question), answered)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.widgets import Static
 
+from mailing import words
 from screens.widgets.modals import ConfirmModal
 from store.errors import MailroomError
 
@@ -216,7 +217,7 @@ class QueueSending(_PaneBase):
 
         self.app.push_screen(
             ConfirmModal(
-                f"Send the {approved:,} approved message(s) of batch {view.batch.id}?\n"
+                f"Send the {words.count(approved, 'approved message')} of batch {view.batch.id}?\n"
                 f"Goes out: {where}."
             ),
             answered,

@@ -54,6 +54,23 @@ def install() -> None:
             boundary.failed(error)
 
     MessagePump._dispatch_message = dispatch_guarded  # type: ignore[method-assign]
+    _mend_option_list_page_keys()
+
+
+def _mend_option_list_page_keys() -> None:
+    """Textual 8.2's OptionList fails on PageUp/PageDown before its lines are laid out
+    (an empty or just-filled list: ``KeyError`` in ``_move_page``; found by the monkey
+    test). The key then does nothing, as on any list with nothing to move to."""
+    from textual.widgets import OptionList
+
+    original = OptionList._move_page
+
+    def move_page(self: OptionList, direction: Any) -> None:
+        if (self.highlighted or 0) not in self._index_to_line:
+            return
+        original(self, direction)
+
+    OptionList._move_page = move_page  # type: ignore[method-assign]
 
 
 def _boundary_of(pump: MessagePump) -> FailureBoundary | None:

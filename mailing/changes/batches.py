@@ -28,6 +28,7 @@ class BatchAction:
 BATCH_ACTIONS: dict[str, BatchAction] = {
     "approve": BatchAction("approve", "approved", ("draft", "held"), "approved", ("email",)),
     "hold": BatchAction("hold", "held", ("draft", "approved"), "held", ("email",)),
+    "release": BatchAction("release", "released", ("held",), "draft", ("email",)),
     "cancel": BatchAction(
         "cancel",
         "cancelled",

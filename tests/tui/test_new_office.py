@@ -157,3 +157,22 @@ async def test_a_new_office_from_an_empty_folder_to_a_sent_message(tmp_path: Pat
     msg = email.message_from_bytes(sent.read_bytes(), policy=email.policy.default)
     assert msg["To"] == "info@jansen.example"
     assert msg["Subject"] == "Factuur F1"
+
+
+async def test_a_relation_without_an_administration_is_refused_in_words(tmp_path: Path) -> None:
+    from store.records import Profile
+
+    home = tmp_path / "office"
+    store = Store(home)
+    store.put_many([Profile(code="OUT", system="outbox", sender="a@b.example", auth="none")])
+    app = make_app(home)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f5")
+        await wait_for(pilot, "Relations: new relation")
+        await pilot.press("ctrl+n")
+        await fill(pilot, "f-code", "D1")
+        await fill(pilot, "f-name", "Jansen")
+        await pilot.press("ctrl+s")
+        text = await wait_for(pilot, "Not saved")
+        assert "Administration: is empty; fill it in" in text, text
+        assert "Input should be" not in text and "(value: None)" not in text
