@@ -42,8 +42,14 @@ def profile_fields() -> list[Field]:
             "security",
             "Security",
             "choice",
-            choices=[("STARTTLS", "starttls"), ("Implicit TLS", "tls"), ("None", "none")],
+            choices=[
+                ("STARTTLS", "starttls"),
+                ("Implicit TLS", "tls"),
+                ("None: not encrypted", "none"),
+            ],
             allow_blank=False,
+            help="None sends the password and every mail unencrypted: only for a server "
+            "on this machine or network.",
         ),
         Field("sender", "Sender (From address)", placeholder="info@company.example"),
         Field("sender_name", "Sender name"),

@@ -196,6 +196,28 @@ class MailroomApp(App[int]):
                     f"Make the window at least {MIN_SIZE[0]}×{MIN_SIZE[1]} "
                     f"(it is {width}×{height} now)."
                 )
+            else:  # the panes are shown again: the focus with them (hidden, it was lost)
+                self.call_after_refresh(self._focus_on_current_pane)
+
+    def _focus_on_current_pane(self) -> None:
+        """After a resize or a closed dialog: the focus in the pane shown, never in a
+        hidden one (a pane switched under a dialog) nor nowhere."""
+        if len(self.screen_stack) != 1 or self.current_pane is None:
+            return
+        focused = self.focused
+        pane = self.query_one("#panes", ContentSwitcher).query(f"#pane-{self.current_pane}")
+        if not pane:
+            return
+        current = pane.first()
+        if focused is not None and focused in current.query("*"):
+            return
+        if cast("Pane", current).ready:
+            cast("Pane", current).focus_first()
+
+    def pop_screen(self) -> Any:
+        result = super().pop_screen()
+        self.call_after_refresh(self._focus_on_current_pane)
+        return result
 
     # ------------------------------------------------------------ panes
 
