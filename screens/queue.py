@@ -204,6 +204,9 @@ class QueuePane(QueueChanges, QueueSending, Pane):
             self.show_error(exc, "Cannot open the batch")
             return
         self.items.marked.clear()
+        sending = getattr(self, "sending", None)
+        if sending is None or sending.batch != batch_id:  # no old send's bar on this one
+            self.query_one("#send-progress", Static).update("")
         self.items.load(0)
         self._show_info()
         self.items.focus_rows()

@@ -112,8 +112,9 @@ class QueueChanges(_PaneBase):
 
     def _after_change(self, done: str, skipped: list[tuple[str, str]]) -> None:
         if skipped:
-            lines = [f"{done}; {len(skipped)} not:"]
-            lines += [f"  {item}: {why}" for item, why in skipped[:10]]
+            lines = [f"{done}; {words.count(len(skipped), 'other')} not:"]
+            # A document's number, not the spool's item name (``<seq>-<number>``).
+            lines += [f"  {item.split('-', 1)[-1]}: {why}" for item, why in skipped[:10]]
             if len(skipped) > 10:
                 lines.append(f"  … and {len(skipped) - 10} more")
             self.show_message("Not every item was changed", "\n".join(lines))

@@ -260,7 +260,7 @@ class QueueSending(_PaneBase):
         line = self.query_one("#send-progress", Static)
         st = self.sending
         if st is not None:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(MailroomError, OSError):  # read again next tick
                 st.done, st.total = self._batch_progress(st.batch)
             finished = st.finished
             now = time.monotonic()

@@ -55,6 +55,7 @@ def install() -> None:
 
     MessagePump._dispatch_message = dispatch_guarded  # type: ignore[method-assign]
     _mend_option_list_page_keys()
+    _mend_second_dismiss()
 
 
 def _mend_option_list_page_keys() -> None:
@@ -140,3 +141,22 @@ class FailureBoundary:
 
         self.fatal_sentence = crash_sentence(error, report)
         self.app.exit(FATAL_EXIT)
+
+
+def _mend_second_dismiss() -> None:
+    """Two Enters in one burst on a dialog: the first closes it, the second reached it
+    before it was gone. Textual then sets its answer twice (``InvalidStateError``) or
+    pops a screen too many (``ScreenStackError``; both found by the monkey test). A
+    dialog answers once; a second answer is dropped."""
+    from textual.await_complete import AwaitComplete
+    from textual.screen import Screen
+
+    original = Screen.dismiss
+
+    def dismiss_once(self: Screen[Any], result: Any = None) -> AwaitComplete:
+        if getattr(self, "_mailroom_dismissed", False) or not self.is_active:
+            return AwaitComplete()
+        self._mailroom_dismissed = True  # type: ignore[attr-defined]
+        return original(self, result)
+
+    Screen.dismiss = dismiss_once  # type: ignore[method-assign]
