@@ -30,6 +30,10 @@ if TYPE_CHECKING:
     from tui.palette import PaletteHost
 
 
+def _focus_first(pane: Pane) -> None:
+    pane.focus_first()  # the pane's own (``Pane.focus_first`` would be the base's no-op)
+
+
 class PaneBar(Widget):
     """The pane switcher: every pane with its key, the current one highlighted.
 
@@ -254,7 +258,7 @@ class MailroomApp(App[int]):
         if not first_time and widget.ready:
             # A built pane: the focus moves in the same frame that shows it (one layout
             # of the screen, not a second one for the focus styles).
-            (focus or Pane.focus_first)(widget)
+            (focus or _focus_first)(widget)
             self.call_after_refresh(self.release_keys, token)
             return widget
         mounting = self._mounting.pop(pane_id, None)
@@ -267,7 +271,7 @@ class MailroomApp(App[int]):
             try:
                 await widget.wait_ready()  # e.g. a record pane's form, built after the list
                 if widget.is_mounted and switcher.current == widget.id:
-                    (focus or Pane.focus_first)(widget)
+                    (focus or _focus_first)(widget)
             finally:
                 # After the focus has moved: keys typed meanwhile land where aimed.
                 self.call_after_refresh(self.release_keys, token)
