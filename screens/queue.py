@@ -60,7 +60,7 @@ class QueuePane(QueueChanges, QueueSending, Pane):
             "release",
             "Release",
             id="queue.release",
-            tooltip="Release the held marked (or this) message: back to draft, to approve",
+            tooltip="Release the held marked (or this) message: approved again",
             show=False,
         ),
         Binding(

@@ -32,7 +32,7 @@ else:
 
 _QUESTIONS = {
     "hold": "Hold {items}? They are not sent until released (u).",
-    "release": "Release {items}? They go back to draft, to be approved again.",
+    "release": "Release {items}? They are approved again and go out with the next send.",
     "cancel": "Cancel {items}? They will not be sent.",
     "resend": "Send {messages} again with the same Message-ID? Only do this when "
     "you know they did not arrive.",
@@ -112,7 +112,7 @@ class QueueChanges(_PaneBase):
 
     def _after_change(self, done: str, skipped: list[tuple[str, str]]) -> None:
         if skipped:
-            lines = [f"{done}; {words.count(len(skipped), 'other')} not:"]
+            lines = [f"{done}; {len(skipped):,} not:"]
             # A document's number, not the spool's item name (``<seq>-<number>``).
             lines += [f"  {item.split('-', 1)[-1]}: {why}" for item, why in skipped[:10]]
             if len(skipped) > 10:

@@ -80,7 +80,7 @@ async def test_build_preview_approve_send_archive(tmp_path: Path) -> None:
             await pilot.press("a")
             text = await wait_for(pilot, "Approve every draft message?")
             assert "92 messages will be mailed" in text
-            assert "18 documents go to print" in text and "opted in to e-mail" in text, text
+            assert "18 documents go to print" in text and "not opted" in text, text
             await pilot.press("y")
             text = await wait_for(pilot, "approved 92")
 
