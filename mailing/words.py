@@ -149,3 +149,9 @@ def plain(text: str) -> str:
     names = {**{k: doc_type_lower(k) for k in OBJECT_LABELS}, **PRINT_REASONS}
     pattern = re.compile(r"(?<![\w\-.])(" + "|".join(map(re.escape, names)) + r")(?![\w\-])")
     return pattern.sub(lambda m: names[m.group(1)], text)
+
+
+def count(n: int, noun: str, plural: str = "") -> str:
+    """``1 message``, ``2 messages``, ``1,200 documents``: a number and its noun, the
+    plural right (``plural`` for an irregular one)."""
+    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"

@@ -21,6 +21,7 @@ from textual.widgets import Input, Label
 from screens.widgets.paged_list import PagedList
 from screens.widgets.pane import Pane
 from screens.widgets.spool_view import human_size
+from store.errors import MailroomError
 
 OBJECT_FOLDERS = ("manual", "report", "backup")
 
@@ -117,7 +118,7 @@ def load_archived(home: Path, rel: str) -> Any:
             meta = Spool(home).batch(record["batch"]).meta(record["item"])
             if meta.get("resolution"):
                 data.resolution = Resolution.from_json(meta["resolution"])
-        except Exception:
+        except MailroomError:
             data.notes.append("(the batch is no longer in the spool: no trace)")
     return data
 

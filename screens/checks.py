@@ -16,6 +16,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from mailing import words
 from screens.widgets.modals import MODAL_CSS
 
 _CSS = """
@@ -65,10 +66,10 @@ class DoctorModal(ModalScreen[None]):
         self.query_one("#doctor-title", Label).update(
             "Doctor: everything is ready."
             if not bad
-            else f"Doctor: {len(bad)} thing(s) to fix (each with its command after ->)."
+            else f"Doctor: {words.count(len(bad), 'thing')} to fix (each with its command after ->)."
         )
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="doctor")
+    @work(thread=True, exclusive=True, group="doctor")
     def run_checks(self) -> None:
         from mailing.checks.doctor import run_checks
 

@@ -19,6 +19,7 @@ from mailing import words
 from screens.widgets.form import EditorArea
 from screens.widgets.key_bar import KeyBar
 from screens.widgets.modals import ConfirmModal, PickerModal, error_text
+from store.errors import MailroomError
 
 
 def address_choices(store: Any) -> list[tuple[str, str]]:
@@ -115,7 +116,7 @@ class ComposeScreen(Screen[Any]):
         try:
             cfg = ConfigSnapshot.load(self.store)
             choice, _ = resolve_sender_for_object(cfg, "manual", self.user)
-        except Exception as exc:
+        except MailroomError as exc:
             return f"From: no sender ({error_text(exc)})"
         who = f"{choice.name} <{choice.address}>" if choice.name else choice.address
         where = profile_destination(cfg.profiles.get(choice.profile), self.store.home)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from mailing import words
 from screens.widgets.modals import PickerModal, PromptModal
+from store.errors import MailroomError
 
 if TYPE_CHECKING:
     from screens.widgets.paged_list import PagedList
@@ -80,7 +81,7 @@ class DocumentAttachments(_PaneBase):
 
         try:
             ref = copy_in_file(self.store, path.strip(), "attachment")
-        except Exception as exc:
+        except MailroomError as exc:
             self.show_error(exc, "Not attached")
             return
         self._save_attachments(doc, [*current, ref])
@@ -90,7 +91,7 @@ class DocumentAttachments(_PaneBase):
 
         try:
             changed = set_document_attachments(self.store, doc.id, attachments)
-        except Exception as exc:
+        except MailroomError as exc:
             self.show_error(exc, "Attachments not changed")
             return
         names = ", ".join(a.name for a in changed.attachments) or "none"

@@ -18,6 +18,7 @@ from textual.worker import Worker, WorkerState
 
 from mailing import words
 from screens.widgets.modals import ConfirmModal
+from store.errors import MailroomError
 
 if TYPE_CHECKING:
     from screens.widgets.paged_list import PagedList
@@ -59,7 +60,7 @@ class DocumentBuild(_PaneBase):
             return
         try:
             f = self.filter_values()
-        except Exception as exc:
+        except MailroomError as exc:
             self.show_error(exc, "Check the filters")
             return
         chosen = [d for d in self.shown if d.id in self.docs_list.marked] or list(self.shown)

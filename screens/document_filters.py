@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from textual.widgets import Input, Select, Static
 
 from mailing.dates import parse_date
+from store.errors import MailroomError
 
 if TYPE_CHECKING:
     from screens.widgets.paged_list import PagedList
@@ -62,7 +63,7 @@ class DocumentFilters(_PaneBase):
         as last applied (e.g. each Select says Changed once when it is mounted)."""
         try:
             f = self.filter_values()
-        except Exception as exc:
+        except MailroomError as exc:
             self.query_one("#doc-progress", Static).update(str(exc))
             return
         if unless_same and f == self._applied:
@@ -71,7 +72,7 @@ class DocumentFilters(_PaneBase):
         if f["from"] != self.loaded_from and (self.older_from or self.loaded_from):
             try:
                 self.read_documents()  # another from date: read from there
-            except Exception as exc:
+            except MailroomError as exc:
                 self.show_error(exc, "The documents cannot be read")
                 return
         out = []

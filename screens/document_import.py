@@ -12,6 +12,7 @@ from textual import work
 from textual.widgets import Select
 from textual.worker import Worker, WorkerState
 
+from mailing import words
 from screens.widgets.modals import PromptModal
 
 if TYPE_CHECKING:
@@ -58,7 +59,9 @@ class DocumentImport(_PaneBase):
         """The import worker ended: say how many, or why none."""
         worker = event.worker
         if event.state == WorkerState.SUCCESS:
-            self.app.notify(f"Imported {worker.result} document(s).", timeout=4)
+            self.app.notify(
+                f"Imported {words.count(int(worker.result or 0), 'document')}.", timeout=4
+            )
             self.reload()
         elif event.state == WorkerState.ERROR and worker.error is not None:
             self.show_error(worker.error, "Nothing was imported")

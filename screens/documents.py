@@ -31,6 +31,7 @@ from screens.document_filters import DocumentFilters
 from screens.document_import import DocumentImport
 from screens.widgets.paged_list import PagedList
 from screens.widgets.pane import Pane
+from store.errors import MailroomError
 
 if TYPE_CHECKING:
     from store.records import Document
@@ -166,7 +167,7 @@ class DocumentsPane(DocumentAttachments, DocumentBuild, DocumentImport, Document
             self.read_documents()
             cfg = ConfigSnapshot.load(self.store)
             self.names = {k: r.name for k, r in cfg.relations.items()}
-        except Exception as exc:
+        except MailroomError as exc:
             self.show_error(exc, "The documents cannot be read")
             return
         self.apply_filters()
@@ -179,7 +180,7 @@ class DocumentsPane(DocumentAttachments, DocumentBuild, DocumentImport, Document
 
         try:
             since = parse_date(self.query_one("#f-from", Input).value, "from date")
-        except Exception:
+        except MailroomError:  # a from date that is no date: the filter line says so
             since = None
         with self.store.view(Document) as tx:
             if since is not None:

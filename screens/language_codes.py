@@ -15,6 +15,7 @@ from screens.widgets.form import Field, FieldChanged, RecordForm
 from screens.widgets.modals import PickerModal, PromptModal
 from screens.widgets.pane import RecordPane
 from screens.widgets.record_list import Page, page_of
+from store.errors import MailroomError
 
 BACKGROUNDS = ("first_background", "second_background")
 
@@ -273,7 +274,7 @@ class LanguageCodesPane(RecordPane):
                 out.append(f"Page 2 ({second['name']}):\n{follow[0] or '(no text, images only)'}")
             else:
                 out.append("Page 2: no second letterhead; follow-on pages are blank.")
-        except Exception as exc:
+        except MailroomError as exc:
             from screens.widgets.modals import error_text
 
             out.append(error_text(exc))

@@ -32,6 +32,7 @@ from mailing import words
 from screens.widgets.key_bar import KeyBar
 from screens.widgets.modals import MessageModal, PromptModal, error_text
 from screens.widgets.spool_view import failure_text, human_size
+from store.errors import MailroomError
 
 if TYPE_CHECKING:
     from mailing.resolve import Resolution
@@ -130,11 +131,11 @@ def load_document(store: Store, doc: Document, user: str) -> PreviewData:
     )
     try:
         composed = composer.compose(doc)
-    except Exception as exc:  # a template error etc.: still show the trace when there is one
+    except MailroomError as exc:  # a template error etc.: still show the trace when there is one
         data.notes.append("The message cannot be built: " + error_text(exc))
         try:
             data.resolution = composer.resolver.resolve(doc, user)
-        except Exception as again:
+        except MailroomError as again:
             data.notes.append("The document cannot be resolved: " + error_text(again))
         return data
     res = composed.resolution
@@ -162,20 +163,21 @@ class MessageParts:
 
 def pdf_text(data: bytes) -> str:
     from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
 
     try:
         reader = PdfReader(io.BytesIO(data))
         pages = []
         for i, page in enumerate(reader.pages):
             if i >= MAX_PDF_PAGES:
-                pages.append(f"... {len(reader.pages) - i} more page(s)")
+                pages.append(f"... {words.count(len(reader.pages) - i, 'more page')}")
                 break
             text = (page.extract_text() or "").strip()
             if len(text) > MAX_PAGE_CHARS:
                 text = text[:MAX_PAGE_CHARS] + " ..."
             pages.append(f"-- page {i + 1} --\n{text}")
         return "\n".join(pages)
-    except Exception as exc:
+    except (PyPdfError, ValueError, KeyError, TypeError) as exc:  # a damaged PDF, as pypdf says
         return f"(the PDF cannot be read as text: {exc})"
 
 

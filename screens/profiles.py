@@ -18,6 +18,7 @@ from screens.widgets.modals import MODAL_CSS, MessageModal, PromptModal
 from screens.widgets.pane import RecordPane
 from screens.widgets.passphrase import PassphraseModal, with_secrets
 from screens.widgets.record_list import Page, page_of
+from store.errors import MailroomError
 
 PROFILES_TABLE = "profiles"  # store.records.Profile.table (not imported at start)
 
@@ -41,8 +42,14 @@ def profile_fields() -> list[Field]:
             "security",
             "Security",
             "choice",
-            choices=[("STARTTLS", "starttls"), ("Implicit TLS", "tls"), ("None", "none")],
+            choices=[
+                ("STARTTLS", "starttls"),
+                ("Implicit TLS", "tls"),
+                ("None: not encrypted", "none"),
+            ],
             allow_blank=False,
+            help="None sends the password and every mail unencrypted: only for a server "
+            "on this machine or network.",
         ),
         Field("sender", "Sender (From address)", placeholder="info@company.example"),
         Field("sender_name", "Sender name"),
@@ -135,12 +142,14 @@ class ProfilesPane(RecordPane):
         field = self.form.widget(PASSWORD, Input)
         placeholder = "not set"
         if self.current_key:
+            from keyring.errors import KeyringError
+
             try:
                 from mailing.changes import has_password
 
                 if has_password(self.current_key):
                     placeholder = "stored (type to replace)"
-            except Exception as exc:
+            except (MailroomError, KeyringError) as exc:
                 from mailing.changes.secrets import SecretsLocked
 
                 placeholder = (

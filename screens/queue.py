@@ -25,6 +25,7 @@ from screens.queue_send import progress_line as progress_line  # screens.documen
 from screens.widgets.paged_list import PagedList
 from screens.widgets.pane import Pane
 from screens.widgets.spool_view import ITEM_FILTERS, BatchView, list_batches
+from store.errors import MailroomError
 
 # The states of the messages the header says the destination of.
 QUEUE_PAGE = 50  # rows fetched at a time
@@ -54,6 +55,14 @@ class QueuePane(QueueChanges, QueueSending, Pane):
         ),
         Binding("s", "send", "Send", id="queue.send", tooltip="Send the approved messages"),
         Binding("h", "hold", "Hold", id="queue.hold", tooltip="Hold the marked (or this) message"),
+        Binding(
+            "u",
+            "release",
+            "Release",
+            id="queue.release",
+            tooltip="Release the held marked (or this) message: approved again",
+            show=False,
+        ),
         Binding(
             "x", "cancel", "Cancel", id="queue.cancel", tooltip="Cancel the marked (or this) item"
         ),
@@ -166,7 +175,7 @@ class QueuePane(QueueChanges, QueueSending, Pane):
     def reload_batches(self) -> None:
         try:
             summaries = list_batches(self.store.home)
-        except Exception as exc:
+        except MailroomError as exc:
             self.show_error(exc, "The spool cannot be read")
             return
         widget = self.batches_list
@@ -191,17 +200,20 @@ class QueuePane(QueueChanges, QueueSending, Pane):
             return
         try:
             self.view = BatchView.open(self.store.home, batch_id)
-        except Exception as exc:
+        except MailroomError as exc:
             self.show_error(exc, "Cannot open the batch")
             return
         self.items.marked.clear()
+        sending = getattr(self, "sending", None)
+        if sending is None or sending.batch != batch_id:  # no old send's bar on this one
+            self.query_one("#send-progress", Static).update("")
         self.items.load(0)
         self._show_info()
         self.items.focus_rows()
         if batch_id not in self._where:
             self._find_where(self.view)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="queue-where")
+    @work(thread=True, exclusive=True, group="queue-where")
     def _find_where(self, view: BatchView) -> None:
         counts = view.profile_counts(MAIL_STATES)
         text = self.where_text(counts) if counts else "no message left to send"
@@ -304,7 +316,7 @@ class QueuePane(QueueChanges, QueueSending, Pane):
 
         refs = view.refs("print")
         path = view.print_pdf()
-        lines = [f"{len(refs):,} document(s) cannot be mailed and go to print."]
+        lines = [f"{words.count(len(refs), 'document')} cannot be mailed and go to print."]
         if path is not None:
             lines.append(f"All of them in one PDF:\n{path}")
         for ref in refs[:12]:

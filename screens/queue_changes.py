@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.worker import Worker, WorkerState
 
+from mailing import words
 from screens.widgets.modals import ConfirmModal
 from screens.widgets.spool_dry_run import DryRun, dry_run
+from store.errors import MailroomError
 
 if TYPE_CHECKING:
     from screens.widgets.paged_list import PagedList
@@ -29,10 +31,12 @@ else:
 
 
 _QUESTIONS = {
-    "cancel": "Cancel {n} item(s)? They will not be sent.",
-    "resend": "Send {n} message(s) again with the same Message-ID? Only do this when "
+    "hold": "Hold {items}? They are not sent until released (u).",
+    "release": "Release {items}? They are approved again and go out with the next send.",
+    "cancel": "Cancel {items}? They will not be sent.",
+    "resend": "Send {messages} again with the same Message-ID? Only do this when "
     "you know they did not arrive.",
-    "mark_sent": "Mark {n} unknown message(s) as sent? Only when you know they arrived.",
+    "mark_sent": "Mark {unknown} as sent? Only when you know they arrived.",
 }
 
 
@@ -63,7 +67,7 @@ class QueueChanges(_PaneBase):
         marked = sorted(self.items.marked) or None
         self._dry_run(marked, approve=True)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="queue-dry-run")
+    @work(thread=True, exclusive=True, group="queue-dry-run")
     def _dry_run(
         self, items: list[str] | None, approve: bool
     ) -> tuple[DryRun, list[str] | None, bool]:
@@ -80,7 +84,9 @@ class QueueChanges(_PaneBase):
         if summary.mailed == 0:
             self.show_message("Nothing to approve", text + "\n\nNo draft messages are chosen.")
             return
-        what = f"the {len(items)} marked message(s)" if items else "every draft message"
+        what = (
+            f"the {words.count(len(items), 'marked message')}" if items else "every draft message"
+        )
         view = self.view
         assert view is not None
 
@@ -93,11 +99,11 @@ class QueueChanges(_PaneBase):
                 moved, skipped = change_items(
                     self.store, self.user, view.batch.id, "approve", items
                 )
-            except Exception as exc:
+            except MailroomError as exc:
                 self.show_error(exc, "Not approved")
                 return
             self.items.marked.clear()
-            self._after_change(f"Approved {len(moved)} message(s)", skipped)
+            self._after_change(f"Approved {words.count(len(moved), 'message')}", skipped)
 
         self.app.push_screen(
             ConfirmModal(f"{text}\n\nApprove {what}?", "Dry run: what approving leads to"),
@@ -106,8 +112,9 @@ class QueueChanges(_PaneBase):
 
     def _after_change(self, done: str, skipped: list[tuple[str, str]]) -> None:
         if skipped:
-            lines = [f"{done}; {len(skipped)} not:"]
-            lines += [f"  {item}: {why}" for item, why in skipped[:10]]
+            lines = [f"{done}; {len(skipped):,} not:"]
+            # A document's number, not the spool's item name (``<seq>-<number>``).
+            lines += [f"  {item.split('-', 1)[-1]}: {why}" for item, why in skipped[:10]]
             if len(skipped) > 10:
                 lines.append(f"  … and {len(skipped) - 10} more")
             self.show_message("Not every item was changed", "\n".join(lines))
@@ -129,14 +136,17 @@ class QueueChanges(_PaneBase):
         done = BATCH_ACTIONS[action].done
         try:
             moved, skipped = change_items(self.store, self.user, view.batch.id, action, keys)
-        except Exception as exc:
+        except MailroomError as exc:
             self.show_error(exc, f"Not {done}")
             return
         self.items.marked.clear()
-        self._after_change(f"{done.capitalize()}: {len(moved)} item(s)", skipped)
+        self._after_change(f"{done.capitalize()}: {words.count(len(moved), 'item')}", skipped)
 
     def action_hold(self) -> None:
-        self._move("hold")
+        self._ask_then_move("hold")
+
+    def action_release(self) -> None:
+        self._ask_then_move("release")
 
     def action_cancel(self) -> None:
         self._ask_then_move("cancel")
@@ -160,7 +170,12 @@ class QueueChanges(_PaneBase):
             if yes:
                 self._move(action)
 
-        question = _QUESTIONS[action].format(n=len(keys))
+        n = len(keys)
+        question = _QUESTIONS[action].format(
+            items=words.count(n, "item"),
+            messages=words.count(n, "message"),
+            unknown=words.count(n, "unknown message"),
+        )
         self.app.push_screen(ConfirmModal(question), answered)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

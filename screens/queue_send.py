@@ -26,7 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 from textual.widgets import Static
 
+from mailing import words
 from screens.widgets.modals import ConfirmModal
+from store.errors import MailroomError
 
 if TYPE_CHECKING:
     from screens.widgets.paged_list import PagedList
@@ -175,7 +177,7 @@ class QueueSending(_PaneBase):
             from store.spool import Spool
 
             other = Spool(self.store.home).sender()
-        except Exception:
+        except (MailroomError, OSError):  # the spool unreadable: nobody known to send
             other = None
         if other:
             return (
@@ -215,7 +217,7 @@ class QueueSending(_PaneBase):
 
         self.app.push_screen(
             ConfirmModal(
-                f"Send the {approved:,} approved message(s) of batch {view.batch.id}?\n"
+                f"Send the {words.count(approved, 'approved message')} of batch {view.batch.id}?\n"
                 f"Goes out: {where}."
             ),
             answered,
@@ -258,7 +260,7 @@ class QueueSending(_PaneBase):
         line = self.query_one("#send-progress", Static)
         st = self.sending
         if st is not None:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(MailroomError, OSError):  # read again next tick
                 st.done, st.total = self._batch_progress(st.batch)
             finished = st.finished
             now = time.monotonic()
@@ -285,7 +287,7 @@ class QueueSending(_PaneBase):
             from store.spool import Spool
 
             other = Spool(self.store.home).sender()
-        except Exception:
+        except (MailroomError, OSError):  # the spool unreadable: nobody known to send
             other = None
         was = self._other_sender
         self._other_sender = other

@@ -18,6 +18,7 @@ from screens.widgets.form import Field, FieldChanged, RecordForm
 from screens.widgets.modals import error_text
 from screens.widgets.pane import RecordPane
 from screens.widgets.record_list import Page
+from store.errors import MailroomError
 
 _CONTACT_RE = re.compile(r"^(?P<name>[^<]*?)\s*(?:<(?P<email>[^>]*)>)?\s*(?P<roles>[^<>]*)$")
 
@@ -322,7 +323,7 @@ class RelationsPane(RecordPane):
     def receivers_text(self) -> str:
         try:
             results = self.resolve_all_types()
-        except Exception as exc:
+        except MailroomError as exc:
             return error_text(exc)
         lines = []
         for doc_type, res in results:

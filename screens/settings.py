@@ -12,6 +12,7 @@ from textual.binding import Binding
 from screens.widgets.form import Field, RecordForm
 from screens.widgets.modals import error_text
 from screens.widgets.pane import Pane
+from store.errors import MailroomError
 
 
 class SettingsPane(Pane):
@@ -26,7 +27,18 @@ class SettingsPane(Pane):
             tooltip="Save the settings",
             priority=True,
         ),
+        Binding(
+            "ctrl+o",
+            "administrations",
+            "Administrations",
+            id="settings.administrations",
+            tooltip="Create and edit the administrations (name, address, VAT, IBAN, ...)",
+            priority=True,
+        ),
     ]
+
+    def action_administrations(self) -> None:
+        self.mailroom_app.show_pane("administrations")
 
     def compose(self) -> ComposeResult:
         from textual.widgets import Label
@@ -157,7 +169,7 @@ class SettingsPane(Pane):
         values = self.form.read()
         try:
             self.save(values)
-        except Exception as exc:
+        except MailroomError as exc:
             self.form.show_error(error_text(exc))
             self.show_error(exc, "Not saved")
             return
@@ -165,3 +177,6 @@ class SettingsPane(Pane):
         self.form.mark_clean()
         self._update_title()
         self.app.notify("Settings saved.", timeout=3)
+        from screens.widgets.pane import Saved
+
+        self.post_message(Saved())

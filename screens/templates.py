@@ -17,6 +17,7 @@ from screens.widgets.form import Field, FieldChanged, RecordForm
 from screens.widgets.modals import PickerModal, PromptModal, error_text
 from screens.widgets.pane import RecordPane
 from screens.widgets.record_list import Page, page_of
+from store.errors import MailroomError
 
 EXPRESSION_TARGETS = ("subject", "body", "disclaimer")
 PREVIEW_MODES = ("off", "text", "html")
@@ -218,7 +219,7 @@ class TemplatesPane(RecordPane):
         obj = self.form.read().get("object") or "sales_invoice"
         try:
             items = expression_items(obj)
-        except Exception as exc:
+        except MailroomError as exc:
             self.show_error(exc, "No field list")
             return
         target = self.expression_target
@@ -286,7 +287,7 @@ class TemplatesPane(RecordPane):
                 ref = copy_in_image(self.store, path.strip(), taken)
             else:
                 ref = copy_in_file(self.store, path.strip(), "attachment")
-        except Exception as exc:
+        except MailroomError as exc:
             self.show_error(exc, "Not added")
             return
         widget.value = [*widget.value, ref.model_dump(mode="json")]
@@ -330,7 +331,7 @@ class TemplatesPane(RecordPane):
             template = self.build(values)
             locale = "nl_NL"
             message = render_template(template, sample_context(template.object), locale)
-        except Exception as exc:
+        except MailroomError as exc:
             return "Cannot render this template yet:\n\n" + error_text(exc)
         body = message.text if self.preview_mode == "text" else message.html
         source = " ".join(str(values.get(k) or "") for k in ("subject", "body", "disclaimer"))

@@ -25,6 +25,7 @@ from screens.checks import AuditModal, DoctorModal
 from screens.compose_mail import ComposeScreen
 from screens.widgets.modals import ConfirmModal, PickerModal, PromptModal, error_text
 from screens.widgets.pane import Pane
+from store.errors import MailroomError
 
 ACTIONS_TEXT = """\
  Backups                                 Reports (PDF)
@@ -79,7 +80,7 @@ class ToolsPane(Pane):
             return
         try:
             system = self.store.system()
-        except Exception as exc:
+        except MailroomError as exc:
             self.query_one("#tools-status", Static).update(error_text(exc))
             return
         text = ""
@@ -212,7 +213,7 @@ class ToolsPane(Pane):
 
                 try:
                     resume_sending(self.store)
-                except Exception as exc:
+                except MailroomError as exc:
                     self.show_error(exc)
                     return
                 self.say("Sending is allowed again.")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import events
@@ -19,14 +20,19 @@ from textual.widgets import ContentSwitcher, Static
 
 from screens.textual_adapter import check_bindings, forward_event
 from screens.widgets.key_bar import KeyBar
+from screens.widgets.pane import Pane, Saved
 from tui.palette import MailroomCommands
 from tui.panes import APP_BINDINGS, PaneSpec, available_panes
 
 if TYPE_CHECKING:
-    from screens.widgets.pane import MailroomHost, Pane
+    from screens.widgets.pane import MailroomHost
     from store.store import Store
     from tui.context import Context
     from tui.palette import PaletteHost
+
+
+def _focus_first(pane: Pane) -> None:
+    pane.focus_first()  # the pane's own (``Pane.focus_first`` would be the base's no-op)
 
 
 class PaneBar(Widget):
@@ -52,7 +58,7 @@ class PaneBar(Widget):
         return self.keys.get(f"pane.{p.id}", p.key).split(",")[0].upper()
 
     def _full_width(self) -> int:
-        return sum(len(self._key(p)) + len(p.title) + 3 for p in self.panes)
+        return sum(len(self._key(p)) + len(p.title) + 3 for p in self.panes if not p.under)
 
     def render(self) -> Content:
         """Full titles when they fit; else short ones, the current pane's in full."""
@@ -62,6 +68,8 @@ class PaneBar(Widget):
         spans: list[tuple[int, int, str]] = []
         column = 0
         for p in self.panes:
+            if p.under:  # shown under another pane's name
+                continue
             is_current = p.id == self.current
             title = p.short if compact and p.short and not is_current else p.title
             # Compact: one space before each name; else one either side.
@@ -74,7 +82,8 @@ class PaneBar(Widget):
         return Content("").join(parts)
 
     def show_current(self, pane_id: str) -> None:
-        self.current = pane_id
+        spec = next((p for p in self.panes if p.id == pane_id), None)
+        self.current = spec.under if spec is not None and spec.under else pane_id
         self.refresh()  # the same size: a repaint only
 
     async def on_click(self, event: events.Click) -> None:
@@ -133,7 +142,15 @@ class MailroomApp(App[int]):
         self._held_keys: list[events.Key] = []
         self._holds: set[int] = set()
         self._hold_token = 0
+        self._typed_in_flight = 0  # keys given to a field that it has not handled yet
+        self._typing_token: int | None = None  # the hold until it has
+        self._brief_holds: dict[int, float] = {}  # token -> since when (one key's handling)
+        self.guide_active = False  # a step of the set-up guide is being done
         self._warmed = False  # the other panes' modules imported in the background
+        from tui.boundary import FailureBoundary, install
+
+        install()
+        self.failure_boundary = FailureBoundary(self, store.home)
         # msal's HTTP client for the Office 365 sign-in; None: msal's own (tests set a fake).
         self.oauth_http_client: Any = None
 
@@ -150,6 +167,7 @@ class MailroomApp(App[int]):
         yield KeyBar()
 
     def on_mount(self) -> None:
+        self.set_interval(1.0, self._release_stale)
         if self.keymap:
             self.set_keymap(self.keymap)
         self.theme = "textual-dark"
@@ -157,6 +175,15 @@ class MailroomApp(App[int]):
         from screens.widgets.passphrase import ask_unlock_at_start
 
         ask_unlock_at_start(self)  # a locked secrets file: its dialog, never the terminal
+        from store.records import Administration, Profile
+
+        # A new office: the guide leads the way (under any dialog of the start, which is
+        # answered first).
+        if not self.store.all(Administration) and not self.store.all(Profile):
+            if len(self.screen_stack) > 1:
+                self.push_screen_under_start_dialogs()
+            else:
+                self.open_guide()
         if self.start_warnings:  # e.g. a key map that cannot be used: say so, keep going
             from screens.widgets.modals import MessageModal
 
@@ -174,6 +201,28 @@ class MailroomApp(App[int]):
                     f"Make the window at least {MIN_SIZE[0]}×{MIN_SIZE[1]} "
                     f"(it is {width}×{height} now)."
                 )
+            else:  # the panes are shown again: the focus with them (hidden, it was lost)
+                self.call_after_refresh(self._focus_on_current_pane)
+
+    def _focus_on_current_pane(self) -> None:
+        """After a resize or a closed dialog: the focus in the pane shown, never in a
+        hidden one (a pane switched under a dialog) nor nowhere."""
+        if len(self.screen_stack) != 1 or self.current_pane is None:
+            return
+        focused = self.focused
+        pane = self.query_one("#panes", ContentSwitcher).query(f"#pane-{self.current_pane}")
+        if not pane:
+            return
+        current = pane.first()
+        if focused is not None and focused in current.query("*"):
+            return
+        if cast("Pane", current).ready:
+            cast("Pane", current).focus_first()
+
+    def pop_screen(self) -> Any:
+        result = super().pop_screen()
+        self.call_after_refresh(self._focus_on_current_pane)
+        return result
 
     # ------------------------------------------------------------ panes
 
@@ -192,7 +241,9 @@ class MailroomApp(App[int]):
         self._mounting[pane_id] = switcher.mount(widget)
         return widget
 
-    def show_pane(self, pane_id: str) -> Pane | None:
+    def show_pane(self, pane_id: str, focus: Callable[[Pane], object] | None = None) -> Pane | None:
+        """Show a pane; ``focus(pane)`` puts the focus once it is built (default: where
+        work in the pane starts); keys typed meanwhile wait for it."""
         if not any(p.id == pane_id for p in self.panes):
             self.notify(f"The {pane_id} pane is not available yet.", severity="warning")
             return None
@@ -208,7 +259,7 @@ class MailroomApp(App[int]):
         if not first_time and widget.ready:
             # A built pane: the focus moves in the same frame that shows it (one layout
             # of the screen, not a second one for the focus styles).
-            widget.focus_first()
+            (focus or _focus_first)(widget)
             self.call_after_refresh(self.release_keys, token)
             return widget
         mounting = self._mounting.pop(pane_id, None)
@@ -221,7 +272,7 @@ class MailroomApp(App[int]):
             try:
                 await widget.wait_ready()  # e.g. a record pane's form, built after the list
                 if widget.is_mounted and switcher.current == widget.id:
-                    widget.focus_first()
+                    (focus or _focus_first)(widget)
             finally:
                 # After the focus has moved: keys typed meanwhile land where aimed.
                 self.call_after_refresh(self.release_keys, token)
@@ -276,21 +327,84 @@ class MailroomApp(App[int]):
         self.post_message(key)
 
     async def _replay_key(self, key: events.Key) -> None:
-        """A held key, routed as a typed one is, but handled to its end here, in the app's
-        own turn: a binding's action (which may move the focus) has run before the next
-        held key is posted, behind any focus change it asked for."""
+        """A held key, routed as a typed one is (see ``_route_key``); then the next."""
         try:
-            if await check_bindings(self, key.key, priority=True):
-                return
-            focused = self.focused
-            if focused is not None and focused.check_consume_key(key.key, key.character):
-                forward_event(focused, key)  # typing into a field: it keeps the order
-                return
-            if await check_bindings(self, key.key):
-                return
-            forward_event(focused or self.screen, key)
+            await self._route_key(key)
         finally:
             self.call_later(self._give_next_key)
+
+    async def _route_key(self, key: events.Key) -> None:
+        """Route a key and handle it to its end here, in the app's own turn: a binding's
+        action (which may move the focus, e.g. Tab) has run before the next key is
+        routed, so keys typed in one burst (over SSH, a fast typist) go to the field
+        they were typed for, in order. Textual's own path hands a key to the focused
+        widget's queue and runs Tab there later, after the next keys went to the old
+        field."""
+        self.app_focus = True
+        focused = self.focused
+        typing = focused is not None and focused.check_consume_key(key.key, key.character)
+        if self._typed_in_flight and not typing:
+            # Keys typed into a field are still being handled there: this one (a Tab, a
+            # ctrl+s) waits for them, and goes first once they are.
+            self._held_keys.insert(0, key)
+            if self._typing_token is None:
+                self._typing_token = self._brief_hold()
+            return
+        if await check_bindings(self, key.key, priority=True):
+            self._settle_after_action()
+            return
+        if typing and focused is not None:
+            self._forward_typed(focused, key)  # typing into a field: its queue keeps the order
+            return
+        if await check_bindings(self, key.key):
+            self._settle_after_action()
+            return
+        self._forward_in_order(focused or self.screen, key)
+
+    def _forward_typed(self, widget: Widget, key: events.Key) -> None:
+        self._typed_in_flight += 1
+        forward_event(widget, key)
+        if not widget.call_later(self._typed_done):  # the widget is closed
+            self._typed_done()
+
+    def _typed_done(self) -> None:
+        self._typed_in_flight = max(0, self._typed_in_flight - 1)
+        if self._typed_in_flight == 0 and self._typing_token is not None:
+            token, self._typing_token = self._typing_token, None
+            self.release_keys(token)
+
+    def _brief_hold(self) -> int:
+        """A hold of one key's handling; ``_release_stale`` ends one that was never
+        released (its widget was removed before it handled the key)."""
+        self._hold_token += 1
+        token = self._hold_token
+        self._holds.add(token)
+        self._brief_holds[token] = time.monotonic()
+        return token
+
+    def _release_stale(self) -> None:
+        now = time.monotonic()
+        for token, since in list(self._brief_holds.items()):
+            if token not in self._holds:
+                del self._brief_holds[token]
+            elif now - since > 1.0:
+                del self._brief_holds[token]
+                if token == self._typing_token:
+                    self._typing_token, self._typed_in_flight = None, 0
+                self.release_keys(token)
+
+    def _settle_after_action(self) -> None:
+        """An action may have asked for the focus (``widget.focus()`` is done in a later
+        turn): the next keys wait until then."""
+        self.call_later(self.release_keys, self._brief_hold())
+
+    def _forward_in_order(self, widget: Widget, key: events.Key) -> None:
+        """Give ``key`` to ``widget``; the next keys wait until it has handled it (so a
+        ctrl+s typed after a name saves the name)."""
+        token = self._brief_hold()
+        forward_event(widget, key)
+        if not widget.call_later(self.release_keys, token):  # the widget is closed
+            self.release_keys(token)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded:
@@ -300,6 +414,8 @@ class MailroomApp(App[int]):
             if self._holds or self._held_keys:
                 self._held_keys.append(event)  # typed while loading: kept, in order
                 return
+            await self._route_key(event)
+            return
         await super().on_event(event)
 
     def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
@@ -316,6 +432,53 @@ class MailroomApp(App[int]):
 
         self.call_later(release_when_mounted)
         return result
+
+    # ------------------------------------------------------------ the set-up guide
+
+    def push_screen_under_start_dialogs(self) -> None:
+        """Open the guide once the dialogs shown at start are closed."""
+
+        def wait() -> None:
+            if len(self.screen_stack) > 1:
+                self.set_timer(0.3, wait)
+            else:
+                self.open_guide()
+
+        self.set_timer(0.3, wait)
+
+    def open_guide(self) -> None:
+        from screens.setup_guide import STEPS, SetupGuide
+
+        def chosen(key: str | None) -> None:
+            step = next((s for s in STEPS if s.key == key), None)
+            self.guide_active = step is not None
+            if step is None:
+                return
+
+            def start(pane: Pane) -> None:
+                if not step.new:
+                    pane.focus_first()
+                elif getattr(pane, "current_key", "") is None:  # a new record already
+                    getattr(pane, "_focus_form", pane.focus_first)()
+                else:
+                    getattr(pane, "action_new", pane.focus_first)()
+
+            self.show_pane(step.pane, focus=start)
+
+        self.push_screen(SetupGuide(self.store), chosen)
+
+    def on_saved(self, event: Saved) -> None:
+        """After a step of the guide was saved, the guide comes back with it ticked."""
+        if self.guide_active and len(self.screen_stack) == 1:
+            self.guide_active = False
+            self.call_after_refresh(self.open_guide)
+
+    def action_command_palette(self) -> None:
+        # Textual looks only at the top screen: with a dialog opened from the palette,
+        # ctrl+p would open a second palette (two widgets with one id: an error).
+        if any(s.id == "--command-palette" for s in self.screen_stack):
+            return
+        super().action_command_palette()
 
     def action_show_pane(self, pane_id: str) -> None:
         self.show_pane(pane_id)
@@ -384,31 +547,20 @@ class MailroomApp(App[int]):
             with_secrets(self, lambda: self.notify("Unlocked: do it again."), create=False)
             return
 
-        self.push_screen(MessageModal(title, error_text(exc), error=True))
-
-    def _handle_exception(self, error: Exception) -> None:
-        # A user error that escaped a handler is shown as its message, not a traceback.
         from store.errors import MailroomError
 
-        if isinstance(error, MailroomError):
-            self.show_error(error)
+        if not isinstance(exc, MailroomError):  # a bug: the one failure handler
+            self.report_failure(exc)
             return
-        # The error boundary: anything else is written to a crash report, told in a
-        # sentence, and the application keeps running.
-        from mailing.crash import crash_sentence, write_crash_report
-        from screens.widgets.modals import MessageModal
+        self.push_screen(MessageModal(title, error_text(exc), error=True))
 
-        try:
-            report = write_crash_report(self.store.home, error, "the TUI")
-            self.push_screen(
-                MessageModal(
-                    "Something went wrong",
-                    crash_sentence(error, report, goes_on=True) + " Mailroom goes on.",
-                    error=True,
-                )
-            )
-        except Exception:
-            super()._handle_exception(error)
+    def report_failure(self, error: BaseException) -> None:
+        self.failure_boundary.failed(error)
+
+    def _handle_exception(self, error: Exception) -> None:
+        # The error boundary (tui/boundary.py): a user error is shown as its message; a
+        # bug gets a crash report and a dialog, and the app goes on.
+        self.failure_boundary.failed(error)
 
 
 def build_app(ctx: Context, first_pane: str = "profiles") -> MailroomApp:
@@ -431,7 +583,26 @@ def run_app(ctx: Context, first_pane: str = "profiles") -> int:
     set_passphrase_source(None)  # never a prompt on the terminal: the TUI has its dialog
     app = build_app(ctx, first_pane=first_pane)
     result = app.run()
-    return result if isinstance(result, int) else (app.return_code or 0)
+    return ended(app, result)
+
+
+def ended(app: MailroomApp, result: object) -> int:
+    """The exit code; when the app had to end on an error, the sentence on the terminal."""
+    import sys
+
+    from tui.boundary import FATAL_EXIT
+
+    sentence = app.failure_boundary.fatal_sentence
+    code = result if isinstance(result, int) else (app.return_code or 0)
+    if sentence is None and code != 0 and app._exception is not None:  # Textual's own end
+        from mailing.crash import crash_sentence, write_crash_report
+
+        error = app._exception
+        sentence = crash_sentence(error, write_crash_report(app.store.home, error, "the TUI"))
+    if sentence is not None:
+        print(f"error: {sentence}", file=sys.stderr)
+        return FATAL_EXIT
+    return code
 
 
 if TYPE_CHECKING:

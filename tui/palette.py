@@ -37,8 +37,19 @@ class MailroomCommands(Provider):
         out: list[tuple[str, Callable[[], Any], str]] = []
         for spec in app.panes:
             out.append(
-                (f"Show {spec.title}", partial(app.show_pane, spec.id), f"{spec.key.upper()}")
+                (
+                    f"Show {spec.title}",
+                    partial(app.show_pane, spec.id),
+                    spec.key.upper() or "from Settings (F6), ctrl+o",
+                )
             )
+        out.append(
+            (
+                "Set-up guide",
+                getattr(app, "open_guide", lambda: None),
+                "A new office step by step: administration, profile, templates, ...",
+            )
+        )
         out.append(("New profile", partial(self._new, "profiles"), "Start a new e-mail profile"))
         out.append(("New template", partial(self._new, "templates"), "Start a new template"))
         out.append(

@@ -24,6 +24,9 @@ class PaneSpec:
     module: str
     cls: str
     short: str = ""  # the title on a narrow terminal (80 columns)
+    # A pane without a key of its own, opened from another (``under``), whose name the
+    # pane bar highlights while it is shown (the bar has no room for more at 80 columns).
+    under: str = ""
 
 
 PANES: tuple[PaneSpec, ...] = (
@@ -34,6 +37,14 @@ PANES: tuple[PaneSpec, ...] = (
     ),
     PaneSpec("relations", "Relations", "f5", "screens.relations", "RelationsPane", "Rel"),
     PaneSpec("settings", "Settings", "f6", "screens.settings", "SettingsPane", "Set"),
+    PaneSpec(
+        "administrations",
+        "Administrations",
+        "",
+        "screens.administrations",
+        "AdministrationsPane",
+        under="settings",
+    ),
     PaneSpec("documents", "Documents", "f7", "screens.documents", "DocumentsPane", "Docs"),
     PaneSpec("queue", "Queue", "f8", "screens.queue", "QueuePane", "Queue"),
     PaneSpec("archive", "Archive", "f9", "screens.archive", "ArchivePane", "Arch"),
@@ -60,6 +71,7 @@ def _pane_bindings(panes: tuple[PaneSpec, ...]) -> list[BindingType]:
             priority=True,
         )
         for p in panes
+        if p.key
     ]
 
 

@@ -28,6 +28,7 @@ class BatchAction:
 BATCH_ACTIONS: dict[str, BatchAction] = {
     "approve": BatchAction("approve", "approved", ("draft", "held"), "approved", ("email",)),
     "hold": BatchAction("hold", "held", ("draft", "approved"), "held", ("email",)),
+    "release": BatchAction("release", "released", ("held",), "approved", ("email",)),
     "cancel": BatchAction(
         "cancel",
         "cancelled",
@@ -62,7 +63,7 @@ def change_items(
         )
     batch = Spool(store.home).batch(batch_id)
     try:
-        if action in ("approve", "resend"):
+        if action in ("approve", "resend", "release"):
             _four_eyes(store, user, batch_id, batch.info().get("created_by") or "")
         done, skipped = _do(store, user, batch, spec, items)
     finally:

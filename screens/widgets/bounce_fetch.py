@@ -57,13 +57,11 @@ def fetch_in_background(app: App[Any], store: Store, code: str) -> None:
         except MailroomError as exc:
             app.call_from_thread(show, "Bounces not read", error_text(exc), True)
             return
-        except Exception as exc:  # the error boundary: a crash report, and the app goes on
-            app.call_from_thread(app._handle_exception, exc)
-            return
         app.call_from_thread(show, "Bounces", fetch_sentence(code, found), False)
 
     app.notify(f"Reading the mailbox of profile {code}…", timeout=3)
-    app.run_worker(work, thread=True, group="bounces", exit_on_error=False)
+    # Anything else is a bug: the worker's error goes to the app's one failure handler.
+    app.run_worker(work, thread=True, group="bounces")
 
 
 def unmatched_text(entries: list[dict[str, Any]], limit: int = 20) -> str:

@@ -23,6 +23,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, SelectionList, Static, TextArea
 from textual.widgets._select import InvalidSelectValueError
+from textual.widgets._text_area import LanguageDoesNotExist
 from textual.widgets._toggle_button import ToggleButton
 from textual.widgets.option_list import OptionDoesNotExist
 
@@ -124,7 +125,7 @@ def html_editor(text: str = "", *, id: str | None = None) -> TextArea:
         area: TextArea = EditorArea.code_editor(
             text, language="html", id=id, soft_wrap=True, tab_behavior="focus"
         )
-    except Exception:  # no tree-sitter: plain text is still an editor
+    except LanguageDoesNotExist:  # no tree-sitter: plain text is still an editor
         area = EditorArea(text, id=id, soft_wrap=True)
     area.show_line_numbers = False
     area.cursor_blink = False

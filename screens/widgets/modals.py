@@ -16,6 +16,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from mailing import words
+
 MODAL_CSS = """
 .modal-box {
     width: 70;
@@ -57,10 +59,13 @@ def refusal_for_form(exc: BaseException, labels: dict[str, str]) -> str | None:
     """A refused change told with the form's own labels ("E-mail (business): ...")
     instead of the data's field names; None when ``exc`` is not a refusal."""
     from mailing.changes import ChangeRefused
+    from store.errors import RecordError
 
+    if isinstance(exc, RecordError):
+        return _record_error_for_form(exc, labels)
     if not isinstance(exc, ChangeRefused):
         return None
-    lines = [f"Not saved; nothing was changed ({len(exc.problems)} problem(s)):"]
+    lines = [f"Not saved; nothing was changed ({words.count(len(exc.problems), 'problem')}):"]
     for p in exc.problems:
         where = p.where
         for name in sorted(labels, key=len, reverse=True):
@@ -74,6 +79,24 @@ def refusal_for_form(exc: BaseException, labels: dict[str, str]) -> str | None:
         if p.fix:
             line += f" Fix: {p.fix}"
         lines.append(line)
+    return "\n".join(lines)
+
+
+def _record_error_for_form(exc: BaseException, labels: dict[str, str]) -> str:
+    """A record the form's values do not make, told by the form's labels: "Code: is
+    empty; fill it in" instead of "field code: ... (value: '')"."""
+    problems = getattr(exc, "problems", [])
+    lines = [f"Not saved; nothing was changed ({words.count(len(problems), 'problem')}):"]
+    for where, value, message in problems:
+        name = str(where).split(".")[0]
+        label = labels.get(name, name.replace("_", " "))
+        if value in (None, "", []) and (
+            "valid string" in message or "required" in message or "must be" in message
+        ):
+            text = "is empty; fill it in" if "must be" not in message else f"is empty: {message}"
+        else:
+            text = f"{message} (you typed {value!r})" if value not in (None, "") else message
+        lines.append(f"- {label}: {text}")
     return "\n".join(lines)
 
 

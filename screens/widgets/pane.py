@@ -15,11 +15,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Label
 
 from screens.widgets.form import RecordForm
 from screens.widgets.modals import ConfirmModal, MessageModal, error_text, refusal_for_form
 from screens.widgets.record_list import Page, RecordList
+from store.errors import MailroomError
 
 if TYPE_CHECKING:
     from store.store import Store
@@ -36,6 +38,13 @@ class MailroomHost(Protocol):
     user: str
 
     def show_pane(self, pane_id: str) -> Pane | None: ...
+
+    def report_failure(self, error: BaseException) -> None:
+        """An unexpected error: a crash report and the dialog "That action stopped"."""
+
+
+class Saved(Message):
+    """A pane saved what was typed (the set-up guide comes back after a step)."""
 
 
 class Pane(Container):
@@ -99,6 +108,11 @@ class Pane(Container):
             from screens.widgets.passphrase import with_secrets
 
             with_secrets(self.app, lambda: self.app.notify("Unlocked: do it again."), create=False)
+            return
+        from store.errors import MailroomError
+
+        if not isinstance(exc, MailroomError):  # a bug: the app's one failure handler
+            self.mailroom_app.report_failure(exc)
             return
         self.app.push_screen(MessageModal(title, error_text(exc), error=True))
 
@@ -265,7 +279,7 @@ class RecordPane(Pane):
     def open_record(self, key: str) -> None:
         try:
             values = self.values_of(key)
-        except Exception as exc:
+        except MailroomError as exc:
             self.show_error(exc, "Cannot open")
             return
         self.current_key = key
@@ -326,7 +340,7 @@ class RecordPane(Pane):
         values = self.form.read()
         try:
             key = self.save_values(values)
-        except Exception as exc:
+        except MailroomError as exc:
             # What was typed stays in the form; the message says what to fix, by the
             # form's labels.
             labels = {f.name: f.label for f in self.form.fields}
@@ -339,6 +353,7 @@ class RecordPane(Pane):
         self.open_record(key)
         self.record_list.reload(keep_offset=True, select=key)
         self.app.notify(f"Saved {self.record_name} {key}.", timeout=3)
+        self.post_message(Saved())
 
     def action_delete(self) -> None:
         key = self.current_key
@@ -350,7 +365,7 @@ class RecordPane(Pane):
                 return
             try:
                 self.delete_key(key)
-            except Exception as exc:
+            except MailroomError as exc:
                 self.show_error(exc, "Not deleted")
                 return
             self.new_record()

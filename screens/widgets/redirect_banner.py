@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from textual.widgets import Static
 
+from store.errors import MailroomError
+
 if TYPE_CHECKING:
     from store.store import Store
 
@@ -47,7 +49,7 @@ class RedirectBanner(Static):
         self._stamp = stamp
         try:
             address = self.store.system().redirect_to
-        except Exception:  # a damaged file is the panes' to report; keep the last known
+        except MailroomError:  # a damaged file is the panes' to report; keep the last known
             return
         if address == self.address:
             return

@@ -30,14 +30,14 @@ class DryRun:
 
     def text(self) -> str:
         lines = [
-            f"{self.mailed:,} message(s) will be mailed ({human_size(self.total_bytes)} in all).",
-            f"{self.printed:,} document(s) go to print"
+            f"{words.count(self.mailed, 'message')} will be mailed ({human_size(self.total_bytes)} in all).",
+            f"{words.count(self.printed, 'document')} go to print"
             + (
                 ": " + ", ".join(f"{n} {why}" for why, n in sorted(self.print_reasons.items()))
                 if self.print_reasons
                 else "."
             ),
-            f"{self.warnings:,} item(s) have warnings (w in the queue shows them).",
+            f"{words.count(self.warnings, 'item')} with warnings (w in the queue shows them).",
         ]
         if self.failed:
             lines.append(f"{self.failed:,} could not be built or are too large (failed).")

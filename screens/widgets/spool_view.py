@@ -27,6 +27,7 @@ from screens.widgets.spool_batches import summarize_batch as summarize_batch
 from screens.widgets.spool_events import EventsIndex as EventsIndex
 from screens.widgets.spool_events import delay_text
 from screens.widgets.spool_events import failure_text as failure_text
+from store.errors import MailroomError
 from store.spool import BATCH_FILE, EXT_BY_KIND, PRINT_PDF, STATES, Batch, ItemRef, Spool
 
 ITEM_FILTERS: tuple[str, ...] = ("all", *STATES)
@@ -192,7 +193,7 @@ class BatchView:
         if data is None:
             try:
                 data = self.batch.meta(item)
-            except Exception:
+            except MailroomError:  # gone or damaged: the item shows without its details
                 data = {}
             if len(self._meta) > 2000:
                 self._meta.clear()

@@ -159,7 +159,7 @@ async def test_approve_dialog_says_where_mail_goes_and_counts_warnings_once(
         await pilot.press("a")
         text = await wait_for(pilot, "Dry run: what approving leads to")
         assert f"Goes out: 5 via {profile.code} (folder" in text
-        assert "2 item(s) have warnings" in text
+        assert "2 items with warnings" in text
         await pilot.press("n")
         await pilot.press("w")
         text = await wait_for(pilot, "warnings only")

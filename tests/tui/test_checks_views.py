@@ -27,7 +27,7 @@ async def test_doctor_and_audit_log_from_the_tools_pane(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, "doctor: ready to send?")
         await pilot.press("d")
-        text = await wait_for(pilot, "1 thing(s) to fix", tries=300)
+        text = await wait_for(pilot, "1 thing to fix", tries=300)
         assert "FIX   Sending: paused: month end" in text  # first: what to fix
         assert "-> mailroom sending resume" in text
         await pilot.press("escape")

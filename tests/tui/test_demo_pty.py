@@ -100,7 +100,7 @@ def test_readme_demo_month_goes_out_with_keys_only(tmp_path: Path) -> None:
         term.keys("y")
         term.wait_for("approved 92")
         term.keys("s")
-        text = term.wait_for("Send the 92 approved message(s)")
+        text = term.wait_for("Send the 92 approved messages")
         term.keys("y")
         text = term.wait_for("Sending done")
         assert "92 sent, 0 failed" in text

@@ -26,6 +26,8 @@ async def test_create_profile_set_password_and_test_it(tmp_path: Path) -> None:
         fields = server.profile_fields(tmp_path)
         app = make_app(home)
         async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, "Set up a new office")  # an empty folder: the guide
+            await pilot.press("escape")  # straight to a profile, without it
             await pilot.press("ctrl+n")
             await wait_focus(pilot, "f-code")
             await type_text(pilot, "MAIN")

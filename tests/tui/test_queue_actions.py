@@ -37,18 +37,29 @@ async def test_paging_filters_hold_cancel_approve_marked(tmp_path: Path) -> None
         await wait_for(pilot, "51-100 of 450")
         await pilot.press("home")
 
-        # Hold the first, cancel the second (asks), approve two marked ones.
+        # Hold the first (asks), release it and hold it again, cancel the second (asks),
+        # approve two marked ones.
         await pilot.press("h")
+        await wait_for(pilot, "Hold 1 item? They are not sent until released (u).")
+        await pilot.press("y")
+        text = await wait_for(pilot, "held 1")
+        await pilot.press("u")
+        await wait_for(pilot, "Release 1 item?")
+        await pilot.press("y")
+        text = await wait_for(pilot, "approved 1")
+        await pilot.press("h")
+        await wait_for(pilot, "Hold 1 item?")
+        await pilot.press("y")
         text = await wait_for(pilot, "held 1")
         await pilot.press("down", "x")
-        await wait_for(pilot, "Cancel 1 item(s)?")
+        await wait_for(pilot, "Cancel 1 item?")
         await pilot.press("y")
         text = await wait_for(pilot, "cancelled 1")
         await pilot.press("down", "space", "space")
         await wait_for(pilot, "2 marked")
         await pilot.press("a")
-        text = await wait_for(pilot, "Approve the 2 marked message(s)?")
-        assert "2 message(s) will be mailed" in text
+        text = await wait_for(pilot, "Approve the 2 marked messages?")
+        assert "2 messages will be mailed" in text
         await pilot.press("y")
         text = await wait_for(pilot, "approved 2")
         assert "draft 446" in text, text
@@ -82,18 +93,18 @@ async def test_unknown_items_resend_and_mark_sent(tmp_path: Path) -> None:
         text = await wait_for(pilot, "unknown 2")
         assert "UNKNOWN" in text
         await pilot.press("r")
-        await wait_for(pilot, "Send 1 message(s) again")
+        await wait_for(pilot, "Send 1 message again")
         await pilot.press("y")
         text = await wait_for(pilot, "approved 2")
         await pilot.press("down", "k")
-        await wait_for(pilot, "Mark 1 unknown message(s) as sent")
+        await wait_for(pilot, "Mark 1 unknown message as sent")
         await pilot.press("y")
         text = await wait_for(pilot, "sent 1")
         # Marking a message that is not unknown is refused with our message.
         await pilot.press("k")
         await pilot.press("y")
         text = await wait_for(pilot, "Not every item was changed")
-        assert "is sent;" in text and "only unknown messages can be marked sent" in text
+        assert "is sent;" in text and "unknown messages can be marked sent" in text, text
         assert "Traceback" not in text
     counts = Spool(store.home).batch(batch.id).counts()
     assert (counts["approved"], counts["sent"], counts["unknown"]) == (2, 1, 0)

@@ -80,14 +80,14 @@ async def test_build_preview_approve_send_archive(tmp_path: Path) -> None:
             # Approve: the dry-run summary first.
             await pilot.press("a")
             text = await wait_for(pilot, "Approve every draft message?")
-            assert "92 message(s) will be mailed" in text
-            assert "18 document(s) go to print" in text and "opted in to e-mail" in text, text
+            assert "92 messages will be mailed" in text
+            assert "18 documents go to print" in text and "not opted" in text, text
             await pilot.press("y")
             text = await wait_for(pilot, "approved 92")
 
             # Send, in a worker, then the report.
             await pilot.press("s")
-            await wait_for(pilot, "Send the 92 approved message(s)")
+            await wait_for(pilot, "Send the 92 approved messages")
             await pilot.press("y")
             text = await wait_for(pilot, "Sending done", tries=300)
             assert "92 sent, 0 failed" in text, text

@@ -1,0 +1,162 @@
+"""The TUI's one failure handler: every action, message handler and worker ends here.
+
+An error meant for the user (``MailroomError``) is shown as its message. Anything
+else is a bug: it is written to a crash report, told in the dialog "That action
+stopped … Mailroom goes on", and the app keeps running. Only when going on is not
+possible (the failure dialog itself fails, or failures come faster than anyone can
+read them) does the app end: exit code 70 and the sentence on the terminal, never 0.
+
+Textual ends a widget's message loop on its first unhandled error (the widget, or the
+whole app when it is the app's own loop, then takes no more keys) and then calls
+``App._handle_exception``. ``install`` wraps the dispatch of one message so that an
+error is handed to the boundary and the loop goes on with the next message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual.message_pump import MessagePump
+from textual.worker import WorkerFailed
+
+if TYPE_CHECKING:
+    from textual.app import App
+    from textual.message import Message
+
+FATAL_EXIT = 70  # EX_SOFTWARE, as the command line's boundary
+BURST = 5  # this many failures ...
+BURST_SECONDS = 3.0  # ... within this time: not an action that failed but a broken app
+
+_installed = False
+
+
+def install() -> None:
+    """Wrap Textual's dispatch of one message, once per process (apps without a
+    boundary are left to Textual's own handling)."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    original = MessagePump._dispatch_message
+
+    async def dispatch_guarded(self: MessagePump, message: Message) -> None:
+        try:
+            await original(self, message)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            boundary = _boundary_of(self)
+            if boundary is None:
+                raise
+            boundary.failed(error)
+
+    MessagePump._dispatch_message = dispatch_guarded  # type: ignore[method-assign]
+    _mend_option_list_page_keys()
+    _mend_second_dismiss()
+
+
+def _mend_option_list_page_keys() -> None:
+    """Textual 8.2's OptionList fails on PageUp/PageDown before its lines are laid out
+    (an empty or just-filled list: ``KeyError`` in ``_move_page``; found by the monkey
+    test). The key then does nothing, as on any list with nothing to move to."""
+    from textual.widgets import OptionList
+
+    original = OptionList._move_page
+
+    def move_page(self: OptionList, direction: Any) -> None:
+        if (self.highlighted or 0) not in self._index_to_line:
+            return
+        original(self, direction)
+
+    OptionList._move_page = move_page  # type: ignore[method-assign]
+
+
+def _boundary_of(pump: MessagePump) -> FailureBoundary | None:
+    try:
+        app = pump.app
+    except Exception:  # no active app (a pump outside any app): Textual's own handling
+        return None
+    boundary = getattr(app, "failure_boundary", None)
+    return boundary if isinstance(boundary, FailureBoundary) else None
+
+
+class FailureBoundary:
+    """What the app does with an error nobody handled."""
+
+    def __init__(self, app: App[Any], home: Path | None) -> None:
+        self.app = app
+        self.home = home
+        self.fatal_sentence: str | None = None
+        self.reports: list[Path] = []
+        self._recent: list[float] = []
+        self._showing = False
+
+    def failed(self, error: BaseException) -> None:
+        if isinstance(error, WorkerFailed):  # a worker's error: the error itself
+            error = error.error
+        from store.errors import MailroomError
+
+        if isinstance(error, MailroomError):  # meant for the user: its message
+            show = getattr(self.app, "show_error", None)
+            if show is not None:
+                try:
+                    show(error)
+                    return
+                except Exception as again:
+                    error = again
+        from mailing.crash import crash_sentence, write_crash_report
+
+        report = write_crash_report(self.home, error, "the TUI")
+        if report is not None:
+            self.reports.append(report)
+        if self.fatal_sentence is not None:
+            return  # already ending
+        now = time.monotonic()
+        self._recent = [t for t in self._recent if now - t < BURST_SECONDS] + [now]
+        if self._showing or len(self._recent) >= BURST:
+            self.end(error, report)
+            return
+        from screens.widgets.modals import MessageModal
+
+        self._showing = True
+        try:
+            self.app.push_screen(
+                MessageModal(
+                    "Something went wrong",
+                    crash_sentence(error, report, goes_on=True) + " Mailroom goes on.",
+                    error=True,
+                )
+            )
+        except Exception as again:
+            self.end(again, report)
+        finally:
+            self._showing = False
+
+    def end(self, error: BaseException, report: Path | None) -> None:
+        """Going on is not possible: end the app with the sentence and exit code 70."""
+        from mailing.crash import crash_sentence
+
+        self.fatal_sentence = crash_sentence(error, report)
+        self.app.exit(FATAL_EXIT)
+
+
+def _mend_second_dismiss() -> None:
+    """Two Enters in one burst on a dialog: the first closes it, the second reached it
+    before it was gone. Textual then sets its answer twice (``InvalidStateError``) or
+    pops a screen too many (``ScreenStackError``; both found by the monkey test). A
+    dialog answers once; a second answer is dropped."""
+    from textual.await_complete import AwaitComplete
+    from textual.screen import Screen
+
+    original = Screen.dismiss
+
+    def dismiss_once(self: Screen[Any], result: Any = None) -> AwaitComplete:
+        if getattr(self, "_mailroom_dismissed", False) or not self.is_active:
+            return AwaitComplete()
+        self._mailroom_dismissed = True  # type: ignore[attr-defined]
+        return original(self, result)
+
+    Screen.dismiss = dismiss_once  # type: ignore[method-assign]
