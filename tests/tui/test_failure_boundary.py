@@ -56,12 +56,12 @@ async def test_a_failing_action_is_a_dialog_a_crash_report_and_the_app_goes_on(
 async def test_a_failing_worker_is_a_dialog_a_crash_report_and_the_app_goes_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import mailing.doctor
+    import mailing.checks.doctor
 
     def boom(store: object) -> list[object]:
         raise RuntimeError("injected failure in a worker")
 
-    monkeypatch.setattr(mailing.doctor, "run_checks", boom)
+    monkeypatch.setattr(mailing.checks.doctor, "run_checks", boom)
     home = tmp_path / "home"
     seed(Store(home))
     app = make_app(home, first_pane="tools")
