@@ -1,7 +1,7 @@
 """Textual's private parts that Mailroom uses, in one place.
 
 Textual is pinned (pyproject.toml) and these are not its public API, so each use goes
-through here, and ``tests/test_library_internals.py`` pins exactly these: an upgrade
+through here, and ``tests/unit/test_library_internals.py`` pins exactly these: an upgrade
 that changes one fails that test by name, not a key press in a pane.
 
 - ``App._check_bindings(key, priority)``: run the binding a key has (held keys are

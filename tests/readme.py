@@ -1,5 +1,5 @@
 """The README's two commands, read from the README itself: the demo test runs the first,
-`.ci/run` runs the second, and tests/test_readme_commands.py checks they stay so."""
+`.ci/run` runs the second, and tests/unit/test_readme_commands.py checks they stay so."""
 
 from __future__ import annotations
 

@@ -323,7 +323,9 @@ class _Controller(Controller):
 class SMTPTestServer:
     """An aiosmtpd server on 127.0.0.1 for one test. See the module docstring."""
 
-    PIPELINING = False  # the default of ``pipelining`` (tests/test_pipelining.py sets it)
+    PIPELINING = (
+        False  # the default of ``pipelining`` (tests/functional/test_pipelining.py sets it)
+    )
 
     def __init__(
         self,

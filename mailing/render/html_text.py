@@ -3,7 +3,7 @@
 Paragraphs and line breaks become blank lines and new lines, list items get a
 bullet, table rows become ``cell | cell`` lines, links become ``text (url)``.
 A fast tokenizer handles the HTML our templates produce; anything unusual falls
-back to :mod:`html.parser`, and both give the same text (tests/test_render_fast.py).
+back to :mod:`html.parser`, and both give the same text (tests/unit/test_render_fast.py).
 """
 
 from __future__ import annotations
@@ -167,7 +167,7 @@ def html_to_text(html: str) -> str:
 # A tokenizer for well-formed HTML, giving ``_TextMaker`` exactly the calls that
 # ``HTMLParser(convert_charrefs=True)`` gives it (measured: 4x faster, which counts in a
 # batch of 10,000). Anything it does not recognise makes it give up (None), and
-# html.parser does the work: ``tests/test_render_fast.py`` compares the two.
+# html.parser does the work: ``tests/unit/test_render_fast.py`` compares the two.
 _START_TAG = re.compile(
     r"<([a-zA-Z][a-zA-Z0-9]*)"
     r"((?:\s+[a-zA-Z_:][-a-zA-Z0-9_:.]*(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?)*)"

@@ -1,6 +1,6 @@
 """smtplib's private parts that Mailroom uses, in one place.
 
-``tests/test_library_internals.py`` pins exactly these, so a Python whose smtplib
+``tests/unit/test_library_internals.py`` pins exactly these, so a Python whose smtplib
 changed them fails that test by name instead of a TLS handshake with the wrong name.
 
 - ``SMTP._host``: the name ``starttls()`` (and ``SMTP_SSL``'s connect) gives the TLS

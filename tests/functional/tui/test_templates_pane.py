@@ -1,0 +1,90 @@
+"""The set-up panes, driven with the keyboard only at 80x24, then checked in the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from store.records import LanguageCode, Template
+from store.store import Store
+from tests.functional.tui.helpers import (
+    SIZE,
+    make_app,
+    screen_text,
+    seed,
+    settle,
+    type_text,
+    wait_focus,
+    wait_for,
+)
+
+
+async def test_template_with_picked_expression_linked_to_language_code(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    seed(Store(home))
+    app = make_app(home)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        await wait_focus(pilot, "f-code")
+        await type_text(pilot, "INV-EN")
+        await pilot.press("tab")
+        await type_text(pilot, "Invoice mail")
+        await pilot.press("tab", "tab", "tab", "tab")  # object, profile, format
+        await wait_focus(pilot, "f-subject")
+        await type_text(pilot, "Invoice ")
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, "Insert a field of the sales invoice into subject")
+        await type_text(pilot, "relation_name")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("tab")
+        await wait_focus(pilot, "f-body")
+        await type_text(pilot, "Dear customer")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+
+        # A template that does not render is refused, and what was typed stays.
+        await pilot.press("ctrl+n", "tab", "tab", "tab", "tab", "tab")
+        await pilot.press("shift+tab", "shift+tab", "shift+tab", "shift+tab", "shift+tab")
+        await type_text(pilot, "BROKEN")
+        await pilot.press("tab", "tab", "tab", "tab", "tab")
+        await type_text(pilot, "Hi {{ no_such_field }}")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Not saved" in text
+        assert "no_such_field" in text
+        await pilot.press("enter")
+        assert app.query_one("#f-subject").value == "Hi {{ no_such_field }}"
+        # Leaving asks first.
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, "unsaved changes")
+        await pilot.press("y")
+
+        # Link it to HOLT/EN for sales invoices.
+        await pilot.press("f4")
+        await settle(pilot)
+        await pilot.press("ctrl+l")
+        await type_text(pilot, "EN")
+        await pilot.press("enter")  # search, then the rows have the focus
+        await settle(pilot)
+        await pilot.press("enter")  # open HOLT/EN
+        await wait_for(pilot, "Language codes: HOLT/EN")
+        await wait_focus(pilot, "f-administration")
+        await pilot.press("tab", "tab", "tab", "tab", "tab")
+        await wait_focus(pilot, "f-tpl_sales_invoice")
+        await pilot.press("enter")
+        await settle(pilot)
+        await type_text(pilot, "INV-EN")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+
+    store = Store(home)
+    template = store.get(Template, "INV-EN")
+    assert template.subject == "Invoice {{ relation_name }}"
+    assert "Dear customer" in template.body
+    assert store.find(Template, "BROKEN") is None
+    assert store.get(LanguageCode, "HOLT/EN").templates == {"sales_invoice": "INV-EN"}

@@ -1,0 +1,68 @@
+"""No keystroke lost: keys that arrive in one burst (over SSH, from a fast typist) while
+the focus moves go to the field they were typed for, in order; the record typed in one
+burst is the one saved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import events
+
+from store.records import Relation
+from store.store import Store
+from tests.functional.tui.helpers import SIZE, make_app, seed, settle, wait_for, wait_until
+
+_NAMED: dict[str, str | None] = {
+    "tab": "\t",
+    "space": " ",
+    "enter": "\r",
+    "ctrl+s": "\x13",
+    "ctrl+n": "\x0e",
+    "f5": None,
+}
+
+
+def burst(app: object, *parts: str) -> None:
+    """Post every key at once, without waiting in between: a burst from the terminal.
+    A part is a key name (tab, ctrl+s) or text typed as it is."""
+    for part in parts:
+        if part in _NAMED:
+            keys: list[tuple[str, str | None]] = [(part, _NAMED[part])]
+        else:
+            keys = [("space" if ch == " " else ch, ch) for ch in part]
+        for key, char in keys:
+            app.post_message(events.Key(key, char))  # type: ignore[attr-defined]
+
+
+async def test_a_relation_typed_in_one_burst_is_saved_field_by_field(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    seed(Store(home))
+    app = make_app(home)
+    async with app.run_test(size=SIZE) as pilot:
+        # F5 and the whole form in one burst: the pane is still being built while the
+        # keys arrive (Administration is focused on a new relation; Kind is left as is).
+        burst(app, "f5")
+        burst(app, "ctrl+n", "tab", "N9003", "tab", "tab", "Third Klant", "ctrl+s")
+        await wait_for(pilot, "Relations: HOLT/N9003")  # saved, and opened
+        burst(app, "ctrl+n", "tab", "N9002", "tab", "tab", "Second Klant", "ctrl+s")
+        await wait_for(pilot, "Relations: HOLT/N9002")
+        await settle(pilot)
+    store = Store(home)
+    assert store.get(Relation, "HOLT/N9003").name == "Third Klant"
+    assert store.get(Relation, "HOLT/N9002").name == "Second Klant"
+
+
+async def test_keys_typed_while_a_pane_opens_are_not_lost(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    seed(Store(home))
+    app = make_app(home)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, "Profiles: new profile")
+        burst(app, "ctrl+n", "WEB", "tab", "Web shop profile")
+        pane = app.query_one("#pane-profiles")
+
+        def typed() -> bool:
+            values = pane.form.read()  # type: ignore[attr-defined]
+            return values["code"] == "WEB" and values["description"] == "Web shop profile"
+
+        await wait_until(pilot, typed, "the burst typed into Code and Description")
