@@ -16,8 +16,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from mailing import words
-
 MODAL_CSS = """
 .modal-box {
     width: 70;
@@ -65,6 +63,8 @@ def refusal_for_form(exc: BaseException, labels: dict[str, str]) -> str | None:
         return _record_error_for_form(exc, labels)
     if not isinstance(exc, ChangeRefused):
         return None
+    from mailing import words  # not at import: mailing.words reads the records' catalogue
+
     lines = [f"Not saved; nothing was changed ({words.count(len(exc.problems), 'problem')}):"]
     for p in exc.problems:
         where = p.where
@@ -86,6 +86,8 @@ def _record_error_for_form(exc: BaseException, labels: dict[str, str]) -> str:
     """A record the form's values do not make, told by the form's labels: "Code: is
     empty; fill it in" instead of "field code: ... (value: '')"."""
     problems = getattr(exc, "problems", [])
+    from mailing import words
+
     lines = [f"Not saved; nothing was changed ({words.count(len(problems), 'problem')}):"]
     for where, value, message in problems:
         name = str(where).split(".")[0]

@@ -45,3 +45,15 @@ def test_the_drawing_in_the_architecture_doc_is_the_real_one() -> None:
 
 if __name__ == "__main__":
     print(arrows(), end="")
+
+
+def test_the_tables_the_tui_reads_before_the_records_are_imported_are_the_records_tables() -> None:
+    """tui/app.py and screens/profiles.py read stored rows by table name at start (no
+    pydantic yet); the names must be the records' own."""
+    from screens.profiles import PROFILES_TABLE
+    from store.records import Administration, Profile
+
+    app_source = (ROOT / "tui" / "app.py").read_text()
+    assert f'tx.rows("{Administration.table}")' in app_source
+    assert f'tx.rows("{Profile.table}")' in app_source
+    assert PROFILES_TABLE == Profile.table

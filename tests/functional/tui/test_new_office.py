@@ -85,7 +85,7 @@ async def test_a_new_office_from_an_empty_folder_to_a_sent_message(tmp_path: Pat
         await type_text(pilot, "HOLT")
         await fill(pilot, "f-name", "Holtkamp B.V.")
         await fill(pilot, "f-email", "info@holtkamp.example")
-        await fill(pilot, "f-vat_number", "NL001234567B01")
+        await fill(pilot, "f-vat_number", "NL859123455B01")
         await fill(pilot, "f-iban", "NL91ABNA0417164300")
         await pilot.press("ctrl+s")
         text = await wait_for(pilot, "[x] 1. a")
@@ -152,10 +152,13 @@ async def test_a_new_office_from_an_empty_folder_to_a_sent_message(tmp_path: Pat
         await wait_for(pilot, "Sending done", tries=300)
 
     admin = Store(home).get(Administration, "HOLT")
-    assert admin.vat_number == "NL001234567B01" and admin.iban == "NL91ABNA0417164300"
+    assert admin.vat_number == "NL859123455B01" and admin.iban == "NL91ABNA0417164300"
     [sent] = list(outbox.rglob("*.eml"))
     msg = email.message_from_bytes(sent.read_bytes(), policy=email.policy.default)
-    assert msg["To"] == "info@jansen.example"
+    # The relation's name goes with its business e-mail (issue 24).
+    assert [(a.display_name, a.addr_spec) for a in msg["To"].addresses] == [
+        ("Bouwbedrijf Jansen B.V.", "info@jansen.example")
+    ]
     assert msg["Subject"] == "Factuur F1"
 
 
