@@ -158,7 +158,8 @@ async def test_one_code_in_two_administrations_reads_as_two_relations(tmp_path: 
         await type_text(pilot, "D1003")
         await pilot.press("enter")
         text = await wait_for(pilot, "1-2 of 2")
-        assert "HOLT  D1003  Thornbury" in text, text  # the list is narrow: it wraps
-        assert "KORN  D1003  Thornbury" in text, text
+        # Two lines a row in the narrow list: the administration and code, then the name.
+        assert "HOLT  D1003" in text and "KORN  D1003" in text, text
+        assert text.count("Thornbury Facilit") == 2, text
         await pilot.press("down", "enter")
         await wait_for(pilot, "Relations: KORN/D1003")
