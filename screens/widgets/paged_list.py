@@ -136,7 +136,10 @@ class PagedList(Vertical):
             widget = self.rows
             keep = widget.highlighted
             widget.set_options(
-                [Option(self._prompt(k, lb), id=k) for k, lb in zip(self.keys, self.labels)]
+                [
+                    Option(self._prompt(k, lb), id=k)
+                    for k, lb in zip(self.keys, self.labels, strict=True)
+                ]
             )
             widget.highlighted = keep
 
