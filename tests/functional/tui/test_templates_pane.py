@@ -108,3 +108,11 @@ async def test_template_list_and_keys_fit_80_columns_without_breaking_a_word(
         assert "HOLT-DE-down_payment" in rows and "Down payment (DE)" in rows, text
         assert not any(r in ("ce", "r", "invoice") or r.startswith("ce ") for r in rows), rows
         assert text.splitlines()[-1].rstrip().endswith("f1 Help"), text
+        # In the body the text area adds ^] Indent: a pane key gives way, F1 Help stays.
+        await pilot.press("enter")
+        await wait_for(pilot, "Templates: HOLT-DE-counter_invoice")
+        await pilot.press("tab", "tab", "tab", "tab", "tab", "tab")
+        await wait_focus(pilot, "f-body")
+        text = await wait_for(pilot, "^] Indent")
+        line = text.splitlines()[-1].rstrip()
+        assert line.endswith("f1 Help") and len(line) <= 80, line
