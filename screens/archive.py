@@ -43,6 +43,18 @@ def archive_folders(home: Path) -> list[str]:
     return out
 
 
+def archive_label(rel: str) -> str:
+    """``HOLT/D1003/sales_invoice-F20260001`` -> ``HOLT  D1003  Sales invoice F20260001``."""
+    from mailing.words import doc_type
+
+    parts = rel.split("/")
+    if len(parts) != 3 or "-" not in parts[2]:
+        return rel
+    admin, relation, folder = parts
+    kind, number = folder.split("-", 1)
+    return f"{admin}  {relation}  {doc_type(kind)} {number}"
+
+
 def _dirs(path: Path) -> list[str]:
     try:
         with os.scandir(path) as it:
@@ -101,7 +113,9 @@ def load_archived(home: Path, rel: str) -> Any:
 
     folder = home / "archive" / rel
     record = read_record(folder)
-    data = PreviewData(title=f"Archive: {rel}", file_name=f"{Path(rel).name}.eml", state="sent")
+    data = PreviewData(
+        title=f"Archive: {archive_label(rel)}", file_name=f"{Path(rel).name}.eml", state="sent"
+    )
     eml = folder / "message.eml"
     if eml.exists():
         data.raw = eml.read_bytes()
@@ -171,7 +185,11 @@ class ArchivePane(Pane):
 
     def apply_search(self) -> None:
         needle = self.query_one(Input).value.strip().lower()
-        self.shown = [f for f in self.folders if needle in f.lower()] if needle else self.folders
+        self.shown = (
+            [f for f in self.folders if needle in f.lower() or needle in archive_label(f).lower()]
+            if needle
+            else self.folders
+        )
         self.query_one(PagedList).load(0)
 
     def _fetch(self, offset: int, limit: int) -> tuple[list[tuple[str, str]], int]:
@@ -182,7 +200,8 @@ class ArchivePane(Pane):
             when = str(rec.get("sent_at") or "")[:16].replace("T", " ")
             to = rec.get("to") or (rec.get("recipients") or {}).get("to") or []
             copy = "copy" if rec.get("copy_document") else "    "
-            rows.append((rel, f"{rel:<40} {when:<16} {copy} {', '.join(to)}"))
+            label = archive_label(rel)
+            rows.append((rel, f"{label:<40} {when:<16} {copy} {', '.join(to)}"))
         return rows, len(self.shown)
 
     @on(Input.Changed, "#archive-search")
@@ -204,4 +223,6 @@ class ArchivePane(Pane):
         from screens.preview import PreviewScreen
 
         home, rel = self.store.home, event.key
-        self.app.push_screen(PreviewScreen(lambda: load_archived(home, rel), f"Archive {rel}"))
+        self.app.push_screen(
+            PreviewScreen(lambda: load_archived(home, rel), f"Archive {archive_label(rel)}")
+        )

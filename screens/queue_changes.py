@@ -85,7 +85,9 @@ class QueueChanges(_PaneBase):
             self.show_message("Nothing to approve", text + "\n\nNo draft messages are chosen.")
             return
         what = (
-            f"the {words.count(len(items), 'marked message')}" if items else "every draft message"
+            f"the {words.count(summary.mailed, 'marked draft message')}"
+            if items
+            else "every draft message"
         )
         view = self.view
         assert view is not None
@@ -95,9 +97,11 @@ class QueueChanges(_PaneBase):
                 return
             from mailing.changes import change_items
 
+            # The drafts the dry run counted, no more: its count is the approval's.
+            chosen = summary.drafts if items else None
             try:
                 moved, skipped = change_items(
-                    self.store, self.user, view.batch.id, "approve", items
+                    self.store, self.user, view.batch.id, "approve", chosen
                 )
             except MailroomError as exc:
                 self.show_error(exc, "Not approved")

@@ -175,12 +175,16 @@ class RelationsPane(RecordPane):
         needle = query.lower()
         with self.store.view() as tx:
             raw = tx.raw(Relation)
+        # One code can be in two administrations: then each row says which one.
+        several = len({r.get("administration") for r in raw}) > 1
         rows = []
         for r in raw:
             code, name = str(r.get("code", "")), str(r.get("name", ""))
+            admin = str(r.get("administration", ""))
             if needle and needle not in code.lower() and needle not in name.lower():
                 continue
-            rows.append((f"{r.get('administration', '')}/{code}", f"{code}  {name}"))
+            label = f"{admin}  {code}  {name}" if several else f"{code}  {name}"
+            rows.append((f"{admin}/{code}", label))
         rows.sort()
         return Page(rows[offset : offset + limit], len(rows))
 

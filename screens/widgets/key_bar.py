@@ -67,6 +67,9 @@ class KeyBar(Widget, can_focus=False):
                 self._text = text
                 self.refresh()  # the same size: no layout
 
+    def on_resize(self) -> None:
+        self._bindings_changed(self.screen)
+
     def render(self) -> Content:
         return self._text
 
@@ -80,10 +83,8 @@ class KeyBar(Widget, can_focus=False):
         key_style = self.get_visual_style("key-bar--key")
         text_style = self.get_visual_style("key-bar--description")
         dim = self.get_visual_style("key-bar--disabled")
-        parts: list[Content] = []
-        spans: list[tuple[int, int, str]] = []
+        pieces: list[tuple[Content, str, str]] = []  # piece, key, action
         seen: set[str] = set()
-        column = 0
         for _node, binding, enabled, _tooltip in self.screen.active_bindings.values():
             if not binding.show or binding.action in seen:
                 continue
@@ -92,10 +93,23 @@ class KeyBar(Widget, can_focus=False):
             piece = Content.assemble((key, key_style), (f" {binding.description}", text_style))
             if not enabled:
                 piece = piece.stylize(dim)
+            pieces.append((piece, binding.key, binding.action))
+        # Too long for the line: the keys just before F1 Help give way (F1 lists them
+        # all), so the line never ends in a cut word nor loses the key that explains it.
+        width = self.size.width or self.app.size.width or 80
+        while len(pieces) > 1 and sum(p.cell_length + 1 for p, _, _ in pieces) - 1 > width:
+            drop = next((i for i in range(len(pieces) - 1, -1, -1) if pieces[i][2] != "help"), None)
+            if drop is None:
+                break
+            del pieces[drop]
+        parts: list[Content] = []
+        spans: list[tuple[int, int, str]] = []
+        column = 0
+        for piece, key_name, _action in pieces:
             if parts:
                 parts.append(Content(" "))
                 column += 1
-            spans.append((column, column + piece.cell_length, binding.key))
+            spans.append((column, column + piece.cell_length, key_name))
             column += piece.cell_length
             parts.append(piece)
         self._spans = spans

@@ -129,6 +129,20 @@ class PagedList(Vertical):
             text = text[: width - 1] + "~"
         return Text(text, no_wrap=True)
 
+    def on_resize(self) -> None:
+        # The first page is often cut before the list has its width (then 80 is
+        # assumed): cut the rows again for the width there is, or they would wrap.
+        if self.keys:
+            widget = self.rows
+            keep = widget.highlighted
+            widget.set_options(
+                [
+                    Option(self._prompt(k, lb), id=k)
+                    for k, lb in zip(self.keys, self.labels, strict=True)
+                ]
+            )
+            widget.highlighted = keep
+
     def load(self, offset: int | None = None, highlight: int | None = None) -> None:
         """Fetch and show the page at ``offset`` (default: the current one)."""
         if offset is not None:

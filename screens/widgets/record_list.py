@@ -21,6 +21,19 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 
+def _cut(line: str, width: int) -> str:
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def row_prompt(label: str, width: int) -> str:
+    """``code  name`` as two lines, each cut to ``width``: the narrow list would otherwise
+    wrap a long code mid-word (``HOLT-DE-counter_invoi`` / ``ce``)."""
+    if "  " not in label:
+        return _cut(label, width)
+    head, tail = label.rsplit("  ", 1)
+    return _cut(head, width) + "\n" + _cut("  " + tail, width)
+
+
 class ListRows(OptionList):
     """An ``OptionList`` that keeps the rows it drew when it is shown again at the same
     size. Textual sends every widget a Resize when its pane is shown again, and an
@@ -124,7 +137,8 @@ class RecordList(Vertical):
         self.total = page.total
         rows = self.query_one("#rows", OptionList)
         rows.clear_options()
-        rows.add_options([Option(label, id=key) for key, label in page.rows])
+        width = self.size.width - 5 if self.size.width else 21  # border, padding, scrollbar
+        rows.add_options([Option(row_prompt(label, width), id=key) for key, label in page.rows])
         if page.rows:
             index = 0
             if select is not None:

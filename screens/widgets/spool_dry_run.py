@@ -27,6 +27,7 @@ class DryRun:
     total_bytes: int = 0
     already: dict[str, int] = field(default_factory=dict)
     profiles: dict[str, int] = field(default_factory=dict)  # profile code -> messages
+    drafts: list[str] = field(default_factory=list)  # the items approving would move
 
     def text(self) -> str:
         lines = [
@@ -57,14 +58,16 @@ PRINT_REASON_TEXT = words.PRINT_REASONS
 def dry_run(view: BatchView, items: Iterable[str] | None = None) -> DryRun:
     """What approving (all drafts, or ``items``) would lead to; reads the side-cars."""
     out = DryRun()
-    if items is None:
-        mail_refs = [r for r in view.refs("draft") if r.kind == "email"]
-    else:
-        wanted = set(items)
-        mail_refs = [r for r in view.refs("all") if r.item in wanted and r.kind == "email"]
+    # Only drafts are approved: a chosen item already approved, sent or held is counted
+    # under "Already", so the dry run's count is the approval's count.
+    wanted = None if items is None else set(items)
+    mail_refs = [
+        r for r in view.refs("draft") if r.kind == "email" and (wanted is None or r.item in wanted)
+    ]
     for ref in mail_refs:
         meta = view.meta(ref.item)
         out.mailed += 1
+        out.drafts.append(ref.item)
         out.total_bytes += int(meta.get("size") or 0)
         code = str(meta.get("profile") or "?")
         out.profiles[code] = out.profiles.get(code, 0) + 1
@@ -78,5 +81,8 @@ def dry_run(view: BatchView, items: Iterable[str] | None = None) -> DryRun:
         out.print_reasons[text] = out.print_reasons.get(text, 0) + 1
     out.failed = len(view.names("failed"))
     for st in ("approved", "sent", "held", "unknown"):
-        out.already[st] = len(view.names(st))
+        names = view.names(st)
+        if wanted is not None:  # file names: ``<item>.<ext>``
+            names = [n for n in names if n[: n.rfind(".")] in wanted]
+        out.already[st] = len(names)
     return out

@@ -101,7 +101,7 @@ async def steps(pilot):
 app.run(headless=True, size=(80, 24), auto_pilot=steps)
 """
     out = json.loads(run_python(code))
-    assert out["shown"] == ["OUTBOX  Try-out folder"]
+    assert out["shown"] == ["OUTBOX\n  Try-out folder"]  # code, then name
     assert out["heavy"] == []
 
 

@@ -32,7 +32,7 @@ async def test_keys_typed_at_start_land_in_the_form_built_after_the_list(
         )
         await wait_focus(pilot, "f-code")
         text = await wait_for(pilot, "Profiles: new profile  * unsaved changes")
-        assert "OUTBOX  Try-out" in text  # the list is there too
+        assert "  Try-out folder" in text  # the list is there too
         assert app.query_one("#search", Input).value == ""  # nothing went to the search
 
 
@@ -43,12 +43,12 @@ async def test_a_pane_shown_again_lists_a_record_saved_elsewhere_meanwhile(
     seed(Store(home))
     app = make_app(home)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, "OUTBOX  Try-out")
+        await wait_for(pilot, "  Try-out folder")
         await pilot.press("f5")
         await wait_for(pilot, "Relations")
         # Nothing changed: back on Profiles, the list is as it was.
         await pilot.press("f2")
-        text = await wait_for(pilot, "OUTBOX  Try-out")
+        text = await wait_for(pilot, "  Try-out folder")
         assert "SECOND" not in text
         # Another session (the command line, a colleague) saves a profile meanwhile.
         await pilot.press("f5")
@@ -68,5 +68,5 @@ async def test_a_pane_shown_again_lists_a_record_saved_elsewhere_meanwhile(
             "",
         )
         await pilot.press("f2")
-        text = await wait_for(pilot, "SECOND  Second")
-        assert "OUTBOX  Try-out" in text
+        text = await wait_for(pilot, "  Second office")
+        assert "  Try-out folder" in text

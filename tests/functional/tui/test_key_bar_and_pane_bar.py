@@ -22,7 +22,7 @@ async def test_the_footer_follows_the_focus_and_a_click_presses_the_key(tmp_path
     seed(Store(home))
     app = make_app(home)
     async with app.run_test(size=SIZE) as pilot:
-        text = await wait_for(pilot, "OUTBOX  Try-out folder")
+        text = await wait_for(pilot, "  Try-out folder")
         line = footer_line(text)
         assert line.startswith("^s Save ^n New ^r Delete ^l List"), line
         assert line.rstrip().endswith("f1 Help"), line
@@ -46,7 +46,7 @@ async def test_a_click_on_a_pane_name_shows_that_pane(tmp_path: Path) -> None:
     seed(Store(home))
     app = make_app(home)
     async with app.run_test(size=SIZE) as pilot:
-        text = await wait_for(pilot, "OUTBOX  Try-out folder")
+        text = await wait_for(pilot, "  Try-out folder")
         bar_line = text.splitlines()[0]
         assert bar_line.startswith(" F2 Profiles F3 Tmpl F4 Lang F5 Rel"), bar_line
         column = bar_line.index("F5 Rel")
@@ -61,7 +61,7 @@ async def test_the_focused_list_is_marked_and_keeps_its_size(tmp_path: Path) -> 
     seed(Store(home))
     app = make_app(home)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, "OUTBOX  Try-out folder")
+        await wait_for(pilot, "  Try-out folder")
         rows = app.query_one("#rows", OptionList)
         await wait_until(pilot, lambda: focused(app) == "rows", "the focus on the list")
         focused_size = rows.size
@@ -86,7 +86,7 @@ async def test_a_list_shown_again_after_the_window_changed_is_drawn_for_its_new_
         text = await wait_for(pilot, "C00000")
         assert "C00008" in text and "C00010" not in text  # 24 lines: 9 rows of 2 lines
         await pilot.press("f2")
-        await wait_for(pilot, "OUTBOX  Try-out folder")
+        await wait_for(pilot, "  Try-out folder")
         await pilot.resize_terminal(100, 34)  # while the Relations pane is hidden
         await pilot.press("f5")
         text = await wait_for(pilot, "C00013")  # ten lines more: five rows more

@@ -58,7 +58,7 @@ async def test_paging_filters_hold_cancel_approve_marked(tmp_path: Path) -> None
         await pilot.press("down", "space", "space")
         await wait_for(pilot, "2 marked")
         await pilot.press("a")
-        text = await wait_for(pilot, "Approve the 2 marked messages?")
+        text = await wait_for(pilot, "Approve the 2 marked draft messages?")
         assert "2 messages will be mailed" in text
         await pilot.press("y")
         text = await wait_for(pilot, "approved 2")
@@ -79,6 +79,30 @@ async def test_paging_filters_hold_cancel_approve_marked(tmp_path: Path) -> None
     approvals = b.approved_hashes()
     assert sorted(approvals) == ["00003-F3", "00004-F4"]
     assert approvals["00003-F3"]["by"] == "alice"
+
+
+async def test_approve_dry_run_counts_what_the_approval_approves(tmp_path: Path) -> None:
+    """A marked item already sent is not "to be mailed": the dry run and the approval
+    both count the one draft, and no document number or state word is left over."""
+    store = make_store(tmp_path / "home", OUTBOX)
+    batch = spool_batch(store, 3, approve=False)
+    first = sorted(batch.all_items())[0]
+    assert batch.move(first, "email", "draft", "sent")
+    async with queue_app(store).run_test(size=SIZE) as pilot:
+        await wait_for(pilot, batch.id)
+        await pilot.press("enter")
+        await wait_for(pilot, "1-3 of 3")
+        await pilot.press("home", "space", "space")
+        await wait_for(pilot, "2 marked")
+        await pilot.press("a")
+        text = await wait_for(pilot, "Approve the 1 marked draft message?")
+        assert "1 message will be mailed" in text, text
+        assert "Already: 1 sent" in text, text
+        await pilot.press("y")
+        text = await wait_for(pilot, "approved 1")
+        assert "is sent" not in text and "not:" not in text, text
+    counts = Spool(store.home).batch(batch.id).counts()
+    assert (counts["approved"], counts["sent"], counts["draft"]) == (1, 1, 1)
 
 
 async def test_unknown_items_resend_and_mark_sent(tmp_path: Path) -> None:

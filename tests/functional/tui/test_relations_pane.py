@@ -142,3 +142,24 @@ async def test_the_e_mail_choices_read_without_colour_and_space_ticks_one(tmp_pa
         await pilot.press("space")
         text = await wait_for(pilot, "[x] Packing slip")
         assert "[ ] Packing slip" not in text
+
+
+async def test_one_code_in_two_administrations_reads_as_two_relations(tmp_path: Path) -> None:
+    """The demo has D1003 in HOLT and in KORN: each row says its administration."""
+    from mailing.demo import load_demo
+
+    home = tmp_path / "demo"
+    load_demo(Store(home, "demo"))
+    app = make_app(home, user="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f5")
+        await wait_for(pilot, "of 40")
+        await pilot.press("ctrl+l")
+        await type_text(pilot, "D1003")
+        await pilot.press("enter")
+        text = await wait_for(pilot, "1-2 of 2")
+        # Two lines a row in the narrow list: the administration and code, then the name.
+        assert "HOLT  D1003" in text and "KORN  D1003" in text, text
+        assert text.count("Thornbury Facilit") == 2, text
+        await pilot.press("down", "enter")
+        await wait_for(pilot, "Relations: KORN/D1003")

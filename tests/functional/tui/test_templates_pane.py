@@ -88,3 +88,31 @@ async def test_template_with_picked_expression_linked_to_language_code(tmp_path:
     assert "Dear customer" in template.body
     assert store.find(Template, "BROKEN") is None
     assert store.get(LanguageCode, "HOLT/EN").templates == {"sales_invoice": "INV-EN"}
+
+
+async def test_template_list_and_keys_fit_80_columns_without_breaking_a_word(
+    tmp_path: Path,
+) -> None:
+    """The demo's long codes (HOLT-DE-subscription_invoice) are cut with … on their own
+    line, never wrapped mid-word; the key line ends with F1 Help, not cut."""
+    from mailing.demo import load_demo
+
+    home = tmp_path / "demo"
+    load_demo(Store(home, "demo"))
+    app = make_app(home, user="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        text = await wait_for(pilot, "1-54 of 54")
+        rows = [line.split("│")[0].strip() for line in text.splitlines()[4:-2]]
+        assert "HOLT-DE-counter_invo…" in rows and "Counter invoice (D…" in rows, text
+        assert "HOLT-DE-down_payment" in rows and "Down payment (DE)" in rows, text
+        assert not any(r in ("ce", "r", "invoice") or r.startswith("ce ") for r in rows), rows
+        assert text.splitlines()[-1].rstrip().endswith("f1 Help"), text
+        # In the body the text area adds ^] Indent: a pane key gives way, F1 Help stays.
+        await pilot.press("enter")
+        await wait_for(pilot, "Templates: HOLT-DE-counter_invoice")
+        await pilot.press("tab", "tab", "tab", "tab", "tab", "tab")
+        await wait_focus(pilot, "f-body")
+        text = await wait_for(pilot, "^] Indent")
+        line = text.splitlines()[-1].rstrip()
+        assert line.endswith("f1 Help") and len(line) <= 80, line
