@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mailing.batches.history_index import DocKey, HistoryIndex
+from store.errors import NotFoundError
 from store.spool.states import STATES
 
 OPEN_STATES = ("draft", "held", "approved", "sending", "unknown")
@@ -95,7 +96,7 @@ def delivered_to(home: Path, batch_id: str, item: str) -> set[str]:
 
     try:
         batch = Spool(home).batch(batch_id)
-    except Exception:
+    except NotFoundError:  # a batch removed since: nobody took anything from it
         return set()
     try:
         needle = json.dumps(item).encode()
@@ -118,7 +119,7 @@ def report_notes(home: Path, batch_id: str, item: str) -> list[str]:
 
     try:
         batch = Spool(home).batch(batch_id)
-    except Exception:
+    except NotFoundError:  # a batch removed since: no reports to tell
         return []
     out: list[str] = []
     try:
