@@ -56,6 +56,7 @@ def install() -> None:
     MessagePump._dispatch_message = dispatch_guarded  # type: ignore[method-assign]
     _mend_option_list_page_keys()
     _mend_second_dismiss()
+    _mend_palette_closing()
 
 
 def _mend_option_list_page_keys() -> None:
@@ -160,3 +161,24 @@ def _mend_second_dismiss() -> None:
         return original(self, result)
 
     Screen.dismiss = dismiss_once  # type: ignore[method-assign]
+
+
+def _mend_palette_closing() -> None:
+    """Textual 8.2's command palette gathers its commands in a worker; when the palette
+    is closed while that worker still runs (Esc right after ctrl+p on a busy machine),
+    the worker sets ``_list_visible`` after the palette's list was removed and the
+    watcher fails with ``NoMatches`` (found by the monkey test under load, seed 53).
+    A closing palette has no list to show: nothing to do."""
+    from textual.command import CommandList, CommandPalette
+    from textual.css.query import NoMatches
+
+    original = CommandPalette._watch__list_visible
+
+    def watch_list_visible(self: CommandPalette) -> None:
+        try:
+            self.query_one(CommandList)
+        except NoMatches:
+            return
+        original(self)
+
+    CommandPalette._watch__list_visible = watch_list_visible  # type: ignore[method-assign]

@@ -65,3 +65,12 @@ def test_the_app_overrides_textuals_error_boundary() -> None:
     own: Any = MailroomApp.__dict__.get("_handle_exception")
     assert own is not None and callable(own)
     assert hasattr(App, "_handle_exception")
+
+
+def test_the_palette_mend_finds_the_watcher_it_wraps() -> None:
+    """tui/boundary.py wraps CommandPalette._watch__list_visible (a closing palette whose
+    gathering worker still runs): an upgrade that renames it fails here, by name."""
+    from textual.command import CommandList, CommandPalette
+
+    assert callable(CommandPalette._watch__list_visible)
+    assert CommandList.__name__ == "CommandList"
