@@ -7,6 +7,7 @@ module is imported the first time it is shown, so start-up only pays for the fir
 from __future__ import annotations
 
 import importlib
+import signal
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, cast
@@ -582,6 +583,11 @@ def run_app(ctx: Context, first_pane: str = "profiles") -> int:
     from mailing.changes.secrets import set_passphrase_source
 
     set_passphrase_source(None)  # never a prompt on the terminal: the TUI has its dialog
+    # The terminal gone (an SSH connection dropped, a tmux pane killed): the TUI ends,
+    # whatever it was started with. Started under `nohup` or from a job that ignores
+    # SIGHUP, it would live on with no terminal to draw on; a send it started goes on in
+    # a session of its own (screens/queue_send.py).
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
     app = build_app(ctx, first_pane=first_pane)
     result = app.run()
     return ended(app, result)
