@@ -58,6 +58,10 @@ Manifest = dict[str, Any]
 
 # Files never change once written, so a parsed file is good for as long as it is named.
 _CACHE: OrderedDict[str, Any] = OrderedDict()
+# The documents of the last few parsed month files by key (shared, read-only): each
+# parsed file is the cache's own object, so a file read again is keyed again.
+_KEYED: list[tuple[Any, dict[str, Doc]]] = []
+_KEYED_FILES = 2
 _CACHE_FILES = 4
 
 
@@ -177,10 +181,16 @@ class DocumentFiles:
         if entry is None:
             return {}
         data = self.read(str(entry["file"]))
+        for parsed, keyed in _KEYED:  # a batch asks for one document at a time, in order
+            if parsed is data:
+                return keyed
         table = data.get(TABLE, {})
         if not isinstance(table, dict):
             raise CorruptDatabaseError(str(self.folder / entry["file"]), "no documents table", [])
-        return {str(d.get(KEY)): d for d in table.values() if isinstance(d, dict)}
+        keyed = {str(d.get(KEY)): d for d in table.values() if isinstance(d, dict)}
+        _KEYED.insert(0, (data, keyed))
+        del _KEYED[_KEYED_FILES:]
+        return keyed
 
     def shard(self, manifest: Manifest, i: int) -> dict[str, str]:
         name = manifest["keys"].get(str(i))
@@ -303,6 +313,7 @@ class DocumentFiles:
                 os.replace(self.path, self.path.with_name(INDEX + ".damaged"))
             atomic_write_bytes(self.path, payload)
             _CACHE.clear()
+            _KEYED.clear()
             return str(chosen)
 
     # ------------------------------------------------------------ migration

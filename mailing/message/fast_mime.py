@@ -56,6 +56,9 @@ def _unstructured(name: str, value: str) -> str:
 
 def _address_header(name: str, addrs: Sequence[str], names: dict[str, str] | None = None) -> str:
     if names and any(a.lower() in names for a in addrs):
+        line = _named_line(name, addrs, names)
+        if line is not None:
+            return line
         # With display names: the email package quotes (commas, quotes) and encodes
         # (RFC 2047, non-ASCII) each name as a phrase, and folds the header.
         msg = EmailMessage(policy=email.policy.SMTP)
@@ -69,6 +72,28 @@ def _address_header(name: str, addrs: Sequence[str], names: dict[str, str] | Non
         else:
             lines[-1] += ", " + a
     return "\r\n".join(lines)
+
+
+# A display name written as it is, or quoted: words of letters, digits and a few signs
+# with single spaces between them (what the email package writes the same, unfolded).
+_SIMPLE_NAME = re.compile(r"[A-Za-z0-9&'.,()-]+(?: [A-Za-z0-9&'.,()-]+)*")
+
+
+def _named_line(name: str, addrs: Sequence[str], names: dict[str, str]) -> str | None:
+    """The header on one line, as the email package writes it, when every display name
+    is simple and the line fits; else None (the email package makes it)."""
+    shown = []
+    for a in addrs:
+        display = names.get(a.lower(), "")
+        if not display:
+            shown.append(a)
+            continue
+        if _SIMPLE_NAME.fullmatch(display) is None:
+            return None
+        quoted = _quote_string(display) if _SPECIALS.search(display) else display
+        shown.append(f"{quoted} <{a}>")
+    line = f"{name}: {', '.join(shown)}"
+    return line if len(line) <= _MAXLEN else None
 
 
 @lru_cache(maxsize=256)

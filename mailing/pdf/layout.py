@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from mailing.einvoice.data import EINVOICE_TYPES
@@ -68,14 +69,6 @@ _COPY_WITH_BACKGROUND: frozenset[str] = COPY_DOCUMENT_TYPES
 PAYMENT_TERM_TYPES: frozenset[str] = frozenset(
     {"sales_invoice", "subscription_invoice", "counter_invoice", "down_payment", "reminder"}
 )
-
-
-# The data block's fields in the words of a warning about a text cut to fit.
-_FIELD_WORDS = {
-    "number": "document number",
-    "customer": "relation's code",
-    "supplier": "relation's code",
-}
 
 
 def copy_with_background(doc_type: str) -> bool:
@@ -154,6 +147,7 @@ class _Renderer:
 
     # -- measuring
 
+    @cached_property  # measured for the pagination, then drawn
     def _closing_lines(self) -> list[tuple[str, str, bool]]:
         """(label, value, bold) rows of the totals block."""
         doc, f, t = self.doc, self.f, self.t
@@ -190,6 +184,7 @@ class _Renderer:
             number=rf_words(self.epc, f"{_TITLES[self.lang][doc.type].lower()} {doc.number}"),
         )
 
+    @cached_property
     def _terms_lines(self) -> list[str]:
         lines = _fit(self._terms_text(), RIGHT - LEFT, self.font)
         ids = []
@@ -205,8 +200,8 @@ class _Renderer:
         return lines
 
     def paginate(self, rows: list[Row]) -> list[Page]:
-        closing = self._closing_lines()
-        terms = self._terms_lines()
+        closing = self._closing_lines
+        terms = self._terms_lines
         totals_h = len(closing) * ROW_H + 4 * MM if closing else 0
         closing_h = max(totals_h, EPC_BLOCK if self.epc else 0) + len(terms) * (SIZE + 2) + 6 * MM
         pages = [Page()]
@@ -328,7 +323,7 @@ class _Renderer:
         return y
 
     def _closing(self, c: Canvas, y: float) -> None:
-        closing = self._closing_lines()
+        closing = self._closing_lines
         if self.epc is not None:  # beside the totals, left; the terms go below both
             below = draw_epc(c, self.epc, LEFT, y + ROW_H - 2.4 * MM, self.lang, self.font)
         if closing:
@@ -344,7 +339,7 @@ class _Renderer:
         if self.epc is not None:
             y = min(y, below)
         y -= 2 * MM
-        for line in self._terms_lines():
+        for line in self._terms_lines:
             draw(c, LEFT, y, line, self.font, SIZE)
             y -= SIZE + 2
 

@@ -72,18 +72,25 @@ def money_filter(
     ``€ 1.234,56`` for nl_NL, ``€1,234.56`` for en_GB, ``1.234,56 €`` for de_DE;
     ``symbol=False`` leaves the currency out (``1.234,56``). Empty for no value.
     """
-    from babel.numbers import format_currency
-
     if value is None or value == "":
         return ""
     amount = _as_decimal(value, "money")
     cur = currency or context.get("currency") or "EUR"
     if not isinstance(cur, str) or not re.fullmatch(r"[A-Z]{3}", cur):
         raise _BadValue(f"money: {cur!r} is not a currency code such as EUR")
-    loc = _current_locale()
+    st = _STATE.get()
+    return _money(str(amount), cur, st.locale if st else DEFAULT_LOCALE, symbol)
+
+
+@functools.lru_cache(maxsize=4096)
+def _money(amount: str, cur: str, locale: str, symbol: bool) -> str:
+    """An amount formatted (a batch repeats its prices and totals: made once each)."""
+    from babel.numbers import format_currency
+
+    loc, value = _babel_locale(locale), Decimal(amount)
     if symbol:
-        return str(format_currency(amount, cur, locale=loc))
-    return str(format_currency(amount, cur, format="#,##0.00", locale=loc, currency_digits=True))
+        return str(format_currency(value, cur, locale=loc))
+    return str(format_currency(value, cur, format="#,##0.00", locale=loc, currency_digits=True))
 
 
 @jinja2.pass_context

@@ -51,3 +51,46 @@ def test_the_combined_list_holds_every_page_in_order_and_checks_clean(tmp_path: 
     assert " yes " in fonts.stdout  # the documents' fonts came along, embedded
     assert len(PdfReader(dest).pages) == n_pages
     assert not list(tmp_path.glob(".print.pdf.tmp-*"))
+
+
+def test_objects_with_strings_or_an_indirect_length_are_copied_whole(tmp_path: Path) -> None:
+    """Most objects are copied as written, their references renumbered; one that holds a
+    string (which may read like a reference, or hold ``endobj``) or a stream whose length
+    is another object is parsed and written again: both come out whole."""
+    from pypdf import PdfWriter
+    from pypdf.generic import (
+        DecodedStreamObject,
+        DictionaryObject,
+        NameObject,
+        NumberObject,
+        TextStringObject,
+    )
+
+    writer = PdfWriter()
+    writer.append(PdfReader(_bytes_file(tmp_path, background_pdf("strings page"))))
+    note = DictionaryObject(
+        {NameObject("/Note"): TextStringObject("see 1 0 R) endobj stream <not hex>")}
+    )
+    page = writer.pages[0]
+    page[NameObject("/PieceInfo")] = writer._add_object(note)
+    data = DecodedStreamObject()
+    data.set_data(b"1 0 0 1 0 0 cm\n")
+    data[NameObject("/Length")] = writer._add_object(NumberObject(15))
+    page[NameObject("/Stream")] = writer._add_object(data)
+    source = tmp_path / "strings.pdf"
+    with open(source, "wb") as fh:
+        writer.write(fh)
+    dest = tmp_path / "print.pdf"
+    assert combine([source, source], dest) == 2
+    check = subprocess.run(["qpdf", "--check", str(dest)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert pages_text(dest) == pages_text(source) * 2
+    for out_page in PdfReader(dest).pages:
+        assert out_page["/PieceInfo"]["/Note"] == "see 1 0 R) endobj stream <not hex>"
+        assert out_page["/Stream"].get_data() == b"1 0 0 1 0 0 cm\n"
+
+
+def _bytes_file(tmp_path: Path, data: bytes) -> Path:
+    path = tmp_path / "in.pdf"
+    path.write_bytes(data)
+    return path

@@ -96,7 +96,43 @@ CASES: dict[str, dict[str, Any]] = {
     ),
     "extra headers": dict(extra_headers={"X-Batch": "B-1 ü " + "lang " * 20, "X-Item": "7"}),
     "signature": dict(signature="Groet,\nDana"),
+    "recipient names": dict(
+        to=["a.jansen@bakkerij.example", "kok@timmer.example", "zonder@naam.example"],
+        cc=["b@x.example"],
+        names={
+            "a.jansen@bakkerij.example": "A. Jansen",
+            "kok@timmer.example": "Kok, Timmerbedrijf (B.V.)",
+            "b@x.example": "O'Brien & Zn",
+        },
+    ),
+    "recipient names, long or not ASCII": dict(
+        to=["a.jansen@bakkerij.example", "m@muller.example"],
+        cc=["lang@x.example"],
+        names={
+            "a.jansen@bakkerij.example": "Anna  Jansen",
+            "m@muller.example": "Bäckerei Müller",
+            "lang@x.example": "Een heel lange naam van een afdeling " * 3,
+        },
+    ),
 }
+
+# Display names the fast writer writes itself on one line; the email package must write
+# the very same header (quoted where it quotes).
+SIMPLE_NAMES = ["Jan Jansen", "Holtkamp B.V.", "O'Brien & Zn.", "Kok, Piet", "A (B) C", "3M"]
+
+
+@pytest.mark.parametrize("display", SIMPLE_NAMES)
+def test_simple_recipient_names_are_written_as_the_email_package_writes_them(
+    display: str,
+) -> None:
+    from mailing.message.address import _addr
+    from mailing.message.fast_mime import _address_header
+
+    for addrs in (["jan@example.nl"], ["jan@example.nl", "b@example.com"]):
+        msg = EmailMessage(policy=email.policy.SMTP)
+        msg["To"] = [_addr(a, display if a == addrs[0] else "") for a in addrs]
+        expected = msg.policy.fold("To", msg["To"]).rstrip("\r\n")
+        assert _address_header("To", addrs, {addrs[0]: display}) == expected
 
 
 def _parse(raw: bytes) -> EmailMessage:
