@@ -129,10 +129,10 @@ class _Serializer:
         """A Form XObject drawing ``page``; returns its object index."""
         from pypdf.generic import DictionaryObject
 
-        name = f"{self.prefix}p{page_no}"
-        from reportlab.pdfbase.pdfdoc import xObjectName
+        from mailing.pdf.reportlab_adapter import xobject_name
 
-        slot = self._new_slot(xObjectName(name))
+        name = f"{self.prefix}p{page_no}"
+        slot = self._new_slot(xobject_name(name))
         box = page.mediabox
         x0, y0, x1, y1 = (float(v) for v in (box.left, box.bottom, box.right, box.top))
         content = page.get_contents()
