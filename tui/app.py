@@ -18,7 +18,7 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
 
-from screens.textual_adapter import check_bindings, forward_event
+from screens.textual_adapter import check_bindings, ended_on, forward_event
 from screens.widgets.key_bar import KeyBar
 from screens.widgets.pane import Pane, Saved
 from tui.palette import MailroomCommands
@@ -595,10 +595,10 @@ def ended(app: MailroomApp, result: object) -> int:
 
     sentence = app.failure_boundary.fatal_sentence
     code = result if isinstance(result, int) else (app.return_code or 0)
-    if sentence is None and code != 0 and app._exception is not None:  # Textual's own end
+    error = ended_on(app)
+    if sentence is None and code != 0 and error is not None:  # Textual's own end
         from mailing.crash import crash_sentence, write_crash_report
 
-        error = app._exception
         sentence = crash_sentence(error, write_crash_report(app.store.home, error, "the TUI"))
     if sentence is not None:
         print(f"error: {sentence}", file=sys.stderr)

@@ -22,10 +22,11 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, SelectionList, Static, TextArea
-from textual.widgets._select import InvalidSelectValueError
-from textual.widgets._text_area import LanguageDoesNotExist
-from textual.widgets._toggle_button import ToggleButton
 from textual.widgets.option_list import OptionDoesNotExist
+from textual.widgets.select import InvalidSelectValueError
+from textual.widgets.text_area import LanguageDoesNotExist
+
+from screens.textual_adapter import toggle_button_inner
 
 Kind = Literal[
     "text",
@@ -107,7 +108,7 @@ class TickList(SelectionList[str]):
     def render_line(self, y: int) -> Strip:
         strip = super().render_line(y)
         segments = list(strip)
-        if len(segments) < 4 or segments[1].text != ToggleButton.BUTTON_INNER:
+        if len(segments) < 4 or segments[1].text != toggle_button_inner():
             return strip
         try:
             selection = self.get_option_at_index(self.scroll_offset.y + y)

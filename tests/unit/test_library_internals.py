@@ -156,3 +156,23 @@ def test_only_the_adapter_touches_reportlab_internals() -> None:
         if _PRIVATE.search(line.split("#")[0]) and not line.lstrip().startswith(("``", '"'))
     ]
     assert offenders == []
+
+
+# Textual's (screens/textual_adapter.py; pinned by tests/functional/tui/test_textual_internals.py).
+_TEXTUAL_PRIVATE = re.compile(
+    r"_check_bindings|_forward_event|_binding_chain|_dispatch_message|_move_page"
+    r"|_index_to_line|_watch__list_visible|\._exception\b|textual\.widgets\._"
+)
+
+
+def test_only_the_adapter_touches_textual_internals() -> None:
+    root = Path(__file__).resolve().parents[2]
+    offenders = [
+        f"{path.relative_to(root)}:{n}"
+        for package in ("screens", "tui")
+        for path in sorted((root / package).rglob("*.py"))
+        if path.name != "textual_adapter.py"
+        for n, line in enumerate(path.read_text().splitlines(), start=1)
+        if _TEXTUAL_PRIVATE.search(line.split("#")[0]) and "``" not in line
+    ]
+    assert offenders == []
