@@ -264,16 +264,6 @@ def trace_view(res: Resolution | None) -> Text:
 
 
 class PreviewScreen(Screen[None]):
-    DEFAULT_CSS = """
-    PreviewScreen { layout: vertical; }
-    PreviewScreen #preview-title { background: $boost; text-style: bold; width: 100%; padding: 0 1; }
-    PreviewScreen #preview-body { layout: vertical; height: 1fr; }
-    PreviewScreen.wide #preview-body { layout: horizontal; }
-    PreviewScreen #preview-message { height: 1fr; }
-    PreviewScreen #preview-trace { height: 1fr; border-top: solid $accent; }
-    PreviewScreen.wide #preview-trace { border-top: none; border-left: solid $accent; }
-    PreviewScreen VerticalScroll:focus { background: $boost; }
-    """
     BINDINGS = [
         Binding("escape,q", "close", "Close", id="preview.close", tooltip="Back to the list"),
         Binding("e", "save_eml", "Save .eml", id="preview.save", tooltip="Save the message"),

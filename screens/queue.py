@@ -39,12 +39,6 @@ def cut(text: str, width: int) -> str:
 
 class QueuePane(QueueChanges, QueueSending, Pane):
     title = "Queue"
-    DEFAULT_CSS = """
-    QueuePane #batches { height: 4; border: none; border-bottom: solid $panel-lighten-2; }
-    QueuePane #batch-info { height: 3; padding: 0 1; }
-    QueuePane #send-progress { height: 1; padding: 0 1; color: $success; }
-    QueuePane #items { height: 1fr; }
-    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "a",

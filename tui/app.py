@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import events
@@ -18,6 +19,7 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
 
+from screens.styles import STYLE_SHEETS
 from screens.textual_adapter import check_bindings, ended_on, forward_event
 from screens.widgets.key_bar import KeyBar
 from screens.widgets.pane import Pane, Saved
@@ -41,10 +43,6 @@ class PaneBar(Widget):
     One line drawn as text (not a widget per pane): showing another pane repaints it
     and never re-lays out the screen. A click on a pane's name shows it."""
 
-    DEFAULT_CSS = """
-    PaneBar { height: 1; background: $panel; color: $text-muted; }
-    PaneBar > .pane-bar--current { background: $accent; color: $text; text-style: bold; }
-    """
     COMPONENT_CLASSES = {"pane-bar--current"}
 
     def __init__(self, panes: tuple[PaneSpec, ...], keys: dict[str, str]) -> None:
@@ -98,21 +96,8 @@ MIN_SIZE = (80, 24)  # the smallest terminal the panes are laid out for
 
 class MailroomApp(App[int]):
     TITLE = "Mailroom"
-    CSS = """
-    Screen { layout: vertical; }
-    #panes { height: 1fr; }
-    /* The focus is always visible: the field in the focus colour, its label too. */
-    .form-row.focused > .form-label, .form-block.focused > .form-block-label {
-        color: $accent; text-style: bold;
-    }
-    Input.-textual-compact:focus { background: $accent 25%; }
-    Select.-textual-compact:focus > SelectCurrent { background: $accent 25%; }
-    TextArea:focus { background-tint: $accent 8%; }
-    Horizontal:focus-within > Label { color: $accent; }
-    #too-small { display: none; height: 1fr; content-align: center middle; text-style: bold; }
-    Screen.too-small #too-small { display: block; }
-    Screen.too-small #pane-bar, Screen.too-small #panes { display: none; }
-    """
+    # Every pane's, dialog's and widget's styles, then the app's own (screens/styles.py).
+    CSS_PATH = [*STYLE_SHEETS, Path(__file__).with_name("app.tcss")]
     ENABLE_COMMAND_PALETTE = True
     COMMAND_PALETTE_BINDING = "ctrl+p"
     BINDINGS: ClassVar[list[BindingType]] = APP_BINDINGS
