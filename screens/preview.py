@@ -31,7 +31,8 @@ from textual.worker import Worker, WorkerState
 from mailing import words
 from screens.widgets.key_bar import KeyBar
 from screens.widgets.modals import MessageModal, PromptModal, error_text
-from screens.widgets.spool_view import failure_text, human_size
+from screens.widgets.spool_events import failure_text
+from screens.widgets.spool_view import human_size
 from store.errors import MailroomError
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ class PreviewData:
 def load_queued(home: Path, batch_id: str, item: str) -> PreviewData:
     """A message (or print item) of a batch, as it lies in the spool."""
     from mailing.resolve import Resolution
-    from screens.widgets.spool_view import EventsIndex
+    from screens.widgets.spool_events import EventsIndex
     from store.spool import Spool
 
     batch = Spool(home).batch(batch_id)

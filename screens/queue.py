@@ -21,10 +21,10 @@ from textual.widgets.option_list import Option
 from mailing import words
 from screens.queue_changes import QueueChanges
 from screens.queue_send import POLL_SECONDS, QueueSending, SendState
-from screens.queue_send import progress_line as progress_line  # screens.documents uses it
 from screens.widgets.paged_list import PagedList
 from screens.widgets.pane import Pane
-from screens.widgets.spool_view import ITEM_FILTERS, BatchView, list_batches
+from screens.widgets.spool_batches import list_batches
+from screens.widgets.spool_view import ITEM_FILTERS, BatchView
 from store.errors import MailroomError
 
 # The states of the messages the header says the destination of.

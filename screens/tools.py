@@ -227,7 +227,7 @@ class ToolsPane(Pane):
             if not name:
                 return
             if name == "batch":
-                from screens.widgets.spool_view import list_batches
+                from screens.widgets.spool_batches import list_batches
 
                 batches = [(b.id, b.label()) for b in list_batches(self.store.home)]
                 if not batches:
