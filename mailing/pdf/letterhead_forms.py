@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mailing.errors import DocumentError
+from mailing.pdf.pypdf_adapter import encoded_data
 
 MAX_BACKGROUND_PAGES = 5
 
@@ -89,7 +90,7 @@ class _Serializer:
                     field="letterhead",
                     fix="save the letterhead again from its original program as PDF.",
                 )
-            data = obj._data  # still encoded: copied as is, never inflated here
+            data = encoded_data(obj)  # still encoded: copied as is, never inflated here
             if _plain_flate(obj):  # the form our own font programs take: may be shared
                 self.streams[owner] = data
             self._write_dict(obj, out, owner, skip_length=True)

@@ -3,7 +3,8 @@ upgrade that changes one fails here instead of in a PDF or a TLS handshake. (Tex
 tests/functional/tui/test_textual_internals.py.)
 
 smtplib's go through mailing/transports/smtplib_adapter.py, reportlab's through
-mailing/pdf/reportlab_adapter.py: each test below calls the adapter the way Mailroom
+mailing/pdf/reportlab_adapter.py, pypdf's through mailing/pdf/pypdf_adapter.py, Jinja's
+through mailing/render/jinja_adapter.py: each test below calls the adapter the way Mailroom
 does and checks what the library did, and the last one checks that no other module
 names those internals."""
 
@@ -142,16 +143,17 @@ _PRIVATE = re.compile(
     r"|getSubsetInternalName|splitString|idToObject|\.Reference\(|charToGlyph|charWidths"
     r"|getCharWidth|makeSubset|rl_accel|pdfbase\.pdfdoc|rl_config|FF_(NON)?SYMBOLIC"
     r"|\.Catalog\b|__NoDefault__|TTFont\.State"
+    r"|(?<!self)\._data\b|_fail_with_undefined_error"  # pypdf's and Jinja's
 )
 
 
-def test_only_the_adapter_touches_reportlab_internals() -> None:
+def test_only_the_adapters_touch_reportlab_pypdf_and_jinja_internals() -> None:
     root = Path(__file__).resolve().parents[2]
     offenders = [
         f"{path.relative_to(root)}:{n}"
         for package in ("mailing", "screens", "tui", "store")
         for path in sorted((root / package).rglob("*.py"))
-        if path.name != "reportlab_adapter.py"
+        if path.name not in ("reportlab_adapter.py", "pypdf_adapter.py", "jinja_adapter.py")
         for n, line in enumerate(path.read_text().splitlines(), start=1)
         if _PRIVATE.search(line.split("#")[0]) and not line.lstrip().startswith(("``", '"'))
     ]
@@ -176,3 +178,36 @@ def test_only_the_adapter_touches_textual_internals() -> None:
         if _TEXTUAL_PRIVATE.search(line.split("#")[0]) and "``" not in line
     ]
     assert offenders == []
+
+
+def test_pypdf_stream_data_as_stored() -> None:
+    import zlib
+
+    from pypdf import PdfReader
+    from pypdf.generic import StreamObject
+    from reportlab.pdfgen.canvas import Canvas
+
+    from mailing.pdf.pypdf_adapter import encoded_data, encoded_stream
+
+    rl.turn_off_ascii85()  # Flate only, as Mailroom writes its pages
+    buf = io.BytesIO()
+    c = Canvas(buf, pageCompression=1)
+    c.drawString(10, 10, "pinned")
+    c.save()
+    contents = PdfReader(io.BytesIO(buf.getvalue())).pages[0]["/Contents"].get_object()
+    stored = encoded_data(contents)  # as in the file: still compressed
+    assert zlib.decompress(stored) == contents.get_data() and b"(pinned) Tj" in contents.get_data()
+    copy = encoded_stream(stored)
+    assert isinstance(copy, StreamObject) and encoded_data(copy) == stored
+
+
+def test_jinja_undefined_and_parse_internals() -> None:
+    import jinja2
+    import pytest
+
+    from mailing.render.jinja_adapter import fail_undefined
+
+    with pytest.raises(jinja2.UndefinedError, match="'missing' is undefined"):
+        fail_undefined(jinja2.StrictUndefined(name="missing"))
+    params = list(inspect.signature(jinja2.Environment._parse).parameters)
+    assert params == ["self", "source", "name", "filename"]
