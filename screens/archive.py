@@ -139,10 +139,6 @@ def load_archived(home: Path, rel: str) -> Any:
 
 class ArchivePane(Pane):
     title = "Archive"
-    DEFAULT_CSS = """
-    ArchivePane #archive-search { margin-bottom: 0; }
-    ArchivePane #archive-list { height: 1fr; }
-    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "ctrl+l",

@@ -17,18 +17,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from mailing import words
-from screens.widgets.modals import MODAL_CSS
-
-_CSS = """
-.checks-box { width: 100; height: 90%; }
-.checks-box VerticalScroll { height: 1fr; }
-"""
 
 
 class DoctorModal(ModalScreen[None]):
     """The installation's checklist: OK, or what is wrong and the command that fixes it."""
 
-    DEFAULT_CSS = MODAL_CSS + _CSS + "DoctorModal { align: center middle; }"
     BINDINGS = [
         Binding("escape,enter", "close", "Close", id="modal.close", tooltip="Close this"),
     ]
@@ -84,7 +77,6 @@ class DoctorModal(ModalScreen[None]):
 class AuditModal(ModalScreen[None]):
     """The audit log, newest first: when, who, what."""
 
-    DEFAULT_CSS = MODAL_CSS + _CSS + "AuditModal { align: center middle; }"
     BINDINGS = [
         Binding("escape,enter", "close", "Close", id="modal.close", tooltip="Close this"),
     ]

@@ -49,15 +49,6 @@ class ComposeScreen(Screen[Any]):
     """A hand-written e-mail: To/Cc/Bcc (picked from relations and contacts), subject,
     body, attachments by path, an optional template of the manual object."""
 
-    DEFAULT_CSS = """
-    ComposeScreen { layout: vertical; }
-    ComposeScreen #compose-title { background: $boost; text-style: bold; width: 100%; padding: 0 1; }
-    ComposeScreen .row { height: 1; }
-    ComposeScreen .row Label { width: 13; color: $text-muted; }
-    ComposeScreen .row Input, ComposeScreen .row Select { width: 1fr; }
-    ComposeScreen #c-body { height: 1fr; }
-    ComposeScreen #c-from { height: auto; max-height: 2; padding: 0 1; color: $text-muted; }
-    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "send", "Send", id="compose.send", tooltip="Send it", priority=True),
         Binding(

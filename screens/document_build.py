@@ -129,7 +129,7 @@ class DocumentBuild(_PaneBase):
         )
 
     def _show_build(self) -> None:
-        from screens.queue import progress_line
+        from screens.queue_send import progress_line
 
         st = self.building
         if st is None:

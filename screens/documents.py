@@ -43,17 +43,6 @@ RECENT_DOCUMENTS = 1000
 
 class DocumentsPane(DocumentAttachments, DocumentBuild, DocumentImport, DocumentFilters, Pane):
     title = "Documents"
-    DEFAULT_CSS = """
-    DocumentsPane .filters { height: 1; }
-    DocumentsPane .filters Label { width: auto; padding: 0 1 0 1; color: $text-muted; }
-    DocumentsPane #f-admin { width: 14; }
-    DocumentsPane #f-type { width: 26; }
-    DocumentsPane #f-state { width: 16; }
-    DocumentsPane #f-from, DocumentsPane #f-to { width: 12; }
-    DocumentsPane #f-relation { width: 1fr; }
-    DocumentsPane #doc-progress { height: 1; padding: 0 1; color: $success; }
-    DocumentsPane #docs { height: 1fr; }
-    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "b",

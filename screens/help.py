@@ -16,7 +16,6 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Label, Static
 
 from screens.textual_adapter import binding_chain
-from screens.widgets.modals import MODAL_CSS
 
 # Key names as a person reads them on a keyboard.
 _KEY_WORDS = {
@@ -124,14 +123,6 @@ def help_text(app: Any, screen: Screen[Any], *, on_panes: bool = True) -> str:
 
 
 class HelpScreen(ModalScreen[None]):
-    DEFAULT_CSS = (
-        MODAL_CSS
-        + """
-    HelpScreen { align: center middle; }
-    HelpScreen .modal-box { width: 100; height: 90%; }
-    HelpScreen VerticalScroll { height: 1fr; }
-    """
-    )
     BINDINGS = [
         Binding("escape", "close", "Close", id="help.close", tooltip="Close the help"),
     ]

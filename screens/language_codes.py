@@ -23,8 +23,6 @@ BACKGROUNDS = ("first_background", "second_background")
 class LetterheadField(Static):
     """A stored letterhead PDF (or none); its value is a file ref or None."""
 
-    DEFAULT_CSS = "LetterheadField { height: auto; margin-bottom: 1; }"
-
     def __init__(self) -> None:
         super().__init__("", markup=False)
         self._ref: dict[str, Any] | None = None
@@ -57,10 +55,6 @@ class LanguageCodesPane(RecordPane):
     title: ClassVar[str] = "Language codes"
     record_name: ClassVar[str] = "language code"
     search_placeholder: ClassVar[str] = "search codes"
-    DEFAULT_CSS = """
-    LanguageCodesPane #letterhead-preview { width: 1fr; display: none; border-left: solid $accent; }
-    LanguageCodesPane #letterhead-preview.shown { display: block; }
-    """
     BINDINGS = [
         Binding(
             "ctrl+o",

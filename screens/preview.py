@@ -31,7 +31,8 @@ from textual.worker import Worker, WorkerState
 from mailing import words
 from screens.widgets.key_bar import KeyBar
 from screens.widgets.modals import MessageModal, PromptModal, error_text
-from screens.widgets.spool_view import failure_text, human_size
+from screens.widgets.spool_events import failure_text
+from screens.widgets.spool_view import human_size
 from store.errors import MailroomError
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ class PreviewData:
 def load_queued(home: Path, batch_id: str, item: str) -> PreviewData:
     """A message (or print item) of a batch, as it lies in the spool."""
     from mailing.resolve import Resolution
-    from screens.widgets.spool_view import EventsIndex
+    from screens.widgets.spool_events import EventsIndex
     from store.spool import Spool
 
     batch = Spool(home).batch(batch_id)
@@ -264,16 +265,6 @@ def trace_view(res: Resolution | None) -> Text:
 
 
 class PreviewScreen(Screen[None]):
-    DEFAULT_CSS = """
-    PreviewScreen { layout: vertical; }
-    PreviewScreen #preview-title { background: $boost; text-style: bold; width: 100%; padding: 0 1; }
-    PreviewScreen #preview-body { layout: vertical; height: 1fr; }
-    PreviewScreen.wide #preview-body { layout: horizontal; }
-    PreviewScreen #preview-message { height: 1fr; }
-    PreviewScreen #preview-trace { height: 1fr; border-top: solid $accent; }
-    PreviewScreen.wide #preview-trace { border-top: none; border-left: solid $accent; }
-    PreviewScreen VerticalScroll:focus { background: $boost; }
-    """
     BINDINGS = [
         Binding("escape,q", "close", "Close", id="preview.close", tooltip="Back to the list"),
         Binding("e", "save_eml", "Save .eml", id="preview.save", tooltip="Save the message"),

@@ -14,7 +14,7 @@ from textual.widgets import Input, Label, Static
 from textual.worker import Worker, WorkerState
 
 from screens.widgets.form import Field, RecordForm
-from screens.widgets.modals import MODAL_CSS, MessageModal, PromptModal
+from screens.widgets.modals import MessageModal, PromptModal
 from screens.widgets.pane import RecordPane
 from screens.widgets.passphrase import PassphraseModal, with_secrets
 from screens.widgets.record_list import Page, page_of
@@ -317,7 +317,6 @@ def describe_test_result(result: Any) -> tuple[bool, str]:
 class SignInModal(ModalScreen[None]):
     """The device code to type at Microsoft's page, and how long it stays valid."""
 
-    DEFAULT_CSS = MODAL_CSS + "SignInModal { align: center middle; }"
     BINDINGS = [
         Binding(
             "escape",

@@ -21,10 +21,10 @@ from textual.widgets.option_list import Option
 from mailing import words
 from screens.queue_changes import QueueChanges
 from screens.queue_send import POLL_SECONDS, QueueSending, SendState
-from screens.queue_send import progress_line as progress_line  # screens.documents uses it
 from screens.widgets.paged_list import PagedList
 from screens.widgets.pane import Pane
-from screens.widgets.spool_view import ITEM_FILTERS, BatchView, list_batches
+from screens.widgets.spool_batches import list_batches
+from screens.widgets.spool_view import ITEM_FILTERS, BatchView
 from store.errors import MailroomError
 
 # The states of the messages the header says the destination of.
@@ -39,12 +39,6 @@ def cut(text: str, width: int) -> str:
 
 class QueuePane(QueueChanges, QueueSending, Pane):
     title = "Queue"
-    DEFAULT_CSS = """
-    QueuePane #batches { height: 4; border: none; border-bottom: solid $panel-lighten-2; }
-    QueuePane #batch-info { height: 3; padding: 0 1; }
-    QueuePane #send-progress { height: 1; padding: 0 1; color: $success; }
-    QueuePane #items { height: 1fr; }
-    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "a",

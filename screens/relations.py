@@ -70,12 +70,6 @@ def _split(text: str) -> list[str]:
 class AddressEditor(Vertical):
     """To, Cc and Bcc per e-mail type; choose the type, edit its three lines."""
 
-    DEFAULT_CSS = """
-    AddressEditor { height: auto; margin-bottom: 1; }
-    AddressEditor Horizontal { height: auto; }
-    AddressEditor Label { width: 18; color: $text-muted; }
-    AddressEditor Input, AddressEditor Select { width: 1fr; }
-    """
     KINDS = ("to", "cc", "bcc")
 
     def __init__(self) -> None:
@@ -146,11 +140,6 @@ class RelationsPane(RecordPane):
     record_name: ClassVar[str] = "relation"
     search_placeholder: ClassVar[str] = "name or code"
     page_size: ClassVar[int] = 100
-    DEFAULT_CSS = """
-    RelationsPane #receivers { width: 1fr; display: none; border-left: solid $accent; }
-    RelationsPane #receivers.shown { display: block; }
-    RelationsPane #receivers-title { background: $boost; width: 100%; }
-    """
     BINDINGS = [
         Binding(
             "ctrl+t",

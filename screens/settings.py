@@ -17,7 +17,6 @@ from store.errors import MailroomError
 
 class SettingsPane(Pane):
     title: ClassVar[str] = "Settings"
-    DEFAULT_CSS = "SettingsPane RecordForm { height: 1fr; }"
     BINDINGS = [
         Binding(
             "ctrl+s",

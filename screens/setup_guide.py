@@ -16,8 +16,6 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from screens.widgets.modals import MODAL_CSS
-
 
 @dataclass(frozen=True)
 class Step:
@@ -67,7 +65,6 @@ class SetupGuide(ModalScreen[str | None]):
     """The steps with [x] done / [ ] to do; a step's key (or Enter: the next one) opens it.
     Answers the pane id to open, or None."""
 
-    DEFAULT_CSS = MODAL_CSS + "SetupGuide { align: center middle; } #steps { height: auto; }"
     BINDINGS = [
         Binding("escape", "close", "Close", id="guide.close", tooltip="Close the guide"),
         Binding("enter", "next", "Next step", id="guide.next", tooltip="Go to the next step"),

@@ -26,7 +26,6 @@ PREVIEW_MODES = ("off", "text", "html")
 class AttachmentList(Static):
     """The template's attachments (stored files); its value is a list of file refs."""
 
-    DEFAULT_CSS = "AttachmentList { height: auto; margin-bottom: 1; color: $text; }"
     EMPTY = "(none; ctrl+o adds one)"
 
     def __init__(self) -> None:
@@ -89,12 +88,6 @@ class TemplatesPane(RecordPane):
     title: ClassVar[str] = "Templates"
     record_name: ClassVar[str] = "template"
     search_placeholder: ClassVar[str] = "search templates"
-    DEFAULT_CSS = """
-    TemplatesPane #preview { width: 1fr; height: 1fr; display: none; border-left: solid $accent; }
-    TemplatesPane #preview.shown { display: block; }
-    TemplatesPane #preview-text { width: 100%; }
-    TemplatesPane #preview-title { background: $boost; width: 100%; }
-    """
     BINDINGS = [
         Binding(
             "ctrl+g",

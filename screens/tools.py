@@ -41,12 +41,6 @@ ACTIONS_TEXT = """\
 
 class ToolsPane(Pane):
     title = "Tools"
-    DEFAULT_CSS = """
-    ToolsPane #tools-actions { height: auto; padding: 1 1 0 1; }
-    ToolsPane #tools-status { height: 2; padding: 0 1; color: $warning; }
-    ToolsPane #tools-log-box { height: 1fr; border-top: solid $panel-lighten-2; }
-    ToolsPane #tools-log { padding: 0 1; }
-    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "backup_create", "Backup", id="tools.backup", tooltip="Make a backup file"),
         Binding("m", "backup_send", "Mail backup", id="tools.backup-send", tooltip="Mail one"),
@@ -233,7 +227,7 @@ class ToolsPane(Pane):
             if not name:
                 return
             if name == "batch":
-                from screens.widgets.spool_view import list_batches
+                from screens.widgets.spool_batches import list_batches
 
                 batches = [(b.id, b.label()) for b in list_batches(self.store.home)]
                 if not batches:

@@ -10,6 +10,7 @@ import importlib
 import signal
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import events
@@ -19,7 +20,8 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
 
-from screens.textual_adapter import check_bindings, forward_event
+from screens.styles import STYLE_SHEETS
+from screens.textual_adapter import check_bindings, ended_on, forward_event
 from screens.widgets.key_bar import KeyBar
 from screens.widgets.pane import Pane, Saved
 from tui.palette import MailroomCommands
@@ -42,10 +44,6 @@ class PaneBar(Widget):
     One line drawn as text (not a widget per pane): showing another pane repaints it
     and never re-lays out the screen. A click on a pane's name shows it."""
 
-    DEFAULT_CSS = """
-    PaneBar { height: 1; background: $panel; color: $text-muted; }
-    PaneBar > .pane-bar--current { background: $accent; color: $text; text-style: bold; }
-    """
     COMPONENT_CLASSES = {"pane-bar--current"}
 
     def __init__(self, panes: tuple[PaneSpec, ...], keys: dict[str, str]) -> None:
@@ -99,21 +97,8 @@ MIN_SIZE = (80, 24)  # the smallest terminal the panes are laid out for
 
 class MailroomApp(App[int]):
     TITLE = "Mailroom"
-    CSS = """
-    Screen { layout: vertical; }
-    #panes { height: 1fr; }
-    /* The focus is always visible: the field in the focus colour, its label too. */
-    .form-row.focused > .form-label, .form-block.focused > .form-block-label {
-        color: $accent; text-style: bold;
-    }
-    Input.-textual-compact:focus { background: $accent 25%; }
-    Select.-textual-compact:focus > SelectCurrent { background: $accent 25%; }
-    TextArea:focus { background-tint: $accent 8%; }
-    Horizontal:focus-within > Label { color: $accent; }
-    #too-small { display: none; height: 1fr; content-align: center middle; text-style: bold; }
-    Screen.too-small #too-small { display: block; }
-    Screen.too-small #pane-bar, Screen.too-small #panes { display: none; }
-    """
+    # Every pane's, dialog's and widget's styles, then the app's own (screens/styles.py).
+    CSS_PATH = [*STYLE_SHEETS, Path(__file__).with_name("app.tcss")]
     ENABLE_COMMAND_PALETTE = True
     COMMAND_PALETTE_BINDING = "ctrl+p"
     BINDINGS: ClassVar[list[BindingType]] = APP_BINDINGS
@@ -601,10 +586,10 @@ def ended(app: MailroomApp, result: object) -> int:
 
     sentence = app.failure_boundary.fatal_sentence
     code = result if isinstance(result, int) else (app.return_code or 0)
-    if sentence is None and code != 0 and app._exception is not None:  # Textual's own end
+    error = ended_on(app)
+    if sentence is None and code != 0 and error is not None:  # Textual's own end
         from mailing.crash import crash_sentence, write_crash_report
 
-        error = app._exception
         sentence = crash_sentence(error, write_crash_report(app.store.home, error, "the TUI"))
     if sentence is not None:
         print(f"error: {sentence}", file=sys.stderr)

@@ -9,12 +9,12 @@ read them) does the app end: exit code 70 and the sentence on the terminal, neve
 Textual ends a widget's message loop on its first unhandled error (the widget, or the
 whole app when it is the app's own loop, then takes no more keys) and then calls
 ``App._handle_exception``. ``install`` wraps the dispatch of one message so that an
-error is handed to the boundary and the loop goes on with the next message.
+error is handed to the boundary and the loop goes on with the next message (the
+wrapping, and the mends of Textual's own failures, are in screens/textual_adapter.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,9 +22,15 @@ from typing import TYPE_CHECKING, Any
 from textual.message_pump import MessagePump
 from textual.worker import WorkerFailed
 
+from screens.textual_adapter import (
+    guard_message_dispatch,
+    mend_option_list_page_keys,
+    mend_palette_closing,
+    mend_second_dismiss,
+)
+
 if TYPE_CHECKING:
     from textual.app import App
-    from textual.message import Message
 
 FATAL_EXIT = 70  # EX_SOFTWARE, as the command line's boundary
 BURST = 5  # this many failures ...
@@ -40,39 +46,18 @@ def install() -> None:
     if _installed:
         return
     _installed = True
-    original = MessagePump._dispatch_message
 
-    async def dispatch_guarded(self: MessagePump, message: Message) -> None:
-        try:
-            await original(self, message)
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            boundary = _boundary_of(self)
-            if boundary is None:
-                raise
-            boundary.failed(error)
+    def failed(pump: MessagePump, error: Exception) -> bool:
+        boundary = _boundary_of(pump)
+        if boundary is None:
+            return False
+        boundary.failed(error)
+        return True
 
-    MessagePump._dispatch_message = dispatch_guarded  # type: ignore[method-assign]
-    _mend_option_list_page_keys()
-    _mend_second_dismiss()
-    _mend_palette_closing()
-
-
-def _mend_option_list_page_keys() -> None:
-    """Textual 8.2's OptionList fails on PageUp/PageDown before its lines are laid out
-    (an empty or just-filled list: ``KeyError`` in ``_move_page``; found by the monkey
-    test). The key then does nothing, as on any list with nothing to move to."""
-    from textual.widgets import OptionList
-
-    original = OptionList._move_page
-
-    def move_page(self: OptionList, direction: Any) -> None:
-        if (self.highlighted or 0) not in self._index_to_line:
-            return
-        original(self, direction)
-
-    OptionList._move_page = move_page  # type: ignore[method-assign]
+    guard_message_dispatch(failed)
+    mend_option_list_page_keys()
+    mend_second_dismiss()
+    mend_palette_closing()
 
 
 def _boundary_of(pump: MessagePump) -> FailureBoundary | None:
@@ -142,43 +127,3 @@ class FailureBoundary:
 
         self.fatal_sentence = crash_sentence(error, report)
         self.app.exit(FATAL_EXIT)
-
-
-def _mend_second_dismiss() -> None:
-    """Two Enters in one burst on a dialog: the first closes it, the second reached it
-    before it was gone. Textual then sets its answer twice (``InvalidStateError``) or
-    pops a screen too many (``ScreenStackError``; both found by the monkey test). A
-    dialog answers once; a second answer is dropped."""
-    from textual.await_complete import AwaitComplete
-    from textual.screen import Screen
-
-    original = Screen.dismiss
-
-    def dismiss_once(self: Screen[Any], result: Any = None) -> AwaitComplete:
-        if getattr(self, "_mailroom_dismissed", False) or not self.is_active:
-            return AwaitComplete()
-        self._mailroom_dismissed = True  # type: ignore[attr-defined]
-        return original(self, result)
-
-    Screen.dismiss = dismiss_once  # type: ignore[method-assign]
-
-
-def _mend_palette_closing() -> None:
-    """Textual 8.2's command palette gathers its commands in a worker; when the palette
-    is closed while that worker still runs (Esc right after ctrl+p on a busy machine),
-    the worker sets ``_list_visible`` after the palette's list was removed and the
-    watcher fails with ``NoMatches`` (found by the monkey test under load, seed 53).
-    A closing palette has no list to show: nothing to do."""
-    from textual.command import CommandList, CommandPalette
-    from textual.css.query import NoMatches
-
-    original = CommandPalette._watch__list_visible
-
-    def watch_list_visible(self: CommandPalette) -> None:
-        try:
-            self.query_one(CommandList)
-        except NoMatches:
-            return
-        original(self)
-
-    CommandPalette._watch__list_visible = watch_list_visible  # type: ignore[method-assign]

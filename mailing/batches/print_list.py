@@ -27,12 +27,13 @@ from pypdf import PdfReader
 from pypdf.generic import (
     ArrayObject,
     DictionaryObject,
-    EncodedStreamObject,
     IndirectObject,
     NameObject,
     PdfObject,
     StreamObject,
 )
+
+from mailing.pdf.pypdf_adapter import encoded_data, encoded_stream
 
 # The raw copy of an object (``_Document._raw``): its header, a stream's start and end,
 # a stream's direct length, a reference, and what it does not copy raw: strings
@@ -91,8 +92,7 @@ class _Document:
         if isinstance(obj, IndirectObject):
             return self.ref(obj.idnum)
         if isinstance(obj, StreamObject):
-            new = EncodedStreamObject()
-            new._data = obj._data  # as stored (still encoded): written unchanged
+            new = encoded_stream(encoded_data(obj))  # as stored (still encoded): unchanged
             for k, v in obj.items():
                 if k != "/Length":
                     new[NameObject(k)] = self.copy(v)

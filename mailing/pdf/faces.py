@@ -9,6 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mailing.pdf.font_objects import SEEDED, install
+from mailing.pdf.reportlab_adapter import (
+    char_to_glyph,
+    document,
+    face_of,
+    subset_internal_name,
+    turn_off_ascii85,
+)
 
 if TYPE_CHECKING:
     from reportlab.pdfgen.canvas import Canvas
@@ -63,7 +70,7 @@ def _cmap(name: str) -> frozenset[int]:
     font = TTFont(name, str(FONT_DIR / _FILES[name]), asciiReadable=1)  # ASCII as is
     install(font, seed=SEEDED if name in (FONT, FONT_BOLD) else "")
     pdfmetrics.registerFont(font)
-    return frozenset(font.face.charToGlyph)
+    return frozenset(char_to_glyph(face_of(font)))
 
 
 def register() -> None:
@@ -72,9 +79,7 @@ def register() -> None:
     Also turns off reportlab's ASCII85 wrapping of compressed page streams: it only
     makes every page a quarter bigger and costs time (a PDF is binary anyway).
     """
-    from reportlab import rl_config
-
-    rl_config.useA85 = 0
+    turn_off_ascii85()
     _cmap(FONT)
     _cmap(FONT_BOLD)
 
@@ -133,5 +138,5 @@ def subset_name(c: Canvas, ttf: Any, subset: int) -> str:
     key = (ttf.fontName, subset)
     name = names.get(key)
     if name is None:
-        name = names[key] = ttf.getSubsetInternalName(subset, c._doc)
+        name = names[key] = subset_internal_name(ttf, subset, document(c))
     return name

@@ -17,12 +17,28 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import types
 import zlib
 from dataclasses import dataclass
 from typing import Any
 
 from mailing.pdf.raw_object import NAME, raw_class
+from mailing.pdf.reportlab_adapter import (
+    add_object,
+    can_write_own_subsets,
+    char_to_glyph,
+    char_width,
+    face_facts,
+    face_of,
+    font_dictionary,
+    forget_document,
+    make_subset,
+    number_format,
+    object_reference,
+    replace_add_objects,
+    seed_first_subset,
+    subset_internal_name,
+    used_subsets,
+)
 
 # One cached subset per (subset number, glyphs); a face rarely sees more than a few.
 MAX_CACHED = 64
@@ -54,38 +70,14 @@ def install(font: Any, *, seed: str = "") -> None:
     ``seed``: characters given codes 1-31 of the first subset in every document (those
     the face lacks are left out).
     """
-    from weakref import WeakKeyDictionary
-
-    from reportlab.pdfbase import ttfonts
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    needed = ("_assignState", "getSubsetInternalName", "state")
-    if not all(hasattr(font, a) for a in needed) or not all(
-        hasattr(ttfonts, a) for a in ("FF_SYMBOLIC", "FF_NONSYMBOLIC")
-    ):
+    if not can_write_own_subsets(font):
         return  # another reportlab than the one this was written for: its own way
-    codes = [ord(ch) for ch in seed if ord(ch) in font.face.charToGlyph][:31]
-
-    def seeded() -> Any:
-        state = TTFont.State(1, font)
-        for n, code in enumerate(codes, start=1):
-            state.subsets[0][n] = code
-            state.assignments[code] = n
-        state.nextCode = 128 if len(codes) == 31 else len(codes) + 1
-        return state
-
-    class States(WeakKeyDictionary[Any, Any]):  # doc -> reportlab's State
-        def __getitem__(self, doc: Any) -> Any:
-            try:
-                return super().__getitem__(doc)
-            except KeyError:
-                state = self[doc] = seeded()
-                return state
-
+    glyphs = char_to_glyph(face_of(font))
+    codes = [ord(ch) for ch in seed if ord(ch) in glyphs][:31]
     if codes:
-        font.state = States()
+        seed_first_subset(font, codes)
     font._mailroom_subsets = {}
-    font.addObjects = types.MethodType(_add_objects, font)
+    replace_add_objects(font, _add_objects)
 
 
 def shared_streams(doc: Any) -> dict[bytes, str]:
@@ -99,15 +91,11 @@ def shared_streams(doc: Any) -> dict[bytes, str]:
 
 def _add_objects(self: Any, doc: Any) -> None:
     """reportlab's ``TTFont.addObjects``, with every subset's objects made once."""
-    from reportlab.pdfbase.pdfdoc import PDFObjectReference
-
-    state = self._assignState(doc)
-    state.frozen = 1
     cache: dict[tuple[int, tuple[int, ...]], _Subset] = self._mailroom_subsets
-    font_dict = doc.idToObject["BasicFonts"].dict
+    font_dict = font_dictionary(doc)
     raw = raw_class()
-    for n, subset in enumerate(state.subsets):
-        internal = self.getSubsetInternalName(n, doc)[1:]
+    for n, subset in enumerate(used_subsets(self, doc)):
+        internal = subset_internal_name(self, n, doc)[1:]
         key = (n, tuple(subset))
         objects = cache.get(key)
         if objects is None:
@@ -123,12 +111,12 @@ def _add_objects(self: Any, doc: Any) -> None:
         if same is not None:  # the letterhead embeds this very subset: point to its copy
             names[3] = same
         else:
-            doc.Reference(raw(objects.font_file, names, name), names[3])
-        doc.Reference(raw(objects.descriptor, names, name), names[2])
-        doc.Reference(raw(objects.to_unicode, names, name), names[1])
-        doc.Reference(raw(objects.font, names, name), internal)
-        font_dict[internal] = PDFObjectReference(internal)
-    del self.state[doc]
+            add_object(doc, raw(objects.font_file, names, name), names[3])
+        add_object(doc, raw(objects.descriptor, names, name), names[2])
+        add_object(doc, raw(objects.to_unicode, names, name), names[1])
+        add_object(doc, raw(objects.font, names, name), internal)
+        font_dict[internal] = object_reference(internal)
+    forget_document(self, doc)
 
 
 def subset_tag(face_name: bytes, subset: list[int]) -> bytes:
@@ -179,12 +167,11 @@ def _stream(head: bytes, data: bytes) -> bytes:
 
 
 def _serialise(font: Any, n: int, subset: list[int]) -> _Subset:
-    from reportlab.lib.rl_accel import fp_str
-    from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC
-
-    face = font.face
-    base = subset_tag(face.name, subset) + b"+" + face.name + face.subfontNameX
-    widths = b" ".join(fp_str(face.getCharWidth(c)).encode() for c in subset)
+    fp_str = number_format()
+    face = face_of(font)
+    facts = face_facts(face)
+    base = subset_tag(facts.name, subset) + b"+" + facts.name + facts.subfont_name
+    widths = b" ".join(fp_str(char_width(face, c)).encode() for c in subset)
     font_obj: tuple[bytes | int, ...] = (
         b"<< /Type /Font /Subtype /TrueType /BaseFont /%s /Name /" % base,
         NAME,
@@ -195,22 +182,21 @@ def _serialise(font: Any, n: int, subset: list[int]) -> _Subset:
         b" >>",
     )
     cmap = _to_unicode(base.decode("latin-1"), subset, getattr(face, "_mailroom_glyph_texts", {}))
-    raw = face.makeSubset(subset)
-    flags = (face.flags & ~FF_NONSYMBOLIC) | FF_SYMBOLIC
-    bbox = b" ".join(fp_str(v).encode() for v in face.bbox)
+    raw = make_subset(face, subset)
+    bbox = b" ".join(fp_str(v).encode() for v in facts.bbox)
     descriptor: tuple[bytes | int, ...] = (
         b"<< /Type /FontDescriptor /FontName /%s /Flags %d /FontBBox [%s] /ItalicAngle %s "
         b"/Ascent %s /Descent %s /CapHeight %s /StemV %s /MissingWidth %s /FontFile2 "
         % (
             base,
-            flags,
+            facts.symbolic_flags,
             bbox,
-            fp_str(face.italicAngle).encode(),
-            fp_str(face.ascent).encode(),
-            fp_str(face.descent).encode(),
-            fp_str(face.capHeight).encode(),
-            fp_str(face.stemV).encode(),
-            fp_str(face.defaultWidth).encode(),
+            fp_str(facts.italic_angle).encode(),
+            fp_str(facts.ascent).encode(),
+            fp_str(facts.descent).encode(),
+            fp_str(facts.cap_height).encode(),
+            fp_str(facts.stem_v).encode(),
+            fp_str(facts.default_width).encode(),
         ),
         3,
         b" >>",

@@ -44,6 +44,15 @@ from mailing.pdf.faces import (
     register,
     subset_name,
 )
+from mailing.pdf.reportlab_adapter import (
+    append_operators,
+    current_font,
+    document,
+    escaper,
+    number_format,
+    page_number,
+    split_string,
+)
 from mailing.pdf.shaping import is_complex, shape
 
 __all__ = [
@@ -117,14 +126,13 @@ def draw(
     (the benchmark's Helvetica) go through reportlab's ``drawString``.
     """
     if font not in _FILES:
-        if c._fontname != font or c._fontsize != size:
+        if current_font(c) != (font, size):
             c.setFont(font, size)
         if right:
             c.drawRightString(x, y, text)
         else:
             c.drawString(x, y, text)
         return
-    from reportlab.lib.rl_accel import fp_str
     from reportlab.pdfbase.pdfmetrics import getFont
 
     if is_complex(text):
@@ -132,8 +140,9 @@ def draw(
         return
     if right:
         x -= width(text, font, size)
-    doc = c._doc
-    escape = c._escape
+    fp_str = number_format()
+    doc = document(c)
+    escape = escaper(c)
     # The font is set outside the text object and only when it changes (per page), as
     # reportlab's setFont does: text extractors read the lines as before.
     current = getattr(c, "_mailroom_tf", None)
@@ -144,9 +153,9 @@ def draw(
         if part.isascii() and part.isprintable():  # reportlab's subset 0 holds ASCII as is
             split = [(0, part.encode("ascii"))]
         else:
-            split = ttf.splitString(part, doc)
+            split = split_string(ttf, part, doc)
         for subset, data in split:
-            tf = (c._pageNumber, subset_name(c, ttf, subset), size)
+            tf = (page_number(c), subset_name(c, ttf, subset), size)
             if tf != current:
                 op = f"{tf[1]} {fp_str(size)} Tf {fp_str(size * 1.2)} TL"
                 if shows:
@@ -157,4 +166,4 @@ def draw(
             shows.append(f"({escape(data)}) Tj")
     c._mailroom_tf = current
     ops.append(f"BT 1 0 0 1 {fp_str(x)} {fp_str(y)} Tm {' '.join(shows)} T* ET")
-    c._code.extend(ops)
+    append_operators(c, ops)

@@ -46,11 +46,8 @@ from mailing.pdf.layout_geometry import (
     ROW_H,
     SIZE,
     TABLE_BOTTOM,
+    WINDOW_WIDTH,
 )
-from mailing.pdf.layout_geometry import WINDOW_HEIGHT as WINDOW_HEIGHT  # reached by tests
-from mailing.pdf.layout_geometry import WINDOW_LEFT as WINDOW_LEFT  # reached by tests
-from mailing.pdf.layout_geometry import WINDOW_TOP as WINDOW_TOP  # reached by tests
-from mailing.pdf.layout_geometry import WINDOW_WIDTH as WINDOW_WIDTH  # reached by tests
 from mailing.pdf.layout_table import Page, Row, _columns, _fit, _rows
 from mailing.pdf.layout_texts import _LABELS, _TITLES, Formats, layout_language
 from mailing.pdf.pdfa import ArchiveInfo, make_archival

@@ -27,6 +27,7 @@ from mailing.pdf.font_objects import shared_streams
 from mailing.pdf.letterhead_check import validate_letterhead as validate_letterhead
 from mailing.pdf.letterhead_forms import _prepare
 from mailing.pdf.raw_object import raw_class
+from mailing.pdf.reportlab_adapter import add_object, document
 
 if TYPE_CHECKING:
     from reportlab.pdfgen.canvas import Canvas
@@ -110,14 +111,14 @@ class LetterheadApplier:
         which, n = self.letterhead.background_for(page_index)
         bg = self.letterhead._first if which == "first" else self.letterhead._second
         assert bg is not None
-        doc = self.canvas._doc
+        doc = document(self.canvas)
         raw = raw_class()
         streams = shared_streams(doc)
         for idx in bg.closures[n]:
             if (which, idx) in self._registered:
                 continue
             self._registered.add((which, idx))
-            doc.Reference(raw(bg.objects[idx].chunks, bg.names), bg.names[idx])
+            add_object(doc, raw(bg.objects[idx].chunks, bg.names), bg.names[idx])
             if idx in bg.streams:
                 streams.setdefault(bg.streams[idx], bg.names[idx])
         self.canvas.doForm(bg.forms[n])

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mailing.errors import DocumentError
+from mailing.pdf.pypdf_adapter import encoded_data
 
 MAX_BACKGROUND_PAGES = 5
 
@@ -89,7 +90,7 @@ class _Serializer:
                     field="letterhead",
                     fix="save the letterhead again from its original program as PDF.",
                 )
-            data = obj._data  # still encoded: copied as is, never inflated here
+            data = encoded_data(obj)  # still encoded: copied as is, never inflated here
             if _plain_flate(obj):  # the form our own font programs take: may be shared
                 self.streams[owner] = data
             self._write_dict(obj, out, owner, skip_length=True)
@@ -129,10 +130,10 @@ class _Serializer:
         """A Form XObject drawing ``page``; returns its object index."""
         from pypdf.generic import DictionaryObject
 
-        name = f"{self.prefix}p{page_no}"
-        from reportlab.pdfbase.pdfdoc import xObjectName
+        from mailing.pdf.reportlab_adapter import xobject_name
 
-        slot = self._new_slot(xObjectName(name))
+        name = f"{self.prefix}p{page_no}"
+        slot = self._new_slot(xobject_name(name))
         box = page.mediabox
         x0, y0, x1, y1 = (float(v) for v in (box.left, box.bottom, box.right, box.top))
         content = page.get_contents()

@@ -118,14 +118,11 @@ def make_archival(c: Canvas, info: ArchiveInfo, facturx: bytes | None = None) ->
     ``factur-x.xml`` the way Factur-X 1.0 / ZUGFeRD 2 asks (an associated file with
     relationship Data, in the embedded files, the XMP declaring the Factur-X schema).
     """
-    from reportlab.pdfbase.pdfdoc import (
-        PDFArray,
-        PDFDictionary,
-        PDFName,
-        PDFStream,
-        PDFString,
-        PDFZCompress,
-    )
+    from mailing.pdf.reportlab_adapter import add_object, catalog, document, fix_dates, pdf_types
+
+    pdf = pdf_types()
+    PDFArray, PDFDictionary, PDFName = pdf.PDFArray, pdf.PDFDictionary, pdf.PDFName
+    PDFStream, PDFString, PDFZCompress = pdf.PDFStream, pdf.PDFString, pdf.PDFZCompress
 
     c.setTitle(info.title)
     c.setAuthor(info.administration)
@@ -133,9 +130,8 @@ def make_archival(c: Canvas, info: ArchiveInfo, facturx: bytes | None = None) ->
     c.setKeywords(info.keywords)
     c.setCreator(CREATOR)
     c.setProducer(PRODUCER)
-    doc = c._doc
-    doc._timeStamp.YMDhms = (info.date.year, info.date.month, info.date.day, 0, 0, 0)
-    doc._timeStamp.dhh = doc._timeStamp.dmm = 0
+    doc = document(c)
+    fix_dates(doc, info.date)
 
     icc = PDFStream(PDFDictionary({"N": 3}), srgb_profile())
     intent = PDFDictionary(
@@ -144,7 +140,7 @@ def make_archival(c: Canvas, info: ArchiveInfo, facturx: bytes | None = None) ->
             "S": PDFName("GTS_PDFA1"),
             "OutputConditionIdentifier": PDFString("sRGB"),
             "Info": PDFString("sRGB IEC61966-2.1"),
-            "DestOutputProfile": doc.Reference(icc),
+            "DestOutputProfile": add_object(doc, icc),
         }
     )
     metadata = PDFStream(
@@ -152,9 +148,8 @@ def make_archival(c: Canvas, info: ArchiveInfo, facturx: bytes | None = None) ->
         _xmp(info, facturx=facturx is not None),
         filters=[],
     )
-    catalog = doc.Catalog
-    catalog.__NoDefault__ = [*type(catalog).__NoDefault__, "OutputIntents", "AF"]
-    catalog.OutputIntents = PDFArray([intent])
+    cat = catalog(doc, "OutputIntents", "AF")
+    cat.OutputIntents = PDFArray([intent])
     if facturx is not None:
         stamp = PDFString(f"D:{info.date:%Y%m%d}000000+00'00'")
         embedded = PDFStream(
@@ -168,8 +163,9 @@ def make_archival(c: Canvas, info: ArchiveInfo, facturx: bytes | None = None) ->
             facturx,
             filters=[PDFZCompress],
         )
-        ref = doc.Reference(embedded)
-        spec = doc.Reference(
+        ref = add_object(doc, embedded)
+        spec = add_object(
+            doc,
             PDFDictionary(
                 {
                     "Type": PDFName("Filespec"),
@@ -179,12 +175,12 @@ def make_archival(c: Canvas, info: ArchiveInfo, facturx: bytes | None = None) ->
                     "AFRelationship": PDFName("Data"),
                     "EF": PDFDictionary({"F": ref, "UF": ref}),
                 }
-            )
+            ),
         )
-        catalog.AF = PDFArray([spec])
-        catalog.Names = PDFDictionary(
+        cat.AF = PDFArray([spec])
+        cat.Names = PDFDictionary(
             {"EmbeddedFiles": PDFDictionary({"Names": PDFArray([PDFString(FACTURX_FILE), spec])})}
         )
-        catalog.PageMode = PDFName("UseAttachments")
-    catalog.Metadata = metadata
-    catalog.Lang = PDFString(info.language.lower()[:2] or "nl")
+        cat.PageMode = PDFName("UseAttachments")
+    cat.Metadata = metadata
+    cat.Lang = PDFString(info.language.lower()[:2] or "nl")

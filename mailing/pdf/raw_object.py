@@ -25,9 +25,9 @@ def raw_class() -> type:
 
 
 def _make_raw_class() -> type:
-    from reportlab.pdfbase.pdfdoc import PDFObject
+    from mailing.pdf.reportlab_adapter import object_numbers, pdf_object_base
 
-    class RawPDFObject(PDFObject):  # type: ignore[misc]  # reportlab ships no types: PDFObject is Any
+    class RawPDFObject(pdf_object_base()):  # type: ignore[misc]  # a class made at run time
         """A pre-serialised object; references are filled in when the document is written."""
 
         def __init__(
@@ -40,7 +40,7 @@ def _make_raw_class() -> type:
         def format(self, document: Any) -> bytes:
             if isinstance(self.chunks, bytes):
                 return self.chunks
-            idmap = document.idToObjectNumberAndVersion
+            idmap = object_numbers(document)
             names = self.names
             return b"".join(
                 c

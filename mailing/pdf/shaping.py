@@ -28,6 +28,19 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
+from mailing.pdf.reportlab_adapter import (
+    append_operators,
+    char_to_glyph,
+    char_width,
+    char_widths,
+    document,
+    escaper,
+    face_of,
+    number_format,
+    page_number,
+    split_string,
+)
+
 if TYPE_CHECKING:
     from reportlab.pdfgen.canvas import Canvas
 
@@ -217,7 +230,7 @@ def _shape_part(
     infos, positions = buf.glyph_infos, buf.glyph_positions
     clusters = sorted({info.cluster for info in infos}) + [len(part)]
     nxt = {c: clusters[k + 1] for k, c in enumerate(clusters[:-1])}
-    ttf_face = getFont(face).face
+    ttf_face = face_of(getFont(face))
     codes: list[str] = []
     moves: list[tuple[float, float, float]] = []
     notdef: list[str] = []
@@ -230,7 +243,7 @@ def _shape_part(
         code = _code(ttf_face, font, gid, chars)
         advance = pos.x_advance * scale
         dx, dy = pos.x_offset * scale, pos.y_offset * scale
-        pdf_width = ttf_face.getCharWidth(code)
+        pdf_width = char_width(ttf_face, code)
         codes.append(chr(code))
         moves.append((dx, pdf_width - advance - dx, dy))
         width += advance
@@ -241,7 +254,7 @@ def _shape_part(
 def _code(ttf_face: Any, font: Any, gid: int, chars: str) -> int:
     """A code point that reportlab's subset maps to glyph ``gid``: the character typed
     when it is that glyph."""
-    to_glyph = ttf_face.charToGlyph
+    to_glyph = char_to_glyph(ttf_face)
     for ch in chars:
         if to_glyph.get(ord(ch)) == gid:
             return ord(ch)
@@ -250,7 +263,7 @@ def _code(ttf_face: Any, font: Any, gid: int, chars: str) -> int:
     code = PRIVATE_BASE + gid
     if code not in to_glyph:
         to_glyph[code] = gid
-        ttf_face.charWidths[code] = font.get_glyph_h_advance(gid) * 1000 / font.face.upem
+        char_widths(ttf_face)[code] = font.get_glyph_h_advance(gid) * 1000 / font.face.upem
         glyph_texts(ttf_face).setdefault(code, chars)
     return code
 
@@ -293,15 +306,16 @@ def _actual_text(text: str) -> str:
 
 def draw(c: Canvas, x: float, y: float, text: str, font: str, size: float, right: bool) -> None:
     """Draw a complex ``text`` at (x, y) (right-aligned on x when ``right``)."""
-    from reportlab.lib.rl_accel import fp_str
     from reportlab.pdfbase.pdfmetrics import getFont
 
     from mailing.pdf.faces import subset_name
 
+    fp_str = number_format()
+
     shaped = shape(text, font)
     if right:
         x -= shaped.width * size
-    doc, escape = c._doc, c._escape
+    doc, escape = document(c), escaper(c)
     ops = [f"BT 1 0 0 1 {fp_str(x)} {fp_str(y)} Tm"]
     current = None
     rise = 0.0
@@ -334,7 +348,7 @@ def draw(c: Canvas, x: float, y: float, text: str, font: str, size: float, right
             ops.append(f"/Span <</ActualText {_actual_text(seg.text)}>> BDC")
         ttf = getFont(seg.face)
         glyphs: list[tuple[int, int]] = []
-        for subset, data in ttf.splitString(seg.codes, doc):
+        for subset, data in split_string(ttf, seg.codes, doc):
             glyphs.extend((subset, b) for b in data)
         for (subset, byte), (dx, after, dy) in zip(glyphs, seg.moves, strict=True):
             tf = (subset_name(c, ttf, subset), size)
@@ -357,5 +371,5 @@ def draw(c: Canvas, x: float, y: float, text: str, font: str, size: float, right
     if rise:
         ops.append("0 Ts")
     ops.append("ET")
-    c._mailroom_tf = (c._pageNumber, *current) if current else None
-    c._code.extend(ops)
+    c._mailroom_tf = (page_number(c), *current) if current else None
+    append_operators(c, ops)

@@ -9,6 +9,8 @@ from typing import Any
 
 import jinja2
 
+from mailing.render.jinja_adapter import fail_undefined
+
 MAX_PART_CHARS = 1_000_000  # per rendered part, and per value inside an expression
 MAX_SUBJECT_CHARS = 1_000
 MAX_SOURCE_CHARS = 200_000  # per part of the template as typed
@@ -84,7 +86,7 @@ def _fail_on_undefined(obj: Any) -> None:
     while stack:
         o = stack.pop()
         if isinstance(o, jinja2.Undefined):
-            o._fail_with_undefined_error()
+            fail_undefined(o)
         elif isinstance(o, dict):
             stack.extend(o.values())
         elif isinstance(o, list | tuple | set | frozenset):

@@ -152,6 +152,7 @@ class MailEnvironment(ImmutableSandboxedEnvironment):
         return value
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        # Jinja's own parse step, overridden (pinned: mailing/render/jinja_adapter.py)
         _scan_tokens(self, source, name)  # before the parser, which recurses
         tree = super()._parse(source, name, filename)
         shape = _check_shape(tree)  # before anything walks the tree recursively

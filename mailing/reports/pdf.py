@@ -39,28 +39,13 @@ def _pdf(title: str, story: list[Any]) -> bytes:
     """Draw ``story`` on A4 with margins and "page N of M" on every page."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
-    from reportlab.pdfgen.canvas import Canvas
     from reportlab.platypus import SimpleDocTemplate
 
-    class NumberedCanvas(Canvas):  # type: ignore[misc]  # reportlab ships no types: its Canvas is Any
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict[str, Any]] = []
+    from mailing.pdf.reportlab_adapter import page_numbering_canvas
 
-        def showPage(self) -> None:
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self) -> None:
-            total = len(self._pages)
-            for state in self._pages:
-                self.__dict__.update(state)
-                self.setFont("Helvetica", 8)
-                self.drawRightString(
-                    A4[0] - 15 * mm, 10 * mm, f"{title} - page {self._pageNumber} of {total}"
-                )
-                super().showPage()
-            super().save()
+    def footer(c: Any, page: int, pages: int) -> None:
+        c.setFont("Helvetica", 8)
+        c.drawRightString(A4[0] - 15 * mm, 10 * mm, f"{title} - page {page} of {pages}")
 
     buf = io.BytesIO()
     doc = SimpleDocTemplate(
@@ -73,7 +58,7 @@ def _pdf(title: str, story: list[Any]) -> bytes:
         title=title,
         author="Mailroom",
     )
-    doc.build(story, canvasmaker=NumberedCanvas)
+    doc.build(story, canvasmaker=page_numbering_canvas(footer))
     return buf.getvalue()
 
 

@@ -154,7 +154,8 @@ def open_transport(profile: Profile, home: Path, *, http_client: Any = None) -> 
         from mailing.transports.outbox import OutboxTransport
 
         return OutboxTransport(profile, home)
-    from mailing.transports.smtp import SMTPTransport, password_login
+    from mailing.transports.smtp import SMTPTransport
+    from mailing.transports.smtp_connect import password_login
 
     if profile.auth == "oauth2-office365":
         from mailing.transports.office365 import xoauth2_login

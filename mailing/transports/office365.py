@@ -19,7 +19,7 @@ from typing import Any
 
 from mailing.transports import TransportError, error_for_reply
 from mailing.transports.diagnosis import Diagnosis
-from mailing.transports.smtp import Login, reply_text
+from mailing.transports.smtp_connect import Login, reply_text
 from store.records import Profile
 
 log = logging.getLogger("mailroom.office365")

@@ -36,11 +36,7 @@ from mailing.transports import (
 )
 from mailing.transports.diagnosis import Diagnosis
 from mailing.transports.dsn import dsn_mail_options, dsn_rcpt_options
-from mailing.transports.smtp_connect import Login as Login
-from mailing.transports.smtp_connect import _failure, _quiet_close, connect
-from mailing.transports.smtp_connect import password_login as password_login
-from mailing.transports.smtp_connect import reply_text as reply_text
-from mailing.transports.smtp_connect import tls_context as tls_context
+from mailing.transports.smtp_connect import Login, _failure, _quiet_close, connect, reply_text
 from mailing.transports.smtp_replies import out_of_step
 from store.records import Profile
 

@@ -22,10 +22,11 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, SelectionList, Static, TextArea
-from textual.widgets._select import InvalidSelectValueError
-from textual.widgets._text_area import LanguageDoesNotExist
-from textual.widgets._toggle_button import ToggleButton
 from textual.widgets.option_list import OptionDoesNotExist
+from textual.widgets.select import InvalidSelectValueError
+from textual.widgets.text_area import LanguageDoesNotExist
+
+from screens.textual_adapter import toggle_button_inner
 
 Kind = Literal[
     "text",
@@ -89,12 +90,6 @@ class EditorArea(TextArea):
 class TickBox(Checkbox):
     """A checkbox readable without colour: ``[x] label`` or ``[ ] label``, label kept on focus."""
 
-    DEFAULT_CSS = """
-    TickBox, TickBox:focus { border: none; height: 1; padding: 0; background: transparent; }
-    TickBox > .toggle--button, TickBox.-on > .toggle--button { background: transparent; }
-    TickBox:focus > .toggle--label { color: $text; background: $accent 40%; text-style: bold; }
-    """
-
     @property
     def _button(self) -> Content:
         style = self.get_visual_style("toggle--button")
@@ -107,7 +102,7 @@ class TickList(SelectionList[str]):
     def render_line(self, y: int) -> Strip:
         strip = super().render_line(y)
         segments = list(strip)
-        if len(segments) < 4 or segments[1].text != ToggleButton.BUTTON_INNER:
+        if len(segments) < 4 or segments[1].text != toggle_button_inner():
             return strip
         try:
             selection = self.get_option_at_index(self.scroll_offset.y + y)
@@ -133,20 +128,6 @@ def html_editor(text: str = "", *, id: str | None = None) -> TextArea:
 
 
 class RecordForm(VerticalScroll):
-    DEFAULT_CSS = """
-    RecordForm { height: 1fr; padding: 0 1 0 0; }
-    RecordForm .form-row, RecordForm .form-block { height: auto; }
-    RecordForm .form-label { width: 18; color: $text-muted; padding-right: 1; }
-    RecordForm .form-row > Input, RecordForm .form-row > Select { width: 1fr; }
-    RecordForm .form-block-label { color: $text-muted; width: 100%; }
-    RecordForm TextArea { height: 7; margin-bottom: 1; }
-    RecordForm SelectionList { height: auto; max-height: 10; margin-bottom: 1; }
-    RecordForm Checkbox { border: none; height: 1; padding: 0; background: transparent; }
-    RecordForm Checkbox:focus { background: $boost; }
-    RecordForm .form-error { color: $error; height: auto; margin-bottom: 1; }
-    RecordForm .form-help { color: $text-muted; height: auto; margin-bottom: 1; padding-left: 18; }
-    """
-
     class DirtyChanged(Message):
         def __init__(self, form: RecordForm, dirty: bool) -> None:
             super().__init__()

@@ -26,27 +26,6 @@ class KeyBar(Widget, can_focus=False):
 
     ALLOW_SELECT = False
     COMPONENT_CLASSES = {"key-bar--key", "key-bar--description", "key-bar--disabled"}
-    DEFAULT_CSS = """
-    KeyBar {
-        dock: bottom;
-        height: 1;
-        width: 1fr;
-        text-wrap: nowrap;
-        text-overflow: clip;
-        color: $footer-foreground;
-        background: $footer-background;
-        & > .key-bar--key {
-            color: $footer-key-foreground;
-            background: $footer-key-background;
-            text-style: bold;
-        }
-        & > .key-bar--description {
-            color: $footer-description-foreground;
-            background: $footer-description-background;
-        }
-        & > .key-bar--disabled { text-style: dim; }
-    }
-    """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)

@@ -16,23 +16,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-MODAL_CSS = """
-.modal-box {
-    width: 70;
-    max-width: 100%;
-    height: auto;
-    max-height: 90%;
-    border: thick $accent;
-    background: $surface;
-    padding: 0 1;
-}
-.modal-box.error { border: thick $error; }
-.modal-title { text-style: bold; width: 100%; }
-.modal-keys { color: $text-muted; width: 100%; }
-.modal-body { height: auto; max-height: 16; }
-"""
-
-
 _PATH_WORDS = {"to": "To", "cc": "Cc", "bcc": "Bcc", "email": "e-mail"}
 
 
@@ -116,7 +99,6 @@ def error_text(exc: BaseException) -> str:
 class MessageModal(ModalScreen[None]):
     """A message (or an error) the user closes with Enter or Escape."""
 
-    DEFAULT_CSS = MODAL_CSS + "MessageModal { align: center middle; }"
     BINDINGS = [
         Binding("escape,enter", "close", "Close", id="modal.close", tooltip="Close this message"),
     ]
@@ -141,7 +123,6 @@ class MessageModal(ModalScreen[None]):
 class ConfirmModal(ModalScreen[bool]):
     """A yes/no question: y or Enter is yes, n or Escape is no."""
 
-    DEFAULT_CSS = MODAL_CSS + "ConfirmModal { align: center middle; }"
     BINDINGS = [
         Binding("y,enter", "answer(True)", "Yes", id="modal.yes", tooltip="Answer yes"),
         Binding("n,escape", "answer(False)", "No", id="modal.no", tooltip="Answer no"),
@@ -186,7 +167,6 @@ class ConfirmModal(ModalScreen[bool]):
 class PromptModal(ModalScreen[str | None]):
     """Ask for one line of text (a path, an address, a password)."""
 
-    DEFAULT_CSS = MODAL_CSS + "PromptModal { align: center middle; }"
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="modal.cancel", tooltip="Close without an answer"),
     ]
@@ -222,13 +202,6 @@ class PromptModal(ModalScreen[str | None]):
 class PickerModal(ModalScreen[str | None]):
     """Pick one of a list; typing filters it. Answers the chosen value."""
 
-    DEFAULT_CSS = (
-        MODAL_CSS
-        + """
-    PickerModal { align: center middle; }
-    PickerModal OptionList { height: auto; max-height: 14; }
-    """
-    )
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="modal.cancel", tooltip="Close without choosing"),
         Binding(

@@ -82,13 +82,6 @@ class PageRows(ListRows):
 
 
 class PagedList(Vertical):
-    DEFAULT_CSS = """
-    PagedList { height: 1fr; }
-    PagedList > PageRows { height: 1fr; border: none; padding: 0; }
-    PagedList > PageRows:focus { border: none; }
-    PagedList > .paged-status { height: 1; color: $text-muted; }
-    """
-
     class Chosen(Message):
         """Enter on a row."""
 

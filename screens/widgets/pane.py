@@ -50,11 +50,6 @@ class Saved(Message):
 class Pane(Container):
     """One pane of the app (Profiles, Templates, ...)."""
 
-    DEFAULT_CSS = """
-    Pane { height: 1fr; }
-    Pane .pane-title { text-style: bold; background: $boost; width: 100%; padding: 0 1; }
-    Pane .pane-title.dirty { background: $warning-darken-2; }
-    """
     title: ClassVar[str] = ""
 
     @property
@@ -123,10 +118,6 @@ class Pane(Container):
 class RecordPane(Pane):
     """A searchable list of records on the left, the selected one's form on the right."""
 
-    DEFAULT_CSS = """
-    RecordPane > Horizontal { height: 1fr; }
-    RecordPane .editor { width: 1fr; height: 1fr; }
-    """
     BINDINGS = [
         Binding(
             "ctrl+s", "save", "Save", id="record.save", tooltip="Save the record", priority=True

@@ -18,19 +18,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from screens.widgets.modals import MODAL_CSS
-
 
 class PassphraseModal(ModalScreen[bool]):
     """Answers True once the secrets file is open (created or unlocked), else False."""
 
-    DEFAULT_CSS = (
-        MODAL_CSS
-        + """
-    PassphraseModal { align: center middle; }
-    PassphraseModal #passphrase-problem { color: $error; width: 100%; }
-    """
-    )
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="modal.cancel", tooltip="Close without an answer"),
     ]

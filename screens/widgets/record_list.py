@@ -61,15 +61,6 @@ Fetch = Callable[[str, int, int], Page]
 class RecordList(Vertical):
     """Search box, one page of rows, and where you are (``41-80 of 10,000``)."""
 
-    DEFAULT_CSS = """
-    RecordList { width: 26; height: 1fr; border-right: solid $panel-lighten-2; }
-    RecordList > Input { margin-bottom: 1; }
-    RecordList > OptionList { height: 1fr; border: none; }
-    /* Focus: the tint and the highlighted row's colour, never a border (a border would
-       change the list's size and re-lay out the screen on each focus change). */
-    RecordList > OptionList:focus { border: none; background-tint: $accent 8%; }
-    RecordList > .list-status { color: $text-muted; height: 1; }
-    """
     BINDINGS = [
         Binding(
             "ctrl+f",

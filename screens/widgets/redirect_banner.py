@@ -24,12 +24,6 @@ class RedirectBanner(Static):
     """Shown only while test mode is on; reads the setting on mount, then each second
     only when the configuration file was written since."""
 
-    DEFAULT_CSS = """
-    RedirectBanner { height: auto; background: $warning; color: $text; text-style: bold;
-                     padding: 0 1; display: none; }
-    RedirectBanner.on { display: block; }
-    """
-
     def __init__(self, store: Store) -> None:
         super().__init__("", id="redirect-banner", markup=False)
         self.store = store

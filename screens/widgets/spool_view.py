@@ -21,12 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from mailing import words
-from screens.widgets.spool_batches import BatchSummary as BatchSummary
-from screens.widgets.spool_batches import list_batches as list_batches
-from screens.widgets.spool_batches import summarize_batch as summarize_batch
-from screens.widgets.spool_events import EventsIndex as EventsIndex
-from screens.widgets.spool_events import delay_text
-from screens.widgets.spool_events import failure_text as failure_text
+from screens.widgets.spool_events import EventsIndex, delay_text, failure_text
 from store.errors import MailroomError
 from store.spool import BATCH_FILE, EXT_BY_KIND, PRINT_PDF, STATES, Batch, ItemRef, Spool
 

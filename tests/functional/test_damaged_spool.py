@@ -117,7 +117,7 @@ def test_mailroom_send_warns_about_the_damaged_batch(tmp_path: Path) -> None:
 
 
 def test_the_queue_screen_lists_the_damaged_batch(tmp_path: Path) -> None:
-    from screens.widgets.spool_view import list_batches
+    from screens.widgets.spool_batches import list_batches
 
     store, good, bad = two_batches(tmp_path / "home", b"{garbage")
     shown = {s.id: s for s in list_batches(store.home)}

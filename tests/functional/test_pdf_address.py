@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from mailing.errors import DocumentError
 from mailing.pdf import render_document_pdf
-from mailing.pdf.layout import WINDOW_HEIGHT, WINDOW_LEFT, WINDOW_TOP, WINDOW_WIDTH
+from mailing.pdf.layout_geometry import WINDOW_HEIGHT, WINDOW_LEFT, WINDOW_TOP, WINDOW_WIDTH
 from tests.pdf_helpers import administration, invoice, relation
 
 LONG_NAME = (

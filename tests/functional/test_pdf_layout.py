@@ -20,7 +20,7 @@ from mailing.pdf import (
     copy_with_background,
     render_document_pdf,
 )
-from mailing.pdf.layout import WINDOW_HEIGHT, WINDOW_LEFT, WINDOW_TOP, WINDOW_WIDTH
+from mailing.pdf.layout_geometry import WINDOW_HEIGHT, WINDOW_LEFT, WINDOW_TOP, WINDOW_WIDTH
 from mailing.pdf.render import render_stored_document
 from store.records import DOC_TYPES, Document, DocumentLine
 from tests.pdf_helpers import (

@@ -11,7 +11,7 @@ from PIL import Image
 
 from mailing.errors import DocumentError
 from mailing.pdf import render_document_pdf
-from mailing.pdf.layout import WINDOW_HEIGHT, WINDOW_LEFT, WINDOW_TOP, WINDOW_WIDTH
+from mailing.pdf.layout_geometry import WINDOW_HEIGHT, WINDOW_LEFT, WINDOW_TOP, WINDOW_WIDTH
 from mailing.pdf.layout_texts import attachment_name
 from store.records import DocumentLine
 from tests.pdf_helpers import administration, invoice, relation

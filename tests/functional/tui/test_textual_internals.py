@@ -1,5 +1,6 @@
 """The private parts of Textual that Mailroom uses (screens/textual_adapter.py, and
-tui/app.py's override of ``App._handle_exception``), pinned by name: a Textual upgrade
+tui/app.py's override of ``App._handle_exception``), pinned by name (and
+tests/unit/test_library_internals.py checks that no other module names them): a Textual upgrade
 that changes one fails here instead of a key press in a pane. The test helpers' own
 (``screen_text``: ``Screen._compositor``, ``App._background_screens``) are pinned too."""
 
@@ -8,12 +9,19 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+import pytest
 from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.widgets import Input
+from textual.widgets import Input, SelectionList
 
-from screens.textual_adapter import binding_chain, check_bindings, forward_event
+from screens.textual_adapter import (
+    binding_chain,
+    check_bindings,
+    ended_on,
+    forward_event,
+    toggle_button_inner,
+)
 from tests.functional.tui.helpers import screen_text
 
 
@@ -67,10 +75,45 @@ def test_the_app_overrides_textuals_error_boundary() -> None:
     assert hasattr(App, "_handle_exception")
 
 
-def test_the_palette_mend_finds_the_watcher_it_wraps() -> None:
-    """tui/boundary.py wraps CommandPalette._watch__list_visible (a closing palette whose
-    gathering worker still runs): an upgrade that renames it fails here, by name."""
+def test_the_mends_find_what_they_wrap() -> None:
+    """screens/textual_adapter.py wraps these (installed by tui/boundary.py): an upgrade
+    that renames one fails here, by name."""
     from textual.command import CommandList, CommandPalette
+    from textual.message_pump import MessagePump
+    from textual.widgets import OptionList
 
+    params = list(inspect.signature(MessagePump._dispatch_message).parameters)
+    assert params == ["self", "message"]
+    assert inspect.iscoroutinefunction(MessagePump._dispatch_message)
+    assert list(inspect.signature(OptionList._move_page).parameters) == ["self", "direction"]
+    assert isinstance(OptionList()._index_to_line, dict)
     assert callable(CommandPalette._watch__list_visible)
     assert CommandList.__name__ == "CommandList"
+
+
+class Ticks(App[None]):
+    def compose(self) -> ComposeResult:
+        yield SelectionList[str](("one", "1", True), ("two", "2"), id="ticks")
+
+
+async def test_a_selection_line_starts_with_its_toggle_button() -> None:
+    """screens.widgets.form.TickList finds the button as a line's second segment."""
+    app = Ticks()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        ticks = app.query_one("#ticks", SelectionList)
+        segments = list(ticks.render_line(0))
+        assert segments[1].text == toggle_button_inner() != ""
+
+
+async def test_the_app_remembers_the_error_it_ended_on() -> None:
+    class Failing(App[None]):
+        def on_mount(self) -> None:
+            raise RuntimeError("pinned")
+
+    app = Failing()
+    assert ended_on(app) is None
+    with pytest.raises(RuntimeError, match="pinned"):  # run_test raises it again at the end
+        async with app.run_test() as pilot:
+            await pilot.pause()
+    assert isinstance(ended_on(app), RuntimeError)
