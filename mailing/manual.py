@@ -185,7 +185,8 @@ def _sender(
 
 
 def _locale(cfg: ConfigSnapshot, administration: str | None) -> str:
-    admins = [cfg.administrations[administration]] if administration in cfg.administrations else []
+    chosen = cfg.administrations.get(administration) if administration else None
+    admins = [chosen] if chosen is not None else []
     if not admins and len(cfg.administrations) == 1:
         admins = list(cfg.administrations.values())
     for admin in admins:

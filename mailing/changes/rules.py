@@ -9,11 +9,11 @@ a list of :class:`Problem`; none raises, none writes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
 from mailing.addresses import check_address
 from mailing.changes.problems import Problem, problem_from_error
+from mailing.config import ConfigSnapshot
 from mailing.errors import AddressError
 from store.errors import MailroomError
 from store.records import (
@@ -25,64 +25,9 @@ from store.records import (
     StoredFileRef,
     SystemSettings,
     Template,
-    User,
 )
 
 ReadFile = Callable[[StoredFileRef], bytes]
-
-
-@dataclass
-class Config:
-    """A whole configuration as records, with where each came from (for messages)."""
-
-    system: SystemSettings = field(default_factory=SystemSettings)
-    administrations: dict[str, Administration] = field(default_factory=dict)
-    profiles: dict[str, Profile] = field(default_factory=dict)
-    users: dict[str, User] = field(default_factory=dict)
-    templates: dict[str, Template] = field(default_factory=dict)
-    language_codes: dict[str, LanguageCode] = field(default_factory=dict)
-    relations: dict[str, Relation] = field(default_factory=dict)
-    positions: dict[tuple[str, str], str] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, records: Iterable[Record], positions: dict[int, str] | None = None) -> Config:
-        cfg = cls()
-        for i, rec in enumerate(records):
-            cfg.add(rec, (positions or {}).get(i))
-        return cfg
-
-    def add(self, rec: Record, position: str | None = None) -> None:
-        if isinstance(rec, SystemSettings):
-            self.system = rec
-        else:
-            table: dict[str, Record] = getattr(self, rec.table)
-            table[rec.key] = rec
-        if position:
-            self.positions[(rec.table, rec.key)] = position
-
-    def remove(self, cls: type[Record], key: str) -> None:
-        table: dict[str, Record] = getattr(self, cls.table)
-        table.pop(key, None)
-
-    def records(self) -> list[Record]:
-        out: list[Record] = [self.system]
-        for table in (
-            self.administrations,
-            self.profiles,
-            self.users,
-            self.templates,
-            self.language_codes,
-            self.relations,
-        ):
-            out += list(table.values())
-        return out
-
-    def where(self, rec: Record) -> str:
-        """The record's position: its place in a file, else its kind and key."""
-        known = self.positions.get((rec.table, rec.key))
-        if known:
-            return known
-        return describe(rec)
 
 
 KIND_NAMES: dict[str, str] = {
@@ -100,6 +45,11 @@ def describe(rec: Record) -> str:
     if isinstance(rec, SystemSettings):
         return "system settings"
     return f"{KIND_NAMES.get(rec.table, rec.table)} {rec.key}"
+
+
+def position_of(cfg: ConfigSnapshot, rec: Record) -> str:
+    """The record's position: its place in a file, else its kind and key."""
+    return cfg.position(rec) or describe(rec)
 
 
 # ---------------------------------------------------------------- one record
@@ -298,14 +248,14 @@ def approval_problems(system: SystemSettings, where: str) -> list[Problem]:
 
 
 def record_problems(
-    cfg: Config,
+    cfg: ConfigSnapshot,
     rec: Record,
     read: ReadFile | None = None,
     known_files: frozenset[str] | None = frozenset(),
 ) -> list[Problem]:
     """Every per-record rule that applies to ``rec`` (``known_files``: see
     :func:`letterhead_problems`)."""
-    where = cfg.where(rec)
+    where = position_of(cfg, rec)
     if isinstance(rec, SystemSettings):
         out = approval_problems(rec, where)
         if rec.redirect_to is not None:  # test mode, also when set by an import or restore
@@ -327,7 +277,7 @@ def record_problems(
 # ---------------------------------------------------------------- the whole configuration
 
 
-def system_profile_problems(cfg: Config) -> list[Problem]:
+def system_profile_problems(cfg: ConfigSnapshot) -> list[Problem]:
     """SPEC §5.4: the system profile must always exist, so there is always a sender."""
     code = cfg.system.profile
     if not code:
@@ -342,7 +292,7 @@ def system_profile_problems(cfg: Config) -> list[Problem]:
     return []
 
 
-def personal_profile_problems(cfg: Config) -> list[Problem]:
+def personal_profile_problems(cfg: ConfigSnapshot) -> list[Problem]:
     """SPEC §5: personal settings only with a system profile, and of the same system."""
     out: list[Problem] = []
     system = cfg.profiles.get(cfg.system.profile or "")
@@ -352,7 +302,7 @@ def personal_profile_problems(cfg: Config) -> list[Problem]:
         personal = cfg.profiles.get(user.profile)
         if personal is None:
             continue  # reference_problems says so
-        where = f"{cfg.where(user)}.profile"
+        where = f"{position_of(cfg, user)}.profile"
         if system is None:
             out.append(
                 Problem(
@@ -377,7 +327,7 @@ def personal_profile_problems(cfg: Config) -> list[Problem]:
     return out
 
 
-def reference_problems(cfg: Config) -> list[Problem]:
+def reference_problems(cfg: ConfigSnapshot) -> list[Problem]:
     """Every code a record names exists; a language code's template is for that type."""
     out: list[Problem] = []
 
@@ -394,13 +344,13 @@ def reference_problems(cfg: Config) -> list[Problem]:
 
     profile_ref(cfg.system, cfg.system.profile, "system.profile")
     for admin in cfg.administrations.values():
-        profile_ref(admin, admin.profile, f"{cfg.where(admin)}.profile")
+        profile_ref(admin, admin.profile, f"{position_of(cfg, admin)}.profile")
     for user in cfg.users.values():
-        profile_ref(user, user.profile, f"{cfg.where(user)}.profile")
+        profile_ref(user, user.profile, f"{position_of(cfg, user)}.profile")
     for tpl in cfg.templates.values():
-        profile_ref(tpl, tpl.profile, f"{cfg.where(tpl)}.profile")
+        profile_ref(tpl, tpl.profile, f"{position_of(cfg, tpl)}.profile")
     for lc in cfg.language_codes.values():
-        where = cfg.where(lc)
+        where = position_of(cfg, lc)
         if lc.administration not in cfg.administrations:
             out.append(
                 Problem(
@@ -435,7 +385,7 @@ def reference_problems(cfg: Config) -> list[Problem]:
                     )
                 )
     for rel in cfg.relations.values():
-        where = cfg.where(rel)
+        where = position_of(cfg, rel)
         owner = cfg.administrations.get(rel.administration)
         if owner is None:
             out.append(
@@ -446,7 +396,7 @@ def reference_problems(cfg: Config) -> list[Problem]:
                     "add the administration first.",
                 )
             )
-        elif f"{rel.administration}/{rel.language}" not in cfg.language_codes:
+        elif (rel.administration, rel.language) not in cfg.language_codes:
             out.append(
                 Problem(
                     f"{where}.language",
@@ -457,9 +407,7 @@ def reference_problems(cfg: Config) -> list[Problem]:
                     "one that exists.",
                 )
             )
-        if rel.invoice_debtor and f"{rel.administration}/{rel.invoice_debtor}" not in (
-            cfg.relations
-        ):
+        if rel.invoice_debtor and (rel.administration, rel.invoice_debtor) not in cfg.relations:
             out.append(
                 Problem(
                     f"{where}.invoice_debtor",
@@ -479,7 +427,7 @@ E_INVOICE_FORMS = {
 }
 
 
-def e_invoice_problems(cfg: Config) -> list[Problem]:
+def e_invoice_problems(cfg: ConfigSnapshot) -> list[Problem]:
     """Issue 17: an e-invoice (Factur-X or UBL) needs the seller's VAT number with its
     country prefix (EN 16931 BT-31 and BT-40), for the administration and its relations."""
     out: list[Problem] = []
@@ -496,7 +444,7 @@ def e_invoice_problems(cfg: Config) -> list[Problem]:
             form = E_INVOICE_FORMS[first.e_invoice]
             out.append(
                 Problem(
-                    f"{cfg.where(first)}.e_invoice",
+                    f"{position_of(cfg, first)}.e_invoice",
                     f"invoices as {form} need the VAT number of administration {admin.code} "
                     "with its country prefix, and it has none",
                     admin.vat_number,
@@ -507,7 +455,7 @@ def e_invoice_problems(cfg: Config) -> list[Problem]:
     return out
 
 
-def peppol_problems(cfg: Config) -> list[Problem]:
+def peppol_problems(cfg: ConfigSnapshot) -> list[Problem]:
     """Issue 26: a customer whose invoices go as Peppol UBL needs an electronic address
     (PEPPOL-EN16931-R010), and so does its administration (R020): refused before any
     invoice is built, not by the access point after sending."""
@@ -523,7 +471,7 @@ def peppol_problems(cfg: Config) -> list[Problem]:
         if buyer_address(rel) is None:
             out.append(
                 Problem(
-                    f"{cfg.where(rel)}.peppol_id",
+                    f"{position_of(cfg, rel)}.peppol_id",
                     f"invoices to relation {rel.administration}/{rel.code} go as Peppol UBL, "
                     "which needs the customer's electronic address (PEPPOL-EN16931-R010), "
                     "and it has no Peppol address, KvK/KBO number or VAT number",
@@ -540,7 +488,7 @@ def peppol_problems(cfg: Config) -> list[Problem]:
         if "xrechnung" in forms and not (admin.phone and admin.email):
             out.append(
                 Problem(
-                    f"{cfg.where(admin)}.{'phone' if not admin.phone else 'email'}",
+                    f"{position_of(cfg, admin)}.{'phone' if not admin.phone else 'email'}",
                     f"administration {admin.code} sends XRechnung invoices, which need the "
                     "seller's contact phone number and e-mail address (BR-DE-6, BR-DE-7)",
                     None,
@@ -550,7 +498,7 @@ def peppol_problems(cfg: Config) -> list[Problem]:
         if uses and admin.vat_number and seller_address(admin) is None:
             out.append(
                 Problem(
-                    f"{cfg.where(admin)}.peppol_id",
+                    f"{position_of(cfg, admin)}.peppol_id",
                     f"administration {admin.code} sends Peppol UBL, which needs its own "
                     "electronic address (PEPPOL-EN16931-R020), and it has none",
                     None,
@@ -560,7 +508,7 @@ def peppol_problems(cfg: Config) -> list[Problem]:
     return out
 
 
-def configuration_problems(cfg: Config, *, need_system_profile: bool) -> list[Problem]:
+def configuration_problems(cfg: ConfigSnapshot, *, need_system_profile: bool) -> list[Problem]:
     """The rules over the whole configuration."""
     out = reference_problems(cfg) + personal_profile_problems(cfg) + e_invoice_problems(cfg)
     out += peppol_problems(cfg)
