@@ -1,7 +1,7 @@
 """The doors for changes to the configuration: save, delete, settings, import.
 
 Each door loads the configuration under the store's lock, applies the change to a
-copy, runs the rules (mailing.changes.rules) and writes everything or nothing.
+copy, runs the rules (mailing.changes.rules_record and rules_configuration) and writes everything or nothing.
 A save may not add a problem to the configuration: what was already wrong (for
 example, data from before a rule existed) does not block an unrelated save, but
 nothing new gets in. Import and restore must be free of problems altogether.
@@ -13,13 +13,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from mailing.changes.problems import ChangeRefused, Problem
-from mailing.changes.rules import (
-    KIND_NAMES,
-    ReadFile,
-    configuration_problems,
-    describe,
-    record_problems,
-)
+from mailing.changes.rules_configuration import configuration_problems
+from mailing.changes.rules_record import KIND_NAMES, ReadFile, describe, record_problems
 from mailing.config import ConfigSnapshot
 from store.records import (
     CONFIG_RECORDS,
