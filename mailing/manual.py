@@ -185,7 +185,8 @@ def _sender(
 
 
 def _locale(cfg: ConfigSnapshot, administration: str | None) -> str:
-    admins = [cfg.administrations[administration]] if administration in cfg.administrations else []
+    chosen = cfg.administrations.get(administration) if administration else None
+    admins = [chosen] if chosen is not None else []
     if not admins and len(cfg.administrations) == 1:
         admins = list(cfg.administrations.values())
     for admin in admins:
@@ -258,6 +259,7 @@ def send_mail(
     from mailing.catalogue import object_context
     from mailing.message import (
         Attachment,
+        MessageSpec,
         build_message,
         envelope_recipients,
         make_message_id,
@@ -320,22 +322,24 @@ def send_mail(
     domain = from_addr.rpartition("@")[2] or "mailroom.invalid"
     message_id = make_message_id(domain)
     msg = build_message(
-        sender=from_addr,
-        sender_name=from_name,
-        to=[(a, "To") for a in to_list],
-        cc=[(a, "Cc") for a in cc_list],
-        bcc=[(a, "Bcc") for a in bcc_list],
-        reply_to=reply_to,
-        subject=subject.strip(),
-        html=html,
-        text=text,
-        attachments=files,
-        message_id=message_id,
-        date=dt.datetime.now(dt.UTC),
-        domain=domain,
-        signature=signature,
-        sender_field=f"sender (From) of profile {prof.code}",
-        names=names,
+        MessageSpec(
+            sender=from_addr,
+            sender_name=from_name,
+            to=[(a, "To") for a in to_list],
+            cc=[(a, "Cc") for a in cc_list],
+            bcc=[(a, "Bcc") for a in bcc_list],
+            reply_to=reply_to,
+            subject=subject.strip(),
+            html=html,
+            text=text,
+            attachments=files,
+            message_id=message_id,
+            date=dt.datetime.now(dt.UTC),
+            domain=domain,
+            signature=signature,
+            sender_field=f"sender (From) of profile {prof.code}",
+            names=names,
+        )
     )
     raw = message_to_bytes(msg)
     limits = [n for n in (max_bytes, prof.max_message_bytes) if n]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -19,6 +19,10 @@ from screens.widgets.modals import error_text
 from screens.widgets.pane import RecordPane
 from screens.widgets.record_list import Page
 from store.errors import MailroomError
+
+if TYPE_CHECKING:
+    from mailing.config import ConfigSnapshot
+    from store.records import Relation
 
 _CONTACT_RE = re.compile(r"^(?P<name>[^<]*?)\s*(?:<(?P<email>[^>]*)>)?\s*(?P<roles>[^<>]*)$")
 
@@ -342,33 +346,11 @@ class RelationsPane(RecordPane):
             out.append((doc_type, resolve_document(cfg, doc, self.user)))
         return out
 
-    def snapshot_for(self, relation: Any) -> Any:
+    def snapshot_for(self, relation: Relation) -> ConfigSnapshot:
         """The configuration, with only the relations this one needs (not all 10,000)."""
         from mailing.config import ConfigSnapshot
-        from store.records import (
-            Administration,
-            LanguageCode,
-            Profile,
-            Relation,
-            Template,
-            User,
-        )
 
-        with self.store.view() as tx:
-            cfg = ConfigSnapshot(
-                system=tx.system(),
-                administrations={a.code: a for a in tx.all(Administration)},
-                profiles={p.code: p for p in tx.all(Profile)},
-                users={u.name: u for u in tx.all(User)},
-                templates={t.code: t for t in tx.all(Template)},
-                language_codes={(lc.administration, lc.code): lc for lc in tx.all(LanguageCode)},
-            )
-            if relation.invoice_debtor:
-                debtor = tx.find(Relation, f"{relation.administration}/{relation.invoice_debtor}")
-                if debtor is not None:
-                    cfg.relations[(debtor.administration, debtor.code)] = debtor
-        cfg.relations[(relation.administration, relation.code)] = relation
-        return cfg
+        return ConfigSnapshot.around(self.store, relation)
 
 
 def describe_resolution(doc_type: str, res: Any) -> str:

@@ -5,7 +5,7 @@ through here, and ``tests/functional/tui/test_textual_internals.py`` pins exactl
 that changes one fails that test by name, not a key press in a pane.
 
 - ``App._check_bindings(key, priority)``: run the binding a key has (held keys are
-  replayed in order, ``tui.app``);
+  replayed in order, ``tui.key_order``);
 - ``Widget._forward_event(event)``: hand a replayed key to a widget as typed;
 - ``Screen._binding_chain``: the bindings from the focused widget out (the help screen);
 - ``App._handle_exception(error)``: overridden by ``tui.app`` (the error boundary);

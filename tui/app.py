@@ -2,12 +2,14 @@
 
 Panes are listed once in ``tui.panes.PANES``; adding one is one line there. A pane's
 module is imported the first time it is shown, so start-up only pays for the first.
+Beside it: the pane bar (``tui.pane_bar``), the order of typed keys while panes and
+dialogs load (``tui.key_order``, the app's base class), and starting the app from the
+command line (``tui.run``).
 """
 
 from __future__ import annotations
 
 import importlib
-import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,21 +18,19 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
-from textual.content import Content
-from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
 
 from screens.styles import STYLE_SHEETS
-from screens.textual_adapter import check_bindings, ended_on, forward_event
 from screens.widgets.key_bar import KeyBar
 from screens.widgets.pane import Pane, Saved
+from tui.key_order import KeyOrderApp
 from tui.palette import MailroomCommands
-from tui.panes import APP_BINDINGS, PaneSpec, available_panes
+from tui.pane_bar import PaneBar
+from tui.panes import APP_BINDINGS, available_panes
 
 if TYPE_CHECKING:
     from screens.widgets.pane import MailroomHost
     from store.store import Store
-    from tui.context import Context
     from tui.palette import PaletteHost
 
 
@@ -38,64 +38,10 @@ def _focus_first(pane: Pane) -> None:
     pane.focus_first()  # the pane's own (``Pane.focus_first`` would be the base's no-op)
 
 
-class PaneBar(Widget):
-    """The pane switcher: every pane with its key, the current one highlighted.
-
-    One line drawn as text (not a widget per pane): showing another pane repaints it
-    and never re-lays out the screen. A click on a pane's name shows it."""
-
-    COMPONENT_CLASSES = {"pane-bar--current"}
-
-    def __init__(self, panes: tuple[PaneSpec, ...], keys: dict[str, str]) -> None:
-        super().__init__(id="pane-bar")
-        self.panes = panes
-        self.keys = keys
-        self.current = ""
-        self._spans: list[tuple[int, int, str]] = []  # start, end column, pane id
-
-    def _key(self, p: PaneSpec) -> str:
-        return self.keys.get(f"pane.{p.id}", p.key).split(",")[0].upper()
-
-    def _full_width(self) -> int:
-        return sum(len(self._key(p)) + len(p.title) + 3 for p in self.panes if not p.under)
-
-    def render(self) -> Content:
-        """Full titles when they fit; else short ones, the current pane's in full."""
-        compact = self.size.width < self._full_width()
-        current = self.get_visual_style("pane-bar--current")
-        parts: list[Content] = []
-        spans: list[tuple[int, int, str]] = []
-        column = 0
-        for p in self.panes:
-            if p.under:  # shown under another pane's name
-                continue
-            is_current = p.id == self.current
-            title = p.short if compact and p.short and not is_current else p.title
-            # Compact: one space before each name; else one either side.
-            text = f" {self._key(p)} {title}" + ("" if compact else " ")
-            part = Content(text).stylize(current) if is_current else Content(text)
-            spans.append((column, column + len(text), p.id))
-            column += len(text)
-            parts.append(part)
-        self._spans = spans
-        return Content("").join(parts)
-
-    def show_current(self, pane_id: str) -> None:
-        spec = next((p for p in self.panes if p.id == pane_id), None)
-        self.current = spec.under if spec is not None and spec.under else pane_id
-        self.refresh()  # the same size: a repaint only
-
-    async def on_click(self, event: events.Click) -> None:
-        for start, end, pane_id in self._spans:
-            if start <= event.x < end:
-                await self.app.run_action(f"show_pane('{pane_id}')")
-                return
-
-
 MIN_SIZE = (80, 24)  # the smallest terminal the panes are laid out for
 
 
-class MailroomApp(App[int]):
+class MailroomApp(KeyOrderApp):
     TITLE = "Mailroom"
     # Every pane's, dialog's and widget's styles, then the app's own (screens/styles.py).
     CSS_PATH = [*STYLE_SHEETS, Path(__file__).with_name("app.tcss")]
@@ -123,14 +69,6 @@ class MailroomApp(App[int]):
         self.start_warnings: list[str] = []  # pane id -> its AwaitMount, until first shown
         self.started = time.perf_counter()
         self.animation_level = "none"
-        # Keys typed while a pane or a dialog is still being built: held, then given to
-        # the widget that has the focus once it is there (None: not holding).
-        self._held_keys: list[events.Key] = []
-        self._holds: set[int] = set()
-        self._hold_token = 0
-        self._typed_in_flight = 0  # keys given to a field that it has not handled yet
-        self._typing_token: int | None = None  # the hold until it has
-        self._brief_holds: dict[int, float] = {}  # token -> since when (one key's handling)
         self.guide_active = False  # a step of the set-up guide is being done
         self._warmed = False  # the other panes' modules imported in the background
         from tui.boundary import FailureBoundary, install
@@ -287,139 +225,6 @@ class MailroomApp(App[int]):
 
         self.run_worker(warm_up, thread=True, group="warm-up", exit_on_error=False)
 
-    # ------------------------------------------------------------ keys while loading
-
-    def hold_keys(self) -> int:
-        """Hold typed keys until ``release_keys(token)``; returns the token."""
-        self._hold_token += 1
-        token = self._hold_token
-        self._holds.add(token)
-        # A safety net, never the normal path: keys are not held for ever.
-        self.set_timer(10.0, lambda: self.release_keys(token))
-        return token
-
-    def release_keys(self, token: int) -> None:
-        """End one hold; when none is left, the held keys go out, one at a time."""
-        self._holds.discard(token)
-        self._give_next_key()
-
-    def _give_next_key(self) -> None:
-        # One key at a time: the next is posted when this one has been handled (see
-        # _replay_key); a key that opens a pane or dialog holds the rest again.
-        if self._holds or not self._held_keys:
-            return
-        held = self._held_keys.pop(0)
-        key = events.Key(held.key, held.character)
-        key._mailroom_replayed = True  # type: ignore[attr-defined]  # let through on_event
-        self.post_message(key)
-
-    async def _replay_key(self, key: events.Key) -> None:
-        """A held key, routed as a typed one is (see ``_route_key``); then the next."""
-        try:
-            await self._route_key(key)
-        finally:
-            self.call_later(self._give_next_key)
-
-    async def _route_key(self, key: events.Key) -> None:
-        """Route a key and handle it to its end here, in the app's own turn: a binding's
-        action (which may move the focus, e.g. Tab) has run before the next key is
-        routed, so keys typed in one burst (over SSH, a fast typist) go to the field
-        they were typed for, in order. Textual's own path hands a key to the focused
-        widget's queue and runs Tab there later, after the next keys went to the old
-        field."""
-        self.app_focus = True
-        focused = self.focused
-        typing = focused is not None and focused.check_consume_key(key.key, key.character)
-        if self._typed_in_flight and not typing:
-            # Keys typed into a field are still being handled there: this one (a Tab, a
-            # ctrl+s) waits for them, and goes first once they are.
-            self._held_keys.insert(0, key)
-            if self._typing_token is None:
-                self._typing_token = self._brief_hold()
-            return
-        if await check_bindings(self, key.key, priority=True):
-            self._settle_after_action()
-            return
-        if typing and focused is not None:
-            self._forward_typed(focused, key)  # typing into a field: its queue keeps the order
-            return
-        if await check_bindings(self, key.key):
-            self._settle_after_action()
-            return
-        self._forward_in_order(focused or self.screen, key)
-
-    def _forward_typed(self, widget: Widget, key: events.Key) -> None:
-        self._typed_in_flight += 1
-        forward_event(widget, key)
-        if not widget.call_later(self._typed_done):  # the widget is closed
-            self._typed_done()
-
-    def _typed_done(self) -> None:
-        self._typed_in_flight = max(0, self._typed_in_flight - 1)
-        if self._typed_in_flight == 0 and self._typing_token is not None:
-            token, self._typing_token = self._typing_token, None
-            self.release_keys(token)
-
-    def _brief_hold(self) -> int:
-        """A hold of one key's handling; ``_release_stale`` ends one that was never
-        released (its widget was removed before it handled the key)."""
-        self._hold_token += 1
-        token = self._hold_token
-        self._holds.add(token)
-        self._brief_holds[token] = time.monotonic()
-        return token
-
-    def _release_stale(self) -> None:
-        now = time.monotonic()
-        for token, since in list(self._brief_holds.items()):
-            if token not in self._holds:
-                del self._brief_holds[token]
-            elif now - since > 1.0:
-                del self._brief_holds[token]
-                if token == self._typing_token:
-                    self._typing_token, self._typed_in_flight = None, 0
-                self.release_keys(token)
-
-    def _settle_after_action(self) -> None:
-        """An action may have asked for the focus (``widget.focus()`` is done in a later
-        turn): the next keys wait until then."""
-        self.call_later(self.release_keys, self._brief_hold())
-
-    def _forward_in_order(self, widget: Widget, key: events.Key) -> None:
-        """Give ``key`` to ``widget``; the next keys wait until it has handled it (so a
-        ctrl+s typed after a name saves the name)."""
-        token = self._brief_hold()
-        forward_event(widget, key)
-        if not widget.call_later(self.release_keys, token):  # the widget is closed
-            self.release_keys(token)
-
-    async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.Key) and not event.is_forwarded:
-            if getattr(event, "_mailroom_replayed", False):
-                await self._replay_key(event)
-                return
-            if self._holds or self._held_keys:
-                self._held_keys.append(event)  # typed while loading: kept, in order
-                return
-            await self._route_key(event)
-            return
-        await super().on_event(event)
-
-    def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
-        """Open a screen; keys typed before it has its focus go to it, not to the one below."""
-        token = self.hold_keys()
-        result = super().push_screen(screen, *args, **kwargs)
-
-        async def release_when_mounted() -> None:
-            try:
-                if not kwargs.get("wait_for_dismiss"):
-                    await result
-            finally:
-                self.call_after_refresh(self.release_keys, token)
-
-        self.call_later(release_when_mounted)
-        return result
-
     # ------------------------------------------------------------ the set-up guide
 
     def push_screen_under_start_dialogs(self) -> None:
@@ -548,53 +353,6 @@ class MailroomApp(App[int]):
         # The error boundary (tui/boundary.py): a user error is shown as its message; a
         # bug gets a crash report and a dialog, and the app goes on.
         self.failure_boundary.failed(error)
-
-
-def build_app(ctx: Context, first_pane: str = "profiles") -> MailroomApp:
-    from tui.keymap import find_keymap, load_keymap
-    from tui.panes import all_binding_ids
-
-    keymap: dict[str, str] = {}
-    warnings: list[str] = []
-    if find_keymap(ctx.home) is not None:
-        keymap, _ = load_keymap(ctx.home, all_binding_ids(), warn=warnings.append)
-    app = MailroomApp(ctx.store, ctx.user, keymap=keymap, first_pane=first_pane)
-    app.start_warnings = warnings
-    return app
-
-
-def run_app(ctx: Context, first_pane: str = "profiles") -> int:
-    """What `mailroom` with no command runs (`mailroom demo` opens on the documents)."""
-    from mailing.changes.secrets import set_passphrase_source
-
-    set_passphrase_source(None)  # never a prompt on the terminal: the TUI has its dialog
-    # The terminal gone (an SSH connection dropped, a tmux pane killed): the TUI ends,
-    # whatever it was started with. Started under `nohup` or from a job that ignores
-    # SIGHUP, it would live on with no terminal to draw on; a send it started goes on in
-    # a session of its own (screens/queue_send.py).
-    signal.signal(signal.SIGHUP, signal.SIG_DFL)
-    app = build_app(ctx, first_pane=first_pane)
-    result = app.run()
-    return ended(app, result)
-
-
-def ended(app: MailroomApp, result: object) -> int:
-    """The exit code; when the app had to end on an error, the sentence on the terminal."""
-    import sys
-
-    from tui.boundary import FATAL_EXIT
-
-    sentence = app.failure_boundary.fatal_sentence
-    code = result if isinstance(result, int) else (app.return_code or 0)
-    error = ended_on(app)
-    if sentence is None and code != 0 and error is not None:  # Textual's own end
-        from mailing.crash import crash_sentence, write_crash_report
-
-        sentence = crash_sentence(error, write_crash_report(app.store.home, error, "the TUI"))
-    if sentence is not None:
-        print(f"error: {sentence}", file=sys.stderr)
-        return FATAL_EXIT
-    return code
 
 
 if TYPE_CHECKING:

@@ -192,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if handler is None:
             # No command: open the TUI.
             refuse_without_terminal()
-            from tui.app import run_app
+            from tui.run import run_app
 
             return run_app(ctx)
         return handler(args, ctx)

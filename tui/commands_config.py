@@ -110,16 +110,16 @@ def demo_cmd(args: argparse.Namespace, ctx: Context) -> int:
     print(f"tip: `mailroom --home {ctx.home} --user {DEMO_USER}` works as the demo user")
     if args.no_tui:
         return 0
-    from tui.app import run_app
     from tui.cli import refuse_without_terminal
+    from tui.run import run_app
 
     refuse_without_terminal()
     return run_app(ctx, first_pane="documents")
 
 
 def run_cmd(args: argparse.Namespace, ctx: Context) -> int:
-    from tui.app import run_app
     from tui.cli import refuse_without_terminal
+    from tui.run import run_app
 
     refuse_without_terminal()
     return run_app(ctx)

@@ -112,7 +112,13 @@ class Composer:
 
     def _message(self, out: Composed, now: dt.datetime) -> None:
         from mailing.catalogue import document_context
-        from mailing.message import Attachment, InlineImage, build_message_bytes, make_message_id
+        from mailing.message import (
+            Attachment,
+            InlineImage,
+            MessageSpec,
+            build_message_bytes,
+            make_message_id,
+        )
         from mailing.render import render_template
 
         cfg, doc, res = self.cfg, out.doc, out.resolution
@@ -145,7 +151,7 @@ class Composer:
         ]
         domain = res.sender.address.rpartition("@")[2] or "mailroom.invalid"
         message_id = make_message_id(domain)
-        raw, _smtputf8 = build_message_bytes(
+        spec = MessageSpec(
             sender=res.sender.address,
             sender_name=res.sender.name,
             to=list(res.recipients.to),
@@ -162,6 +168,7 @@ class Composer:
             date=now,
             domain=domain,
         )
+        raw, _smtputf8 = build_message_bytes(spec)
         out.raw = raw
         out.message_id = message_id
         out.subject = rendered.subject

@@ -1,7 +1,7 @@
 """The one door for every change.
 
 Every change to the data — a saved form, an imported file, a restored backup, an
-approval, a secret — is one function here. It runs the rules (``rules``), and writes
+approval, a secret — is one function here. It runs the rules (``rules_record``, ``rules_configuration``), and writes
 everything or nothing, listing every problem with its position, the value and the
 fix (:class:`ChangeRefused`). The TUI and the command line only call these; neither
 changes ``store`` itself (an import-linter contract in CI says so).

@@ -1,7 +1,7 @@
 """The doors for changes to the configuration: save, delete, settings, import.
 
 Each door loads the configuration under the store's lock, applies the change to a
-copy, runs the rules (mailing.changes.rules) and writes everything or nothing.
+copy, runs the rules (mailing.changes.rules_record and rules_configuration) and writes everything or nothing.
 A save may not add a problem to the configuration: what was already wrong (for
 example, data from before a rule existed) does not block an unrelated save, but
 nothing new gets in. Import and restore must be free of problems altogether.
@@ -9,19 +9,13 @@ nothing new gets in. Import and restore must be free of problems altogether.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from mailing.changes.problems import ChangeRefused, Problem
-from mailing.changes.rules import (
-    KIND_NAMES,
-    Config,
-    ReadFile,
-    configuration_problems,
-    describe,
-    record_problems,
-)
+from mailing.changes.rules_configuration import configuration_problems
+from mailing.changes.rules_record import KIND_NAMES, ReadFile, describe, record_problems
+from mailing.config import ConfigSnapshot
 from store.records import (
     CONFIG_RECORDS,
     Administration,
@@ -32,22 +26,11 @@ from store.records import (
     SystemSettings,
     User,
 )
-from store.store import Store, Tx
-
-
-def load_config(tx: Tx) -> Config:
-    records: list[Record] = [tx.system()]
-    for cls in CONFIG_RECORDS:
-        if cls is not SystemSettings:
-            records += tx.all(cls)
-    return Config.of(records)
+from store.store import Store
 
 
 def _keyed(problems: Iterable[Problem]) -> set[tuple[str, str]]:
     return {(p.where, p.message) for p in problems}
-
-
-_TABLES = ("administrations", "profiles", "users", "templates", "language_codes", "relations")
 
 
 def _apply(
@@ -66,15 +49,14 @@ def _apply(
     """
     delete = delete or []
     with store.transaction() as tx:
-        before = load_config(tx)
-        after = copy.copy(before)
-        for name in _TABLES:
-            setattr(after, name, dict(getattr(before, name)))
-        for cls, key in delete:
-            after.remove(cls, key)
+        before = ConfigSnapshot.read(tx)
+        after = before.changed(delete=delete)
         problems: list[Problem] = []
+        taken: set[tuple[str, str]] = set()
         for rec in put:
-            if new_keys and rec.key in getattr(after, rec.table):
+            if new_keys and (
+                after.find(type(rec), rec.key) is not None or (rec.table, rec.key) in taken
+            ):
                 problems.append(
                     Problem(
                         f"{describe(rec)}.{rec.key_field}",
@@ -84,9 +66,10 @@ def _apply(
                         "choose another code, or open that one from the list.",
                     )
                 )
-            after.add(rec)
+            taken.add((rec.table, rec.key))
         if problems:
             raise ChangeRefused(what, problems)
+        after = after.changed(put=put)
         for rec in put:
             problems += record_problems(after, rec, store.files.read, _files_of(before, rec))
         old = _keyed(configuration_problems(before, need_system_profile=True))
@@ -107,16 +90,16 @@ def _apply(
 
 
 def _audit_records(
-    store: Store, before: Config, put: list[Record], delete: list[tuple[type[Record], str]]
+    store: Store,
+    before: ConfigSnapshot,
+    put: list[Record],
+    delete: list[tuple[type[Record], str]],
 ) -> None:
     """One audit entry per record deleted or changed (a save that changed nothing: none)."""
     from mailing.changes.audit import append
 
     def old(cls: type[Record], key: str) -> Record | None:
-        if cls is SystemSettings:
-            return before.system
-        found: Record | None = getattr(before, cls.table, {}).get(key)
-        return found
+        return before.find(cls, key)
 
     for cls, key in delete:
         gone = old(cls, key)
@@ -289,10 +272,10 @@ def save_settings(
 # ---------------------------------------------------------------- whole configuration
 
 
-def _files_of(before: Config, rec: Record) -> frozenset[str]:
+def _files_of(before: ConfigSnapshot, rec: Record) -> frozenset[str]:
     """The letterheads the record had before this change (not held to newer rules)."""
-    old = before.language_codes.get(rec.key) if isinstance(rec, LanguageCode) else None
-    if old is None:
+    old = before.find(LanguageCode, rec.key) if isinstance(rec, LanguageCode) else None
+    if not isinstance(old, LanguageCode):
         return frozenset()
     return frozenset(r.sha256 for r in (old.first_background, old.second_background) if r)
 
@@ -301,7 +284,7 @@ def check_configuration(
     records: list[Record], positions: dict[int, str], read: ReadFile
 ) -> list[Problem]:
     """Every rule over a whole configuration (import, restore): every record, every link."""
-    cfg = Config.of(records, positions)
+    cfg = ConfigSnapshot.of(records, positions)
     problems: list[Problem] = []
     for rec in records:
         problems += record_problems(cfg, rec, read, known_files=None)

@@ -5,7 +5,7 @@ go (`mailroom batch schedule`)."""
 from __future__ import annotations
 
 from mailing.changes.problems import ChangeRefused, Problem
-from mailing.changes.rules import redirect_address_problems
+from mailing.changes.rules_record import redirect_address_problems
 from store.store import Store
 
 

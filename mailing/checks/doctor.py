@@ -174,7 +174,7 @@ def profile_login(store: Store, profile: Profile) -> Check:
 
 
 def letterheads(store: Store) -> Iterator[Check]:
-    from mailing.changes.rules import letterhead_problems
+    from mailing.changes.rules_record import letterhead_problems
     from store.errors import MailroomError
     from store.records import LanguageCode
 

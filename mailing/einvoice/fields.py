@@ -2,7 +2,7 @@
 
 One declarative list per record (field name, label, help, placeholder), so that the
 Relations form and the Administrations form say the same thing, and the door
-(``mailing/changes/rules.py: identifier_problems``) names a field by the same label.
+(``mailing/changes/rules_record.py: identifier_problems``) names a field by the same label.
 """
 
 from __future__ import annotations

@@ -29,11 +29,13 @@ the server does not offer it. ``allow_smtputf8=False`` refuses such addresses he
 
 The modules, each one idea:
 
-- ``parts``: what a message is made of (:class:`Attachment`, :class:`InlineImage`).
+- ``parts``: what a message is made of (:class:`Attachment`, :class:`InlineImage`), and
+  :class:`MessageSpec`, one whole message as the caller means it.
 - ``address``: addresses checked for headers (IDNA, SMTPUTF8), and :func:`make_message_id`.
 - ``images``: ``cid:``/``file:`` references in the HTML rewritten to Content-IDs.
 - ``prepare``: every check of a message, in order, before it is written.
-- ``build``: :func:`build_message` (an EmailMessage) and :func:`build_message_bytes`.
+- ``build``: :func:`build_message` (an EmailMessage) and :func:`build_message_bytes`,
+  each of one :class:`MessageSpec`.
 - ``fast_mime``: the 7-bit message written straight to bytes, as ``policy.SMTP`` would.
 - ``envelope``: what sending needs: :func:`message_to_bytes`, :func:`needs_smtputf8`,
   :func:`envelope_recipients`, :func:`envelope_sender`.
@@ -47,13 +49,14 @@ from mailing.message.envelope import (
     message_to_bytes,
     needs_smtputf8,
 )
-from mailing.message.parts import AddressInput, Attachment, InlineImage
+from mailing.message.parts import AddressInput, Attachment, InlineImage, MessageSpec
 from mailing.message.prepare import _prepare
 
 __all__ = [
     "AddressInput",
     "Attachment",
     "InlineImage",
+    "MessageSpec",
     "_email_message",
     "_prepare",
     "build_message",

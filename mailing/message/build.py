@@ -2,72 +2,28 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import email.policy
-from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
 
 from mailing.message.address import _addr
 from mailing.message.envelope import message_to_bytes
 from mailing.message.fast_mime import _mime_bytes
-from mailing.message.parts import AddressInput, Attachment, InlineImage, _split_type
+from mailing.message.parts import MessageSpec, _split_type
 from mailing.message.prepare import _prepare, _Prepared
 
 
-def build_message(
-    *,
-    sender: str,
-    sender_name: str,
-    to: Sequence[AddressInput],
-    cc: Sequence[AddressInput] = (),
-    bcc: Sequence[AddressInput] = (),
-    reply_to: Sequence[AddressInput] = (),
-    subject: str,
-    html: str | None,
-    text: str,
-    attachments: Sequence[Attachment] = (),
-    images: Sequence[InlineImage] = (),
-    message_id: str | None = None,
-    date: dt.datetime | None = None,
-    domain: str | None = None,
-    signature: str = "",
-    extra_headers: dict[str, str] | None = None,
-    allow_smtputf8: bool = True,
-    sender_field: str = "sender",
-    names: Mapping[str, str] | None = None,
-) -> EmailMessage:
-    """The message as it will be sent. Bcc is checked but not written (see the package doc).
+def build_message(spec: MessageSpec) -> EmailMessage:
+    """The message ``spec`` as it will be sent. Bcc is checked but not written (see the
+    package doc).
 
-    ``signature`` is appended (plain text) for mail that is not rendered from a
-    template, e.g. a hand-written e-mail; templates get it from
-    :func:`mailing.render.render_template`. ``to``/``cc``/``bcc``/``reply_to`` items
-    may be ``(address, field label)`` so an error names where the address came from.
+    ``spec.signature`` is for mail that is not rendered from a template, e.g. a
+    hand-written e-mail; templates get it from :func:`mailing.render.render_template`.
 
     The message is :func:`build_message_bytes`' bytes parsed back (so what is
     inspected here is what is sent), or, when an address needs SMTPUTF8, built by the
     email package with ``policy.SMTPUTF8``.
     """
-    p = _prepare(
-        sender=sender,
-        sender_name=sender_name,
-        to=to,
-        cc=cc,
-        bcc=bcc,
-        reply_to=reply_to,
-        subject=subject,
-        html=html,
-        text=text,
-        attachments=attachments,
-        images=images,
-        message_id=message_id,
-        date=date,
-        domain=domain,
-        signature=signature,
-        extra_headers=extra_headers,
-        allow_smtputf8=allow_smtputf8,
-        sender_field=sender_field,
-        names=names,
-    )
+    p = _prepare(spec)
     if p.utf8:
         return _email_message(p)
     import email.parser
@@ -78,55 +34,14 @@ def build_message(
     return msg
 
 
-def build_message_bytes(
-    *,
-    sender: str,
-    sender_name: str,
-    to: Sequence[AddressInput],
-    cc: Sequence[AddressInput] = (),
-    bcc: Sequence[AddressInput] = (),
-    reply_to: Sequence[AddressInput] = (),
-    subject: str,
-    html: str | None,
-    text: str,
-    attachments: Sequence[Attachment] = (),
-    images: Sequence[InlineImage] = (),
-    message_id: str | None = None,
-    date: dt.datetime | None = None,
-    domain: str | None = None,
-    signature: str = "",
-    extra_headers: dict[str, str] | None = None,
-    allow_smtputf8: bool = True,
-    sender_field: str = "sender",
-    names: Mapping[str, str] | None = None,
-) -> tuple[bytes, bool]:
+def build_message_bytes(spec: MessageSpec) -> tuple[bytes, bool]:
     """``(bytes as sent, needs SMTPUTF8)``: :func:`build_message` without the object.
 
     The batch build's path: the same checks and the same MIME structure as
     :func:`build_message` + :func:`message_to_bytes`, written straight to bytes
     (the email package's header parsing and folding cost as much as drawing the PDF).
     """
-    p = _prepare(
-        sender=sender,
-        sender_name=sender_name,
-        to=to,
-        cc=cc,
-        bcc=bcc,
-        reply_to=reply_to,
-        subject=subject,
-        html=html,
-        text=text,
-        attachments=attachments,
-        images=images,
-        message_id=message_id,
-        date=date,
-        domain=domain,
-        signature=signature,
-        extra_headers=extra_headers,
-        allow_smtputf8=allow_smtputf8,
-        sender_field=sender_field,
-        names=names,
-    )
+    p = _prepare(spec)
     if p.utf8:
         return message_to_bytes(_email_message(p)), True
     return _mime_bytes(p), False

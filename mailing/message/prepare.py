@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import re
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from mailing.addresses import check_header_value
 from mailing.errors import AddressError, TemplateError
 from mailing.message.address import _address_list, _ascii_domain, _checked, make_message_id
 from mailing.message.images import _embed_images
-from mailing.message.parts import AddressInput, Attachment, InlineImage, _split_type
+from mailing.message.parts import Attachment, InlineImage, MessageSpec, _split_type
 
 
 @dataclass
@@ -36,45 +35,26 @@ class _Prepared:
     names: dict[str, str] = field(default_factory=dict)  # address (lower) -> display name
 
 
-def _prepare(
-    *,
-    sender: str,
-    sender_name: str,
-    to: Sequence[AddressInput],
-    cc: Sequence[AddressInput],
-    bcc: Sequence[AddressInput],
-    reply_to: Sequence[AddressInput],
-    subject: str,
-    html: str | None,
-    text: str,
-    attachments: Sequence[Attachment],
-    images: Sequence[InlineImage],
-    message_id: str | None,
-    date: dt.datetime | None,
-    domain: str | None,
-    signature: str,
-    extra_headers: dict[str, str] | None,
-    allow_smtputf8: bool,
-    sender_field: str,
-    names: Mapping[str, str] | None = None,
-) -> _Prepared:
+def _prepare(spec: MessageSpec) -> _Prepared:
     """Every check of :func:`build_message`, in its order; the parts ready to write."""
     from mailing.render import compose_html, compose_text
     from mailing.render.html_text import html_to_text
 
+    sender_name, subject, html, text = spec.sender_name, spec.subject, spec.html, spec.text
+    allow_smtputf8 = spec.allow_smtputf8
     check_header_value(subject, "subject")
     check_header_value(sender_name, "sender name")
     shown: dict[str, str] = {}
-    for addr, name in (names or {}).items():
+    for addr, name in (spec.names or {}).items():
         name = " ".join(str(name).split())
         if name:
             check_header_value(name, f"name of {addr}")
             shown[addr.lower()] = name
-    from_addr, utf8 = _checked(sender, sender_field, allow_smtputf8)
-    to_list, u1 = _address_list(to, "To", allow_smtputf8)
-    cc_list, u2 = _address_list(cc, "Cc", allow_smtputf8)
-    _bcc_list, u3 = _address_list(bcc, "Bcc", allow_smtputf8)
-    reply_list, u4 = _address_list(reply_to, "Reply-To", allow_smtputf8)
+    from_addr, utf8 = _checked(spec.sender, spec.sender_field, allow_smtputf8)
+    to_list, u1 = _address_list(spec.to, "To", allow_smtputf8)
+    cc_list, u2 = _address_list(spec.cc, "Cc", allow_smtputf8)
+    _bcc_list, u3 = _address_list(spec.bcc, "Bcc", allow_smtputf8)
+    reply_list, u4 = _address_list(spec.reply_to, "Reply-To", allow_smtputf8)
     utf8 = utf8 or u1 or u2 or u3 or u4
     if not to_list and not cc_list and not _bcc_list:
         raise AddressError(
@@ -83,22 +63,22 @@ def _prepare(
             value="",
             fix="give the relation an e-mail address for this document type.",
         )
-    domain = _ascii_domain(domain or from_addr.rpartition("@")[2])
+    domain = _ascii_domain(spec.domain or from_addr.rpartition("@")[2])
 
-    if signature.strip():
+    if spec.signature.strip():
         if html is not None:
-            html = _append_signature_html(html, signature)
+            html = _append_signature_html(html, spec.signature)
             text = html_to_text(html)
         else:
-            text = compose_text(text, "", signature)
+            text = compose_text(text, "", spec.signature)
 
-    when = date or dt.datetime.now(dt.UTC)
+    when = spec.date or dt.datetime.now(dt.UTC)
     if when.tzinfo is None:
         when = when.astimezone()
-    mid = message_id or make_message_id(domain)
+    mid = spec.message_id or make_message_id(domain)
     check_header_value(mid, "Message-ID")
     extra: list[tuple[str, str]] = []
-    for name, value in (extra_headers or {}).items():
+    for name, value in (spec.extra_headers or {}).items():
         check_header_value(name, "header name")
         check_header_value(value, f"header {name}")
         if not re.fullmatch(r"[A-Za-z0-9-]+", name) or name.lower() in ("bcc", "resent-bcc"):
@@ -111,11 +91,11 @@ def _prepare(
     if html is not None:
         if not html.strip():
             html = compose_html("")
-        html, used = _embed_images(html, images, domain)
+        html, used = _embed_images(html, spec.images, domain)
         for img, _cid in used:
             check_header_value(img.filename, "image file name")
     checked: list[tuple[Attachment, str, str]] = []
-    for att in attachments:
+    for att in spec.attachments:
         check_header_value(att.filename, "attachment file name")
         if not att.filename.strip():
             raise TemplateError("An attachment has no file name.", field="attachment file name")

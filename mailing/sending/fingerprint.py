@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from store.records import LanguageCode, Template
@@ -36,8 +37,8 @@ def letterhead_fingerprint(language: LanguageCode | None) -> dict[str, Any]:
 
 def changed_since_build(
     recorded: dict[str, Any],
-    templates: dict[str, Template],
-    language_codes: dict[tuple[str, str], LanguageCode],
+    templates: Mapping[str, Template],
+    language_codes: Mapping[tuple[str, str], LanguageCode],
 ) -> str | None:
     """Why a message built with ``recorded`` fingerprints must not be sent now, or None."""
     tpl = recorded.get("template")

@@ -156,8 +156,8 @@ def test_a_bad_keymap_warns_and_the_default_keys_are_used(tmp_path: Path, case: 
 
 async def test_the_app_starts_with_a_bad_keymap_and_says_so_on_screen(tmp_path: Path) -> None:
     from tests.functional.tui.helpers import SIZE, seed, wait_for
-    from tui.app import build_app
     from tui.cli import Context
+    from tui.run import build_app
 
     home = tmp_path / "home"
     seed(Store(home))

@@ -30,7 +30,8 @@ HEAVY = (
     "email_validator",
     "smtplib",
     "mailing.changes.config",
-    "mailing.changes.rules",
+    "mailing.changes.rules_record",
+    "mailing.changes.rules_configuration",
 )
 
 

@@ -15,6 +15,7 @@ from mailing.errors import AddressError, TemplateError
 from mailing.message import (
     Attachment,
     InlineImage,
+    MessageSpec,
     build_message,
     envelope_recipients,
     envelope_sender,
@@ -79,7 +80,7 @@ def _build(**over: object) -> EmailMessage:
         date=dt.datetime(2025, 3, 14, 9, 30, tzinfo=dt.UTC),
     )
     kwargs.update(over)
-    return build_message(**kwargs)  # type: ignore[arg-type]
+    return build_message(MessageSpec(**kwargs))  # type: ignore[arg-type]
 
 
 def test_the_eml_parses_back_with_everything_in_place(tmp_path: Path) -> None:
@@ -332,13 +333,15 @@ def test_a_german_customers_invoice_end_to_end(tmp_path: Path) -> None:
         eml.write_bytes(
             message_to_bytes(
                 build_message(
-                    sender="facturen@holtkamp.example",
-                    sender_name="Holtkamp B.V.",
-                    to=[("buchhaltung@mueller.example", "relation business e-mail")],
-                    subject=r.subject,
-                    html=r.html,
-                    text=r.text,
-                    attachments=[Attachment("2025-777.pdf", PDF, "application/pdf")],
+                    MessageSpec(
+                        sender="facturen@holtkamp.example",
+                        sender_name="Holtkamp B.V.",
+                        to=[("buchhaltung@mueller.example", "relation business e-mail")],
+                        subject=r.subject,
+                        html=r.html,
+                        text=r.text,
+                        attachments=[Attachment("2025-777.pdf", PDF, "application/pdf")],
+                    )
                 )
             )
         )

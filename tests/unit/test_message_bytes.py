@@ -19,6 +19,7 @@ import pytest
 from mailing.message import (
     Attachment,
     InlineImage,
+    MessageSpec,
     _email_message,
     _prepare,
     build_message_bytes,
@@ -165,9 +166,10 @@ def _shape(msg: EmailMessage) -> list[tuple[Any, ...]]:
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_fast_bytes_read_back_like_the_email_package(case: str) -> None:
     kwargs = {**BASE, **CASES[case]}
-    raw, utf8 = build_message_bytes(**kwargs)
+    spec = MessageSpec(**kwargs)
+    raw, utf8 = build_message_bytes(spec)
     assert not utf8
-    reference = _parse(message_to_bytes(_email_message(_prepare(**kwargs))))
+    reference = _parse(message_to_bytes(_email_message(_prepare(spec))))
     got = _parse(raw)
 
     assert sorted(k.lower() for k in got.keys()) == sorted(k.lower() for k in reference.keys())
@@ -190,6 +192,6 @@ def test_fast_bytes_read_back_like_the_email_package(case: str) -> None:
 
 
 def test_smtputf8_messages_still_come_from_the_email_package() -> None:
-    raw, utf8 = build_message_bytes(**{**BASE, "to": ["jürgen@example.de"]})
+    raw, utf8 = build_message_bytes(MessageSpec(**{**BASE, "to": ["jürgen@example.de"]}))
     assert utf8
     assert _parse(raw)["To"] == "jürgen@example.de"

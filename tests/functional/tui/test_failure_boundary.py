@@ -81,13 +81,13 @@ async def test_a_failing_worker_is_a_dialog_a_crash_report_and_the_app_goes_on(
 # read. The failure is put in by a small launcher; the rest is the real `mailroom`.
 _LAUNCHER = """
 import sys
-from tui import app as tui_app
+from tui import pane_bar
 from tui.cli import main
 
 def broken(self):
     raise RuntimeError("injected failure in every repaint")
 
-tui_app.PaneBar.render = broken
+pane_bar.PaneBar.render = broken
 sys.exit(main(sys.argv[1:]))
 """
 

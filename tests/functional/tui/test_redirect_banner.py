@@ -15,7 +15,7 @@ BANNER = "TEST MODE: all mail goes to test@office.example only, not to customers
 async def test_the_banner_is_on_every_pane_at_80x24_while_test_mode_is_on(
     tmp_path: Path,
 ) -> None:
-    from tui.app import build_app
+    from tui.run import build_app
 
     home = tmp_path / "home"
     store = Store(home)
@@ -40,7 +40,7 @@ async def test_the_banner_is_on_every_pane_at_80x24_while_test_mode_is_on(
 
 
 async def test_no_banner_when_test_mode_is_off(tmp_path: Path) -> None:
-    from tui.app import build_app
+    from tui.run import build_app
 
     home = tmp_path / "home"
     seed(Store(home))

@@ -34,7 +34,7 @@ def test_keymap_refuses_unknown_ids_and_bad_values() -> None:
 
 
 async def test_keymap_file_remaps_save_and_the_pane_bar_shows_it(tmp_path: Path) -> None:
-    from tui.app import build_app
+    from tui.run import build_app
 
     home = tmp_path / "home"
     seed(Store(home))
