@@ -303,7 +303,7 @@ def spool(store: Store) -> Iterator[Check]:
     unreadable: list[str] = []
     for batch in Spool(store.home).batches():
         try:
-            n = batch.counts().get("unknown", 0)
+            n = batch.listed_counts().get("unknown", 0)  # kept while no folder changed
         except (OSError, ValueError):
             unreadable.append(batch.id)
             continue

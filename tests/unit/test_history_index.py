@@ -127,7 +127,8 @@ def test_the_states_of_a_page_of_new_documents_read_their_shards_not_the_years(
     index = HistoryIndex(home)
     assert len(index.entries(page)) == 20
     assert len(index._shards) == 1
-    assert sum(len(docs) for docs in next(iter(index._shards.values())).values()) == 20
+    (only,) = index._shards.values()
+    assert sum(len(held["docs"]) for held in only.values()) == 20
     # Five of them are sent (another batch): shown sent; that batch removed: waiting again.
     sent = make_batch(home, new[:5], "sent", at="2026-12-01T09:00:00")
     states = document_states(home, page)
