@@ -135,7 +135,7 @@ def test_a_batch_made_or_sent_by_another_process_after_the_index_was_written_is_
         f"""
         from store.spool import Spool
         from tests.unit.test_history_index import make_batch
-        from tests.unit.test_history_index_stale import send
+        from tests.functional.test_history_index_stale import send
         make_batch(home, ["G2"], "sent", at="2026-12-01T10:00:00")
         send(home, Spool(home).batch({waiting.id!r}), "G1")
         """,
