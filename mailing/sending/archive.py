@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 
 import pybase64
 
+from mailing.copies import COPY_DOCUMENT_TYPES
 from mailing.names import safe_file_name
 from store.permissions import dir_mode, file_mode, make_dirs, open_new
 from store.spool import Batch
@@ -289,8 +290,6 @@ def archive_item(
     sender: the very bytes it sent, whose SHA-256 it checked against the approval).
     Not durable by itself: ``archive_batch`` syncs a group of items at once.
     """
-    from mailing.pdf.layout import COPY_DOCUMENT_TYPES
-
     if meta is None:
         meta = batch.meta(item)
     # str paths on this per-message path: pathlib's joins cost more than the calls
