@@ -56,6 +56,7 @@ sys.path.insert(0, str(ROOT))
 
 from mailing.batches import build_batch
 from mailing.demo import DEMO_USER, load_demo
+from mailing.identity import mark_demo
 from store.records import Profile
 from store.spool import Batch, Spool, now_iso
 from store.store import Store
@@ -127,6 +128,9 @@ def copy_home(src: Path, dst: Path) -> None:
             shutil.copy2(s, d)
 
     shutil.copytree(src, dst, copy_function=link_or_copy)
+    # A copied demo marker names the original folder (mailing/identity.py): mark the
+    # copy as a demo folder of its own, so that `--user` works there as in the base.
+    mark_demo(dst)
 
 
 def pick_message(batch: Batch, out: Path) -> tuple[int, int, float]:

@@ -24,6 +24,7 @@ import io
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from mailing.copies import COPY_DOCUMENT_TYPES as COPY_DOCUMENT_TYPES
 from mailing.einvoice.data import EINVOICE_TYPES
 from mailing.einvoice.vat import CREDIT_NOTE_TITLE, document_words
 from mailing.errors import DocumentError
@@ -58,10 +59,6 @@ if TYPE_CHECKING:
 
     from mailing.pdf.letterhead import Letterhead
 
-# SPEC §3: the document types of which a copy document is kept, all with background.
-COPY_DOCUMENT_TYPES: frozenset[str] = frozenset(
-    {"reminder", "sales_invoice", "packing_slip", "purchase_order", "counter_invoice"}
-)
 _COPY_WITH_BACKGROUND: frozenset[str] = COPY_DOCUMENT_TYPES
 PAYMENT_TERM_TYPES: frozenset[str] = frozenset(
     {"sales_invoice", "subscription_invoice", "counter_invoice", "down_payment", "reminder"}

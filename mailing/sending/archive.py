@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 
 import pybase64
 
+from mailing.copies import COPY_DOCUMENT_TYPES
 from mailing.names import safe_file_name
 from store.permissions import dir_mode, file_mode, make_dirs, open_new
 from store.spool import Batch
@@ -282,15 +283,13 @@ def archive_item(
     state: str = "sent",
     meta: dict[str, Any] | None = None,
     raw: bytes | None = None,
-) -> Path:
+) -> str:
     """Archive one sent item (``state``: sent, or bounced since); return its folder.
 
     ``meta``, ``raw``: its side-car and bytes, when the caller has them already (the
     sender: the very bytes it sent, whose SHA-256 it checked against the approval).
     Not durable by itself: ``archive_batch`` syncs a group of items at once.
     """
-    from mailing.pdf.layout import COPY_DOCUMENT_TYPES
-
     if meta is None:
         meta = batch.meta(item)
     # str paths on this per-message path: pathlib's joins cost more than the calls
@@ -350,7 +349,7 @@ def archive_item(
         "parts": spans,
     }
     _write(f"{folder}/record.json", record_bytes(record), mode)
-    return Path(folder)
+    return folder
 
 
 _RECORD_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
@@ -369,13 +368,15 @@ _C_ENCODER: Any = (
 def _value(v: Any) -> str:
     if _C_ENCODER is None:
         return _RECORD_ENCODER.encode(v)
+    if v is None or type(v) is str:  # most values of a record: no encoder needed
+        return "null" if v is None else json.encoder.encode_basestring(v)
     return "".join(_C_ENCODER(v, 0))
 
 
 def record_bytes(record: dict[str, Any]) -> bytes:
     """``record.json``: one field a line, each value compact (``indent`` would take
     json's pure-Python encoder, a third of the archive's CPU time per message)."""
-    body = ",\n".join(f'  "{k}": {_value(v)}' for k, v in record.items())  # keys: plain words
+    body = ",\n".join([f'  "{k}": {_value(v)}' for k, v in record.items()])  # keys: plain words
     return f"{{\n{body}\n}}\n".encode()
 
 
@@ -405,11 +406,13 @@ class Archiver:
     the file-system calls it overlapped: docs/performance.md, issue 31.)
     """
 
-    def __init__(self, home: Path, batch: Batch) -> None:
+    def __init__(
+        self, home: Path, batch: Batch, approvals: dict[str, dict[str, str]] | None = None
+    ) -> None:
         self.home, self.batch = home, batch
         self.root = archive_root(home)
         make_dirs(self.root)
-        self._approvals: dict[str, dict[str, str]] | None = None
+        self._approvals = approvals  # the batch's approved_hashes(), when the caller has them
         self._group: list[str] = []
         self._broken = False
 

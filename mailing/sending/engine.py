@@ -229,7 +229,7 @@ def _send_batch(
     factory = opts.transport_factory or _default_factory
 
     # The archive is written as each chunk is sent, in this thread (mailing/sending/archive.py).
-    archiver = Archiver(store.home, batch) if opts.archive else None
+    archiver = Archiver(store.home, batch, hashes) if opts.archive else None
     just_sent: list[str] = []
     to_archive: list[SentItem] = []
 

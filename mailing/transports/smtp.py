@@ -56,6 +56,9 @@ class SMTPTransport(Transport):
         # head (MAIL/RCPT/DATA) already written for it whose replies are not read yet.
         self._announced: tuple[bytes, str, list[str], str | None] | None = None
         self._pending: str | None = None
+        # What the pending head was made for (the message's bytes, sender, recipients,
+        # envelope id): the same message given to send() takes it as it is.
+        self._pending_for: tuple[bytes, str, list[str], str | None] | None = None
 
     # ------------------------------------------------------------ connecting
 
@@ -66,7 +69,7 @@ class SMTPTransport(Transport):
         if self._smtp is not None:
             _quiet_close(self._smtp)
         self._smtp = None
-        self._pending = None
+        self._pending = self._pending_for = None
 
     def open(self) -> None:
         """Connect, encrypt and log in now, if not connected yet."""
@@ -111,7 +114,10 @@ class SMTPTransport(Transport):
                 p, "The message has no recipients", "Nothing to send to.", "add a recipient."
             )
         utf8 = not all(a.isascii() for a in (mail_from, *rcpts))
-        head_now = _head(raw, mail_from, rcpts, self._smtp, envid)
+        head_now = self._pending_head(raw, mail_from, rcpts, envid)
+        if head_now is None:
+            head_now = _head(raw, mail_from, rcpts, self._smtp, envid)
+        head_smtp = self._smtp  # the connection head_now was made for
         if self._pending is not None and self._pending != head_now:
             self._drop()  # another message than the one announced: the server waits in DATA
         for attempt in (1, 2):
@@ -127,23 +133,25 @@ class SMTPTransport(Transport):
                     key="smtputf8-unsupported",
                 )
                 raise TransportError("permanent", diag, stage="mail", profile=p.code)
-            options: list[str] = ["SMTPUTF8"] if utf8 else []
-            options.extend(_mail_options(raw, smtp, envid))
-            rcpt_opts = _rcpt_options(smtp, envid)
             if not utf8 and smtp.has_extn("pipelining") and _plain(mail_from, rcpts):
+                # The command group made once per message (it was made three times:
+                # announced, compared, sent), unless the connection changed meanwhile.
+                head = head_now if smtp is head_smtp and head_now is not None else None
                 try:
                     return self._send_pipelined(
                         smtp,
                         raw,
                         mail_from,
                         rcpts,
-                        options,
-                        rcpt_opts,
+                        head or _head_on(raw, mail_from, rcpts, smtp, envid),
                         retry=attempt == 1 and not fresh,
                     )
                 except _Reconnect:
                     log.info("connection for profile %s was dropped; reconnecting", p.code)
                     continue
+            options: list[str] = ["SMTPUTF8"] if utf8 else []
+            options.extend(_mail_options(raw, smtp, envid))
+            rcpt_opts = _rcpt_options(smtp, envid)
             try:
                 code, resp = smtp.mail(mail_from, options)
             except (smtplib.SMTPServerDisconnected, OSError) as exc:
@@ -199,22 +207,20 @@ class SMTPTransport(Transport):
         raw: bytes,
         mail_from: str,
         rcpts: list[str],
-        options: list[str],
-        rcpt_opts: list[RcptOption],
+        head: str,
         *,
         retry: bool,
     ) -> SendResult:
         """One message with ESMTP PIPELINING (RFC 2920): two round trips instead of 3 + n.
 
-        MAIL FROM, every RCPT TO and DATA go out in one write; their replies are
-        read in order, so refusals are still reported per recipient and every
-        failure gives the same error (and diagnosis) as the one-command-at-a-time
-        path. Raises ``_Reconnect`` when a reused connection turns out to be dead
-        (or closing, 421) at MAIL and ``retry`` allows one reconnect.
+        MAIL FROM, every RCPT TO and DATA (``head``, :func:`_head_on`) go out in one
+        write; their replies are read in order, so refusals are still reported per
+        recipient and every failure gives the same error (and diagnosis) as the
+        one-command-at-a-time path. Raises ``_Reconnect`` when a reused connection
+        turns out to be dead (or closing, 421) at MAIL and ``retry`` allows one reconnect.
         """
         p = self.profile
-        head = _command_group(mail_from, rcpts, options, rcpt_opts)
-        written, self._pending = self._pending == head, None
+        written, self._pending, self._pending_for = self._pending == head, None, None
         try:
             if not written:
                 smtp.send(head.encode("ascii"))
@@ -319,7 +325,7 @@ class SMTPTransport(Transport):
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
             raise _failure(p, exc, "data") from None
-        self._pending = head
+        self._pending, self._pending_for = head, nxt if head is not None else None
         try:
             code, resp = smtp.getreply()
             if chain:
@@ -341,6 +347,18 @@ class SMTPTransport(Transport):
             reply,
         )
         return SendResult(accepted=accepted, refused=refused, reply=reply)
+
+    def _pending_head(
+        self, raw: bytes, mail_from: str, rcpts: list[str], envid: str | None
+    ) -> str | None:
+        """The head already written for this very message (announced and chained
+        after the previous one's end), else None."""
+        made_for = self._pending_for
+        if self._pending is None or made_for is None or self._smtp is None:
+            return None
+        if made_for[0] is raw and made_for[1:] == (mail_from, rcpts, envid):
+            return self._pending
+        return None
 
     def _in_step(self, smtp: smtplib.SMTP, code: int, resp: bytes, command: str) -> None:
         """A pipelined reply must fit its command (:mod:`mailing.transports.smtp_replies`);
@@ -462,6 +480,13 @@ def _head(
     """The command group of a message that may be pipelined ahead of it, else None."""
     if smtp is None or not smtp.has_extn("pipelining") or not _plain(mail_from, rcpts):
         return None
+    return _head_on(raw, mail_from, rcpts, smtp, envid)
+
+
+def _head_on(
+    raw: bytes, mail_from: str, rcpts: list[str], smtp: smtplib.SMTP, envid: str | None
+) -> str:
+    """The command group of a message on a connection that pipelines (ASCII addresses)."""
     return _command_group(
         mail_from, rcpts, _mail_options(raw, smtp, envid), _rcpt_options(smtp, envid)
     )

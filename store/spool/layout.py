@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import json
+import json.encoder
 import logging
 import os
 import secrets
@@ -88,10 +89,29 @@ def read_whole(path: str, size_hint: int = 0) -> bytes:
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=False, default=str)
+# json's C encoder, made once: ``JSONEncoder.encode`` makes a new one (and its Python
+# closures) per call, which was most of the cost of an event line (issue 31). The
+# same output: ``, `` and ``: `` separators, non-ASCII kept, ``str`` of anything else.
+# No check for circular references (these are plain values, never circular).
+_MAKE_ENCODER: Any = getattr(json.encoder, "c_make_encoder", None)
+_C_ENCODER: Any = (
+    _MAKE_ENCODER(None, str, json.encoder.encode_basestring, None, ": ", ", ", False, False, True)
+    if _MAKE_ENCODER is not None
+    else None
+)
+
+
+def json_text(data: Any) -> str:
+    """``data`` as compact JSON text (what ``json.dumps(ensure_ascii=False, default=str)`` gives)."""
+    if _C_ENCODER is None:
+        return _ENCODER.encode(data)
+    if isinstance(data, str):
+        return json.encoder.encode_basestring(data)
+    return "".join(_C_ENCODER(data, 0))
 
 
 def json_bytes(data: Any) -> bytes:
-    return _ENCODER.encode(data).encode("utf-8")
+    return json_text(data).encode("utf-8")
 
 
 def _text_or_none(value: Any) -> bool:
