@@ -57,6 +57,7 @@ class History:
     printed: dict[DocKey, str] = field(default_factory=dict)  # the batch of its print list
     bounced: dict[DocKey, list[tuple[str, str]]] = field(default_factory=dict)  # batch, item
     failed: dict[DocKey, list[tuple[str, str]]] = field(default_factory=dict)  # batch, item
+    damaged: list[str] = field(default_factory=list)  # built batches that cannot be read
 
     def last_sent(self, key: DocKey) -> SentRecord | None:
         sends = self.sent.get(key)
@@ -67,7 +68,8 @@ def document_history(home: Path, *, keys: Iterable[DocKey] | None = None) -> His
     """What the spool says about every document (or only ``keys``), from the index of
     sends (``mailing/batches/history_index.py``): only the batches changed since are read."""
     history = History()
-    for batch_id, key, items in HistoryIndex(home).entries(keys):  # oldest batch first
+    index = HistoryIndex(home)
+    for batch_id, key, items in index.entries(keys):  # oldest batch first
         for item, state, ext, at, mid, to, redirected in items:
             if state in OPEN_STATES and ext == ".eml":
                 history.open[key] = (batch_id, item, state)
@@ -81,6 +83,7 @@ def document_history(home: Path, *, keys: Iterable[DocKey] | None = None) -> His
                 record = SentRecord(batch=batch_id, item=item, at=at, message_id=mid, to=tuple(to))
                 table = history.redirected if redirected else history.sent
                 table.setdefault(key, []).append(record)
+    history.damaged = index.damaged
     # Batch ids sort by the second they were made in; the send times order the sends.
     for table in (history.sent, history.redirected):
         for sends in table.values():

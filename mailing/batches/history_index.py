@@ -172,6 +172,9 @@ class HistoryIndex:
         self._shards: dict[int, dict[str, Any]] = {}
         self._changed: set[int] = set()  # shard files to write
         self._held: dict[str, set[DocKey]] = {}  # the documents of each batch.json read now
+        # Built batches whose batch.json cannot be read: which documents they sent is not
+        # known, so a build refuses while there is one (mailing/batches/once.py).
+        self.damaged: list[str] = []
 
     # ------------------------------------------------------------ files
 
@@ -220,6 +223,7 @@ class HistoryIndex:
             record = known.get(batch.id)
             if isinstance(record, dict) and record.get("stamp") == stamp:
                 if record.get("damaged") is True:
+                    self.damaged.append(batch.id)
                     continue
                 shards = _shards_field(record)
                 if shards is not None:
@@ -228,6 +232,7 @@ class HistoryIndex:
             changed = True
             if not batch.complete:  # damaged: left out (with a warning) until it changes
                 known[batch.id] = {"stamp": stamp, "damaged": True}
+                self.damaged.append(batch.id)
                 continue
             held = set(document_keys(batch, batch.info()).values())
             self._held[batch.id] = held

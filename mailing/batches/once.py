@@ -77,6 +77,26 @@ def key_of(doc: Keyed) -> DocKey:
     return (doc.administration, doc.type, doc.number)
 
 
+def damaged_refusal(batch_ids: list[str]) -> MailroomError:
+    which = ", ".join(f"spool/{b}" for b in batch_ids)
+    one = len(batch_ids) == 1
+    return MailroomError(
+        f"No batch was built: the batch in {which} is damaged (its batch.json cannot be "
+        "read), so which documents it sent cannot be told, and building now could send "
+        "a document a second time. Put its batch.json back from a backup, or, if you are "
+        "sure none of its messages went out, move the folder out of the spool "
+        "(`mailroom batch list` shows the damage); --include-sent builds anyway, sent "
+        "documents included."
+        if one
+        else f"No batch was built: the batches in {which} are damaged (their batch.json "
+        "cannot be read), so which documents they sent cannot be told, and building now "
+        "could send a document a second time. Put each batch.json back from a backup, or, "
+        "if you are sure none of their messages went out, move those folders out of the "
+        "spool (`mailroom batch list` shows the damage); --include-sent builds anyway, "
+        "sent documents included."
+    )
+
+
 def choose_unsent(
     home: Path, docs: list[D], *, include_sent: bool, resend: bool = False, everyone: bool = False
 ) -> Selection[D]:
@@ -85,6 +105,10 @@ def choose_unsent(
     (a failed or bounced one; for a ``resend`` also a sent one) is noted in
     ``delivered_before``, so that it goes to the others only — unless ``everyone``."""
     history = document_history(home, keys=(key_of(d) for d in docs))
+    if history.damaged and not include_sent:
+        # Which documents a damaged batch sent cannot be told: building now could send
+        # an invoice a second time. Refused, saying which batch and what to do.
+        raise damaged_refusal(history.damaged)
     chosen: Selection[D] = Selection(documents=[])
     for doc in docs:
         key = key_of(doc)
