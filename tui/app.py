@@ -9,6 +9,7 @@ command line (``tui.run``).
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import time
 from collections.abc import Callable
@@ -38,6 +39,7 @@ def _focus_first(pane: Pane) -> None:
     pane.focus_first()  # the pane's own (``Pane.focus_first`` would be the base's no-op)
 
 
+READY_SECONDS = 30.0  # a pane not ready by then failed to build: stop waiting for it
 MIN_SIZE = (80, 24)  # the smallest terminal the panes are laid out for
 
 
@@ -195,8 +197,15 @@ class MailroomApp(KeyOrderApp):
             if mounting is not None:
                 await mounting
             try:
-                await widget.wait_ready()  # e.g. a record pane's form, built after the list
-                if widget.is_mounted and switcher.current == widget.id:
+                # e.g. a record pane's form, built after the list. A pane whose building
+                # failed (the failure boundary has shown it) is never ready: after
+                # READY_SECONDS the keys held for it are let go and nobody waits on.
+                ready = True
+                try:
+                    await asyncio.wait_for(widget.wait_ready(), READY_SECONDS)
+                except TimeoutError:
+                    ready = False
+                if ready and widget.is_mounted and switcher.current == widget.id:
                     (focus or _focus_first)(widget)
             finally:
                 # After the focus has moved: keys typed meanwhile land where aimed.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import time
 from collections.abc import Callable, Iterable
@@ -112,7 +113,12 @@ async def press(pilot: Pilot[Any], *keys: str, times: int = 1) -> None:
 
 async def settle(pilot: Pilot[Any]) -> None:
     """Let workers finish and the screen catch up."""
-    await pilot.app.workers.wait_for_complete()
+    # Bounded: a worker that never ends (a bug) must fail the wait by its own
+    # deadline, not hang the test for ever.
+    try:
+        await asyncio.wait_for(pilot.app.workers.wait_for_complete(), STALL)
+    except TimeoutError:
+        pass
     await pilot.pause()
     await pilot.pause()
 
