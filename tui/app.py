@@ -23,7 +23,7 @@ from textual.widgets import ContentSwitcher, Static
 
 from screens.styles import STYLE_SHEETS
 from screens.widgets.key_bar import KeyBar
-from screens.widgets.pane import Pane, Saved
+from screens.widgets.pane import READY_SECONDS, Pane, Saved
 from tui.key_order import KeyOrderApp
 from tui.palette import MailroomCommands
 from tui.pane_bar import PaneBar
@@ -39,7 +39,6 @@ def _focus_first(pane: Pane) -> None:
     pane.focus_first()  # the pane's own (``Pane.focus_first`` would be the base's no-op)
 
 
-READY_SECONDS = 30.0  # a pane not ready by then failed to build: stop waiting for it
 MIN_SIZE = (80, 24)  # the smallest terminal the panes are laid out for
 
 
@@ -205,7 +204,12 @@ class MailroomApp(KeyOrderApp):
                     await asyncio.wait_for(widget.wait_ready(), READY_SECONDS)
                 except TimeoutError:
                     ready = False
-                if ready and widget.is_mounted and switcher.current == widget.id:
+                if (
+                    ready
+                    and not widget.failed
+                    and widget.is_mounted
+                    and switcher.current == widget.id
+                ):
                     (focus or _focus_first)(widget)
             finally:
                 # After the focus has moved: keys typed meanwhile land where aimed.

@@ -31,6 +31,7 @@ from screens.textual_adapter import (
 
 if TYPE_CHECKING:
     from textual.app import App
+    from textual.screen import Screen
 
 FATAL_EXIT = 70  # EX_SOFTWARE, as the command line's boundary
 BURST = 5  # this many failures ...
@@ -79,6 +80,7 @@ class FailureBoundary:
         self.reports: list[Path] = []
         self._recent: list[float] = []
         self._showing = False
+        self._dialog: Screen[Any] | None = None
 
     def failed(self, error: BaseException) -> None:
         if isinstance(error, WorkerFailed):  # a worker's error: the error itself
@@ -107,15 +109,18 @@ class FailureBoundary:
             return
         from screens.widgets.modals import MessageModal
 
+        if self._dialog is not None and self._dialog in self.app.screen_stack:
+            # One failure often brings others (a pane that failed to build, then its
+            # timer): each has its report; the dialog already open says the app goes on.
+            return
         self._showing = True
         try:
-            self.app.push_screen(
-                MessageModal(
-                    "Something went wrong",
-                    crash_sentence(error, report, goes_on=True) + " Mailroom goes on.",
-                    error=True,
-                )
+            self._dialog = MessageModal(
+                "Something went wrong",
+                crash_sentence(error, report, goes_on=True) + " Mailroom goes on.",
+                error=True,
             )
+            self.app.push_screen(self._dialog)
         except Exception as again:
             self.end(again, report)
         finally:

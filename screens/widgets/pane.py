@@ -23,6 +23,10 @@ from screens.widgets.modals import ConfirmModal, MessageModal, error_text, refus
 from screens.widgets.record_list import Page, RecordList
 from store.errors import MailroomError
 
+# A pane not ready by then failed to build (the failure boundary has shown it): whoever
+# waits for it stops waiting, and keys held for it are let go.
+READY_SECONDS = 30.0
+
 if TYPE_CHECKING:
     from store.store import Store
 
@@ -84,6 +88,11 @@ class Pane(Container):
         """Whether the pane can take keys now (``wait_ready`` would return at once)."""
         return True
 
+    @property
+    def failed(self) -> bool:
+        """Whether building the pane's parts failed (the failure boundary has shown it)."""
+        return False
+
     async def wait_ready(self) -> None:
         """Return once the pane can take keys (its parts built after the first paint)."""
 
@@ -91,8 +100,12 @@ class Pane(Container):
         """Run ``then()`` once the pane is complete (at once when it is already)."""
 
         async def wait_then() -> None:
-            await self.wait_ready()
-            then()
+            try:  # a pane whose building failed is never ready: nobody waits for ever
+                await asyncio.wait_for(self.wait_ready(), READY_SECONDS)
+            except TimeoutError:
+                return
+            if not self.failed:  # nothing to do in a pane that is not there
+                then()
 
         self.run_worker(wait_then(), group="when-ready")
 
@@ -215,6 +228,10 @@ class RecordPane(Pane):
     @property
     def form_ready(self) -> bool:
         return self._form is not None
+
+    @property
+    def failed(self) -> bool:
+        return self._form_built.is_set() and self._form is None
 
     @property
     def form(self) -> RecordForm:

@@ -118,3 +118,42 @@ async def test_an_unexpected_error_is_a_dialog_with_a_crash_report_and_the_app_g
         assert app.is_running
         reports = list((home / "crash-reports").glob("crash-*.txt"))
         assert reports and "Traceback" in reports[0].read_text()
+
+
+async def test_a_pane_that_failed_to_build_holds_nobody_waiting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "New relation" from the palette waits for the Relations pane to be ready. When
+    that pane fails to build, the wait ends (at READY_SECONDS, shortened here) instead
+    of keeping a worker, and the keys held for the pane, for ever; the app goes on."""
+    import asyncio
+
+    from tests.functional.tui.helpers import make_app
+
+    monkeypatch.setattr("screens.widgets.pane.READY_SECONDS", 1.0)
+    monkeypatch.setattr("tui.app.READY_SECONDS", 1.0)
+    home = tmp_path / "home"
+    seed(Store(home), relations=3)
+    app = make_app(home)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, "Profiles")
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await type_text(pilot, "new relation")
+        await wait_for(pilot, "Start a new relation")
+        # Chosen now, the Relations pane fails to build: its database became a folder.
+        db = home / "mailroom.json"
+        kept = db.read_bytes()
+        db.unlink()
+        db.mkdir()
+        await pilot.press("enter")
+        await wait_for(pilot, "Something went wrong")
+        # Every worker ends: none waits on the pane that will never be ready.
+        await asyncio.wait_for(app.workers.wait_for_complete(), 20)
+        db.rmdir()
+        db.write_bytes(kept)
+        await pilot.press("enter")  # one dialog, however many errors came with it
+        await pilot.press("f2")
+        text = await wait_for(pilot, "Profiles: new profile")
+        assert app.is_running and "Something went wrong" not in text
+        assert list((home / "crash-reports").glob("crash-*.txt"))
