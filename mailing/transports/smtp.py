@@ -20,11 +20,7 @@ Connecting, TLS and the login are :mod:`mailing.transports.smtp_connect`.
 from __future__ import annotations
 
 import logging
-import re
 import smtplib
-import socket
-import ssl
-from collections.abc import Callable
 from pathlib import Path
 
 from mailing.transports import (
@@ -35,9 +31,17 @@ from mailing.transports import (
     error_for_reply,
 )
 from mailing.transports.diagnosis import Diagnosis
-from mailing.transports.dsn import dsn_mail_options, dsn_rcpt_options
-from mailing.transports.smtp_connect import Login, _failure, _quiet_close, connect, reply_text
+from mailing.transports.smtp_connect import Login, connect, failure, quiet_close, reply_text
 from mailing.transports.smtp_replies import out_of_step
+from mailing.transports.smtp_wire import (
+    line_starts_with_dot,
+    mail_options,
+    pipelined_head,
+    pipelined_head_on,
+    plain_addresses,
+    rcpt_options,
+    send_with_tail,
+)
 from store.records import Profile
 
 log = logging.getLogger("mailroom.smtp")
@@ -67,7 +71,7 @@ class SMTPTransport(Transport):
 
     def _drop(self) -> None:
         if self._smtp is not None:
-            _quiet_close(self._smtp)
+            quiet_close(self._smtp)
         self._smtp = None
         self._pending = self._pending_for = None
 
@@ -100,7 +104,7 @@ class SMTPTransport(Transport):
             except (smtplib.SMTPException, OSError, EOFError):
                 pass
             finally:
-                _quiet_close(self._smtp)
+                quiet_close(self._smtp)
                 self._smtp = None
 
     # ------------------------------------------------------------ sending
@@ -116,7 +120,7 @@ class SMTPTransport(Transport):
         utf8 = not all(a.isascii() for a in (mail_from, *rcpts))
         head_now = self._pending_head(raw, mail_from, rcpts, envid)
         if head_now is None:
-            head_now = _head(raw, mail_from, rcpts, self._smtp, envid)
+            head_now = pipelined_head(raw, mail_from, rcpts, self._smtp, envid)
         head_smtp = self._smtp  # the connection head_now was made for
         if self._pending is not None and self._pending != head_now:
             self._drop()  # another message than the one announced: the server waits in DATA
@@ -133,7 +137,7 @@ class SMTPTransport(Transport):
                     key="smtputf8-unsupported",
                 )
                 raise TransportError("permanent", diag, stage="mail", profile=p.code)
-            if not utf8 and smtp.has_extn("pipelining") and _plain(mail_from, rcpts):
+            if not utf8 and smtp.has_extn("pipelining") and plain_addresses(mail_from, rcpts):
                 # The command group made once per message (it was made three times:
                 # announced, compared, sent), unless the connection changed meanwhile.
                 head = head_now if smtp is head_smtp and head_now is not None else None
@@ -143,15 +147,15 @@ class SMTPTransport(Transport):
                         raw,
                         mail_from,
                         rcpts,
-                        head or _head_on(raw, mail_from, rcpts, smtp, envid),
+                        head or pipelined_head_on(raw, mail_from, rcpts, smtp, envid),
                         retry=attempt == 1 and not fresh,
                     )
                 except _Reconnect:
                     log.info("connection for profile %s was dropped; reconnecting", p.code)
                     continue
             options: list[str] = ["SMTPUTF8"] if utf8 else []
-            options.extend(_mail_options(raw, smtp, envid))
-            rcpt_opts = _rcpt_options(smtp, envid)
+            options.extend(mail_options(raw, smtp, envid))
+            rcpt_opts = rcpt_options(smtp, envid)
             try:
                 code, resp = smtp.mail(mail_from, options)
             except (smtplib.SMTPServerDisconnected, OSError) as exc:
@@ -159,7 +163,7 @@ class SMTPTransport(Transport):
                 if attempt == 1 and not fresh:
                     log.info("connection for profile %s was dropped; reconnecting", p.code)
                     continue
-                raise _failure(p, exc, "mail") from None
+                raise failure(p, exc, "mail") from None
             if code == 421 and attempt == 1 and not fresh:
                 self._drop()
                 continue
@@ -181,7 +185,7 @@ class SMTPTransport(Transport):
                         break
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
-            raise _failure(p, exc, "rcpt") from None
+            raise failure(p, exc, "rcpt") from None
         if not accepted:
             first_code, first_reply = next(iter(refused.values()))
             self._reset_or_drop(first_code)
@@ -195,7 +199,7 @@ class SMTPTransport(Transport):
             code, resp = smtp.docmd("DATA")
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
-            raise _failure(p, exc, "data") from None
+            raise failure(p, exc, "data") from None
         if code != 354:
             self._reset_or_drop(code)
             raise error_for_reply(code, reply_text(resp), stage="data", profile=p, refused=refused)
@@ -213,7 +217,7 @@ class SMTPTransport(Transport):
     ) -> SendResult:
         """One message with ESMTP PIPELINING (RFC 2920): two round trips instead of 3 + n.
 
-        MAIL FROM, every RCPT TO and DATA (``head``, :func:`_head_on`) go out in one
+        MAIL FROM, every RCPT TO and DATA (``head``, :func:`pipelined_head_on`) go out in one
         write; their replies are read in order, so refusals are still reported per
         recipient and every failure gives the same error (and diagnosis) as the
         one-command-at-a-time path. Raises ``_Reconnect`` when a reused connection
@@ -230,7 +234,7 @@ class SMTPTransport(Transport):
             self._drop()
             if retry:
                 raise _Reconnect from None
-            raise _failure(p, exc, "mail") from None
+            raise failure(p, exc, "mail") from None
         if code == 421:
             self._drop()
             if retry:
@@ -273,7 +277,7 @@ class SMTPTransport(Transport):
                     smtp.getreply()
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
-            raise _failure(p, exc, stage) from None
+            raise failure(p, exc, stage) from None
         if mail_code != 250:
             self._reset_or_drop(mail_code)
             raise error_for_reply(mail_code, reply_text(mail_resp), stage="mail", profile=p)
@@ -311,20 +315,24 @@ class SMTPTransport(Transport):
         # Dot-stuffing (RFC 5321 §4.5.2), as a regular expression on "^." would; the
         # very bytes when no line starts with a dot (an invoice's never does).
         body = raw
-        if _line_starts_with_dot(raw):
+        if line_starts_with_dot(raw):
             body = raw.replace(b"\n.", b"\n..")
             if body[:1] == b".":
                 body = b"." + body
         tail = b".\r\n" if body.endswith(b"\r\n") else b"\r\n.\r\n"
         nxt, self._announced = self._announced, None
-        head = _head(nxt[0], nxt[1], nxt[2], smtp, nxt[3]) if chain and nxt is not None else None
+        head = (
+            pipelined_head(nxt[0], nxt[1], nxt[2], smtp, nxt[3])
+            if chain and nxt is not None
+            else None
+        )
         if head is not None:
             tail += head.encode("ascii")
         try:
-            _send_message(smtp, body, tail)
+            send_with_tail(smtp, body, tail)
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
-            raise _failure(p, exc, "data") from None
+            raise failure(p, exc, "data") from None
         self._pending, self._pending_for = head, nxt if head is not None else None
         try:
             code, resp = smtp.getreply()
@@ -332,7 +340,7 @@ class SMTPTransport(Transport):
                 self._in_step(smtp, code, resp, "end")
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
-            raise _failure(p, exc, "data", maybe_sent=True) from None
+            raise failure(p, exc, "data", maybe_sent=True) from None
         if code != 250:
             if self._pending is None or code == 421:
                 self._reset_or_drop(code)
@@ -381,124 +389,5 @@ class SMTPTransport(Transport):
             self._drop()
 
 
-RcptOption = Callable[[str], str]
-
-_MSG_MORE = getattr(socket, "MSG_MORE", 0)
-
-
-def _line_starts_with_dot(raw: bytes) -> bool:
-    """Whether a line of the message starts with ".". Looks at each dot (a ``memchr``
-    each: base64 has none, so a message with a PDF has a few dozen), not at each line
-    start (a two-byte search over 120 KB of base64 lines was 15 times slower)."""
-    if raw[:1] == b".":
-        return True
-    at = raw.find(b".")
-    for _ in range(4096):
-        if at <= 0:
-            return False
-        if raw[at - 1] == 0x0A:
-            return True
-        at = raw.find(b".", at + 1)
-    return b"\n." in raw  # a dotty text: one search of the whole
-
-
-def _send_message(smtp: smtplib.SMTP, body: bytes, tail: bytes) -> None:
-    """The message's bytes, then its end (and what is pipelined after it).
-
-    On a plain socket the message and its tail go as they are, never copied into
-    one buffer, in one ``sendmsg`` (gathered by the kernel) while the socket takes
-    it all; on TLS, in one write.
-    """
-    sock = smtp.sock
-    if sock is None:
-        raise smtplib.SMTPServerDisconnected("please run connect() first")
-    if isinstance(sock, ssl.SSLSocket) or not hasattr(sock, "sendmsg"):
-        sock.sendall(body + tail)
-        return
-    sent = sock.sendmsg([body, tail])
-    if sent < len(body):
-        sock.sendall(memoryview(body)[sent:], _MSG_MORE)
-        sent = len(body)
-    if sent < len(body) + len(tail):
-        sock.sendall(tail[sent - len(body) :])
-
-
-# The last two messages asked about and whether they are ASCII: a message's MAIL
-# options are asked for up to three times (announced, compared, sent), and the
-# scan of 80 KB is not free. Held by reference, so an identity match is the same bytes.
-_ASCII_SEEN: list[tuple[bytes, bool]] = []
-
-
-def _is_ascii(raw: bytes) -> bool:
-    for seen, answer in _ASCII_SEEN:
-        if seen is raw:
-            return answer
-    answer = raw.isascii()
-    _ASCII_SEEN[:] = [(raw, answer), *_ASCII_SEEN[:1]]
-    return answer
-
-
-def _mail_options(raw: bytes, smtp: smtplib.SMTP, envid: str | None = None) -> list[str]:
-    options: list[str] = []
-    if not _is_ascii(raw) and smtp.has_extn("8bitmime"):
-        options.append("BODY=8BITMIME")
-    if smtp.has_extn("size"):
-        options.append(f"SIZE={len(raw)}")
-    if envid and smtp.has_extn("dsn"):
-        options.extend(dsn_mail_options(envid))
-    return options
-
-
-def _rcpt_options(smtp: smtplib.SMTP, envid: str | None) -> list[RcptOption]:
-    """Per recipient, the RCPT options (DSN's NOTIFY and ORCPT when asked for)."""
-    if envid and smtp.has_extn("dsn"):
-        return [lambda rcpt: " ".join(dsn_rcpt_options(rcpt))]
-    return []
-
-
-def _command_group(
-    mail_from: str,
-    rcpts: list[str],
-    options: list[str],
-    rcpt_opts: list[RcptOption] | None = None,
-) -> str:
-    """MAIL FROM, every RCPT TO and DATA: one group of pipelined commands."""
-    opts = "".join(f" {o}" for o in options)
-    rcpt_lines = "".join(
-        f"RCPT TO:<{r}>{''.join(' ' + o(r) for o in rcpt_opts or ())}\r\n" for r in rcpts
-    )
-    return f"MAIL FROM:<{mail_from}>{opts}\r\n{rcpt_lines}DATA\r\n"
-
-
-def _head(
-    raw: bytes,
-    mail_from: str,
-    rcpts: list[str],
-    smtp: smtplib.SMTP | None,
-    envid: str | None = None,
-) -> str | None:
-    """The command group of a message that may be pipelined ahead of it, else None."""
-    if smtp is None or not smtp.has_extn("pipelining") or not _plain(mail_from, rcpts):
-        return None
-    return _head_on(raw, mail_from, rcpts, smtp, envid)
-
-
-def _head_on(
-    raw: bytes, mail_from: str, rcpts: list[str], smtp: smtplib.SMTP, envid: str | None
-) -> str:
-    """The command group of a message on a connection that pipelines (ASCII addresses)."""
-    return _command_group(
-        mail_from, rcpts, _mail_options(raw, smtp, envid), _rcpt_options(smtp, envid)
-    )
-
-
 class _Reconnect(Exception):
     """A reused connection was found dropped before the message: connect again, once."""
-
-
-_UNSAFE_ADDRESS = re.compile(r"[\x00-\x20<>\x7f]")
-
-
-def _plain(mail_from: str, rcpts: list[str]) -> bool:
-    """ASCII addresses that can be written into commands as they are."""
-    return all(a.isascii() and not _UNSAFE_ADDRESS.search(a) for a in (mail_from, *rcpts))

@@ -53,7 +53,7 @@ def _tls_error(
     return TransportError("tls", diag, stage="tls", profile=profile.code)
 
 
-def _failure(
+def failure(
     profile: Profile, exc: BaseException, stage: str, *, maybe_sent: bool = False
 ) -> TransportError:
     """A TransportError for an exception raised by the network or TLS layer."""
@@ -206,7 +206,7 @@ def connect(profile: Profile, login: Login | None, home: Path | None = None) -> 
             stage = "auth"
             login(smtp)
     except BaseException as exc:
-        _quiet_close(smtp)
+        quiet_close(smtp)
         if isinstance(exc, smtplib.SMTPNotSupportedError):
             raise _tls_error(
                 p,
@@ -216,13 +216,13 @@ def connect(profile: Profile, login: Login | None, home: Path | None = None) -> 
                 "starttls-not-offered",
             ) from None
         if isinstance(exc, TransportError | smtplib.SMTPException | OSError | EOFError):
-            raise _failure(p, exc, stage) from None
+            raise failure(p, exc, stage) from None
         raise
     log.info("connected to %s:%s for profile %s", p.server, p.port, p.code)
     return smtp
 
 
-def _quiet_close(smtp: smtplib.SMTP) -> None:
+def quiet_close(smtp: smtplib.SMTP) -> None:
     try:
         smtp.close()
     except OSError:
