@@ -99,18 +99,23 @@ class Database:
             mode=file_mode(path.parent),
         )
         self._cache: tuple[tuple[int, int, int], Data] | None = None
-        with self._locked():
+        with self.locked():
             self._clean_stale_temporaries()
 
     # ------------------------------------------------------------ locking
 
     @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
+    def locked(self) -> Iterator[None]:
+        """Held: no other writer (a backup's consistent copy, a restore's swap)."""
         subject = f"The database {self.path} is"
         with hold(
             self._lock, subject, LOCK_TIMEOUT_SECONDS, field="database", value=str(self.path)
         ):
             yield
+
+    def forget_cache(self) -> None:
+        """The file was replaced behind this object (a restore): read it again next time."""
+        self._cache = None
 
     def _clean_stale_temporaries(self) -> None:
         # Called under the lock: no writer is mid-write, so every temporary is a leftover.
@@ -164,7 +169,7 @@ class Database:
 
     def restore_copy(self, copy: str | None = None) -> str:
         """Replace a damaged file with the newest good copy (or the one named)."""
-        with self._locked():
+        with self.locked():
             candidates = [copy] if copy else self.good_copies()
             if not candidates:
                 raise StoreError(
@@ -195,7 +200,7 @@ class Database:
 
         If the block raises, nothing is written.
         """
-        with self._locked():
+        with self.locked():
             # Fresh: TinyDB mutates documents in place, and another process may have written.
             tx = _Tx(self.load(fresh=True), writable=True)
             yield TinyDB(storage=_TxStorage, tx=tx)

@@ -45,23 +45,23 @@ class DocumentsTx:
         self.files = files
         self.manifest = manifest
         self.writable = writable
-        self._periods: dict[str, dict[str, Doc]] = {}  # changed months (copies)
-        self._shards: dict[int, dict[str, str]] = {}  # changed shards (copies)
+        self.changed_periods: dict[str, dict[str, Doc]] = {}  # changed months (copies)
+        self.changed_shards: dict[int, dict[str, str]] = {}  # changed shards (copies)
 
     # ------------------------------------------------------------ reading
 
     def periods(self) -> list[str]:
         """The parts of months that hold documents, oldest first."""
-        return sorted(set(self.manifest["periods"]) | set(self._periods))
+        return sorted(set(self.manifest["periods"]) | set(self.changed_periods))
 
     def _docs(self, period: str) -> dict[str, Doc]:
-        if period in self._periods:
-            return self._periods[period]
+        if period in self.changed_periods:
+            return self.changed_periods[period]
         return self.files.period_docs(self.manifest, period)
 
     def _shard(self, i: int) -> dict[str, str]:
-        if i in self._shards:
-            return self._shards[i]
+        if i in self.changed_shards:
+            return self.changed_shards[i]
         return self.files.shard(self.manifest, i)
 
     def count(self) -> int:
@@ -99,7 +99,7 @@ class DocumentsTx:
         """As :meth:`select`, each with the part it is stored in (for :meth:`part_doc`)."""
         for period in self.periods():
             entry = self.manifest["periods"].get(period)
-            if period not in self._periods and entry is not None:
+            if period not in self.changed_periods and entry is not None:
                 if doc_type is not None and doc_type not in entry.get("types", []):
                     continue
                 if administration is not None and administration not in entry.get(
@@ -213,14 +213,14 @@ class DocumentsTx:
             from store.errors import StoreError
 
             raise StoreError("Internal error: write attempted in a read-only view of documents.")
-        if period not in self._periods:
-            self._periods[period] = dict(self.files.period_docs(self.manifest, period))
-        return self._periods[period]
+        if period not in self.changed_periods:
+            self.changed_periods[period] = dict(self.files.period_docs(self.manifest, period))
+        return self.changed_periods[period]
 
     def _writable_shard(self, i: int) -> dict[str, str]:
-        if i not in self._shards:
-            self._shards[i] = dict(self.files.shard(self.manifest, i))
-        return self._shards[i]
+        if i not in self.changed_shards:
+            self.changed_shards[i] = dict(self.files.shard(self.manifest, i))
+        return self.changed_shards[i]
 
     def put(self, record: Record) -> None:
         self.put_many([record])
@@ -250,8 +250,8 @@ class DocumentsTx:
         if not parts:
             return part_name(month, 0)
         last = parts[-1]
-        if last in self._periods:
-            count = len(self._periods[last])
+        if last in self.changed_periods:
+            count = len(self.changed_periods[last])
         else:
             count = int(self.manifest["periods"][last].get("count", PART_SIZE))
         if count < PART_SIZE:
@@ -274,7 +274,7 @@ class DocumentsTx:
 
     @property
     def dirty(self) -> bool:
-        return bool(self._periods or self._shards)
+        return bool(self.changed_periods or self.changed_shards)
 
 
 class Documents:
@@ -299,7 +299,7 @@ class Documents:
             tx = DocumentsTx(self.files, self.files.manifest(), writable=True)
             yield tx
             if tx.dirty:
-                self.files.commit(tx.manifest, tx._periods, tx._shards)
+                self.files.commit(tx.manifest, tx.changed_periods, tx.changed_shards)
 
     def locked(self) -> contextlib.AbstractContextManager[None]:
         return self.files.locked()

@@ -159,9 +159,9 @@ def restore_backup(
         _pause(Database(new / CONFIG_FILE), reason)
         old = new.parent / "old"
         make_dir(old)
-        with spool.sender_lock(who), store.config_db._locked(), store.documents.locked():
+        with spool.sender_lock(who), store.config_db.locked(), store.documents.locked():
             _swap(home, new, old)
-        store.config_db._cache = None
+        store.config_db.forget_cache()
     from mailing.changes.audit import append
 
     append(

@@ -88,7 +88,7 @@ def _read_database(store: Store, name: str) -> bytes | None:
         data = store.documents.export_tinydb()
         return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     db = store.config_db
-    with db._locked():  # a consistent copy: no writer can be half-way
+    with db.locked():  # a consistent copy: no writer can be half-way
         try:
             return db.path.read_bytes()
         except FileNotFoundError:

@@ -52,9 +52,9 @@ class _Out:
         self.fh = fh
         self.offsets: list[int] = [0]  # object n at offsets[n]; 0: not written yet
         self.pos = 0
-        self._put(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+        self.put(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
 
-    def _put(self, data: bytes) -> None:
+    def put(self, data: bytes) -> None:
         self.fh.write(data)
         self.pos += len(data)
 
@@ -64,15 +64,15 @@ class _Out:
 
     def write(self, num: int, obj: PdfObject) -> None:
         self.offsets[num] = self.pos
-        self._put(f"{num} 0 obj\n".encode())
+        self.put(f"{num} 0 obj\n".encode())
         start = self.fh.tell()
         obj.write_to_stream(self.fh)
         self.pos += self.fh.tell() - start
-        self._put(b"\nendobj\n")
+        self.put(b"\nendobj\n")
 
     def put_raw(self, num: int, parts: list[bytes]) -> None:
         self.offsets[num] = self.pos
-        self._put(b"".join([b"%d 0 obj" % num, *parts, b"endobj\n"]))
+        self.put(b"".join([b"%d 0 obj" % num, *parts, b"endobj\n"]))
 
 
 class _Document:
@@ -180,15 +180,15 @@ def combine(paths: Iterable[Path], dest: Path) -> int:
             kids.extend(_Document(out, path).pages(pages_num))
         tree = f"<< /Type /Pages /Count {len(kids)} /Kids [{' '.join(f'{k} 0 R' for k in kids)}] >>"
         out.offsets[pages_num] = out.pos
-        out._put(f"{pages_num} 0 obj\n{tree}\nendobj\n".encode())
+        out.put(f"{pages_num} 0 obj\n{tree}\nendobj\n".encode())
         catalog = out.reserve()
         out.offsets[catalog] = out.pos
-        out._put(f"{catalog} 0 obj\n<< /Type /Catalog /Pages {pages_num} 0 R >>\nendobj\n".encode())
+        out.put(f"{catalog} 0 obj\n<< /Type /Catalog /Pages {pages_num} 0 R >>\nendobj\n".encode())
         xref = out.pos
         rows = [f"xref\n0 {len(out.offsets)}\n", "0000000000 65535 f \n"]
         rows += [f"{off:010d} 00000 n \n" for off in out.offsets[1:]]
-        out._put("".join(rows).encode())
-        out._put(
+        out.put("".join(rows).encode())
+        out.put(
             f"trailer\n<< /Size {len(out.offsets)} /Root {catalog} 0 R >>\n"
             f"startxref\n{xref}\n%%EOF\n".encode()
         )
