@@ -6,32 +6,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual import events
-
 from store.records import Relation
 from store.store import Store
-from tests.functional.tui.helpers import SIZE, make_app, seed, settle, wait_for, wait_until
-
-_NAMED: dict[str, str | None] = {
-    "tab": "\t",
-    "space": " ",
-    "enter": "\r",
-    "ctrl+s": "\x13",
-    "ctrl+n": "\x0e",
-    "f5": None,
-}
-
-
-def burst(app: object, *parts: str) -> None:
-    """Post every key at once, without waiting in between: a burst from the terminal.
-    A part is a key name (tab, ctrl+s) or text typed as it is."""
-    for part in parts:
-        if part in _NAMED:
-            keys: list[tuple[str, str | None]] = [(part, _NAMED[part])]
-        else:
-            keys = [("space" if ch == " " else ch, ch) for ch in part]
-        for key, char in keys:
-            app.post_message(events.Key(key, char))  # type: ignore[attr-defined]
+from tests.functional.tui.helpers import (
+    SIZE,
+    burst,
+    make_app,
+    seed,
+    settle,
+    wait_for,
+    wait_until,
+)
 
 
 async def test_a_relation_typed_in_one_burst_is_saved_field_by_field(tmp_path: Path) -> None:
