@@ -124,9 +124,13 @@ async def test_a_saved_template_no_language_code_uses_says_so_until_one_does(
 ) -> None:
     home = tmp_path / "home"
     seed(Store(home))
+    Store(home).put(Template(code="REM-NL", name="Herinnering", object="reminder", subject="R"))
     app = make_app(home)
     note = "No language code uses this template yet: choose it in Language codes (F4)."
     async with app.run_test(size=SIZE) as pilot:
+        # Language codes seen first: its drop-downs are read again after the new template.
+        await pilot.press("f4")
+        await wait_for(pilot, "Language codes: new language code")
         await pilot.press("f3")
         await wait_for(pilot, "INV-NL")
         await pilot.press("ctrl+n")
@@ -157,7 +161,9 @@ async def test_a_saved_template_no_language_code_uses_says_so_until_one_does(
             await settle(pilot)
         await wait_focus(pilot, "f-tpl_sales_invoice")
         await pilot.press("enter")
-        await wait_for(pilot, "esc Dismiss menu")
+        text = await wait_for(pilot, "esc Dismiss menu")
+        # Sales invoice templates only: the new one, not the reminder's.
+        assert "INV-EN  Invoice mail" in text and "REM-NL" not in text, text
         await pilot.press("home", "down", "enter")  # (none), then INV-EN
         await settle(pilot)
         await pilot.press("ctrl+s")
