@@ -148,6 +148,14 @@ class ArchivePane(Pane):
             tooltip="Search by administration, relation, document",
             priority=True,
         ),
+        Binding(
+            "down",
+            "search_to_list",
+            "List",
+            id="archive.to-list",
+            tooltip="From the search box down into the list",
+            show=False,
+        ),
     ]
 
     def __init__(self) -> None:
@@ -155,6 +163,7 @@ class ArchivePane(Pane):
         self.folders: list[str] = []
         self.shown: list[str] = []
         self._timer: Timer | None = None
+        self._searched: str | None = None  # the search the list shows
 
     def compose(self) -> ComposeResult:
         yield Label("Archive: what was sent, by relation and document", classes="pane-title")
@@ -186,7 +195,9 @@ class ArchivePane(Pane):
             if needle
             else self.folders
         )
-        self.query_one(PagedList).load(0)
+        # Another search: its first row is highlighted; the same: the row stays.
+        same, self._searched = needle == self._searched, needle
+        self.query_one(PagedList).load(0, highlight=None if same else 0)
 
     def _fetch(self, offset: int, limit: int) -> tuple[list[tuple[str, str]], int]:
         rows = []
@@ -204,11 +215,28 @@ class ArchivePane(Pane):
     def _search(self) -> None:
         if self._timer is not None:
             self._timer.stop()
-        self._timer = self.set_timer(0.15, self.apply_search)
+        self._timer = self.set_timer(0.15, self._search_typed)
+
+    def _search_typed(self) -> None:
+        self._timer = None
+        if self.query_one(Input).value.strip().lower() != self._searched:
+            self.apply_search()  # not searched already (Down, Enter)
 
     @on(Input.Submitted, "#archive-search")
     def _search_done(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
         self.apply_search()
+        self.query_one(PagedList).focus_rows()
+
+    def action_search_to_list(self) -> None:
+        """Down in the search box: the search typed is done now (not after its pause),
+        and the list has the focus."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self._search_typed()
         self.query_one(PagedList).focus_rows()
 
     def action_focus_search(self) -> None:

@@ -68,7 +68,7 @@ class DocumentFilters(_PaneBase):
             return
         if unless_same and f == self._applied:
             return
-        self._applied = f
+        changed, self._applied = f != self._applied, f
         if f["from"] != self.loaded_from and (self.older_from or self.loaded_from):
             try:
                 self.read_documents()  # another from date: read from there
@@ -96,7 +96,9 @@ class DocumentFilters(_PaneBase):
         self.shown = out
         keys = {d.id for d in out}
         self.docs_list.marked &= keys
-        self.docs_list.load(0)
+        # Other filters: the first row of what they leave is highlighted (Enter opens a
+        # row of this list, not the row at the old place); the same: the row stays.
+        self.docs_list.load(0, highlight=0 if changed else None)
         if self.building is None:
             older = " (the newest only: a from date reads older)" if self.older_from else ""
             self.query_one("#doc-progress", Static).update(

@@ -83,6 +83,14 @@ class DocumentsPane(DocumentAttachments, DocumentBuild, DocumentImport, Document
             show=False,
             priority=True,
         ),
+        Binding(
+            "down",
+            "filters_to_list",
+            "List",
+            id="documents.to-list",
+            tooltip="From a date or relation filter down into the list",
+            show=False,
+        ),
     ]
 
     def __init__(self) -> None:
@@ -192,11 +200,21 @@ class DocumentsPane(DocumentAttachments, DocumentBuild, DocumentImport, Document
     def _input_changed(self) -> None:
         if self._filter_timer is not None:
             self._filter_timer.stop()
-        self._filter_timer = self.set_timer(0.2, self.apply_filters)
+        # Not again when Down or Enter applied these filters already.
+        self._filter_timer = self.set_timer(0.2, lambda: self.apply_filters(unless_same=True))
 
     @on(Input.Submitted)
     def _input_submitted(self) -> None:
         self.apply_filters()
+        self.docs_list.focus_rows()
+
+    def action_filters_to_list(self) -> None:
+        """Down in a filter box: the filter typed is applied now (not after its pause),
+        and the list has the focus, its first row highlighted."""
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
+        self.apply_filters(unless_same=True)
         self.docs_list.focus_rows()
 
     # ------------------------------------------------------------ preview

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -16,6 +17,9 @@ from screens.widgets.modals import PickerModal, PromptModal
 from screens.widgets.pane import RecordPane
 from screens.widgets.record_list import Page, page_of
 from store.errors import MailroomError
+
+if TYPE_CHECKING:
+    from store.records import Template
 
 BACKGROUNDS = ("first_background", "second_background")
 
@@ -49,6 +53,16 @@ def pdf_pages_text(payload: bytes, pages: int = 2) -> list[str]:
 
     reader = PdfReader(io.BytesIO(payload))
     return [(page.extract_text() or "").strip() for page in reader.pages[:pages]]
+
+
+def template_choices(templates: Sequence[Template], doc_type: str) -> list[tuple[str, str]]:
+    """The templates a language code may choose for ``doc_type``: of that document type
+    only (the rules refuse any other), by code."""
+    return [
+        (f"{t.code}  {t.name}", t.code)
+        for t in sorted(templates, key=lambda t: t.code)
+        if t.object == doc_type
+    ]
 
 
 class LanguageCodesPane(RecordPane):
@@ -96,13 +110,8 @@ class LanguageCodesPane(RecordPane):
             Field("locale", "Locale (money, dates)", placeholder="nl_NL"),
         ]
         for doc_type in DOC_TYPES:
-            # Only templates of this document type (the rules refuse any other).
-            choices = [
-                (f"{t.code}  {t.name}", t.code)
-                for t in sorted(templates, key=lambda t: t.code)
-                if t.object == doc_type
-            ]
             label = OBJECT_LABELS.get(doc_type, doc_type)
+            choices = template_choices(templates, doc_type)
             fields.append(Field(f"tpl_{doc_type}", label, "choice", choices=choices))
         fields.append(
             Field("first_background", "First letterhead", "custom", factory=LetterheadField)
@@ -165,10 +174,11 @@ class LanguageCodesPane(RecordPane):
             "administration",
             [(f"{a.code}  {a.name}", a.code) for a in self.store.all(Administration)],
         )
-        templates = [(f"{t.code}  {t.name}", t.code) for t in self.store.all(Template)]
+        templates = self.store.all(Template)
         for f in self.form.fields:
             if f.name.startswith("tpl_"):
-                self.form.set_choices(f.name, templates)
+                doc_type = f.name.removeprefix("tpl_")
+                self.form.set_choices(f.name, template_choices(templates, doc_type))
 
     # ------------------------------------------------------------ letterheads
 

@@ -157,6 +157,12 @@ class TemplatesPane(RecordPane):
             id="template-form",
         )
 
+    def compose(self) -> ComposeResult:
+        yield from super().compose()
+        # Under the list and the form: a template no language code uses is sent with
+        # no document, and nothing else would say so.
+        yield Static("", id="template-use", markup=False)
+
     def compose_side(self) -> ComposeResult:
         with VerticalScroll(id="preview"):
             yield Label("Preview", id="preview-title")
@@ -166,6 +172,7 @@ class TemplatesPane(RecordPane):
         super().reload_data()
         if self.form_ready:
             self.form.set_choices("profile", self.profile_choices())
+            self.update_use_note()  # a language code may have taken it up since
 
     def blank_values(self) -> dict[str, Any]:
         from store.records import Template
@@ -198,6 +205,20 @@ class TemplatesPane(RecordPane):
 
     def after_load(self) -> None:
         self.update_preview()
+        self.update_use_note()
+
+    def update_use_note(self) -> None:
+        """Say so when no language code uses the saved template open here."""
+        from mailing.checks.doctor_checks import unhooked_templates
+
+        unused = self.current_key is not None and self.current_key in unhooked_templates(self.store)
+        note = self.query_one("#template-use", Static)
+        note.update(
+            "No language code uses this template yet: choose it in Language codes (F4)."
+            if unused
+            else ""
+        )
+        note.set_class(unused, "shown")
 
     # ------------------------------------------------------------ expressions
 

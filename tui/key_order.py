@@ -82,13 +82,13 @@ class KeyOrderApp(App[int]):
                 self._typing_token = self._brief_hold()
             return
         if await check_bindings(self, key.key, priority=True):
-            self._settle_after_action()
+            self._settle_after_action(focused)
             return
         if typing and focused is not None:
             self._forward_typed(focused, key)  # typing into a field: its queue keeps the order
             return
         if await check_bindings(self, key.key):
-            self._settle_after_action()
+            self._settle_after_action(focused)
             return
         self._forward_in_order(focused or self.screen, key)
 
@@ -124,10 +124,20 @@ class KeyOrderApp(App[int]):
                     self._typing_token, self._typed_in_flight = None, 0
                 self.release_keys(token)
 
-    def _settle_after_action(self) -> None:
+    def _settle_after_action(self, focused: Widget | None) -> None:
         """An action may have asked for the focus (``widget.focus()`` is done in a later
-        turn): the next keys wait until then."""
-        self.call_later(self.release_keys, self._brief_hold())
+        turn), or posted a message to the focused widget that does the work (Space in a
+        list of ticks posts "selected" to the list, which ticks the line when it handles
+        it): the next keys wait until both are done, so a ctrl+s typed after Space saves
+        the tick."""
+        token = self._brief_hold()
+
+        def after_app_turn() -> None:
+            # The widget's queue runs what the action posted to it, then this.
+            if focused is None or not focused.call_later(self.release_keys, token):
+                self.release_keys(token)
+
+        self.call_later(after_app_turn)
 
     def _forward_in_order(self, widget: Widget, key: events.Key) -> None:
         """Give ``key`` to ``widget``; the next keys wait until it has handled it (so a

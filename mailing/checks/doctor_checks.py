@@ -1,10 +1,11 @@
 """The doctor's checks of who may work here and whether what is stored still holds.
 
 The user in the folder's group, the audit log's hash chain, every template rendered
-against a sample document, the stored files unchanged, the spool and archive readable,
-and whether an unattended `mailroom send --due` can reach its credentials. Each returns
-:class:`mailing.checks.doctor.Check` lines; ``mailing.checks.doctor.run_checks`` runs them whatever
-an earlier one found.
+against a sample document (and, as a note, the document templates no language code
+uses), the stored files unchanged, the spool and archive readable, and whether an
+unattended `mailroom send --due` can reach its credentials. Each returns
+:class:`mailing.checks.doctor.Check` lines; ``mailing.checks.doctor.run_checks`` runs them
+whatever an earlier one found.
 """
 
 from __future__ import annotations
@@ -117,10 +118,40 @@ def templates(store: Store) -> Iterator[Check]:
             True,
             f"{len(found)} template(s) render with a sample document of their object",
         )
-        return
     yield from bad[:MAX_LINES]
     if len(bad) > MAX_LINES:
         yield Check("Templates", False, f"and {len(bad) - MAX_LINES} more", "fix the ones above")
+    unhooked = unhooked_templates(store)
+    if unhooked:  # a note, not a fault: a template may be kept for later on purpose
+        from mailing.words import count
+
+        if len(unhooked) == 1:
+            detail = (
+                f"no language code uses the template {unhooked[0]} yet, so no document is "
+                "sent with it; to use it, choose it in Language codes (F4)"
+            )
+        else:
+            named = ", ".join(unhooked[:MAX_LINES])
+            if len(unhooked) > MAX_LINES:
+                named += f" and {len(unhooked) - MAX_LINES} more"
+            detail = (
+                f"no language code uses {count(len(unhooked), 'document template')} yet, so "
+                f"no document is sent with them: {named}; to use one, choose it in Language "
+                "codes (F4)"
+            )
+        yield Check("Templates in use", True, detail)
+
+
+def unhooked_templates(store: Store) -> list[str]:
+    """The codes of the document templates that no language code uses: no document is
+    sent with them (a language code says which template goes with each type of
+    document). Report, backup and hand-written mail templates are chosen elsewhere."""
+    from store.records import DOC_TYPES, LanguageCode, Template
+
+    used = {code for lc in store.all(LanguageCode) for code in lc.templates.values()}
+    return sorted(
+        t.code for t in store.all(Template) if t.object in DOC_TYPES and t.code not in used
+    )
 
 
 def stored_files(store: Store) -> Iterator[Check]:

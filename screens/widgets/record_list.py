@@ -78,6 +78,14 @@ class RecordList(Vertical):
             tooltip="Show the previous page of the list",
             show=False,
         ),
+        Binding(
+            "down",
+            "to_rows",
+            "Rows",
+            id="list.to-rows",
+            tooltip="From the search box down into the list",
+            show=False,
+        ),
     ]
 
     class Selected(Message):
@@ -107,6 +115,7 @@ class RecordList(Vertical):
         self.page_start = 0
         self.total = 0
         self._timer: Timer | None = None
+        self._shown_query: str | None = None  # the search the rows are of
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder=self.placeholder, id="search", compact=True)
@@ -124,7 +133,8 @@ class RecordList(Vertical):
     def reload(self, *, keep_offset: bool = False, select: str | None = None) -> None:
         if not keep_offset:
             self.page_start = 0
-        page = self.fetch(self.query_text, self.page_start, self.page_size)
+        self._shown_query = self.query_text
+        page = self.fetch(self._shown_query, self.page_start, self.page_size)
         self.total = page.total
         rows = self.query_one("#rows", OptionList)
         rows.clear_options()
@@ -149,7 +159,12 @@ class RecordList(Vertical):
         # A short pause first, so typing a name does not search per key.
         if self._timer is not None:
             self._timer.stop()
-        self._timer = self.set_timer(0.15, self.reload)
+        self._timer = self.set_timer(0.15, self._search_now)
+
+    def _search_now(self) -> None:
+        self._timer = None
+        if self.query_text != self._shown_query:  # not searched already (Down, Enter)
+            self.reload()
 
     @on(Input.Submitted, "#search")
     def _search_submitted(self) -> None:
@@ -164,6 +179,20 @@ class RecordList(Vertical):
         event.stop()
         if event.option.id is not None:
             self.post_message(self.Selected(self, event.option.id))
+
+    def action_to_rows(self) -> None:
+        """Down in the search box: the list as searched for, its first row highlighted
+        (a search still waiting for its pause is done now, so Enter then opens a row of
+        what was typed, not of the list before)."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        if self.query_text != self._shown_query:
+            self.reload()
+        rows = self.query_one("#rows", OptionList)
+        if rows.option_count and rows.highlighted is None:
+            rows.highlighted = 0
+        rows.focus()
 
     def action_next_page(self) -> None:
         if self.page_start + self.page_size < self.total:

@@ -115,3 +115,22 @@ def test_a_bad_letterhead_and_a_paused_send(tmp_path: Path) -> None:
     assert _line(lines, "OK    Letterhead HOLT/EN")
     assert _line(lines, "FIX   Sending: paused: month end")
     assert lines[-1].startswith("2 thing(s) to fix")
+
+
+def test_a_template_no_language_code_uses_is_named_as_a_note(tmp_path: Path) -> None:
+    """A new document template hooked to no language code is sent with no document: the
+    doctor names it and where to hook it, as a note (it may be kept on purpose)."""
+    from store.records import Template
+
+    home = tmp_path / "demo"
+    store = Store(home, "demo")
+    load_demo(store)
+    code, lines = _doctor(home)
+    assert code == 0 and not any("Templates in use" in ln for ln in lines), "\n".join(lines)
+    store.put(Template(code="INV-2027", name="Invoice 2027", subject="Invoice", body="<p>Hi</p>"))
+    code, lines = _doctor(home)
+    assert code == 0, "\n".join(lines)
+    assert _line(lines, "OK    Templates in use") == (
+        "OK    Templates in use: no language code uses the template INV-2027 yet, so no "
+        "document is sent with it; to use it, choose it in Language codes (F4)"
+    )

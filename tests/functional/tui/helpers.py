@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from textual import events
 from textual.app import App
 from textual.pilot import Pilot
 
@@ -51,6 +52,30 @@ _KEY_NAMES = {
 async def type_text(pilot: Pilot[Any], text: str) -> None:
     """Type ``text`` key by key (Pilot takes key names: a space is "space")."""
     await pilot.press(*[_KEY_NAMES.get(ch, ch) for ch in text])
+
+
+_BURST_KEYS: dict[str, str | None] = {
+    "tab": "\t",
+    "space": " ",
+    "enter": "\r",
+    "ctrl+s": "\x13",
+    "ctrl+n": "\x0e",
+    "down": None,
+    "f5": None,
+}
+
+
+def burst(app: App[Any], *parts: str) -> None:
+    """Post every key at once, without waiting in between: a burst from the terminal
+    (over SSH, tmux's send-keys, a fast typist). A part is a key name (tab, ctrl+s,
+    down) or text typed as it is."""
+    for part in parts:
+        if part in _BURST_KEYS:
+            keys: list[tuple[str, str | None]] = [(part, _BURST_KEYS[part])]
+        else:
+            keys = [("space" if ch == " " else ch, ch) for ch in part]
+        for key, char in keys:
+            app.post_message(events.Key(key, char))
 
 
 # A wait ends when its condition holds. It gives up only when the app has stopped

@@ -15,6 +15,7 @@ from tests.functional.tui.helpers import (
     type_text,
     wait_focus,
     wait_for,
+    wait_until,
 )
 
 
@@ -116,3 +117,65 @@ async def test_template_list_and_keys_fit_80_columns_without_breaking_a_word(
         text = await wait_for(pilot, "^] Indent")
         line = text.splitlines()[-1].rstrip()
         assert line.endswith("f1 Help") and len(line) <= 80, line
+
+
+async def test_a_saved_template_no_language_code_uses_says_so_until_one_does(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    seed(Store(home))
+    Store(home).put(Template(code="REM-NL", name="Herinnering", object="reminder", subject="R"))
+    app = make_app(home)
+    note = "No language code uses this template yet: choose it in Language codes (F4)."
+    async with app.run_test(size=SIZE) as pilot:
+        # Language codes seen first: its drop-downs are read again after the new template.
+        await pilot.press("f4")
+        await wait_for(pilot, "Language codes: new language code")
+        await pilot.press("f3")
+        await wait_for(pilot, "INV-NL")
+        await pilot.press("ctrl+n")
+        await wait_focus(pilot, "f-code")
+        await type_text(pilot, "INV-EN")
+        await pilot.press("tab")
+        await type_text(pilot, "Invoice mail")
+        text = screen_text(app)
+        assert "No language code uses" not in text, text  # a new one, not saved yet
+        await pilot.press("tab", "tab", "tab", "tab")
+        await wait_focus(pilot, "f-subject")
+        await type_text(pilot, "Invoice")
+        await pilot.press("ctrl+s")
+        text = await wait_for(pilot, note)
+        assert "Templates: INV-EN" in text, text
+
+        # Hooked to HOLT/EN for sales invoices, by keyboard.
+        await pilot.press("f4")
+        await wait_for(pilot, "HOLT/EN")
+        await pilot.press("ctrl+l")
+        await type_text(pilot, "EN")
+        await pilot.press("down", "enter")
+        await wait_for(pilot, "Language codes: HOLT/EN")
+        for _ in range(12):
+            if app.focused is not None and app.focused.id == "f-tpl_sales_invoice":
+                break
+            await pilot.press("tab")
+            await settle(pilot)
+        await wait_focus(pilot, "f-tpl_sales_invoice")
+        await pilot.press("enter")
+        text = await wait_for(pilot, "esc Dismiss menu")
+        # Sales invoice templates only: the new one, not the reminder's.
+        assert "INV-EN  Invoice mail" in text and "REM-NL" not in text, text
+        await pilot.press("home", "down", "enter")  # (none), then INV-EN
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await wait_until(
+            pilot,
+            lambda: (
+                Store(home).get(LanguageCode, "HOLT/EN").templates == {"sales_invoice": "INV-EN"}
+            ),
+            "HOLT/EN saved with INV-EN",
+        )
+
+        # Back in Templates, INV-EN still open: the note is gone.
+        await pilot.press("f3")
+        await wait_for(pilot, "Templates: INV-EN")
+        await wait_until(pilot, lambda: note not in screen_text(app), "the note gone")

@@ -6,32 +6,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual import events
-
 from store.records import Relation
 from store.store import Store
-from tests.functional.tui.helpers import SIZE, make_app, seed, settle, wait_for, wait_until
-
-_NAMED: dict[str, str | None] = {
-    "tab": "\t",
-    "space": " ",
-    "enter": "\r",
-    "ctrl+s": "\x13",
-    "ctrl+n": "\x0e",
-    "f5": None,
-}
-
-
-def burst(app: object, *parts: str) -> None:
-    """Post every key at once, without waiting in between: a burst from the terminal.
-    A part is a key name (tab, ctrl+s) or text typed as it is."""
-    for part in parts:
-        if part in _NAMED:
-            keys: list[tuple[str, str | None]] = [(part, _NAMED[part])]
-        else:
-            keys = [("space" if ch == " " else ch, ch) for ch in part]
-        for key, char in keys:
-            app.post_message(events.Key(key, char))  # type: ignore[attr-defined]
+from tests.functional.tui.helpers import (
+    SIZE,
+    burst,
+    make_app,
+    seed,
+    settle,
+    wait_for,
+    wait_until,
+)
 
 
 async def test_a_relation_typed_in_one_burst_is_saved_field_by_field(tmp_path: Path) -> None:
@@ -66,3 +51,32 @@ async def test_keys_typed_while_a_pane_opens_are_not_lost(tmp_path: Path) -> Non
             return values["code"] == "WEB" and values["description"] == "Web shop profile"
 
         await wait_until(pilot, typed, "the burst typed into Code and Description")
+
+
+async def test_a_tick_then_save_in_one_burst_saves_the_tick(tmp_path: Path) -> None:
+    """Space (tick or untick a line of the opt-in list) and ctrl+s in one burst, as
+    tmux sends them: the save comes after the tick, so the tick is saved."""
+    home = tmp_path / "home"
+    seed(Store(home), relations=1)
+    app = make_app(home)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f5")
+        await wait_for(pilot, "C00000")
+        await pilot.press("ctrl+l", "enter", "enter")  # the list, then open its first row
+        await wait_for(pilot, "Relations: HOLT/C00000")
+        for _ in range(8):  # Tab to the opt-in list, as a user does
+            if app.focused is not None and app.focused.id == "f-opt_in":
+                break
+            await pilot.press("tab")
+            await settle(pilot)
+        await wait_for(pilot, "▸ Receives by e-mail")
+        await wait_for(pilot, "[x] Reminder")  # the first line: the one Space ticks
+        burst(app, "space", "ctrl+s")
+        store = Store(home)
+
+        def saved() -> bool:
+            return store.get(Relation, "HOLT/C00000").opt_in == ["sales_invoice"]
+
+        await wait_until(pilot, saved, "the untick saved")
+        text = await wait_for(pilot, "[ ] Reminder")
+        assert "Relations: HOLT/C00000 " in text and "unsaved changes" not in text, text
