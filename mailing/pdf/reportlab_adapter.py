@@ -77,6 +77,12 @@ def escaper(c: Canvas) -> Callable[[bytes], str]:
     return escape
 
 
+def page_operators(c: Canvas) -> list[str]:
+    """The operators of the page being drawn, to append to (a new list on each page)."""
+    code: list[str] = c._code
+    return code
+
+
 def append_operators(c: Canvas, ops: list[str]) -> None:
     """Add content-stream operators to the page being drawn, as written."""
     c._code.extend(ops)

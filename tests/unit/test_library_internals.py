@@ -51,11 +51,12 @@ def test_reportlab_canvas_internals() -> None:
     assert rl.page_number(c) == 1
     assert rl.escaper(c)(b"a(b)\\") == "a\\(b\\)\\\\"
     rl.append_operators(c, ["BT /F1 9 Tf 1 0 0 1 10 10 Tm (Pinned) Tj ET"])
+    rl.page_operators(c).append("BT /F1 9 Tf 1 0 0 1 10 20 Tm (Appended) Tj ET")
     c.showPage()
     assert rl.page_number(c) == 2
     assert rl.document(c) is c._doc
     c.save()
-    assert b"(Pinned) Tj" in out.getvalue()
+    assert b"(Pinned) Tj" in out.getvalue() and b"(Appended) Tj" in out.getvalue()
 
 
 def test_reportlab_page_numbering_canvas() -> None:
