@@ -193,12 +193,25 @@ def _draw_ascii(
         name = subset_name(c, getFont(font), 0)
     if right:
         x -= _unit_width(text, font) * size
-    fp_str = _FP_STR
     code = page_operators(c)
     tf = (page_number(c), name, size)
     if tf != getattr(c, "_mailroom_tf", None):
-        code.append(f"BT {name} {fp_str(size)} Tf {fp_str(size * 1.2)} TL ET")
+        code.append(f"BT {name} {_number(size)} Tf {_number(size * 1.2)} TL ET")
         c._mailroom_tf = tf
     if not _PDF_SPECIAL.isdisjoint(text):
         text = escaper(c)(text.encode("ascii"))
-    code.append(f"BT 1 0 0 1 {fp_str(x)} {fp_str(y)} Tm ({text}) Tj T* ET")
+    code.append(f"BT 1 0 0 1 {_number(x)} {_number(y)} Tm ({text}) Tj T* ET")
+
+
+_NUMBERS: dict[float, str] = {}
+
+
+def _number(value: float) -> str:
+    """reportlab's ``fp_str`` of a coordinate or size, remembered: a layout puts its
+    texts at the same few positions in every document."""
+    text = _NUMBERS.get(value)
+    if text is None:
+        text = _FP_STR(value)
+        if len(_NUMBERS) < 8192:
+            _NUMBERS[value] = text
+    return text

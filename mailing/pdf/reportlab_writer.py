@@ -31,6 +31,7 @@ _NAMES: dict[str, bytes] = {}  # "Type" -> b"/Type"
 _TEXT: dict[str, bytes] = {}  # a str value (a name such as "/Page") -> its bytes
 _STRINGS: dict[str, bytes] = {}  # a document-information string -> "(...)"
 _CACHE_LIMIT = 4096
+_OTHER_PAGE_ENTRIES: list[str] = []  # a page's entries that our canvases never set
 
 
 def pdf_bytes(c: Canvas) -> bytes:
@@ -108,7 +109,7 @@ class _Writer:
             pdfdoc.PDFStream: self._stream,
             pdfdoc.PDFCatalog: self._catalog,
             pdfdoc.PDFPages: self._catalog,
-            pdfdoc.PDFPage: self._catalog,
+            pdfdoc.PDFPage: self._page,
             pdfdoc.PDFResourceDictionary: self._resources,
             pdfdoc.PDFInfo: self._info,
         }
@@ -240,6 +241,66 @@ class _Writer:
             if k in items:
                 items[k] = self.doc.Reference(items[k])
         return self._dict(items)
+
+    def _page(self, page: Any) -> bytes:
+        """``PDFPage.format`` of a page as our canvases make them (its own content stream,
+        fonts and forms only); any other page by :meth:`_catalog`."""
+        from reportlab import rl_config
+
+        pdfdoc = self.pdfdoc
+        if (
+            page.Override_default_compilation
+            or page.MediaBox
+            or page.Annots
+            or page.Contents
+            or not page.stream
+            or page.Resources
+            or page.Parent
+            or page._colorsUsed
+            or getattr(page, "_shadingUsed", None)
+            or type(page.Trans) is not pdfdoc.PDFDictionary
+            or type(page.Rotate) is not int
+            or rl_config.useA85
+            or any(getattr(page, k) is not None for k in self._other_page_entries())
+        ):
+            return self._catalog(page)
+        doc = self.doc
+        page.Parent = doc.Reference(doc.Pages)  # in reportlab's order: the tree, then the stream
+        stream = pdfdoc.PDFStream(content=page.stream)
+        if page.compression:
+            stream.filters = [pdfdoc.PDFZCompress]
+        page.Contents = stream
+        contents = doc.Reference(stream)
+        procs = pdfdoc.PDFResourceDictionary.stdprocs
+        resources: dict[str, Any] = {
+            "Font": pdfdoc.PDFObjectReference(pdfdoc.BasicFonts),
+            "ProcSet": pdfdoc.PDFArray(procs if page.hasImages else procs[:2]),
+        }
+        for key, value in (
+            ("XObject", page.XObjects),
+            ("ExtGState", getattr(page, "ExtGState", None)),
+        ):
+            if value:
+                resources[key] = pdfdoc.PDFDictionary(value) if isinstance(value, dict) else value
+        w, h = page.pagewidth, page.pageheight
+        box = [0, 0, h, w] if page.Rotate in (90, 270) else [0, 0, w, h]
+        items = {
+            "Type": "/Page",
+            "Parent": page.Parent,
+            "MediaBox": pdfdoc.PDFArray(box),
+            "Resources": self._dict(resources),
+            "Contents": contents,
+            "Rotate": page.Rotate,
+            "Trans": page.Trans,
+        }
+        return self._dict(items)
+
+    def _other_page_entries(self) -> list[str]:
+        if not _OTHER_PAGE_ENTRIES:
+            written = {"Parent", "MediaBox", "Resources", "Contents", "Rotate", "Trans", "Annots"}
+            names = self.pdfdoc.PDFPage.__NoDefault__
+            _OTHER_PAGE_ENTRIES.extend(sorted(set(names) - written))
+        return _OTHER_PAGE_ENTRIES
 
     def _resources(self, r: Any) -> bytes:
         items: dict[str, Any] = {}
