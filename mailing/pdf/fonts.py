@@ -174,7 +174,6 @@ def draw(
 
 
 _PDF_SPECIAL = frozenset("\\()")  # what a ( ) string escapes in printable ASCII
-_FP_STR = number_format()
 
 
 def _draw_ascii(
@@ -211,7 +210,7 @@ def _number(value: float) -> str:
     texts at the same few positions in every document."""
     text = _NUMBERS.get(value)
     if text is None:
-        text = _FP_STR(value)
+        text = number_format()(value)
         if len(_NUMBERS) < 8192:
             _NUMBERS[value] = text
     return text
