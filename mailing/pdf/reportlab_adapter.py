@@ -198,12 +198,20 @@ def seed_first_subset(font: Any, codes: list[int]) -> None:
 
     from reportlab.pdfbase.ttfonts import TTFont
 
-    def seeded() -> Any:
-        state = TTFont.State(1, font)
-        for n, code in enumerate(codes, start=1):
-            state.subsets[0][n] = code
-            state.assignments[code] = n
-        state.nextCode = 128 if len(codes) == 31 else len(codes) + 1
+    first = TTFont.State(1, font)
+    for n, code in enumerate(codes, start=1):
+        first.subsets[0][n] = code
+        first.assignments[code] = n
+    first.nextCode = 128 if len(codes) == 31 else len(codes) + 1
+
+    def seeded() -> Any:  # a copy of the first (a State is made by a loop over ASCII)
+        state = TTFont.State.__new__(TTFont.State)
+        for key, value in first.__dict__.items():
+            if isinstance(value, dict):
+                value = dict(value)
+            elif isinstance(value, list):
+                value = [list(v) if isinstance(v, list) else v for v in value]
+            setattr(state, key, value)
         return state
 
     class States(WeakKeyDictionary[Any, Any]):  # doc -> reportlab's State

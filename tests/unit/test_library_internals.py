@@ -122,6 +122,14 @@ def test_reportlab_truetype_internals() -> None:
     assert split == [(0, b"A\x01\x02")]  # é seeded as code 1, Ω the next code
     assert rl.subset_internal_name(font, 0, doc).startswith("/")
     assert rl.used_subsets(font, doc)[0][:3] == [0, ord("é"), ord("Ω")]
+    other = rl.document(Canvas(io.BytesIO()))  # a document of its own: its own state
+    assert rl.split_string(font, "ΩAé", other) == [(0, b"\x02A\x01")]
+    assert rl.used_subsets(font, other)[0][:3] == [0, ord("é"), ord("Ω")]
+    fresh = ttfonts.TTFont.State(1, font)  # as reportlab makes a state, but for the seed
+    seeded = font.state[rl.document(Canvas(io.BytesIO()))]
+    assert seeded.subsets[0][32:] == fresh.subsets[0][32:]
+    assert {k: v for k, v in seeded.assignments.items() if k != ord("é")} == fresh.assignments
+    assert seeded.nextCode == 2 and not seeded.frozen and seeded.internalName is None
     calls: list[object] = []
     rl.replace_add_objects(font, lambda f, d: calls.append((f, d)))
     font.addObjects(doc)
