@@ -226,12 +226,12 @@ def make_home(home: Path, count: int) -> None:
     store.put_many([d.model_copy(update={"date": day}) for d in invoices(store, count)])
 
 
-def command_line(home: Path) -> tuple[list[str], dict[str, Any]]:
+def command_line(home: Path, root: Path = ROOT) -> tuple[list[str], dict[str, Any]]:
     from mailing.demo import DEMO_USER
 
     cmd = [sys.executable, "-m", "tui", "--home", str(home), "--user", DEMO_USER, "batch"]
     cmd += ["create", "--type", "sales_invoice", "--from", DATE, "--to", DATE]
-    return cmd, {"env": {**os.environ, "PYTHONPATH": str(ROOT)}, "cwd": ROOT}
+    return cmd, {"env": {**os.environ, "PYTHONPATH": str(root)}, "cwd": root}
 
 
 def drop_batches(home: Path) -> dict[str, int]:
@@ -246,10 +246,10 @@ def drop_batches(home: Path) -> dict[str, int]:
     return counts
 
 
-def run_command(home: Path) -> dict[str, float]:
+def run_command(home: Path, root: Path = ROOT) -> dict[str, float]:
     """``mailroom batch create`` in a fresh interpreter: wall and CPU (user + system of
-    it and of its worker processes), start-up included."""
-    cmd, kw = command_line(home)
+    it and of its worker processes), start-up included. ``root``: the tree that runs."""
+    cmd, kw = command_line(home, root)
     c0, t0 = child_cpu(), time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, check=False, **kw)
     took = {"wall": time.perf_counter() - t0, "cpu": child_cpu() - c0}
@@ -308,6 +308,7 @@ def main() -> None:
     ap.add_argument("--child", choices=("build", "reference", "helvetica"))
     ap.add_argument("--home", type=Path)
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--before", type=Path, help="also time this tree's command (an older one)")
     args = ap.parse_args()
     if args.child == "build":
         print(json.dumps(child_build(args.home, args.count)))
@@ -328,17 +329,22 @@ def main() -> None:
             "user + system of each side's process and its workers; the command's includes "
             "its start-up, the references' only their drawing"
         )
-        sides = ("command", "reference", "helvetica")
+        sides: tuple[str, ...] = ("command", "reference", "helvetica")
+        if args.before:
+            sides = ("command", "before", "reference", "helvetica")
         cpu: dict[str, list[float]] = {w: [] for w in sides}
         wall: dict[str, list[float]] = {w: [] for w in sides}
         loads: list[float] = []
         calls: list[float] = []
         for r in range(args.rounds):
             loads.append(os.getloadavg()[0])
-            order = sides[r % 3 :] + sides[: r % 3]
+            order = sides[r % len(sides) :] + sides[: r % len(sides)]
             got: dict[str, dict[str, float]] = {}
             for w in order:
-                got[w] = run_command(home) if w == "command" else run_child(w, home, n, tmp / w)
+                if w in ("command", "before"):
+                    got[w] = run_command(home, args.before if w == "before" else ROOT)
+                else:
+                    got[w] = run_child(w, home, n, tmp / w)
                 cpu[w].append(got[w]["cpu"] / n * 1000)
                 wall[w].append(got[w]["wall"])
             b = got["command"]
@@ -353,6 +359,8 @@ def main() -> None:
                 f"{cpu['command'][-1] / cpu['reference'][-1]:.2f} and "
                 f"{cpu['command'][-1] / cpu['helvetica'][-1]:.2f}"
             )
+            if args.before:
+                line += f"; before {cpu['before'][-1]:.2f} ms CPU/doc"
             if not args.no_strace:
                 calls.append(syscalls_of_command(home) / n)
                 line += f"; {calls[-1]:.0f} syscalls/doc"
@@ -360,6 +368,7 @@ def main() -> None:
         print(f"  load at the start of each round: {spread(loads)}")
         for w, label in (
             ("command", "mailroom batch create"),
+            *((("before", "the --before tree's command"),) if args.before else ()),
             ("reference", "reportlab, DejaVu embedded"),
             ("helvetica", "reportlab, Helvetica"),
         ):
@@ -372,6 +381,9 @@ def main() -> None:
         print(f"  CPU ratio command / reportlab+DejaVu   : {spread(r_ref)}  (target <= 0.9)")
         print(f"  CPU ratio command / reportlab+Helvetica: {spread(r_hel)}  (target <= 2.5)")
         print(f"  wall ratio command (2 cores) / reportlab+DejaVu (1 core): {spread(w_ref)}")
+        if args.before:
+            r_bef = [a / b for a, b in zip(cpu["command"], cpu["before"], strict=True)]
+            print(f"  CPU ratio command / the --before tree's command: {spread(r_bef)}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -51,6 +51,7 @@ from mailing.pdf.reportlab_adapter import (
     escaper,
     number_format,
     page_number,
+    page_operators,
     split_string,
 )
 from mailing.pdf.shaping import is_complex, shape
@@ -133,6 +134,9 @@ def draw(
         else:
             c.drawString(x, y, text)
         return
+    if text.isascii() and text.isprintable():
+        _draw_ascii(c, x, y, text, font, size, right)
+        return
     from reportlab.pdfbase.pdfmetrics import getFont
 
     if is_complex(text):
@@ -167,3 +171,46 @@ def draw(
     c._mailroom_tf = current
     ops.append(f"BT 1 0 0 1 {fp_str(x)} {fp_str(y)} Tm {' '.join(shows)} T* ET")
     append_operators(c, ops)
+
+
+_PDF_SPECIAL = frozenset("\\()")  # what a ( ) string escapes in printable ASCII
+
+
+def _draw_ascii(
+    c: Canvas, x: float, y: float, text: str, font: str, size: float, right: bool
+) -> None:
+    """:func:`draw` of printable ASCII in one of our faces: the same operators, ~3x quicker.
+
+    ASCII has its own codes in the first subset (reportlab's, seeded by font_objects.py),
+    so the text is its bytes; the subset's name is asked once per document.
+    """
+    names: dict[tuple[str, int], str] | None = getattr(c, "_mailroom_names", None)
+    name = names.get((font, 0)) if names is not None else None
+    if name is None:
+        from reportlab.pdfbase.pdfmetrics import getFont
+
+        name = subset_name(c, getFont(font), 0)
+    if right:
+        x -= _unit_width(text, font) * size
+    code = page_operators(c)
+    tf = (page_number(c), name, size)
+    if tf != getattr(c, "_mailroom_tf", None):
+        code.append(f"BT {name} {_number(size)} Tf {_number(size * 1.2)} TL ET")
+        c._mailroom_tf = tf
+    if not _PDF_SPECIAL.isdisjoint(text):
+        text = escaper(c)(text.encode("ascii"))
+    code.append(f"BT 1 0 0 1 {_number(x)} {_number(y)} Tm ({text}) Tj T* ET")
+
+
+_NUMBERS: dict[float, str] = {}
+
+
+def _number(value: float) -> str:
+    """reportlab's ``fp_str`` of a coordinate or size, remembered: a layout puts its
+    texts at the same few positions in every document."""
+    text = _NUMBERS.get(value)
+    if text is None:
+        text = number_format()(value)
+        if len(_NUMBERS) < 8192:
+            _NUMBERS[value] = text
+    return text

@@ -52,6 +52,7 @@ from mailing.pdf.layout_geometry import (
 from mailing.pdf.layout_table import Page, Row, _columns, _fit, _rows
 from mailing.pdf.layout_texts import _LABELS, _TITLES, Formats, layout_language
 from mailing.pdf.pdfa import ArchiveInfo, make_archival
+from mailing.pdf.reportlab_writer import pdf_bytes
 from store.records import DOC_TYPES, Administration, Document, Relation
 
 if TYPE_CHECKING:
@@ -262,8 +263,7 @@ class _Renderer:
                 c.showPage()
         if self.archival:
             make_archival(c, self.archive_info(), self.facturx)
-        c.save()
-        return buf.getvalue()
+        return pdf_bytes(c)
 
     def _sender_header(self, c: Canvas) -> None:
         """Without letterhead: the sender's name and address at the top right."""

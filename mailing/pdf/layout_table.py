@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from mailing.pdf.layout_geometry import FONT, LEFT, MM, RIGHT, ROW_H, SIZE
 from mailing.pdf.layout_texts import Formats
@@ -59,6 +60,16 @@ def _columns(doc_type: str) -> list[Column]:
 
 def _fit(text: str, width: float, font: str = FONT, size: float = SIZE) -> list[str]:
     """``text`` wrapped at spaces to ``width`` points; a word wider than that is cut."""
+    return list(_wrapped(text, width, font, size))
+
+
+@lru_cache(maxsize=8192)
+def _wrapped(text: str, width: float, font: str, size: float) -> tuple[str, ...]:
+    """:func:`_fit`, remembered: articles, quantities, amounts and labels repeat."""
+    return tuple(_wrap(text, width, font, size))
+
+
+def _wrap(text: str, width: float, font: str, size: float) -> list[str]:
     from mailing.pdf.fonts import width as measure
 
     if not text:

@@ -77,6 +77,12 @@ def escaper(c: Canvas) -> Callable[[bytes], str]:
     return escape
 
 
+def page_operators(c: Canvas) -> list[str]:
+    """The operators of the page being drawn, to append to (a new list on each page)."""
+    code: list[str] = c._code
+    return code
+
+
 def append_operators(c: Canvas, ops: list[str]) -> None:
     """Add content-stream operators to the page being drawn, as written."""
     c._code.extend(ops)
@@ -192,12 +198,20 @@ def seed_first_subset(font: Any, codes: list[int]) -> None:
 
     from reportlab.pdfbase.ttfonts import TTFont
 
-    def seeded() -> Any:
-        state = TTFont.State(1, font)
-        for n, code in enumerate(codes, start=1):
-            state.subsets[0][n] = code
-            state.assignments[code] = n
-        state.nextCode = 128 if len(codes) == 31 else len(codes) + 1
+    first = TTFont.State(1, font)
+    for n, code in enumerate(codes, start=1):
+        first.subsets[0][n] = code
+        first.assignments[code] = n
+    first.nextCode = 128 if len(codes) == 31 else len(codes) + 1
+
+    def seeded() -> Any:  # a copy of the first (a State is made by a loop over ASCII)
+        state = TTFont.State.__new__(TTFont.State)
+        for key, value in first.__dict__.items():
+            if isinstance(value, dict):
+                value = dict(value)
+            elif isinstance(value, list):
+                value = [list(v) if isinstance(v, list) else v for v in value]
+            setattr(state, key, value)
         return state
 
     class States(WeakKeyDictionary[Any, Any]):  # doc -> reportlab's State
