@@ -34,10 +34,21 @@ CREATOR = "Mailroom"
 
 @lru_cache(maxsize=1)
 def srgb_profile() -> bytes:
-    """An sRGB ICC profile (LittleCMS's built-in sRGB, via Pillow)."""
+    """An sRGB ICC profile (LittleCMS's built-in sRGB, via Pillow), the same bytes in
+    every process: LittleCMS writes the time it made the profile into its header, so
+    that date is set to a fixed one (the profile's ID, bytes 84-99, is zero: no
+    checksum covers it)."""
     from PIL import ImageCms
 
-    return bytes(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    made = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    made[ICC_DATE] = ICC_FIXED_DATE
+    return bytes(made)
+
+
+# The ICC header's dateTimeNumber (ICC.1:2010 7.2.8): year, month, day, hour, minute,
+# second as big-endian 16-bit numbers.
+ICC_DATE = slice(24, 36)
+ICC_FIXED_DATE = bytes.fromhex("07ea 0001 0001 0000 0000 0000")  # 2026-01-01 00:00:00
 
 
 @dataclass(frozen=True)
