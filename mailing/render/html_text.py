@@ -130,7 +130,8 @@ class _TextMaker(HTMLParser):
         if self.skip:
             return
         if not self.pre:
-            data = _WHITESPACE.sub(" ", data)
+            if "  " in data or not data.isprintable():  # else it has single spaces only
+                data = _WHITESPACE.sub(" ", data)
             # what the output so far ends with (the last three pieces, as html.parser's
             # callers may have appended empty ones)
             text = self.out[-1] if self.out else ""
