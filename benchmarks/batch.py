@@ -226,12 +226,13 @@ def make_home(home: Path, count: int) -> None:
     store.put_many([d.model_copy(update={"date": day}) for d in invoices(store, count)])
 
 
-def command_line(home: Path) -> tuple[list[str], dict[str, Any]]:
+def command_line(home: Path, src: Path = ROOT) -> tuple[list[str], dict[str, Any]]:
+    """The command with the code of ``src`` (this tree, or an earlier one: ``--before``)."""
     from mailing.demo import DEMO_USER
 
     cmd = [sys.executable, "-m", "tui", "--home", str(home), "--user", DEMO_USER, "batch"]
     cmd += ["create", "--type", "sales_invoice", "--from", DATE, "--to", DATE]
-    return cmd, {"env": {**os.environ, "PYTHONPATH": str(ROOT)}, "cwd": ROOT}
+    return cmd, {"env": {**os.environ, "PYTHONPATH": str(src)}, "cwd": src}
 
 
 def drop_batches(home: Path) -> dict[str, int]:
@@ -246,10 +247,10 @@ def drop_batches(home: Path) -> dict[str, int]:
     return counts
 
 
-def run_command(home: Path) -> dict[str, float]:
+def run_command(home: Path, src: Path = ROOT) -> dict[str, float]:
     """``mailroom batch create`` in a fresh interpreter: wall and CPU (user + system of
     it and of its worker processes), start-up included."""
-    cmd, kw = command_line(home)
+    cmd, kw = command_line(home, src)
     c0, t0 = child_cpu(), time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, check=False, **kw)
     took = {"wall": time.perf_counter() - t0, "cpu": child_cpu() - c0}
@@ -308,6 +309,12 @@ def main() -> None:
     ap.add_argument("--child", choices=("build", "reference", "helvetica"))
     ap.add_argument("--home", type=Path)
     ap.add_argument("--out", type=Path)
+    ap.add_argument(
+        "--before",
+        type=Path,
+        help="a source tree of an earlier version (git archive COMMIT | tar -x -C DIR): "
+        "its `batch create` is timed too, in the same rounds, on the same invoices",
+    )
     args = ap.parse_args()
     if args.child == "build":
         print(json.dumps(child_build(args.home, args.count)))
@@ -328,17 +335,20 @@ def main() -> None:
             "user + system of each side's process and its workers; the command's includes "
             "its start-up, the references' only their drawing"
         )
-        sides = ("command", "reference", "helvetica")
+        sides = ("command", "reference", "helvetica", *(("before",) if args.before else ()))
         cpu: dict[str, list[float]] = {w: [] for w in sides}
         wall: dict[str, list[float]] = {w: [] for w in sides}
         loads: list[float] = []
         calls: list[float] = []
         for r in range(args.rounds):
             loads.append(os.getloadavg()[0])
-            order = sides[r % 3 :] + sides[: r % 3]
+            order = sides[r % len(sides) :] + sides[: r % len(sides)]
             got: dict[str, dict[str, float]] = {}
             for w in order:
-                got[w] = run_command(home) if w == "command" else run_child(w, home, n, tmp / w)
+                if w in ("command", "before"):
+                    got[w] = run_command(home, args.before if w == "before" else ROOT)
+                else:
+                    got[w] = run_child(w, home, n, tmp / w)
                 cpu[w].append(got[w]["cpu"] / n * 1000)
                 wall[w].append(got[w]["wall"])
             b = got["command"]
@@ -353,6 +363,8 @@ def main() -> None:
                 f"{cpu['command'][-1] / cpu['reference'][-1]:.2f} and "
                 f"{cpu['command'][-1] / cpu['helvetica'][-1]:.2f}"
             )
+            if args.before:
+                line += f"; before {cpu['before'][-1]:.2f} ms CPU/doc"
             if not args.no_strace:
                 calls.append(syscalls_of_command(home) / n)
                 line += f"; {calls[-1]:.0f} syscalls/doc"
@@ -362,6 +374,7 @@ def main() -> None:
             ("command", "mailroom batch create"),
             ("reference", "reportlab, DejaVu embedded"),
             ("helvetica", "reportlab, Helvetica"),
+            *((("before", "before (--before)"),) if args.before else ()),
         ):
             print(f"  CPU per document, {label:27}: {spread(cpu[w])} ms")
         if calls:
@@ -372,6 +385,9 @@ def main() -> None:
         print(f"  CPU ratio command / reportlab+DejaVu   : {spread(r_ref)}  (target <= 0.9)")
         print(f"  CPU ratio command / reportlab+Helvetica: {spread(r_hel)}  (target <= 2.5)")
         print(f"  wall ratio command (2 cores) / reportlab+DejaVu (1 core): {spread(w_ref)}")
+        if args.before:
+            r_bef = [a / b for a, b in zip(cpu["command"], cpu["before"], strict=True)]
+            print(f"  CPU ratio command / before: {spread(r_bef)}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
