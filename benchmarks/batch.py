@@ -251,9 +251,11 @@ def run_command(home: Path, src: Path = ROOT) -> dict[str, float]:
     """``mailroom batch create`` in a fresh interpreter: wall and CPU (user + system of
     it and of its worker processes), start-up included."""
     cmd, kw = command_line(home, src)
+    u0 = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
     c0, t0 = child_cpu(), time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, check=False, **kw)
     took = {"wall": time.perf_counter() - t0, "cpu": child_cpu() - c0}
+    took["user"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime - u0
     if done.returncode != 0:
         raise SystemExit(f"mailroom batch create failed:\n{done.stdout}\n{done.stderr}")
     counts = drop_batches(home)
@@ -340,6 +342,7 @@ def main() -> None:
         wall: dict[str, list[float]] = {w: [] for w in sides}
         loads: list[float] = []
         calls: list[float] = []
+        user: dict[str, list[float]] = {"command": [], "before": []}  # user CPU only
         for r in range(args.rounds):
             loads.append(os.getloadavg()[0])
             order = sides[r % len(sides) :] + sides[: r % len(sides)]
@@ -350,6 +353,8 @@ def main() -> None:
                 else:
                     got[w] = run_child(w, home, n, tmp / w)
                 cpu[w].append(got[w]["cpu"] / n * 1000)
+                if w in user:
+                    user[w].append(got[w]["user"] / n * 1000)
                 wall[w].append(got[w]["wall"])
             b = got["command"]
             if b["draft"] + b["print"] != n:
@@ -364,7 +369,10 @@ def main() -> None:
                 f"{cpu['command'][-1] / cpu['helvetica'][-1]:.2f}"
             )
             if args.before:
-                line += f"; before {cpu['before'][-1]:.2f} ms CPU/doc"
+                line += (
+                    f"; before {cpu['before'][-1]:.2f} ms CPU/doc; user CPU "
+                    f"{user['command'][-1]:.2f}, before {user['before'][-1]:.2f} ms/doc"
+                )
             if not args.no_strace:
                 calls.append(syscalls_of_command(home) / n)
                 line += f"; {calls[-1]:.0f} syscalls/doc"
@@ -388,6 +396,10 @@ def main() -> None:
         if args.before:
             r_bef = [a / b for a, b in zip(cpu["command"], cpu["before"], strict=True)]
             print(f"  CPU ratio command / before: {spread(r_bef)}")
+            for w in ("command", "before"):
+                print(f"  user CPU per document, {w:7}: {spread(user[w])} ms")
+            r_usr = [a / b for a, b in zip(user["command"], user["before"], strict=True)]
+            print(f"  user CPU ratio command / before: {spread(r_usr)}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
