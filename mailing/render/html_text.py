@@ -194,11 +194,14 @@ _RAW_END = {
 }
 _Event = tuple[int, str, Any]  # (0 data | 1 start | 2 end, text or tag, attributes)
 _Attrs = list[tuple[str, str | None]]
-_TAGS: dict[str, tuple[str, _Attrs]] = {}  # start tag text -> (name, attributes)
+# (name, attribute text) as matched -> (name in lower case, attributes): a function of
+# its key, so what is kept is what would be parsed again
+_TAGS: dict[tuple[str, str], tuple[str, _Attrs]] = {}
 
 
-def _start_tag(text: str, name: str, attr_text: str) -> tuple[str, _Attrs]:
-    known = _TAGS.get(text)
+def _start_tag(name: str, attr_text: str) -> tuple[str, _Attrs]:
+    key = (name, attr_text)
+    known = _TAGS.get(key)
     if known is None:
         from html import unescape
 
@@ -213,7 +216,7 @@ def _start_tag(text: str, name: str, attr_text: str) -> tuple[str, _Attrs]:
             attrs.append((a.group(1).lower(), value))
         if len(_TAGS) >= 4096:  # a bound, whatever the templates hold
             _TAGS.clear()
-        known = _TAGS[text] = (name.lower(), attrs)
+        known = _TAGS[key] = (name.lower(), attrs)
     return known
 
 
@@ -231,8 +234,8 @@ def _tokenize(html: str) -> list[_Event] | None:
             data = t.group(1)
             events.append((0, unescape(data) if "&" in data else data, None))
         elif kind == 4:
-            text, name, attr_text, close_slash = t.group(0, 2, 3, 4)
-            tag, attrs = _start_tag(text, name, attr_text)
+            name, attr_text, close_slash = t.group(2, 3, 4)
+            tag, attrs = _start_tag(name, attr_text)
             events.append((1, tag, list(attrs)))
             if close_slash:
                 events.append((2, tag, None))
