@@ -26,7 +26,9 @@ processes included); the references count only their drawing, the command its wh
 run. System calls of the command by ``strace -c -f`` in a run of its own. Targets
 (issue 31): CPU per document <= 0.9x the DejaVu reference, <= 2.5x the Helvetica one.
 
-Run: ``python benchmarks/batch.py [--count 1000] [--rounds 5] [--no-strace]``.
+Run: ``python benchmarks/batch.py [--count 1000] [--rounds 5] [--no-strace] [--before DIR]``;
+``--before DIR`` (a tree made by ``git archive COMMIT | tar -x -C DIR``) times that
+tree's command too, in the same rounds on the same invoices, with its user CPU.
 """
 
 from __future__ import annotations
@@ -227,7 +229,6 @@ def make_home(home: Path, count: int) -> None:
 
 
 def command_line(home: Path, src: Path = ROOT) -> tuple[list[str], dict[str, Any]]:
-    """The command with the code of ``src`` (this tree, or an earlier one: ``--before``)."""
     from mailing.demo import DEMO_USER
 
     cmd = [sys.executable, "-m", "tui", "--home", str(home), "--user", DEMO_USER, "batch"]
@@ -311,12 +312,7 @@ def main() -> None:
     ap.add_argument("--child", choices=("build", "reference", "helvetica"))
     ap.add_argument("--home", type=Path)
     ap.add_argument("--out", type=Path)
-    ap.add_argument(
-        "--before",
-        type=Path,
-        help="a source tree of an earlier version (git archive COMMIT | tar -x -C DIR): "
-        "its `batch create` is timed too, in the same rounds, on the same invoices",
-    )
+    ap.add_argument("--before", type=Path, help="an earlier tree, timed in the same rounds")
     args = ap.parse_args()
     if args.child == "build":
         print(json.dumps(child_build(args.home, args.count)))
@@ -348,10 +344,8 @@ def main() -> None:
             order = sides[r % len(sides) :] + sides[: r % len(sides)]
             got: dict[str, dict[str, float]] = {}
             for w in order:
-                if w in ("command", "before"):
-                    got[w] = run_command(home, args.before if w == "before" else ROOT)
-                else:
-                    got[w] = run_child(w, home, n, tmp / w)
+                src = args.before if w == "before" else ROOT
+                got[w] = run_command(home, src) if w in user else run_child(w, home, n, tmp / w)
                 cpu[w].append(got[w]["cpu"] / n * 1000)
                 if w in user:
                     user[w].append(got[w]["user"] / n * 1000)
@@ -394,8 +388,6 @@ def main() -> None:
         print(f"  CPU ratio command / reportlab+Helvetica: {spread(r_hel)}  (target <= 2.5)")
         print(f"  wall ratio command (2 cores) / reportlab+DejaVu (1 core): {spread(w_ref)}")
         if args.before:
-            r_bef = [a / b for a, b in zip(cpu["command"], cpu["before"], strict=True)]
-            print(f"  CPU ratio command / before: {spread(r_bef)}")
             for w in ("command", "before"):
                 print(f"  user CPU per document, {w:7}: {spread(user[w])} ms")
             r_usr = [a / b for a, b in zip(user["command"], user["before"], strict=True)]
