@@ -26,7 +26,9 @@ processes included); the references count only their drawing, the command its wh
 run. System calls of the command by ``strace -c -f`` in a run of its own. Targets
 (issue 31): CPU per document <= 0.9x the DejaVu reference, <= 2.5x the Helvetica one.
 
-Run: ``python benchmarks/batch.py [--count 1000] [--rounds 5] [--no-strace]``.
+Run: ``python benchmarks/batch.py [--count 1000] [--rounds 5] [--no-strace] [--before DIR]``;
+``--before DIR`` (a tree made by ``git archive COMMIT | tar -x -C DIR``) times that
+tree's command too, in the same rounds on the same invoices, with its user CPU.
 """
 
 from __future__ import annotations
@@ -226,12 +228,12 @@ def make_home(home: Path, count: int) -> None:
     store.put_many([d.model_copy(update={"date": day}) for d in invoices(store, count)])
 
 
-def command_line(home: Path, root: Path = ROOT) -> tuple[list[str], dict[str, Any]]:
+def command_line(home: Path, src: Path = ROOT) -> tuple[list[str], dict[str, Any]]:
     from mailing.demo import DEMO_USER
 
     cmd = [sys.executable, "-m", "tui", "--home", str(home), "--user", DEMO_USER, "batch"]
     cmd += ["create", "--type", "sales_invoice", "--from", DATE, "--to", DATE]
-    return cmd, {"env": {**os.environ, "PYTHONPATH": str(root)}, "cwd": root}
+    return cmd, {"env": {**os.environ, "PYTHONPATH": str(src)}, "cwd": src}
 
 
 def drop_batches(home: Path) -> dict[str, int]:
@@ -246,13 +248,15 @@ def drop_batches(home: Path) -> dict[str, int]:
     return counts
 
 
-def run_command(home: Path, root: Path = ROOT) -> dict[str, float]:
+def run_command(home: Path, src: Path = ROOT) -> dict[str, float]:
     """``mailroom batch create`` in a fresh interpreter: wall and CPU (user + system of
-    it and of its worker processes), start-up included. ``root``: the tree that runs."""
-    cmd, kw = command_line(home, root)
+    it and of its worker processes), start-up included."""
+    cmd, kw = command_line(home, src)
+    u0 = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
     c0, t0 = child_cpu(), time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, check=False, **kw)
     took = {"wall": time.perf_counter() - t0, "cpu": child_cpu() - c0}
+    took["user"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime - u0
     if done.returncode != 0:
         raise SystemExit(f"mailroom batch create failed:\n{done.stdout}\n{done.stderr}")
     counts = drop_batches(home)
@@ -308,7 +312,7 @@ def main() -> None:
     ap.add_argument("--child", choices=("build", "reference", "helvetica"))
     ap.add_argument("--home", type=Path)
     ap.add_argument("--out", type=Path)
-    ap.add_argument("--before", type=Path, help="also time this tree's command (an older one)")
+    ap.add_argument("--before", type=Path, help="an earlier tree, timed in the same rounds")
     args = ap.parse_args()
     if args.child == "build":
         print(json.dumps(child_build(args.home, args.count)))
@@ -329,23 +333,22 @@ def main() -> None:
             "user + system of each side's process and its workers; the command's includes "
             "its start-up, the references' only their drawing"
         )
-        sides: tuple[str, ...] = ("command", "reference", "helvetica")
-        if args.before:
-            sides = ("command", "before", "reference", "helvetica")
+        sides = ("command", "reference", "helvetica", *(("before",) if args.before else ()))
         cpu: dict[str, list[float]] = {w: [] for w in sides}
         wall: dict[str, list[float]] = {w: [] for w in sides}
         loads: list[float] = []
         calls: list[float] = []
+        user: dict[str, list[float]] = {"command": [], "before": []}  # user CPU only
         for r in range(args.rounds):
             loads.append(os.getloadavg()[0])
             order = sides[r % len(sides) :] + sides[: r % len(sides)]
             got: dict[str, dict[str, float]] = {}
             for w in order:
-                if w in ("command", "before"):
-                    got[w] = run_command(home, args.before if w == "before" else ROOT)
-                else:
-                    got[w] = run_child(w, home, n, tmp / w)
+                src = args.before if w == "before" else ROOT
+                got[w] = run_command(home, src) if w in user else run_child(w, home, n, tmp / w)
                 cpu[w].append(got[w]["cpu"] / n * 1000)
+                if w in user:
+                    user[w].append(got[w]["user"] / n * 1000)
                 wall[w].append(got[w]["wall"])
             b = got["command"]
             if b["draft"] + b["print"] != n:
@@ -360,7 +363,10 @@ def main() -> None:
                 f"{cpu['command'][-1] / cpu['helvetica'][-1]:.2f}"
             )
             if args.before:
-                line += f"; before {cpu['before'][-1]:.2f} ms CPU/doc"
+                line += (
+                    f"; before {cpu['before'][-1]:.2f} ms CPU/doc; user CPU "
+                    f"{user['command'][-1]:.2f}, before {user['before'][-1]:.2f} ms/doc"
+                )
             if not args.no_strace:
                 calls.append(syscalls_of_command(home) / n)
                 line += f"; {calls[-1]:.0f} syscalls/doc"
@@ -368,9 +374,9 @@ def main() -> None:
         print(f"  load at the start of each round: {spread(loads)}")
         for w, label in (
             ("command", "mailroom batch create"),
-            *((("before", "the --before tree's command"),) if args.before else ()),
             ("reference", "reportlab, DejaVu embedded"),
             ("helvetica", "reportlab, Helvetica"),
+            *((("before", "before (--before)"),) if args.before else ()),
         ):
             print(f"  CPU per document, {label:27}: {spread(cpu[w])} ms")
         if calls:
@@ -382,8 +388,10 @@ def main() -> None:
         print(f"  CPU ratio command / reportlab+Helvetica: {spread(r_hel)}  (target <= 2.5)")
         print(f"  wall ratio command (2 cores) / reportlab+DejaVu (1 core): {spread(w_ref)}")
         if args.before:
-            r_bef = [a / b for a, b in zip(cpu["command"], cpu["before"], strict=True)]
-            print(f"  CPU ratio command / the --before tree's command: {spread(r_bef)}")
+            for w in ("command", "before"):
+                print(f"  user CPU per document, {w:7}: {spread(user[w])} ms")
+            r_usr = [a / b for a, b in zip(user["command"], user["before"], strict=True)]
+            print(f"  user CPU ratio command / before: {spread(r_usr)}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -24,6 +24,11 @@ def _embed_images(
     html: str, images: Sequence[InlineImage], domain: str
 ) -> tuple[str, list[tuple[InlineImage, str]]]:
     """Rewrite ``cid:``/``file:`` references to Content-IDs; return the images used."""
+    if "rc" not in html.lower():
+        # Every reference has "src"; its "r" and "c" match only r, R, c and C, even
+        # ignoring case, so without them there is nothing to rewrite (and the search,
+        # ignoring case, takes as long as the rest of the checks of a message).
+        return html, []
     by_name: dict[str, InlineImage] = {}
     for img in images:
         by_name[img.filename] = img

@@ -70,7 +70,6 @@ class _TextMaker(HTMLParser):
             self.out.append("\n" * (n - have))
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
         if tag in self._SKIP:
             self.skip += 1
         elif tag == "br":
@@ -94,9 +93,9 @@ class _TextMaker(HTMLParser):
                 self.out.append(" | ")
             self.cells += 1
         elif tag == "a":
-            self.links.append((a.get("href") or "", len(self.out)))
+            self.links.append((dict(attrs).get("href") or "", len(self.out)))
         elif tag == "img":
-            alt = (a.get("alt") or "").strip()
+            alt = (dict(attrs).get("alt") or "").strip()
             if alt:
                 self.out.append(f"[{alt}]")
         elif tag in self._BLOCK:
@@ -131,8 +130,13 @@ class _TextMaker(HTMLParser):
         if self.skip:
             return
         if not self.pre:
-            data = _WHITESPACE.sub(" ", data)
-            text = "".join(self.out[-3:])
+            if "  " in data or not data.isprintable():  # else it has single spaces only
+                data = _WHITESPACE.sub(" ", data)
+            # what the output so far ends with (the last three pieces, as html.parser's
+            # callers may have appended empty ones)
+            text = self.out[-1] if self.out else ""
+            if not text:
+                text = "".join(self.out[-3:])
             if not text or text.endswith(("\n", " ")):
                 data = data.lstrip(" ")
         self.out.append(data)
@@ -168,74 +172,93 @@ def html_to_text(html: str) -> str:
 # ``HTMLParser(convert_charrefs=True)`` gives it (measured: 4x faster, which counts in a
 # batch of 10,000). Anything it does not recognise makes it give up (None), and
 # html.parser does the work: ``tests/unit/test_render_fast.py`` compares the two.
-_START_TAG = re.compile(
-    r"<([a-zA-Z][a-zA-Z0-9]*)"
-    r"((?:\s+[a-zA-Z_:][-a-zA-Z0-9_:.]*(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?)*)"
-    r"\s*(/?)>"
+#
+# One compiled expression finds the next token where the last one ended; the first
+# alternative that matches decides, in the order html.parser looks at a "<". A start
+# tag's name and attributes are parsed once per distinct tag text and kept (the tags
+# of a template are the same in every message of a batch).
+_ATTRS = r"((?:\s+[a-zA-Z_:][-a-zA-Z0-9_:.]*(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?)*)"
+_TOKEN = re.compile(
+    r"([^<]+)"  # 1: text up to the next "<"
+    rf"|<([a-zA-Z][a-zA-Z0-9]*){_ATTRS}\s*(/?)>"  # 2, 3, 4: a start tag
+    r"|</([a-zA-Z][a-zA-Z0-9]*)\s*>"  # 5: an end tag
+    r"|(<!--)"  # 6: a comment (its end is looked for below)
+    r"|<[!?][^<>]*>"  # a declaration or processing instruction: skipped
+    r"|(<[a-zA-Z/!?])"  # 7: none of those although it looks like one: give up
+    r"|<"  # a "<" that starts no tag is text of its own, as html.parser hands it over
 )
 _ATTR = re.compile(r"\s+([a-zA-Z_:][-a-zA-Z0-9_:.]*)(?:\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?")
-_END_TAG = re.compile(r"</([a-zA-Z][a-zA-Z0-9]*)\s*>")
-_DECL = re.compile(r"<[!?][^<>]*>")
+_RAW_END = {
+    "script": re.compile(r"</script\s*>", re.IGNORECASE),
+    "style": re.compile(r"</style\s*>", re.IGNORECASE),
+}
 _Event = tuple[int, str, Any]  # (0 data | 1 start | 2 end, text or tag, attributes)
+_Attrs = list[tuple[str, str | None]]
+# (name, attribute text) as matched -> (name in lower case, attributes): a function of
+# its key, so what is kept is what would be parsed again
+_TAGS: dict[tuple[str, str], tuple[str, _Attrs]] = {}
+
+
+def _start_tag(name: str, attr_text: str) -> tuple[str, _Attrs]:
+    key = (name, attr_text)
+    known = _TAGS.get(key)
+    if known is None:
+        from html import unescape
+
+        attrs: _Attrs = []
+        for a in _ATTR.finditer(attr_text):
+            value = a.group(2)
+            if value is not None:
+                if value[:1] in ("'", '"'):
+                    value = value[1:-1]
+                if value:
+                    value = unescape(value)
+            attrs.append((a.group(1).lower(), value))
+        if len(_TAGS) >= 4096:  # a bound, whatever the templates hold
+            _TAGS.clear()
+        known = _TAGS[key] = (name.lower(), attrs)
+    return known
 
 
 def _tokenize(html: str) -> list[_Event] | None:
     from html import unescape
 
     events: list[_Event] = []
+    match = _TOKEN.match
     i, n = 0, len(html)
     while i < n:
-        j = html.find("<", i)
-        if j < 0:
-            j = n
-        if i < j:
-            events.append((0, unescape(html[i:j]), None))
-        if j == n:
-            break
-        nxt = html[j + 1 : j + 2]
-        if nxt.isascii() and nxt.isalpha():
-            t = _START_TAG.match(html, j)
-            if t is None:
-                return None
-            tag = t.group(1).lower()
-            attrs: list[tuple[str, str | None]] = []
-            for a in _ATTR.finditer(t.group(2)):
-                value = a.group(2)
-                if value is not None:
-                    if value[:1] in ("'", '"'):
-                        value = value[1:-1]
-                    if value:
-                        value = unescape(value)
-                attrs.append((a.group(1).lower(), value))
-            events.append((1, tag, attrs))
-            i = t.end()
-            if t.group(3):
+        t = match(html, i)
+        assert t is not None  # the last alternative matches any "<"
+        kind = t.lastindex  # which alternative matched (None: one without a group)
+        if kind == 1:
+            data = t.group(1)
+            events.append((0, unescape(data) if "&" in data else data, None))
+        elif kind == 4:
+            name, attr_text, close_slash = t.group(2, 3, 4)
+            tag, attrs = _start_tag(name, attr_text)
+            events.append((1, tag, list(attrs)))
+            if close_slash:
                 events.append((2, tag, None))
-            elif tag in ("script", "style"):
-                close = re.compile(rf"</{tag}\s*>", re.IGNORECASE).search(html, i)
+            elif tag in _RAW_END:
+                close = _RAW_END[tag].search(html, t.end())
                 if close is None:
                     return None
-                if i < close.start():
-                    events.append((0, html[i : close.start()], None))
+                if t.end() < close.start():
+                    events.append((0, html[t.end() : close.start()], None))
                 events.append((2, tag, None))
                 i = close.end()
-        elif nxt == "/":
-            t = _END_TAG.match(html, j)
-            if t is None:
-                return None
-            events.append((2, t.group(1).lower(), None))
-            i = t.end()
-        elif html.startswith("<!--", j):
-            end = html.find("-->", j + 4)
-            if end < 0 or "--" in html[j + 4 : end] or html[end - 1 : end] == "<":
+                continue
+        elif kind == 5:
+            events.append((2, t.group(5).lower(), None))
+        elif kind == 6:
+            end = html.find("-->", i + 4)
+            if end < 0 or "--" in html[i + 4 : end] or html[end - 1 : end] == "<":
                 return None  # parsers differ on these
             i = end + 3
-        elif nxt in ("!", "?"):
-            t = _DECL.match(html, j)
-            if t is None:
-                return None
-            i = t.end()
-        else:  # a "<" that starts no tag is text of its own, as html.parser hands it over
+            continue
+        elif kind == 7:
+            return None
+        elif t.end() - i == 1:
             events.append((0, "<", None))
-            i = j + 1
+        i = t.end()
     return events

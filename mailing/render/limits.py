@@ -46,6 +46,8 @@ class _Limit(Exception):
 
 def _weight(obj: Any, limit: int = MAX_PART_CHARS) -> int:
     """Roughly how many characters ``obj`` becomes as text; stops counting past ``limit``."""
+    if type(obj) is str:  # most values: what the loop below gives a text, without it
+        return len(obj)
     total = 0
     stack = [obj]
     while stack:

@@ -182,9 +182,23 @@ def test_signature_for_a_hand_written_mail() -> None:
     assert "Groet,<br>" in _content(msg.get_body(preferencelist=("html",)))
 
 
-def test_an_unknown_image_reference_is_an_error() -> None:
+@pytest.mark.parametrize(
+    "html",
+    [
+        '<p><img src="cid:missing.png"></p>',
+        "<P><IMG SRC=CID:missing.png></P>",
+        '<p><img \u017frc="file:missing.png"></p>',  # long s: "s" when case is ignored
+    ],
+)
+def test_an_unknown_image_reference_is_an_error(html: str) -> None:
     with pytest.raises(TemplateError, match="'missing.png'"):
-        _build(html='<p><img src="cid:missing.png"></p>')
+        _build(html=html)
+
+
+def test_an_upper_case_image_reference_is_embedded() -> None:
+    msg = _build(html='<p><IMG SRC="CID:logo.png"></p>')
+    html = _content(msg.get_body(("html",)))
+    assert "CID:logo.png" not in html and "cid:logo.png." in html
 
 
 # ---------------------------------------------------------------- header injection

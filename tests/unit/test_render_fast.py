@@ -8,6 +8,8 @@ parser, which it falls back on for anything it does not recognise.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mailing.catalogue import sample_context
 from mailing.demo.templates import demo_templates
@@ -61,3 +63,88 @@ def test_the_demo_templates_go_the_fast_way_and_read_the_same() -> None:
             continue
         assert _tokenize(r.html) is not None, t.code
         assert r.text == _reference(r.html), t.code
+
+
+# HTML made of the pieces the tokenizer must read as html.parser does: tags with and
+# without attributes (quoted, unquoted, repeated, with character references), upper
+# case, self-closing, end tags with spaces, text with references, white space of every
+# kind, a lone "<", comments, declarations, script and style.
+_PIECES = st.sampled_from(
+    [
+        "<p>",
+        "</p>",
+        "<P CLASS=x>",
+        "</P >",
+        "<br>",
+        "<br/>",
+        "<br />",
+        "<div>",
+        "</div>",
+        "<ul>",
+        "</ul>",
+        "<ol>",
+        "</ol>",
+        "<li>",
+        "</li>",
+        "<table>",
+        "</table>",
+        "<tr>",
+        "</tr>",
+        "<td>",
+        '<td style="padding:2px 0 2px 12px;text-align:right">',
+        "</td>",
+        "<th colspan='3'>",
+        "</th>",
+        '<a href="https://pay.example/?a=1&amp;b=2">',
+        "<a href=mailto:x@y.example>",
+        '<a href="#top" href="x">',
+        "<a>",
+        "</a>",
+        '<img src="cid:logo.png" alt="Logo &amp; co">',
+        "<img alt=''>",
+        "<pre>",
+        "</pre>",
+        "<hr>",
+        "<strong>",
+        "</strong>",
+        "<head>",
+        "</head>",
+        "<title>T</title>",
+        "<style>p { color: red } a<b></style>",
+        "<script>if (a < b) { x = '</p>'; }</script>",
+        "<!-- opmerking -->",
+        "<!DOCTYPE html>",
+        "<?xml x?>",
+        "<",
+        " < ",
+        "&amp;",
+        "&euro;&nbsp;",
+        "&#169;",
+        "&lt;p&gt;",
+        "&unknown;",
+        " ",
+        "  ",
+        "\n",
+        "\t",
+        "\r\n",
+        "\x0b\x0c",
+        "\u00a0",
+        "\u2028",
+        "tekst",
+        "Factuur B000123",
+        "€ 1.234,56",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_PIECES, max_size=40))
+def test_any_mix_of_pieces_reads_as_html_parser_reads_it(pieces: list[str]) -> None:
+    html = "".join(pieces)
+    assert html_to_text(html) == _reference(html)
+    events = _tokenize(html)
+    if events is not None:  # and the events are new lists each time (the tags are cached)
+        for kind, _tag, attrs in events:
+            if kind == 1:
+                attrs.clear()
+        assert html_to_text(html) == _reference(html)
