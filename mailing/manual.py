@@ -21,36 +21,35 @@ sending resume`` lifts it), as for batches.
 from __future__ import annotations
 
 import datetime as dt
-import html as html_lib
 import json
-import mimetypes
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mailing.addresses import check_address, split_addresses
 from mailing.config import ConfigSnapshot
-from mailing.errors import AddressError, ConfigError, TemplateError
-from mailing.names import safe_file_name
-from mailing.resolve import TraceStep, resolve_sender_for_object
+from mailing.errors import AddressError, ConfigError
+from mailing.manual_parts import (
+    MailError,
+    check_named_recipients,
+    check_recipients,
+    locale_of,
+    prepend_html,
+    read_attachments,
+    safe_part_name,
+    sender_for,
+    template_for,
+)
+from mailing.resolve import TraceStep
 from store.db import atomic_write_bytes
-from store.errors import MailroomError
 from store.permissions import make_dirs
 
 if TYPE_CHECKING:
     from mailing.message import Attachment
     from mailing.reports import MadeReport
-    from store.records import Profile, Template
+    from store.records import Template
     from store.store import Store
-
-MAX_ATTACHMENT_BYTES = 50_000_000  # 50 MB (decimal, as every size shown)
-
-
-class MailError(MailroomError):
-    """A hand-written (or backup, or report) message cannot be sent as asked."""
 
 
 class SentMail(BaseModel):
@@ -80,157 +79,6 @@ class SentMail(BaseModel):
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
-
-
-# ---------------------------------------------------------------- parts
-
-
-def check_recipients(values: Sequence[str], field_name: str) -> list[str]:
-    """Split and check the addresses of one field (To, Cc or Bcc), naming it in an error."""
-    out: list[str] = []
-    for raw in values:
-        for part in split_addresses(raw):
-            addr = check_address(part, field_name)
-            if addr.lower() not in (a.lower() for a in out):
-                out.append(addr)
-    return out
-
-
-def check_named_recipients(
-    values: Sequence[str], field_name: str
-) -> tuple[list[str], dict[str, str]]:
-    """As :func:`check_recipients`, where each may also be ``Name <address>`` (or
-    ``"Vries, Jan de" <address>``): the addresses, and address (lower) -> name."""
-    import email.utils
-
-    out: list[str] = []
-    names: dict[str, str] = {}
-    for raw in values:
-        if "<" not in raw and '"' not in raw:
-            parts = [("", p) for p in split_addresses(raw)]
-        else:
-            parts = email.utils.getaddresses([raw.replace(";", ",")])
-        for name, part in parts:
-            addr = check_address(part or raw, field_name)
-            if addr.lower() not in (a.lower() for a in out):
-                out.append(addr)
-            if name.strip():
-                names[addr.lower()] = " ".join(name.split())
-    return out, names
-
-
-def read_attachments(paths: Sequence[Path]) -> list[Attachment]:
-    """Read files the user names as attachments; an unreadable one is named in the error."""
-    from mailing.message import Attachment
-
-    out: list[Attachment] = []
-    for path in paths:
-        p = Path(path).expanduser()
-        try:
-            if p.stat().st_size > MAX_ATTACHMENT_BYTES:
-                raise MailError(
-                    f"The attachment {str(p)!r} is larger than "
-                    f"{MAX_ATTACHMENT_BYTES // 1_000_000} MB.",
-                    field="attachment",
-                    value=str(p),
-                    fix="send a smaller file, or share it another way.",
-                )
-            content = p.read_bytes()
-        except OSError as exc:
-            raise MailError(
-                f"The attachment {str(p)!r} cannot be read ({exc.strerror}).",
-                field="attachment",
-                value=str(p),
-                fix="check the path and its permissions.",
-            ) from None
-        ctype = mimetypes.guess_type(p.name)[0] or "application/octet-stream"
-        out.append(Attachment(p.name, content, ctype))
-    return out
-
-
-def _sender(
-    cfg: ConfigSnapshot, obj: str, user: str, administration: str | None, profile: str | None
-) -> tuple[Profile, str, str, str, list[TraceStep]]:
-    """(profile, From address, display name, level, trace)."""
-    if profile:
-        rec = cfg.profiles.get(profile)
-        if rec is None:
-            raise ConfigError(
-                f"The profile {profile!r} does not exist.",
-                field="profile",
-                value=profile,
-                fix="give an existing profile code, or leave --profile out to use the "
-                "sender order (personal, administration, system).",
-            )
-        where = f"sender (From) of profile {rec.code}"
-        if not rec.sender.strip():
-            raise ConfigError(
-                f"Profile {rec.code} has no sender (From) address.",
-                field=where,
-                value="",
-                fix=f"fill in the sender address of profile {rec.code}.",
-            )
-        addr = check_address(rec.sender, where)
-        trace = [
-            TraceStep(
-                "sender.given",
-                "profile given for this message",
-                f"profile {rec.code} ({addr})",
-                True,
-            )
-        ]
-        return rec, addr, rec.sender_name, "given", trace
-    choice, trace = resolve_sender_for_object(cfg, obj, user, administration)
-    return cfg.profiles[choice.profile], choice.address, choice.name, choice.level, trace
-
-
-def _locale(cfg: ConfigSnapshot, administration: str | None) -> str:
-    chosen = cfg.administrations.get(administration) if administration else None
-    admins = [chosen] if chosen is not None else []
-    if not admins and len(cfg.administrations) == 1:
-        admins = list(cfg.administrations.values())
-    for admin in admins:
-        lc = cfg.language_codes.get((admin.code, admin.default_language))
-        if lc is not None:
-            return lc.locale
-    return "nl_NL"
-
-
-def _template(cfg: ConfigSnapshot, obj: str, code: str | None, *, auto: bool) -> Template | None:
-    """The template asked for (it must be of ``obj``), or with ``auto`` the first of ``obj``."""
-    if code:
-        t = cfg.templates.get(code)
-        if t is None:
-            raise TemplateError(
-                f"The template {code!r} does not exist.",
-                field="template",
-                value=code,
-                fix="give an existing template code, or leave --template out.",
-            )
-        if t.object != obj:
-            raise TemplateError(
-                f"The template {code!r} is for {t.object}, not for {obj}.",
-                field="template",
-                value=code,
-                fix=f"choose a template whose object is {obj}.",
-            )
-        return t
-    if auto:
-        found = sorted((t for t in cfg.templates.values() if t.object == obj), key=lambda t: t.code)
-        return found[0] if found else None
-    return None
-
-
-def _prepend_html(document: str, text: str) -> str:
-    block = "<p>" + html_lib.escape(text.strip("\n")).replace("\n", "<br>\n") + "</p>\n"
-    m = re.search(r"<body[^>]*>\s*", document, re.IGNORECASE)
-    if m is None:
-        return block + document
-    return document[: m.end()] + block + document[m.end() :]
-
-
-def _safe(name: str) -> str:
-    return safe_file_name(name, "message")
 
 
 # ---------------------------------------------------------------- the one way out
@@ -289,21 +137,21 @@ def send_mail(
             value="",
             fix="give at least one recipient with --to.",
         )
-    prof, from_addr, from_name, level, trace = _sender(cfg, obj, user, administration, profile)
+    prof, from_addr, from_name, level, trace = sender_for(cfg, obj, user, administration, profile)
     user_rec = cfg.users.get(user)
     signature = user_rec.signature if user_rec is not None else ""
-    tmpl = _template(cfg, obj, template, auto=auto_template)
+    tmpl = template_for(cfg, obj, template, auto=auto_template)
     files = list(attachments)
     html: str | None = None
     text = body
     if tmpl is not None:
         admin_rec = cfg.administrations.get(administration) if administration else None
         ctx = object_context(obj, admin_rec, user_rec, **(values or {}))
-        rendered = render_template(tmpl, ctx, _locale(cfg, administration), signature=signature)
+        rendered = render_template(tmpl, ctx, locale_of(cfg, administration), signature=signature)
         subject = subject or rendered.subject
         text = f"{body.strip()}\n\n{rendered.text}" if body.strip() else rendered.text
         if rendered.html is not None and prof.html:
-            html = _prepend_html(rendered.html, body) if body.strip() else rendered.html
+            html = prepend_html(rendered.html, body) if body.strip() else rendered.html
         for ref in rendered.attachments:
             files.append(Attachment(ref.name, store.files.read(ref), ref.content_type))
         signature = ""  # the template placed it
@@ -384,7 +232,7 @@ def _archive(
         store.home
         / "archive"
         / sent.object
-        / f"{now.strftime('%Y%m%d-%H%M%S')}-{_safe(sent.message_id.strip('<>'))}"
+        / f"{now.strftime('%Y%m%d-%H%M%S')}-{safe_part_name(sent.message_id.strip('<>'))}"
     )
     make_dirs(folder)
     if raw is not None:

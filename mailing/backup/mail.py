@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict
 from mailing.backup.errors import BackupError, RestoreError
 from mailing.backup.layout import DEFAULT_MAIL_LIMIT, SUFFIX
 from mailing.backup.write import BackupResult, default_name, write_backup
-from mailing.manual import SentMail, check_recipients, send_mail
+from mailing.manual import SentMail, send_mail
+from mailing.manual_parts import check_recipients
 from mailing.names import human_size
 from store.store import Store
 

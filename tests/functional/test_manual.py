@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from mailing.errors import AddressError, ConfigError, TemplateError
-from mailing.manual import MailError, send_manual
+from mailing.manual import send_manual
+from mailing.manual_parts import MailError
 from mailing.sending import SendingPausedError
 from store.records import Administration, Profile, SystemSettings, Template, User
 from store.secrets import set_secret
