@@ -55,3 +55,17 @@ def print_json(data: Any) -> None:
     import json
 
     print(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False, default=str))
+
+
+def check_doc_type(value: str, what: str) -> str:
+    from mailing.errors import DocumentError
+    from store.records import DOC_TYPES
+
+    if value not in DOC_TYPES:
+        raise DocumentError(
+            f"{value!r} is not a document type.",
+            field=what,
+            value=value,
+            fix=f"use one of {', '.join(DOC_TYPES)}.",
+        )
+    return value
