@@ -19,14 +19,22 @@ The sides, in ``--rounds`` interleaved rounds (the order rotates):
   in a fresh interpreter (start-up, resolve, render with its two worker processes,
   spool), over the N invoices stored in a demo data folder with date D;
 - the reference above with DejaVu Sans embedded, in a child process;
-- the same reference with reportlab's Helvetica (not embedded), in a child process.
+- the same reference with reportlab's Helvetica (not embedded), in a child process;
+- with ``--before DIR``: the same command of an older tree (``PYTHONPATH=DIR``), e.g.
+  ``git -C /work/main archive e9d1635 | tar -x -C DIR``.
+
+What a round leaves (the spool's batch, the references' PDFs) is moved aside and deleted
+after the last round: on an ext4 without a journal (this machine's), creating a file
+skips every inode of its group deleted in the last minutes (``recently_deleted``), so
+deleting a round's thousands of files just before the next side runs made that side's
+file creations cost ~0.6 ms of system CPU each instead of ~0.03 (docs/performance.md).
 
 CPU is user + system (``resource.getrusage`` of the children: the command's worker
 processes included); the references count only their drawing, the command its whole
 run. System calls of the command by ``strace -c -f`` in a run of its own. Targets
 (issue 31): CPU per document <= 0.9x the DejaVu reference, <= 2.5x the Helvetica one.
 
-Run: ``python benchmarks/batch.py [--count 1000] [--rounds 5] [--no-strace]``.
+Run: ``python benchmarks/batch.py [--count 1000] [--rounds 5] [--no-strace] [--before DIR]``.
 """
 
 from __future__ import annotations
@@ -195,7 +203,6 @@ def child_build(home: Path, count: int) -> dict[str, float]:
     took = {"wall": time.perf_counter() - t0, "cpu": cpu() - c0, "docs": count}
     counts = batch.counts()
     took.update({k: counts[k] for k in ("draft", "print", "failed")})
-    shutil.rmtree(batch.path)
     return took
 
 
@@ -226,30 +233,36 @@ def make_home(home: Path, count: int) -> None:
     store.put_many([d.model_copy(update={"date": day}) for d in invoices(store, count)])
 
 
-def command_line(home: Path) -> tuple[list[str], dict[str, Any]]:
+def command_line(home: Path, tree: Path = ROOT) -> tuple[list[str], dict[str, Any]]:
     from mailing.demo import DEMO_USER
 
     cmd = [sys.executable, "-m", "tui", "--home", str(home), "--user", DEMO_USER, "batch"]
     cmd += ["create", "--type", "sales_invoice", "--from", DATE, "--to", DATE]
-    return cmd, {"env": {**os.environ, "PYTHONPATH": str(ROOT)}, "cwd": ROOT}
+    return cmd, {"env": {**os.environ, "PYTHONPATH": str(tree)}, "cwd": tree}
+
+
+def move_aside(path: Path, trash: Path) -> None:
+    """Out of the way of the next side, deleted after the last round (see above)."""
+    trash.mkdir(exist_ok=True)
+    path.rename(trash / f"{time.monotonic_ns()}")
 
 
 def drop_batches(home: Path) -> dict[str, int]:
-    """The counts of the batch just built; then every batch is deleted (its documents
+    """The counts of the batch just built; then every batch is moved aside (its documents
     would be left out of the next round's batch as waiting in an open batch)."""
     from store.spool import Spool
 
     batches = Spool(home).batches()
     counts = batches[-1].counts() if batches else {}
     for b in batches:
-        shutil.rmtree(b.path)
+        move_aside(b.path, home.parent / "trash")
     return counts
 
 
-def run_command(home: Path) -> dict[str, float]:
+def run_command(home: Path, tree: Path = ROOT) -> dict[str, float]:
     """``mailroom batch create`` in a fresh interpreter: wall and CPU (user + system of
     it and of its worker processes), start-up included."""
-    cmd, kw = command_line(home)
+    cmd, kw = command_line(home, tree)
     c0, t0 = child_cpu(), time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, check=False, **kw)
     took = {"wall": time.perf_counter() - t0, "cpu": child_cpu() - c0}
@@ -260,9 +273,9 @@ def run_command(home: Path) -> dict[str, float]:
     return took
 
 
-def syscalls_of_command(home: Path) -> int:
+def syscalls_of_command(home: Path, tree: Path = ROOT) -> int:
     with tempfile.NamedTemporaryFile(prefix="mailroom-bench-strace-") as out:
-        cmd, kw = command_line(home)
+        cmd, kw = command_line(home, tree)
         done = subprocess.run(
             [STRACE, "-c", "-f", "-o", out.name, *cmd],
             capture_output=True,
@@ -292,6 +305,7 @@ def run_child(which: str, home: Path, count: int, out: Path) -> dict[str, float]
     if done.returncode != 0:
         raise SystemExit(f"{which} failed:\n{done.stderr}")
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    move_aside(out, out.parent / "trash")
     return result
 
 
@@ -308,6 +322,7 @@ def main() -> None:
     ap.add_argument("--child", choices=("build", "reference", "helvetica"))
     ap.add_argument("--home", type=Path)
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--before", type=Path, help="an older tree: its command timed too")
     args = ap.parse_args()
     if args.child == "build":
         print(json.dumps(child_build(args.home, args.count)))
@@ -315,7 +330,6 @@ def main() -> None:
     if args.child in ("reference", "helvetica"):
         result = child_reference(args.home, args.count, args.out, args.child == "helvetica")
         print(json.dumps(result))
-        shutil.rmtree(args.out, ignore_errors=True)
         return
 
     tmp = Path(tempfile.mkdtemp(prefix="mailroom-bench-batch-"))
@@ -328,17 +342,20 @@ def main() -> None:
             "user + system of each side's process and its workers; the command's includes "
             "its start-up, the references' only their drawing"
         )
-        sides = ("command", "reference", "helvetica")
+        sides = ("command", "reference", "helvetica", *(("before",) if args.before else ()))
         cpu: dict[str, list[float]] = {w: [] for w in sides}
         wall: dict[str, list[float]] = {w: [] for w in sides}
         loads: list[float] = []
-        calls: list[float] = []
+        calls: dict[str, list[float]] = {"command": [], "before": []}
         for r in range(args.rounds):
             loads.append(os.getloadavg()[0])
-            order = sides[r % 3 :] + sides[: r % 3]
+            order = sides[r % len(sides) :] + sides[: r % len(sides)]
             got: dict[str, dict[str, float]] = {}
             for w in order:
-                got[w] = run_command(home) if w == "command" else run_child(w, home, n, tmp / w)
+                if w in ("command", "before"):
+                    got[w] = run_command(home, args.before if w == "before" else ROOT)
+                else:
+                    got[w] = run_child(w, home, n, tmp / w)
                 cpu[w].append(got[w]["cpu"] / n * 1000)
                 wall[w].append(got[w]["wall"])
             b = got["command"]
@@ -353,22 +370,35 @@ def main() -> None:
                 f"{cpu['command'][-1] / cpu['reference'][-1]:.2f} and "
                 f"{cpu['command'][-1] / cpu['helvetica'][-1]:.2f}"
             )
+            if args.before:
+                line += f"; before {cpu['before'][-1]:.2f} ms CPU/doc"
             if not args.no_strace:
-                calls.append(syscalls_of_command(home) / n)
-                line += f"; {calls[-1]:.0f} syscalls/doc"
+                for w in ("command", "before") if args.before else ("command",):
+                    tree = args.before if w == "before" else ROOT
+                    calls[w].append(syscalls_of_command(home, tree) / n)
+                    line += f"; {w} {calls[w][-1]:.1f} syscalls/doc"
             print(line, flush=True)
         print(f"  load at the start of each round: {spread(loads)}")
         for w, label in (
             ("command", "mailroom batch create"),
             ("reference", "reportlab, DejaVu embedded"),
             ("helvetica", "reportlab, Helvetica"),
+            *((("before", "batch create, before"),) if args.before else ()),
         ):
             print(f"  CPU per document, {label:27}: {spread(cpu[w])} ms")
-        if calls:
-            print(f"  system calls per document, batch create: {spread(calls, '{:.0f}')}")
+        for w in ("command", "before"):
+            if calls[w]:
+                print(f"  system calls per document, {w}: {spread(calls[w], '{:.1f}')}")
         r_ref = [a / b for a, b in zip(cpu["command"], cpu["reference"], strict=True)]
         r_hel = [a / b for a, b in zip(cpu["command"], cpu["helvetica"], strict=True)]
         w_ref = [a / b for a, b in zip(wall["command"], wall["reference"], strict=True)]
+        if args.before:
+            r_bef = [a / b for a, b in zip(cpu["command"], cpu["before"], strict=True)]
+            b_ref = [a / b for a, b in zip(cpu["before"], cpu["reference"], strict=True)]
+            b_hel = [a / b for a, b in zip(cpu["before"], cpu["helvetica"], strict=True)]
+            print(f"  CPU ratio command / before             : {spread(r_bef)}")
+            print(f"  CPU ratio before / reportlab+DejaVu    : {spread(b_ref)}")
+            print(f"  CPU ratio before / reportlab+Helvetica : {spread(b_hel)}")
         print(f"  CPU ratio command / reportlab+DejaVu   : {spread(r_ref)}  (target <= 0.9)")
         print(f"  CPU ratio command / reportlab+Helvetica: {spread(r_hel)}  (target <= 2.5)")
         print(f"  wall ratio command (2 cores) / reportlab+DejaVu (1 core): {spread(w_ref)}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import json.encoder
 import os
@@ -11,11 +12,30 @@ from typing import Any
 
 from store.permissions import open_new
 
+_TMP_TAG: list[str] = []  # "<pid>-<random>" of this process, drawn at its first file
+_TMP_SEQ = itertools.count()
+if hasattr(os, "register_at_fork"):  # a forked worker draws its own
+    os.register_at_fork(after_in_child=_TMP_TAG.clear)
 
-def write_new_file(path: Path, payload: bytes, *, sync: bool = True) -> None:
-    """Write a new file by temporary name + rename, so a reader never sees half of it."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(3)}")
-    fd = open_new(tmp, os.O_WRONLY | os.O_EXCL)
+
+def tmp_name(name: str) -> str:
+    """A temporary name beside ``name``, unique to this process: its pid and a random
+    tag drawn once per process (a stale file of a dead process of the same pid differs)
+    and a counter: no ``getpid`` or ``getrandom`` per file."""
+    if not _TMP_TAG:
+        _TMP_TAG.append(f"{os.getpid()}-{secrets.token_hex(3)}")
+    return f".{name}.tmp-{_TMP_TAG[0]}-{next(_TMP_SEQ)}"
+
+
+def write_new_file(
+    path: Path, payload: bytes, *, sync: bool = True, mode: int | None = None
+) -> None:
+    """Write a new file by temporary name + rename, so a reader never sees half of it.
+
+    ``mode``: the new file's (``store.permissions.file_mode`` of its folder, when the
+    caller knows it already), else taken from the folder."""
+    tmp = path.with_name(tmp_name(path.name))
+    fd = open_new(tmp, os.O_WRONLY | os.O_EXCL, mode)
     try:
         view = memoryview(payload)
         while view:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from store.errors import NotFoundError
+from store.permissions import file_mode
 from store.spool.errors import DAMAGED_FIX, SpoolError
 from store.spool.files import json_bytes, read_whole, write_new_file
 
@@ -119,8 +120,12 @@ class SideCars:
         name = pack_name(min(known), max(known))
         body = pack_bytes([(e[0], e[4]) for e in entries])
         write_new_file(self.path / META_DIR / name, body, sync=False)
+        modes: dict[str, int] = {}  # per state folder, taken once a chunk (a stat each)
         for item, kind, state, payload, _ in entries:
-            write_new_file(self.path / state / f"{item}{_EXT[kind]}", payload, sync=False)
+            if state not in modes:
+                modes[state] = file_mode(self.path / state)
+            path = self.path / state / f"{item}{_EXT[kind]}"
+            write_new_file(path, payload, sync=False, mode=modes[state])
 
     def write_meta(self, item: str, meta: dict[str, Any], *, sync: bool = True) -> None:
         """An item's side-car as its own file, ``meta/<item>.json``: wins over a pack."""
