@@ -237,3 +237,29 @@ def test_a_build_killed_at_any_point_leaves_nothing_that_looks_complete(tmp_path
     day = dt.date(2031, 5, 8)
     whole = build_batch(store, DEMO_USER, "sales_invoice", date_from=day, date_to=day)
     assert len(whole.all_items()) == 150 and whole.complete
+
+
+def test_a_backup_restores_packed_and_old_layout_batches_alike(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    numbers = [d.number for d in _mailable(store)]
+    packed = build_batch(store, DEMO_USER, "sales_invoice", numbers=numbers[:6], workers=1)
+    old = build_batch(store, DEMO_USER, "sales_invoice", numbers=numbers[6:12], workers=1)
+    _to_old_layout(old)
+    metas = {b.id: {i: b.meta(i) for i in b.all_items()} for b in (packed, old)}
+    archive = tmp_path / "nightly.tar.gz"
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [PYTHON, "-m", "tui", *args], env=cli_env(), capture_output=True, text=True
+        )
+
+    made = run("--home", str(store.home), "backup", "create", str(archive))
+    assert made.returncode == 0, made.stderr
+    other = tmp_path / "other"
+    assert run("--home", str(other), "init").returncode == 0
+    restored = run("--home", str(other), "restore", str(archive))
+    assert restored.returncode == 0, restored.stderr
+    for batch_id, want in metas.items():
+        batch = Spool(other).batch(batch_id)
+        assert batch.complete
+        assert {i: batch.meta(i) for i in batch.all_items()} == want
