@@ -20,14 +20,11 @@ The sides, in ``--rounds`` interleaved rounds (the order rotates):
   spool), over the N invoices stored in a demo data folder with date D;
 - the reference above with DejaVu Sans embedded, in a child process;
 - the same reference with reportlab's Helvetica (not embedded), in a child process;
-- with ``--before DIR``: the same command of an older tree (``PYTHONPATH=DIR``), e.g.
-  ``git -C /work/main archive e9d1635 | tar -x -C DIR``.
+- with ``--before DIR``: the same command of an older tree (``PYTHONPATH=DIR``).
 
-What a round leaves (the spool's batch, the references' PDFs) is moved aside and deleted
-after the last round: on an ext4 without a journal (this machine's), creating a file
-skips every inode of its group deleted in the last minutes (``recently_deleted``), so
-deleting a round's thousands of files just before the next side runs made that side's
-file creations cost ~0.6 ms of system CPU each instead of ~0.03 (docs/performance.md).
+Each side's output is moved aside and deleted after the last round: on an ext4 without a
+journal (this machine's) a file created soon after thousands were deleted nearby costs
+~0.6 ms of system CPU instead of ~0.03 (docs/performance.md, session 7).
 
 CPU is user + system (``resource.getrusage`` of the children: the command's worker
 processes included); the references count only their drawing, the command its whole
@@ -242,14 +239,12 @@ def command_line(home: Path, tree: Path = ROOT) -> tuple[list[str], dict[str, An
 
 
 def move_aside(path: Path, trash: Path) -> None:
-    """Out of the way of the next side, deleted after the last round (see above)."""
     trash.mkdir(exist_ok=True)
     path.rename(trash / f"{time.monotonic_ns()}")
 
 
 def drop_batches(home: Path) -> dict[str, int]:
-    """The counts of the batch just built; then every batch is moved aside (its documents
-    would be left out of the next round's batch as waiting in an open batch)."""
+    """The last batch's counts; every batch moved aside (else the next leaves their documents out)."""
     from store.spool import Spool
 
     batches = Spool(home).batches()
@@ -309,6 +304,10 @@ def run_child(which: str, home: Path, count: int, out: Path) -> dict[str, float]
     return result
 
 
+def ratios(of: dict[str, list[float]], a: str, b: str) -> list[float]:
+    return [x / y for x, y in zip(of[a], of[b], strict=True)]
+
+
 def spread(values: list[float], fmt: str = "{:.2f}") -> str:
     med = fmt.format(statistics.median(values))
     return f"median {med} [min {fmt.format(min(values))}, max {fmt.format(max(values))}]"
@@ -328,8 +327,7 @@ def main() -> None:
         print(json.dumps(child_build(args.home, args.count)))
         return
     if args.child in ("reference", "helvetica"):
-        result = child_reference(args.home, args.count, args.out, args.child == "helvetica")
-        print(json.dumps(result))
+        print(json.dumps(child_reference(args.home, args.count, args.out, args.child[0] == "h")))
         return
 
     tmp = Path(tempfile.mkdtemp(prefix="mailroom-bench-batch-"))
@@ -346,16 +344,15 @@ def main() -> None:
         cpu: dict[str, list[float]] = {w: [] for w in sides}
         wall: dict[str, list[float]] = {w: [] for w in sides}
         loads: list[float] = []
-        calls: dict[str, list[float]] = {"command": [], "before": []}
+        trees = {"command": ROOT, **({"before": args.before} if args.before else {})}
+        calls: dict[str, list[float]] = {w: [] for w in trees}
         for r in range(args.rounds):
             loads.append(os.getloadavg()[0])
             order = sides[r % len(sides) :] + sides[: r % len(sides)]
             got: dict[str, dict[str, float]] = {}
             for w in order:
-                if w in ("command", "before"):
-                    got[w] = run_command(home, args.before if w == "before" else ROOT)
-                else:
-                    got[w] = run_child(w, home, n, tmp / w)
+                tree = trees.get(w)
+                got[w] = run_command(home, tree) if tree else run_child(w, home, n, tmp / w)
                 cpu[w].append(got[w]["cpu"] / n * 1000)
                 wall[w].append(got[w]["wall"])
             b = got["command"]
@@ -369,12 +366,9 @@ def main() -> None:
                 f"reportlab+Helvetica {cpu['helvetica'][-1]:.2f} ms CPU/doc; CPU ratios "
                 f"{cpu['command'][-1] / cpu['reference'][-1]:.2f} and "
                 f"{cpu['command'][-1] / cpu['helvetica'][-1]:.2f}"
-            )
-            if args.before:
-                line += f"; before {cpu['before'][-1]:.2f} ms CPU/doc"
+            ) + (f"; before {cpu['before'][-1]:.2f} ms CPU/doc" if args.before else "")
             if not args.no_strace:
-                for w in ("command", "before") if args.before else ("command",):
-                    tree = args.before if w == "before" else ROOT
+                for w, tree in trees.items():
                     calls[w].append(syscalls_of_command(home, tree) / n)
                     line += f"; {w} {calls[w][-1]:.1f} syscalls/doc"
             print(line, flush=True)
@@ -386,21 +380,16 @@ def main() -> None:
             *((("before", "batch create, before"),) if args.before else ()),
         ):
             print(f"  CPU per document, {label:27}: {spread(cpu[w])} ms")
-        for w in ("command", "before"):
-            if calls[w]:
-                print(f"  system calls per document, {w}: {spread(calls[w], '{:.1f}')}")
-        r_ref = [a / b for a, b in zip(cpu["command"], cpu["reference"], strict=True)]
-        r_hel = [a / b for a, b in zip(cpu["command"], cpu["helvetica"], strict=True)]
-        w_ref = [a / b for a, b in zip(wall["command"], wall["reference"], strict=True)]
+        for w, c in calls.items():
+            if c:
+                print(f"  system calls per document, {w}: {spread(c, '{:.1f}')}")
         if args.before:
-            r_bef = [a / b for a, b in zip(cpu["command"], cpu["before"], strict=True)]
-            b_ref = [a / b for a, b in zip(cpu["before"], cpu["reference"], strict=True)]
-            b_hel = [a / b for a, b in zip(cpu["before"], cpu["helvetica"], strict=True)]
-            print(f"  CPU ratio command / before             : {spread(r_bef)}")
-            print(f"  CPU ratio before / reportlab+DejaVu    : {spread(b_ref)}")
-            print(f"  CPU ratio before / reportlab+Helvetica : {spread(b_hel)}")
+            for x, y in (("command", "before"), ("before", "reference"), ("before", "helvetica")):
+                print(f"  CPU ratio {x} / {y}: {spread(ratios(cpu, x, y))}")
+        r_ref, r_hel = ratios(cpu, "command", "reference"), ratios(cpu, "command", "helvetica")
         print(f"  CPU ratio command / reportlab+DejaVu   : {spread(r_ref)}  (target <= 0.9)")
         print(f"  CPU ratio command / reportlab+Helvetica: {spread(r_hel)}  (target <= 2.5)")
+        w_ref = ratios(wall, "command", "reference")
         print(f"  wall ratio command (2 cores) / reportlab+DejaVu (1 core): {spread(w_ref)}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
