@@ -378,7 +378,8 @@ def build_batch(
         n_workers = workers if workers is not None else min(os.cpu_count() or 1, 2)
         if n_workers <= 1 or total < MIN_PARALLEL:
             builder = _Builder(str(store.home), user, batch.id)
-            for chunk in chunked(feed, CHUNK):
+            # a few documents: smaller chunks, so that progress is seen as they are built
+            for chunk in chunked(feed, CHUNK if total >= MIN_PARALLEL else 8):
                 sink(builder.build_chunk(chunk))
         else:
             _build_parallel(store, user, batch, feed, n_workers, sink)
