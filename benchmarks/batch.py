@@ -19,16 +19,19 @@ The sides, in ``--rounds`` interleaved rounds (the order rotates):
   in a fresh interpreter (start-up, resolve, render with its two worker processes,
   spool), over the N invoices stored in a demo data folder with date D;
 - the reference above with DejaVu Sans embedded, in a child process;
-- the same reference with reportlab's Helvetica (not embedded), in a child process.
+- the same reference with reportlab's Helvetica (not embedded), in a child process;
+- with ``--before DIR``: the same command of an older tree (``PYTHONPATH=DIR``).
+
+Each side's output is moved aside and deleted after the last round: on an ext4 without a
+journal (this machine's) a file created soon after thousands were deleted nearby costs
+~0.6 ms of system CPU instead of ~0.03 (docs/performance.md, session 7).
 
 CPU is user + system (``resource.getrusage`` of the children: the command's worker
 processes included); the references count only their drawing, the command its whole
 run. System calls of the command by ``strace -c -f`` in a run of its own. Targets
 (issue 31): CPU per document <= 0.9x the DejaVu reference, <= 2.5x the Helvetica one.
 
-Run: ``python benchmarks/batch.py [--count 1000] [--rounds 5] [--no-strace] [--before DIR]``;
-``--before DIR`` (a tree made by ``git archive COMMIT | tar -x -C DIR``) times that
-tree's command too, in the same rounds on the same invoices, with its user CPU.
+Run: ``python benchmarks/batch.py [--count 1000] [--rounds 5] [--no-strace] [--before DIR]``.
 """
 
 from __future__ import annotations
@@ -197,7 +200,6 @@ def child_build(home: Path, count: int) -> dict[str, float]:
     took = {"wall": time.perf_counter() - t0, "cpu": cpu() - c0, "docs": count}
     counts = batch.counts()
     took.update({k: counts[k] for k in ("draft", "print", "failed")})
-    shutil.rmtree(batch.path)
     return took
 
 
@@ -228,35 +230,37 @@ def make_home(home: Path, count: int) -> None:
     store.put_many([d.model_copy(update={"date": day}) for d in invoices(store, count)])
 
 
-def command_line(home: Path, src: Path = ROOT) -> tuple[list[str], dict[str, Any]]:
+def command_line(home: Path, tree: Path = ROOT) -> tuple[list[str], dict[str, Any]]:
     from mailing.demo import DEMO_USER
 
     cmd = [sys.executable, "-m", "tui", "--home", str(home), "--user", DEMO_USER, "batch"]
     cmd += ["create", "--type", "sales_invoice", "--from", DATE, "--to", DATE]
-    return cmd, {"env": {**os.environ, "PYTHONPATH": str(src)}, "cwd": src}
+    return cmd, {"env": {**os.environ, "PYTHONPATH": str(tree)}, "cwd": tree}
+
+
+def move_aside(path: Path, trash: Path) -> None:
+    trash.mkdir(exist_ok=True)
+    path.rename(trash / f"{time.monotonic_ns()}")
 
 
 def drop_batches(home: Path) -> dict[str, int]:
-    """The counts of the batch just built; then every batch is deleted (its documents
-    would be left out of the next round's batch as waiting in an open batch)."""
+    """The last batch's counts; every batch moved aside (else the next leaves their documents out)."""
     from store.spool import Spool
 
     batches = Spool(home).batches()
     counts = batches[-1].counts() if batches else {}
     for b in batches:
-        shutil.rmtree(b.path)
+        move_aside(b.path, home.parent / "trash")
     return counts
 
 
-def run_command(home: Path, src: Path = ROOT) -> dict[str, float]:
+def run_command(home: Path, tree: Path = ROOT) -> dict[str, float]:
     """``mailroom batch create`` in a fresh interpreter: wall and CPU (user + system of
     it and of its worker processes), start-up included."""
-    cmd, kw = command_line(home, src)
-    u0 = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
-    c0, t0 = child_cpu(), time.perf_counter()
+    cmd, kw = command_line(home, tree)
+    c0, u0, t0 = child_cpu(), child_user(), time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, check=False, **kw)
-    took = {"wall": time.perf_counter() - t0, "cpu": child_cpu() - c0}
-    took["user"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime - u0
+    took = {"wall": time.perf_counter() - t0, "cpu": child_cpu() - c0, "user": child_user() - u0}
     if done.returncode != 0:
         raise SystemExit(f"mailroom batch create failed:\n{done.stdout}\n{done.stderr}")
     counts = drop_batches(home)
@@ -264,9 +268,9 @@ def run_command(home: Path, src: Path = ROOT) -> dict[str, float]:
     return took
 
 
-def syscalls_of_command(home: Path) -> int:
+def syscalls_of_command(home: Path, tree: Path = ROOT) -> int:
     with tempfile.NamedTemporaryFile(prefix="mailroom-bench-strace-") as out:
-        cmd, kw = command_line(home)
+        cmd, kw = command_line(home, tree)
         done = subprocess.run(
             [STRACE, "-c", "-f", "-o", out.name, *cmd],
             capture_output=True,
@@ -296,7 +300,16 @@ def run_child(which: str, home: Path, count: int, out: Path) -> dict[str, float]
     if done.returncode != 0:
         raise SystemExit(f"{which} failed:\n{done.stderr}")
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    move_aside(out, out.parent / "trash")
     return result
+
+
+def child_user() -> float:  # user CPU alone: the kernel's file costs left out
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
+
+
+def ratios(of: dict[str, list[float]], a: str, b: str) -> list[float]:
+    return [x / y for x, y in zip(of[a], of[b], strict=True)]
 
 
 def spread(values: list[float], fmt: str = "{:.2f}") -> str:
@@ -312,15 +325,13 @@ def main() -> None:
     ap.add_argument("--child", choices=("build", "reference", "helvetica"))
     ap.add_argument("--home", type=Path)
     ap.add_argument("--out", type=Path)
-    ap.add_argument("--before", type=Path, help="an earlier tree, timed in the same rounds")
+    ap.add_argument("--before", type=Path, help="an older tree: its command timed too")
     args = ap.parse_args()
     if args.child == "build":
         print(json.dumps(child_build(args.home, args.count)))
         return
     if args.child in ("reference", "helvetica"):
-        result = child_reference(args.home, args.count, args.out, args.child == "helvetica")
-        print(json.dumps(result))
-        shutil.rmtree(args.out, ignore_errors=True)
+        print(json.dumps(child_reference(args.home, args.count, args.out, args.child[0] == "h")))
         return
 
     tmp = Path(tempfile.mkdtemp(prefix="mailroom-bench-batch-"))
@@ -337,17 +348,18 @@ def main() -> None:
         cpu: dict[str, list[float]] = {w: [] for w in sides}
         wall: dict[str, list[float]] = {w: [] for w in sides}
         loads: list[float] = []
-        calls: list[float] = []
-        user: dict[str, list[float]] = {"command": [], "before": []}  # user CPU only
+        trees = {"command": ROOT, **({"before": args.before} if args.before else {})}
+        calls: dict[str, list[float]] = {w: [] for w in trees}
+        user: dict[str, list[float]] = {w: [] for w in trees}
         for r in range(args.rounds):
             loads.append(os.getloadavg()[0])
             order = sides[r % len(sides) :] + sides[: r % len(sides)]
             got: dict[str, dict[str, float]] = {}
             for w in order:
-                src = args.before if w == "before" else ROOT
-                got[w] = run_command(home, src) if w in user else run_child(w, home, n, tmp / w)
+                tree = trees.get(w)
+                got[w] = run_command(home, tree) if tree else run_child(w, home, n, tmp / w)
                 cpu[w].append(got[w]["cpu"] / n * 1000)
-                if w in user:
+                if w in trees:
                     user[w].append(got[w]["user"] / n * 1000)
                 wall[w].append(got[w]["wall"])
             b = got["command"]
@@ -361,37 +373,33 @@ def main() -> None:
                 f"reportlab+Helvetica {cpu['helvetica'][-1]:.2f} ms CPU/doc; CPU ratios "
                 f"{cpu['command'][-1] / cpu['reference'][-1]:.2f} and "
                 f"{cpu['command'][-1] / cpu['helvetica'][-1]:.2f}"
-            )
-            if args.before:
-                line += (
-                    f"; before {cpu['before'][-1]:.2f} ms CPU/doc; user CPU "
-                    f"{user['command'][-1]:.2f}, before {user['before'][-1]:.2f} ms/doc"
-                )
+            ) + (f"; before {cpu['before'][-1]:.2f} ms CPU/doc" if args.before else "")
             if not args.no_strace:
-                calls.append(syscalls_of_command(home) / n)
-                line += f"; {calls[-1]:.0f} syscalls/doc"
+                for w, tree in trees.items():
+                    calls[w].append(syscalls_of_command(home, tree) / n)
+                    line += f"; {w} {calls[w][-1]:.1f} syscalls/doc"
             print(line, flush=True)
         print(f"  load at the start of each round: {spread(loads)}")
         for w, label in (
             ("command", "mailroom batch create"),
             ("reference", "reportlab, DejaVu embedded"),
             ("helvetica", "reportlab, Helvetica"),
-            *((("before", "before (--before)"),) if args.before else ()),
+            *((("before", "batch create, before"),) if args.before else ()),
         ):
             print(f"  CPU per document, {label:27}: {spread(cpu[w])} ms")
-        if calls:
-            print(f"  system calls per document, batch create: {spread(calls, '{:.0f}')}")
-        r_ref = [a / b for a, b in zip(cpu["command"], cpu["reference"], strict=True)]
-        r_hel = [a / b for a, b in zip(cpu["command"], cpu["helvetica"], strict=True)]
-        w_ref = [a / b for a, b in zip(wall["command"], wall["reference"], strict=True)]
+        for w, c in calls.items():
+            if c:
+                print(f"  system calls per document, {w}: {spread(c, '{:.1f}')}")
+        if args.before:
+            for x, y in (("command", "before"), ("before", "reference"), ("before", "helvetica")):
+                print(f"  CPU ratio {x} / {y}: {spread(ratios(cpu, x, y))}")
+        r_ref, r_hel = ratios(cpu, "command", "reference"), ratios(cpu, "command", "helvetica")
         print(f"  CPU ratio command / reportlab+DejaVu   : {spread(r_ref)}  (target <= 0.9)")
         print(f"  CPU ratio command / reportlab+Helvetica: {spread(r_hel)}  (target <= 2.5)")
+        w_ref = ratios(wall, "command", "reference")
         print(f"  wall ratio command (2 cores) / reportlab+DejaVu (1 core): {spread(w_ref)}")
-        if args.before:
-            for w in ("command", "before"):
-                print(f"  user CPU per document, {w:7}: {spread(user[w])} ms")
-            r_usr = [a / b for a, b in zip(user["command"], user["before"], strict=True)]
-            print(f"  user CPU ratio command / before: {spread(r_usr)}")
+        for w in trees:
+            print(f"  user CPU per document, {w}: {spread(user[w])} ms")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -13,7 +13,10 @@ shows the Queue pane, opens the batch (Enter) and presses End (the last message)
 until it is highlighted. Runs alternate between the two sizes; median, spread and
 the ratio of the medians are printed. Target: ratio <= 1.5.
 
-    python benchmarks/queue_view.py [--runs 5]
+Side-cars as a build writes them, packed per 32 items (``meta/pack-*.jsonl``), or with
+``--layout old`` one file each (batches built before session 7).
+
+    python benchmarks/queue_view.py [--runs 5] [--layout packed|old]
 """
 
 from __future__ import annotations
@@ -61,10 +64,13 @@ def real_send(
     return metas, raws, {i: events.get(i, []) for i in items}
 
 
-def make_batch(home: Path, n: int, real: tuple[Any, Any, Any], model: Path) -> str:
+def make_batch(
+    home: Path, n: int, real: tuple[Any, Any, Any], model: Path, layout: str = "packed"
+) -> str:
     from store.records import Administration, Profile, SystemSettings
     from store.spool import Spool, now_iso
     from store.spool.layout import json_bytes
+    from store.spool.sidecars import pack_bytes, pack_name
     from store.store import Store
 
     metas, _raws, events = real
@@ -79,6 +85,7 @@ def make_batch(home: Path, n: int, real: tuple[Any, Any, Any], model: Path) -> s
     batch = Spool(home).new_batch()
     summaries = []
     lines: list[bytes] = []
+    pack: list[tuple[str, dict[str, Any]]] = []
     for i in range(1, n + 1):
         k = i % len(metas)
         item = f"{i:05d}-F{i}"
@@ -89,7 +96,14 @@ def make_batch(home: Path, n: int, real: tuple[Any, Any, Any], model: Path) -> s
         state = "sent" if i % 2 else ("approved" if i % 4 == 0 else "draft")
         if i % 101 == 0:
             state = "failed"
-        (batch.path / "meta" / f"{item}.json").write_bytes(json_bytes(meta))
+        if layout == "old":
+            (batch.path / "meta" / f"{item}.json").write_bytes(json_bytes(meta))
+        else:
+            pack.append((item, meta))
+            if len(pack) == 32 or i == n:
+                name = pack_name(i - len(pack) + 1, i)
+                (batch.path / "meta" / name).write_bytes(pack_bytes(pack))
+                pack = []
         os.link(model / f"{k}.eml", batch.path / state / f"{item}.eml")
         # the summary the build writes for each message into batch.json
         summaries.append(
@@ -142,6 +156,7 @@ async def open_and_go_to_end(home: Path, n: int) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--layout", choices=("packed", "old"), default="packed")
     args = parser.parse_args()
     sizes = (100, 10_000)
     times: dict[int, list[float]] = {n: [] for n in sizes}
@@ -158,7 +173,7 @@ def main() -> int:
         for n in sizes:
             homes[n] = Path(tmp) / f"h{n}"
             t0 = time.perf_counter()
-            make_batch(homes[n], n, real, model)
+            make_batch(homes[n], n, real, model, args.layout)
             print(f"spool of {n:,} messages written in {time.perf_counter() - t0:.1f} s")
         for r in range(args.runs):
             load = os.getloadavg()[0]

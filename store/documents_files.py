@@ -161,6 +161,16 @@ class DocumentFiles:
     def read(self, name: str) -> Any:
         """A file of the layout, parsed (shared: callers must not change it)."""
         path = self.folder / name
+        try:  # a batch asks for each document in turn: one stat, not an open, when cached
+            st = os.stat(path)
+        except FileNotFoundError:
+            st = None
+        if st is not None:
+            sig = f"{path}:{st.st_ino}:{st.st_mtime_ns}:{st.st_size}"
+            cached = _CACHE.get(sig)
+            if cached is not None:
+                _CACHE.move_to_end(sig)
+                return cached
         with open(path, "rb") as fh:
             st = os.fstat(fh.fileno())
             sig = f"{path}:{st.st_ino}:{st.st_mtime_ns}:{st.st_size}"

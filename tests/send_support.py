@@ -1,8 +1,9 @@
 """Helpers for the spool and send-engine tests: a store with a profile, and a spooled batch.
 
-``spool_batch`` writes a batch the way ``mailing.batches.build`` does (``Batch.add_item``
-plus ``batch.json``), with small hand-built messages, so the spool and the engine
-can be tested without rendering PDFs.
+``spool_batch`` writes a batch as ``mailing.batches.build`` did before side-cars were
+packed (``Batch.add_item``, one ``meta/<item>.json`` each, plus ``batch.json``), with
+small hand-built messages, so the spool and the engine can be tested without rendering
+PDFs, on the layout a spool may still hold; a build's batches have packed side-cars.
 """
 
 from __future__ import annotations

@@ -9,9 +9,10 @@ writes its items straight into the spool, returning only a short summary.
 Per document the result is one of:
 
 - ``email``: ``draft/<item>.eml`` — the exact bytes that will be sent, with a
-  fixed Message-ID — and ``meta/<item>.json`` (the side-car: document, resolution
-  trace, profile, envelope with the Bcc recipients, size, warnings and the
-  fingerprints of the template and letterhead used);
+  fixed Message-ID — and its side-car (document, resolution trace, profile,
+  envelope with the Bcc recipients, size, warnings and the fingerprints of the
+  template and letterhead used), packed with those of its chunk in
+  ``meta/pack-<first>-<last>.jsonl`` (``store/spool/sidecars.py``);
 - ``print``: the document cannot be mailed (SPEC §6.5): ``print/<item>.pdf`` with
   the reason; all of them are also combined into ``print/print.pdf``;
 - ``error``: the document could not be built (a template error, a message over
@@ -78,6 +79,20 @@ class _Builder:
         self.cfg = self.composer.cfg
         self.batch = Spool(Path(home)).batch(batch_id)
         self._template_shas: dict[str, str | None] = {}
+        self._pending: list[tuple[str, str, str, bytes, dict[str, Any]]] = []
+
+    def _add(self, item: str, kind: str, state: str, payload: bytes, meta: dict[str, Any]) -> None:
+        """An item built: written with the rest of its chunk (``build_chunk``)."""
+        self._pending.append((item, kind, state, payload, meta))
+
+    def build_chunk(self, chunk: list[tuple[int, Payload]]) -> list[dict[str, Any]]:
+        """Build a chunk of documents; write their side-cars as one pack, then their
+        files (``Batch.add_items``); return their summaries."""
+        self._pending = []
+        done = [self.build_any(seq, payload) for seq, payload in chunk]
+        self.batch.add_items(self._pending)
+        self._pending = []
+        return done
 
     def _template_sha(self, template: Template) -> str | None:
         """The template's fingerprint, once per template (the snapshot does not change)."""
@@ -116,7 +131,7 @@ class _Builder:
 
     def _error(self, item: str, document: dict[str, Any], reason: str) -> dict[str, Any]:
         meta = {"item": item, "kind": "error", "document": document, "error": reason}
-        self.batch.add_item(item, "error", "failed", reason.encode("utf-8"), meta, sync=False)
+        self._add(item, "error", "failed", reason.encode("utf-8"), meta)
         return {
             "item": item,
             "number": document.get("number"),
@@ -139,7 +154,7 @@ class _Builder:
         }
         if c.raw is None:
             meta = {**base_meta, "kind": "print", "reason": res.reason}
-            self.batch.add_item(item, "print", "print", c.pdf, meta, sync=False)
+            self._add(item, "print", "print", c.pdf, meta)
             return {
                 "item": item,
                 "number": doc.number,
@@ -196,9 +211,9 @@ class _Builder:
                 "and not changed."
             )
             meta["error"] = reason
-            self.batch.add_item(item, "email", "failed", raw, meta, sync=False)
+            self._add(item, "email", "failed", raw, meta)
             return {**summary, "state": "failed", "reason": reason}
-        self.batch.add_item(item, "email", "draft", raw, meta, sync=False)
+        self._add(item, "email", "draft", raw, meta)
         return {**summary, "state": "draft"}
 
 
@@ -225,7 +240,7 @@ def _init_worker(home: str, user: str, batch_id: str) -> None:
 
 def _build_chunk(chunk: list[tuple[int, Payload]]) -> list[dict[str, Any]]:
     assert _WORKER is not None
-    return [_WORKER.build_any(seq, payload) for seq, payload in chunk]
+    return _WORKER.build_chunk(chunk)
 
 
 def _warm(builder: _Builder, first: Payload) -> None:
@@ -363,8 +378,9 @@ def build_batch(
         n_workers = workers if workers is not None else min(os.cpu_count() or 1, 2)
         if n_workers <= 1 or total < MIN_PARALLEL:
             builder = _Builder(str(store.home), user, batch.id)
-            for seq, payload in feed:
-                sink([builder.build_any(seq, payload)])
+            # a few documents: smaller chunks, so that progress is seen as they are built
+            for chunk in chunked(feed, CHUNK if total >= MIN_PARALLEL else 8):
+                sink(builder.build_chunk(chunk))
         else:
             _build_parallel(store, user, batch, feed, n_workers, sink)
         summaries.finish()

@@ -14,8 +14,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from mailing.batches.history import SentRecord, delivered_to, document_history
 from mailing.batches.history_index import DocKey
 from store.errors import MailroomError
-from store.spool import META_DIR, Batch, write_new_file
-from store.spool.layout import json_bytes
+from store.spool import Batch
 
 
 class Keyed(Protocol):
@@ -162,4 +161,4 @@ def mark_one(
     if took and s.get("kind") == "email":
         s["delivered_before"] = took
         meta["delivered_before"] = took
-    write_new_file(batch.path / META_DIR / f"{s['item']}.json", json_bytes(meta))
+    batch.write_meta(s["item"], meta)  # its own file, synced: wins over the build's pack

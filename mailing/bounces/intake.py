@@ -160,7 +160,7 @@ def find_item(report: Report, index: ItemIndex) -> tuple[str, str, str] | None:
         found = parse_envelope_id(report.envid)
         if found is not None:
             batch = index.batch(found[0])
-            if batch is not None and (batch.path / "meta" / f"{found[1]}.json").exists():
+            if batch is not None and batch.has_item(found[1]):
                 return found[0], found[1], "envelope id"
     for mid in report.message_ids:
         hit = index.by_message_id(mid)

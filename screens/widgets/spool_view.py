@@ -199,11 +199,12 @@ class BatchView:
         """Items whose resolution carried a warning (side-cars are written once: cached)."""
         if self._warned is None:
             found: set[str] = set()
-            meta_dir = self.batch.path / "meta"
             for name in self.batch.all_items():
                 try:
-                    raw = (meta_dir / f"{name}.json").read_bytes()
-                except FileNotFoundError:
+                    raw = self.batch.meta_bytes(name)
+                except MailroomError:  # damaged: its row says so
+                    continue
+                if raw is None:
                     continue
                 if b'"warnings": []' in raw or b'"warnings"' not in raw:
                     continue

@@ -8,7 +8,11 @@ Layout of the data folder's ``spool/``::
       <batch-id>/
         batch.json            written at build, rewritten at each approval (never per message)
         events.jsonl          append-only, fsynced: every state change and send attempt
-        meta/<item>.json      side-car, written once at build (document, trace, envelope, ...)
+        meta/                 the side-cars (document, trace, envelope, ...), written at build:
+          pack-<first>-<last>.jsonl   those of a chunk of items (sequence numbers first to
+                              last), one line each (``sidecars``)
+          <item>.json         one item's own: a batch built before packs has one per
+                              item; a side-car written again later wins over its pack
         draft/ approved/ held/ sending/ sent/ failed/ unknown/ print/ cancelled/
                               each holds the items in that state: ``<item>.eml`` for a
                               message, ``<item>.pdf`` for a document to print,
@@ -28,7 +32,9 @@ moves it to ``unknown/``; it is never sent again without an admin's say.
 The modules:
 
 - ``states``   the states (values = folder names) and the table of allowed moves
-- ``layout``   the batch folder: ``batch.json``, item files, side-cars, the bare rename
+- ``layout``   the batch folder: ``batch.json``, item files, the bare rename
+- ``sidecars`` the side-cars in ``meta/``: packed per chunk, or one file per item
+- ``files``    a new file by temporary name + rename, a whole file by descriptor, JSON
 - ``events``   ``events.jsonl``: append, fsync, read
 - ``batch``    ``Batch`` (``advance``, ``transition``, sync) and ``Spool`` (the batches)
 - ``approval`` approvals and the SHA-256 of each approved message

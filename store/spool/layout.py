@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import json
-import json.encoder
 import logging
 import os
 import secrets
@@ -20,9 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from store.db import fsync_dir
-from store.errors import NotFoundError
 from store.permissions import open_new
 from store.spool.errors import DAMAGED_FIX, DamagedBatchError, SpoolError
+from store.spool.files import json_bytes as json_bytes
+from store.spool.files import json_text as json_text
+from store.spool.files import read_whole as read_whole
+from store.spool.files import write_new_file as write_new_file
+from store.spool.sidecars import META_DIR as META_DIR
+from store.spool.sidecars import SideCars
 from store.spool.states import STATES
 
 # Which file an item's kind is kept as.
@@ -40,7 +44,6 @@ HEAD_FILE = ".batch-head.json"
 COUNTS_FILE = ".batch-counts.json"
 COUNTS_SETTLED_NS = 2_000_000_000  # kept only when every folder is older than this
 HEAD_KEYS = ("id", "type", "administration", "created_by", "created_at", "not_before")
-META_DIR = "meta"
 PRINT_PDF = "print.pdf"
 
 log = logging.getLogger("store.spool")
@@ -48,70 +51,6 @@ log = logging.getLogger("store.spool")
 
 def now_iso() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
-
-
-def write_new_file(path: Path, payload: bytes, *, sync: bool = True) -> None:
-    """Write a new file by temporary name + rename, so a reader never sees half of it."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(3)}")
-    fd = open_new(tmp, os.O_WRONLY | os.O_EXCL)
-    try:
-        view = memoryview(payload)
-        while view:
-            view = view[os.write(fd, view) :]
-        if sync:
-            os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-
-
-# Spool files are read through a file descriptor, not a Python file object (which
-# costs an fstat, a tty probe and two seeks per file), and never through a symbolic
-# link: nobody makes links in a spool, so one found there was put by someone else.
-_READ_FLAGS = os.O_RDONLY | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
-
-
-def read_whole(path: str, size_hint: int = 0) -> bytes:
-    """A file's bytes in as few system calls as it takes: open, one read, close when
-    ``size_hint`` is its size or more (a short read of a regular file is its end)."""
-    fd = os.open(path, _READ_FLAGS)
-    try:
-        want = (size_hint or os.fstat(fd).st_size) + 1
-        first = os.read(fd, want)
-        if len(first) < want:
-            return first
-        parts = [first]
-        while chunk := os.read(fd, 1 << 20):
-            parts.append(chunk)
-        return b"".join(parts)
-    finally:
-        os.close(fd)
-
-
-_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=False, default=str)
-# json's C encoder, made once: ``JSONEncoder.encode`` makes a new one (and its Python
-# closures) per call, which was most of the cost of an event line (issue 31). The
-# same output: ``, `` and ``: `` separators, non-ASCII kept, ``str`` of anything else.
-# No check for circular references (these are plain values, never circular).
-_MAKE_ENCODER: Any = getattr(json.encoder, "c_make_encoder", None)
-_C_ENCODER: Any = (
-    _MAKE_ENCODER(None, str, json.encoder.encode_basestring, None, ": ", ", ", False, False, True)
-    if _MAKE_ENCODER is not None
-    else None
-)
-
-
-def json_text(data: Any) -> str:
-    """``data`` as compact JSON text (what ``json.dumps(ensure_ascii=False, default=str)`` gives)."""
-    if _C_ENCODER is None:
-        return _ENCODER.encode(data)
-    if isinstance(data, str):
-        return json.encoder.encode_basestring(data)
-    return "".join(_C_ENCODER(data, 0))
-
-
-def json_bytes(data: Any) -> bytes:
-    return json_text(data).encode("utf-8")
 
 
 def _text_or_none(value: Any) -> bool:
@@ -174,7 +113,7 @@ class ItemRef:
     state: str
 
 
-class BatchFolder:
+class BatchFolder(SideCars):
     """One batch folder. Cheap to create: reads nothing until asked."""
 
     def __init__(self, root: Path, batch_id: str) -> None:
@@ -298,73 +237,11 @@ class BatchFolder:
 
     # ------------------------------------------------------------ items
 
-    def _no_item(self, item: str) -> NotFoundError:
-        return NotFoundError(
-            f"Batch {self.id} has no item {item!r}.",
-            field="item",
-            value=item,
-            fix=f"list the items with `mailroom batch show {self.id}`.",
-        )
-
     def state_dir(self, state: str) -> Path:
         return self.path / state
 
     def file_of(self, item: str, kind: str, state: str) -> Path:
         return self.path / state / f"{item}{EXT_BY_KIND[kind]}"
-
-    def add_item(
-        self,
-        item: str,
-        kind: str,
-        state: str,
-        payload: bytes,
-        meta: dict[str, Any],
-        *,
-        sync: bool = True,
-    ) -> None:
-        """Write an item's side-car and its file (build time only)."""
-        write_new_file(self.path / META_DIR / f"{item}.json", json_bytes(meta), sync=sync)
-        write_new_file(self.file_of(item, kind, state), payload, sync=sync)
-
-    def meta(self, item: str) -> dict[str, Any]:
-        try:
-            data = json.loads(read_whole(f"{self._dir}/{META_DIR}/{item}.json", 16384))
-        except FileNotFoundError:
-            raise self._no_item(item) from None
-        except (ValueError, RecursionError):
-            data = None
-        except OSError as exc:
-            if exc.errno != errno.ELOOP:
-                raise
-            data = None  # a symbolic link where the side-car should be: damaged
-        if not isinstance(data, dict):
-            raise SpoolError(
-                f"Batch {self.id} is damaged: the file {META_DIR}/{item}.json of item {item} "
-                "is not valid JSON.",
-                field="item",
-                value=item,
-                fix=DAMAGED_FIX.format(batch=self.id),
-            )
-        return data
-
-    def all_items(self) -> list[str]:
-        """Every item of the batch, in build order."""
-        with os.scandir(self.path / META_DIR) as it:
-            return sorted(e.name[:-5] for e in it if e.name.endswith(".json") and e.name[0] != ".")
-
-    def find_item(self, name: str) -> str:
-        """An item by its name, or by its document number when that is unique."""
-        if (self.path / META_DIR / f"{name}.json").exists():
-            return name
-        matches = [i for i in self.all_items() if i.split("-", 1)[-1] == name]
-        if len(matches) == 1:
-            return matches[0]
-        raise NotFoundError(
-            f"Batch {self.id} has {'several items' if matches else 'no item'} {name!r}.",
-            field="item",
-            value=name,
-            fix=f"use the item name shown by `mailroom batch show {self.id}`.",
-        )
 
     def locate(self, item: str) -> ItemRef:
         """The item's current state: a stat per state folder, never a file read."""
