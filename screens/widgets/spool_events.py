@@ -101,13 +101,13 @@ class EventsIndex:
         if end < 0:
             return
         self.offset += end + 1
-        data = data[: end + 1]
+        end += 1  # the whole lines: a line being written is read next time
         starts: list[int] = []
         search, pos = _MARKED.search, 0
-        while (hit := search(data, pos)) is not None:
+        while (hit := search(data, pos, end)) is not None:
             at = hit.start()
             starts.append(data.rfind(b"\n", 0, at) + 1)
-            pos = data.index(b"\n", at) + 1  # data ends with a newline
+            pos = data.index(b"\n", at) + 1
         changed: set[str] = set()
         for start in starts:
             line = data[start : data.find(b"\n", start)]
