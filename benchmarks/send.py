@@ -28,7 +28,7 @@
    rate ÷ smtp-source rate >= 0.5 on a quiet machine (the wall ratio follows the
    machine's load, the CPU and the system calls do not).
 2. One state change (a rename between state folders) in a 10,000-message batch
-   against a 100-message batch. Target: ratio < 1.5.
+   against a 100-message batch (``benchmarks/send_state.py``). Target: ratio < 1.5.
 
 Run: ``python benchmarks/send.py [--messages 3000] [--rounds 5] [--ports 46000-46099]
 [--before DIR]``. Needs /usr/sbin/smtp-sink and /usr/sbin/smtp-source (Debian package
@@ -41,7 +41,6 @@ round for 10,000 messages (the rounds' folders are deleted at the end).
 from __future__ import annotations
 
 import argparse
-import email.policy
 import os
 import resource
 import shutil
@@ -51,7 +50,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +60,7 @@ from mailing.batches import build_batch
 from mailing.demo import DEMO_USER, load_demo
 from mailing.identity import mark_demo
 from store.records import Profile
-from store.spool import Batch, Spool, now_iso
+from store.spool import Batch, Spool
 from store.store import Store
 
 SINK = "/usr/sbin/smtp-sink"
@@ -356,100 +354,6 @@ def bench_send(n: int, rounds: int, ports: str, before: Path | None = None) -> N
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def make_batch(store: Store, n: int, size: int) -> Batch:
-    """A batch of ``n`` small approved messages (for the state-change part only)."""
-    batch = Spool(store.home).new_batch()
-    filler = ("x" * 76 + "\n") * max(1, (size - 300) // 77)
-    items = []
-    for i in range(1, n + 1):
-        msg = EmailMessage(policy=email.policy.SMTP)
-        msg["From"] = SENDER
-        msg["To"] = RCPT
-        msg["Subject"] = f"Invoice {i}"
-        msg["Message-ID"] = f"<bench.{i}@sender.example>"
-        msg.set_content(filler)
-        raw = msg.as_bytes()
-        item = f"{i:05d}-B{i}"
-        document = {"type": "sales_invoice", "number": f"B{i}", "administration": "A"}
-        meta = {
-            "item": item,
-            "kind": "email",
-            "document": {**document, "relation": "R"},
-            "profile": "P",
-            "envelope": {"mail_from": SENDER, "rcpts": [RCPT]},
-            "message_id": msg["Message-ID"],
-            "size": len(raw),
-            "fingerprints": {},
-        }
-        batch.add_item(item, "email", "draft", raw, meta, sync=False)
-        items.append({"item": item, "kind": "email", "state": "draft"})
-    batch.write_info(
-        {
-            "id": batch.id,
-            "type": "sales_invoice",
-            "created_by": "bench",
-            "created_at": now_iso(),
-            "items": items,
-            "approvals": [],
-        }
-    )
-    batch.approve(None, "bench")
-    batch.close()
-    return batch
-
-
-def bench_state_change(
-    small: int = 100, large: int = 10_000, moves: int = 2000, rounds: int = 7
-) -> None:
-    """Median over ``rounds`` interleaved rounds: one round is noisy (0.1 s, fsyncs)."""
-    home = Path(tempfile.mkdtemp(prefix="mailroom-bench-state-"))
-    try:
-        store = Store(home, "bench")
-        batches = {n: make_batch(store, n, 600) for n in (small, large)}
-        names = {n: [r.item for r in b.items("approved")] for n, b in batches.items()}
-        where = {n: ("approved", "held") for n in (small, large)}
-        samples: dict[int, list[float]] = {small: [], large: []}
-        for _ in range(rounds):
-            for n in (small, large):
-                batch = batches[n]
-                src, dst = where[n]
-                # the same number of state changes in both: approved <-> held, round the items
-                t0 = time.perf_counter()
-                done = 0
-                while done < moves:
-                    for name in names[n]:
-                        batch.move(name, "email", src, dst)
-                        batch.log({"item": name, "event": dst, "state": dst})
-                        done += 1
-                        if done >= moves:
-                            break
-                    else:
-                        src, dst = dst, src
-                        continue
-                batch.sync()
-                samples[n].append((time.perf_counter() - t0) / moves)
-                # finish the pass so every item is in one state again
-                for name in names[n]:
-                    batch.move(name, "email", src, dst)
-                where[n] = (dst, src)
-        for b in batches.values():
-            b.close()
-        med = {n: statistics.median(v) for n, v in samples.items()}
-        ratio = med[large] / med[small]
-        print(
-            f"state change (rename + event), median of {rounds} rounds of {moves}: "
-            f"{med[small] * 1e6:.1f} us in a {small}-message batch, "
-            f"{med[large] * 1e6:.1f} us in a {large}-message batch"
-        )
-        print(
-            "  per round, large/small: "
-            + ", ".join(f"{a / b:.2f}" for a, b in zip(samples[large], samples[small], strict=True))
-        )
-        print(f"  ratio {large}/{small} = {ratio:.2f}  (target < 1.5)")
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--messages", type=int, default=3_000)
@@ -465,6 +369,8 @@ def main() -> None:
     args = ap.parse_args()
     bench_send(args.messages, args.rounds, args.ports, args.before)
     if not args.no_state:
+        from send_state import bench_state_change
+
         bench_state_change()
 
 
