@@ -2,10 +2,11 @@
 
 No Textual here: a small adapter over ``store.spool`` that the Queue, Documents and
 Preview panes call (and ``benchmarks/queue_view.py`` times). Listing a state folder
-is one ``scandir`` (cached until the folder changes); only the items on the page
-have their side-car read, and their events parsed (:mod:`.spool_events`), so the
-last page of a 10,000-message batch costs what the first page of a 100-message
-batch does. The batches' list and the documents' states are their own modules
+is one ``listdir``, kept sorted until the folder changes; a filter's list is those
+names and a small number per name (:class:`Listing`), and only the items on the page
+are made into rows: their side-car read (``Batch.meta``), their events parsed
+(:mod:`.spool_events`), so the last page of a 10,000-message batch costs what the
+first page of a 100-message batch does, past one listing of the folders. The batches' list and the documents' states are their own modules
 (re-exported here for the panes that import them from this one), and so is the
 dry run of an approval (:mod:`.spool_dry_run`, which reads through a ``BatchView``).
 """
@@ -15,6 +16,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +30,10 @@ from store.spool import BATCH_FILE, EXT_BY_KIND, PRINT_PDF, STATES, Batch, ItemR
 
 ITEM_FILTERS: tuple[str, ...] = ("all", *STATES)
 # In batch.json, an item's summary and its profile: {"item": "...", ..., "profile": "..."}
-_SUMMARY_PROFILE = re.compile(rb'\{"item": "([^"\\]+)"[^{}]*?"profile": "([^"\\]+)"')
+# (greedy: an object has one "profile" key, and no brace inside its span)
+_SUMMARY_PROFILE = re.compile(r'\{"item": "([^"\\]+)"[^{}]*"profile": "([^"\\]+)"')
+_SUMMARY_START = '{"item": "'
+_PIECE = 65536
 _KIND_BY_EXT = {e: k for k, e in EXT_BY_KIND.items()}
 
 
@@ -63,6 +69,36 @@ class ItemRow:
 
 # An item as listed: (name, kind, state); an ItemRef is made only when asked for.
 Entry = tuple[str, str, str]
+_EXTS = tuple(_KIND_BY_EXT)
+_KINDS = tuple(_KIND_BY_EXT.values())
+_CODE_OF_EXT = {ext: i for i, ext in enumerate(_EXTS)}  # a kind's code: 0..3
+_MAIL_EXT = EXT_BY_KIND["email"]
+
+
+@dataclass(frozen=True, repr=False)
+class Listing:
+    """The items of one filter in the order shown: their names, and per name the
+    code of its kind and state (``state index * 4 + kind code``).
+
+    No tuple, no ``ItemRef`` per item: a page makes the (name, kind, state) of its
+    rows only (:meth:`entries`), so a 10,000-message batch costs a dictionary of
+    names and small numbers, not 10,000 objects for the collector to look at.
+    """
+
+    key: tuple[int, ...]  # the folders' modification stamps it was made from
+    states: tuple[str, ...]
+    names: list[str]
+    codes: dict[str, int]
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def entry(self, name: str) -> Entry:
+        code = self.codes[name]
+        return name, _KINDS[code & 3], self.states[code >> 2]
+
+    def entries(self, start: int = 0, stop: int | None = None) -> list[Entry]:
+        return [self.entry(n) for n in self.names[start:stop]]
 
 
 @dataclass(repr=False)
@@ -72,8 +108,9 @@ class BatchView:
     batch: Batch
     _names: dict[str, tuple[int, list[str]]] = field(default_factory=dict)
     _meta: dict[str, dict[str, Any]] = field(default_factory=dict)
-    _entries: dict[str, tuple[Any, list[Entry]]] = field(default_factory=dict)
-    _refs: dict[str, tuple[Any, list[ItemRef]]] = field(default_factory=dict)
+    _listings: dict[str, Listing] = field(default_factory=dict)
+    _entries: dict[str, tuple[Listing, list[Entry]]] = field(default_factory=dict)
+    _refs: dict[str, tuple[list[Entry], list[ItemRef]]] = field(default_factory=dict)
     _warned: set[str] | None = None
     _profile_of: dict[str, str] | None = None
     events: EventsIndex = field(init=False)
@@ -92,7 +129,9 @@ class BatchView:
     # -- listing, cached per folder until the folder changes
 
     def names(self, state: str) -> list[str]:
-        folder = self.batch.path / state
+        """The item files in ``state``'s folder, sorted (one ``listdir``, kept until
+        the folder's modification stamp changes)."""
+        folder = f"{self.batch.path}/{state}"
         try:
             stamp = os.stat(folder).st_mtime_ns
         except FileNotFoundError:
@@ -100,41 +139,49 @@ class BatchView:
         cached = self._names.get(state)
         if cached is not None and cached[0] == stamp:
             return cached[1]
-        with os.scandir(folder) as it:
-            names = sorted(
-                e.name
-                for e in it
-                if e.name[0] != "."
-                and e.name != PRINT_PDF
-                and e.name[e.name.rfind(".") :] in _KIND_BY_EXT
-            )
+        try:
+            listed = os.listdir(folder)
+        except FileNotFoundError:
+            return []
+        names = [n for n in listed if n.endswith(_EXTS) and n[0] != "." and n != PRINT_PDF]
+        names.sort()
         self._names[state] = (stamp, names)
         return names
 
     def counts(self) -> dict[str, int]:
         return {s: len(self.names(s)) for s in STATES}
 
-    def entries(self, state: str = "all") -> list[Entry]:
-        """The items in ``state`` (every state: "all", by name) as (name, kind, state)."""
+    def listing(self, state: str = "all") -> Listing:
+        """The items in ``state`` (every state: "all", by name), kept until a folder
+        changes."""
         states = STATES if state == "all" else (state,)
         listings = [self.names(st) for st in states]
         # The folders' modification stamps: unchanged folders, unchanged list.
         key = tuple(self._names[st][0] if st in self._names else 0 for st in states)
-        cached = self._entries.get(state)
-        if cached is not None and cached[0] == key:
-            return cached[1]
+        cached = self._listings.get(state)
+        if cached is not None and cached.key == key:
+            return cached
         # One entry per item: the folders are listed one after another while a
         # sender moves items between them, so an item can be seen in two (the
         # later listing wins; the next look sees where it stayed).
-        by_item: dict[str, Entry] = {}
-        for st, names in zip(states, listings, strict=True):
+        codes: dict[str, int] = {}
+        for i, names in enumerate(listings):
             for name in names:
                 dot = name.rfind(".")
-                by_item[name[:dot]] = (name[:dot], _KIND_BY_EXT[name[dot:]], st)
-        out = list(by_item.values())
-        if state == "all" and len(states) > 1:
-            out.sort()
-        self._entries[state] = (key, out)
+                codes[name[:dot]] = i * 4 + _CODE_OF_EXT[name[dot:]]
+        order = sorted(codes) if state == "all" and len(states) > 1 else list(codes)
+        made = Listing(key, states, order, codes)
+        self._listings[state] = made
+        return made
+
+    def entries(self, state: str = "all") -> list[Entry]:
+        """The items in ``state`` (every state: "all", by name) as (name, kind, state)."""
+        listing = self.listing(state)
+        cached = self._entries.get(state)
+        if cached is not None and cached[0] is listing:
+            return cached[1]
+        out = listing.entries()
+        self._entries[state] = (listing, out)
         return out
 
     def refs(self, state: str = "all", warnings_only: bool = False) -> list[ItemRef]:
@@ -159,16 +206,33 @@ class BatchView:
         built = self._profiles()
         out: dict[str, int] = {}
         for st in states:
-            for item, kind, _ in self.entries(st):
-                if kind == "email":
-                    code = built.get(item) or str(self.meta(item).get("profile") or "?")
-                    out[code] = out.get(code, 0) + 1
+            items = self._mail_items(st)
+            found = Counter(map(built.get, items))  # None: not in batch.json
+            for code, n in found.items():
+                if code is not None:
+                    out[code] = out.get(code, 0) + n
+            if None in found:
+                for item in items:
+                    if item not in built:
+                        code = str(self.meta(item).get("profile") or "?")
+                        out[code] = out.get(code, 0) + 1
         return out
+
+    def _mail_items(self, state: str) -> list[str]:
+        """The e-mail items in ``state``; an item there also as another kind is of
+        that kind, as in :meth:`listing` (its file sorts after the ``.eml``)."""
+        names = self.names(state)
+        cut = len(_MAIL_EXT)
+        mail = [n[:-cut] for n in names if n.endswith(_MAIL_EXT)]
+        if len(mail) < len(names):
+            other = {n[: n.rfind(".")] for n in names if not n.endswith(_MAIL_EXT)}
+            mail = [n for n in mail if n not in other]
+        return mail
 
     def _profiles(self) -> dict[str, str]:
         """item -> profile code, as the build listed them in ``batch.json``.
 
-        Found in its bytes, not parsed: ``json.loads`` of a 10,000-item batch holds
+        Found in its text, not parsed: ``json.loads`` of a 10,000-item batch holds
         the interpreter for tens of milliseconds, the keys pressed meanwhile wait.
         An item not found so (an address with a brace in it) has its side-car read.
         """
@@ -177,10 +241,23 @@ class BatchView:
                 raw = (self.batch.path / BATCH_FILE).read_bytes()
             except OSError:
                 raw = b""
-            self._profile_of = {
-                m[1].decode("utf-8", "replace"): m[2].decode("utf-8", "replace")
-                for m in _SUMMARY_PROFILE.finditer(raw)
-            }
+            text = raw.decode("utf-8", "replace")
+            found: dict[str, str] = {}
+            # A piece of ~64 KB at a time, cut where a summary begins (no match goes
+            # over a brace), and the interpreter let go between pieces: this runs
+            # in a worker, and the keys pressed meanwhile are the pane's to handle
+            # (one pass over 1.8 MB held them ~10 ms). Each piece split on the
+            # expression: [before, item, profile, between, item, profile, ...],
+            # strings only (no match object, tuple or decoding per item).
+            start = 0
+            while start < len(text):
+                cut = text.find(_SUMMARY_START, start + _PIECE)
+                end = len(text) if cut < 0 else cut
+                parts = _SUMMARY_PROFILE.split(text[start:end])
+                found.update(zip(parts[1::3], parts[2::3], strict=True))
+                start = end
+                time.sleep(0)
+            self._profile_of = found
         return self._profile_of
 
     def meta(self, item: str) -> dict[str, Any]:
@@ -261,8 +338,9 @@ class BatchView:
         if warnings_only:
             refs = self.refs(state, warnings_only)
             return [self.row(r) for r in refs[offset : offset + limit]], len(refs)
-        entries = self.entries(state)  # ItemRefs for the rows shown only
-        return [self.row(ItemRef(*e)) for e in entries[offset : offset + limit]], len(entries)
+        listing = self.listing(state)  # (name, kind, state) for the rows shown only
+        rows = [self.row(ItemRef(*e)) for e in listing.entries(offset, offset + limit)]
+        return rows, len(listing)
 
     def print_pdf(self) -> Path | None:
         path = self.batch.path / "print" / PRINT_PDF
