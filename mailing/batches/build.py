@@ -21,7 +21,6 @@ Per document the result is one of:
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import time
@@ -228,13 +227,6 @@ def _build_chunk(chunk: list[tuple[int, Payload]]) -> list[dict[str, Any]]:
     return [_WORKER.build_any(seq, payload) for seq, payload in chunk]
 
 
-def _warm(builder: _Builder, first: Payload) -> None:
-    """Compose one document without writing it: imports, fonts, templates, letterhead."""
-    with contextlib.suppress(MailroomError, ValueError):
-        doc = first if isinstance(first, Document) else Document.model_validate(first)
-        builder.composer.compose(doc)
-
-
 def _build_parallel(
     store: Store,
     user: str,
@@ -254,8 +246,16 @@ def _build_parallel(
         return
     fork = "fork" in multiprocessing.get_all_start_methods() and os.name == "posix"
     if fork:
+        # The first chunk is built here, before the fork: what its documents load (imports,
+        # fonts, every letterhead, template and locale they use) is then loaded once and
+        # inherited by both workers, not loaded again in each; and no document is composed
+        # twice (was: one composed and thrown away as a warm-up).
         _WORKER = _Builder(str(store.home), user, batch.id)
-        _warm(_WORKER, first[0][1])
+        sink([_WORKER.build_any(seq, payload) for seq, payload in first])
+        first = next(chunks, None)
+        if first is None:
+            _WORKER = None
+            return
         gc.freeze()  # the inherited objects stay shared: the workers' GC does not touch them
     try:
         mp = multiprocessing.get_context("fork" if fork else "spawn")
