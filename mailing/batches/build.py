@@ -25,7 +25,6 @@ import datetime as dt
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -237,7 +236,6 @@ def _build_parallel(
 ) -> None:
     import gc
     import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, Future, wait
 
     global _WORKER
     chunks = chunked(feed, CHUNK)
@@ -256,6 +254,16 @@ def _build_parallel(
         if first is None:
             _WORKER = None
             return
+    # Imported only here: a batch the parent builds alone needs no pool (~20 ms of imports).
+    from concurrent.futures import (
+        FIRST_COMPLETED,
+        Future,
+        ProcessPoolExecutor,
+        as_completed,
+        wait,
+    )
+
+    if fork:
         gc.freeze()  # the inherited objects stay shared: the workers' GC does not touch them
     try:
         mp = multiprocessing.get_context("fork" if fork else "spawn")
@@ -432,13 +440,17 @@ def built_summary(batch: Batch) -> dict[str, Any]:
 def _sync_filesystem(path: Path) -> None:
     """syncfs(2) of the file system holding ``path`` (Linux), else sync(2); then its folders."""
     import ctypes
-    import ctypes.util
 
     from store.db import fsync_dir
 
     done = False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        # The process's own symbols hold libc's (no `ldconfig -p` run by find_library).
+        libc = ctypes.CDLL(None, use_errno=True)
+        if not hasattr(libc, "syncfs"):
+            import ctypes.util
+
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         fd = os.open(path, os.O_RDONLY)
         try:
             done = libc.syncfs(fd) == 0
