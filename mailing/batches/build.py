@@ -22,12 +22,10 @@ Per document the result is one of:
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -243,13 +241,6 @@ def _build_chunk(chunk: list[tuple[int, Payload]]) -> list[dict[str, Any]]:
     return _WORKER.build_chunk(chunk)
 
 
-def _warm(builder: _Builder, first: Payload) -> None:
-    """Compose one document without writing it: imports, fonts, templates, letterhead."""
-    with contextlib.suppress(MailroomError, ValueError):
-        doc = first if isinstance(first, Document) else Document.model_validate(first)
-        builder.composer.compose(doc)
-
-
 def _build_parallel(
     store: Store,
     user: str,
@@ -260,7 +251,6 @@ def _build_parallel(
 ) -> None:
     import gc
     import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, Future, wait
 
     global _WORKER
     chunks = chunked(feed, CHUNK)
@@ -269,8 +259,26 @@ def _build_parallel(
         return
     fork = "fork" in multiprocessing.get_all_start_methods() and os.name == "posix"
     if fork:
+        # The first chunk is built here, before the fork: what its documents load (imports,
+        # fonts, every letterhead, template and locale they use) is then loaded once and
+        # inherited by both workers, not loaded again in each; and no document is composed
+        # twice (was: one composed and thrown away as a warm-up).
         _WORKER = _Builder(str(store.home), user, batch.id)
-        _warm(_WORKER, first[0][1])
+        sink([_WORKER.build_any(seq, payload) for seq, payload in first])
+        first = next(chunks, None)
+        if first is None:
+            _WORKER = None
+            return
+    # Imported only here: a batch the parent builds alone needs no pool (~20 ms of imports).
+    from concurrent.futures import (
+        FIRST_COMPLETED,
+        Future,
+        ProcessPoolExecutor,
+        as_completed,
+        wait,
+    )
+
+    if fork:
         gc.freeze()  # the inherited objects stay shared: the workers' GC does not touch them
     try:
         mp = multiprocessing.get_context("fork" if fork else "spawn")
@@ -448,13 +456,17 @@ def built_summary(batch: Batch) -> dict[str, Any]:
 def _sync_filesystem(path: Path) -> None:
     """syncfs(2) of the file system holding ``path`` (Linux), else sync(2); then its folders."""
     import ctypes
-    import ctypes.util
 
     from store.db import fsync_dir
 
     done = False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        # The process's own symbols hold libc's (no `ldconfig -p` run by find_library).
+        libc = ctypes.CDLL(None, use_errno=True)
+        if not hasattr(libc, "syncfs"):
+            import ctypes.util
+
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         fd = os.open(path, os.O_RDONLY)
         try:
             done = libc.syncfs(fd) == 0
