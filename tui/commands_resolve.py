@@ -13,6 +13,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from store.records import DOC_TYPES
+from tui.context import check_doc_type
 
 if TYPE_CHECKING:
     from store.records import Document
@@ -46,19 +47,6 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=run_resolve)
 
 
-def _check_type(value: str, what: str) -> str:
-    from mailing.errors import ConfigError
-
-    if value not in DOC_TYPES:
-        raise ConfigError(
-            f"{value!r} is not a document type.",
-            field=what,
-            value=value,
-            fix=f"use one of {', '.join(DOC_TYPES)}.",
-        )
-    return value
-
-
 def run_resolve(args: argparse.Namespace, ctx: Context) -> int:
     from mailing.config import ConfigSnapshot
     from mailing.errors import ConfigError
@@ -77,7 +65,7 @@ def run_resolve(args: argparse.Namespace, ctx: Context) -> int:
             )
         doctype = args.type_filter or args.doctype
         if doctype is not None:
-            _check_type(doctype, "--type")
+            check_doc_type(doctype, "--type")
         cfg = ConfigSnapshot.load(ctx.store)
         with ctx.store.view(Document) as tx:  # the months that hold this type
             docs = [
@@ -122,7 +110,7 @@ def run_resolve(args: argparse.Namespace, ctx: Context) -> int:
             value=None,
             fix="use `mailroom resolve DOCTYPE NUMBER` or `mailroom resolve --all --type DOCTYPE`.",
         )
-    doctype = _check_type(args.doctype, "DOCTYPE")
+    doctype = check_doc_type(args.doctype, "DOCTYPE")
     doc = _find_document(ctx, doctype, args.number, args.admin)
     cfg = ConfigSnapshot.load(ctx.store)
     result = Resolver(cfg).resolve(doc, user)

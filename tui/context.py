@@ -58,6 +58,8 @@ def print_json(data: Any) -> None:
 
 
 def check_doc_type(value: str, what: str) -> str:
+    """A document type given on the command line (``what``: the argument's name), or a
+    sentence naming it and the types there are."""
     from mailing.errors import DocumentError
     from store.records import DOC_TYPES
 
